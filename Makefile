@@ -1,0 +1,45 @@
+# newsarchive: `make demo` sets up and crawls the replica portal; `make test` runs the test suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+DATA ?= ../shared/data
+PORTALS ?= 3
+ARTICLES ?= 150
+
+.PHONY: install demo crawl test lint eval eval-extraction eval-language bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+install: $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+
+demo: install
+	$(PY) -m tests.demo --portals $(PORTALS) --articles $(ARTICLES)
+
+crawl: install
+	$(BIN)/newsarchive crawl $(PORTAL)
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+eval: eval-extraction eval-language
+
+eval-extraction: install
+	$(BIN)/newsarchive eval extraction --data $(DATA)
+
+eval-language: install
+	$(BIN)/newsarchive eval language --data $(DATA)
+
+bench: install
+	$(PY) -m tests.benchmarks.crawl
+
+clean:
+	rm -rf .demo build *.egg-info .pytest_cache .mypy_cache .ruff_cache
