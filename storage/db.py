@@ -1,0 +1,130 @@
+"""Engine and session factory from ARCHIVE_DATABASE_URL (SQLite by default), and schema migration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DATABASE_URL = "sqlite:///archive.sqlite3"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class ArchiveUnavailable(RuntimeError):
+    """The archive cannot be opened or is not at the current schema; the message is one clear line."""
+
+
+def database_url(explicit: str | None = None) -> str:
+    """Return the archive URL: the explicit one, then $ARCHIVE_DATABASE_URL, then the SQLite default."""
+    return explicit or os.environ.get("ARCHIVE_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def _normalise_url(url: str) -> str:
+    # Users write postgresql://...; SQLAlchemy's default driver for that is psycopg2, which we do not ship.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets archivists read while a crawl writes; busy_timeout rides out the writer's short locks.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Return an engine for the archive URL. Raises ArchiveUnavailable for a malformed URL."""
+    raw = _normalise_url(database_url(url))
+    try:
+        parsed = make_url(raw)
+    except ArgumentError as exc:
+        raise ArchiveUnavailable(f"malformed database URL {raw!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            parent = Path(parsed.database).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise ArchiveUnavailable(f"cannot open archive {raw}: directory {parent} does not exist")
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory callers use as ``with factory.begin() as session:``."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the archive schema to the newest Alembic revision. Raises ArchiveUnavailable."""
+    from alembic import command
+
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except (OperationalError, SQLAlchemyError) as exc:
+        raise ArchiveUnavailable(f"cannot open archive {engine.url!r}: {_first_line(exc)}") from exc
+
+
+def check_current(engine: Engine) -> None:
+    """Raise ArchiveUnavailable unless the archive exists and is at the newest schema revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    database = engine.url.database
+    # Connecting would create an empty SQLite file where the user mistyped a path.
+    if (
+        engine.dialect.name == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not Path(str(database)).expanduser().exists()
+    ):
+        raise ArchiveUnavailable(f"no archive at {engine.url.database}; run `newsarchive crawl` first")
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            has_tables = inspect(connection).has_table("articles")
+    except SQLAlchemyError as exc:
+        raise ArchiveUnavailable(f"cannot open archive {engine.url!r}: {_first_line(exc)}") from exc
+    if not has_tables or current is None:
+        raise ArchiveUnavailable(f"no archive at {engine.url!r}; run `newsarchive crawl` first")
+    if current != head:
+        raise ArchiveUnavailable(
+            f"archive {engine.url!r} is at schema {current}, this version needs {head}; "
+            "run `newsarchive migrate`"
+        )
+
+
+def open_archive(url: str | None = None, *, create: bool = False) -> tuple[Engine, sessionmaker[Session]]:
+    """Open the archive, migrating it when ``create`` is true, else checking it is current.
+
+    Returns the engine and its session factory. Raises ArchiveUnavailable with a one-line reason.
+    """
+    engine = make_engine(url)
+    if create:
+        upgrade(engine)
+    else:
+        check_current(engine)
+    return engine, session_factory(engine)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,339 @@
+"""Archive writes and lookups: functions that take a Session and never commit (callers own transactions)."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    CaptureStatus,
+    Cluster,
+    CrawlRun,
+    Portal,
+    utcnow,
+)
+from storage.text import search_key
+
+
+def insert_ignoring_conflict(
+    session: Session, model: type[Any], values: dict[str, Any], keys: list[str]
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL: the one upsert helper.
+
+    Concurrent crawls may race to create the same row; whoever loses simply reads the winner's row.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+def ensure_portal(session: Session, key: str, name: str, home_url: str) -> Portal:
+    """Return the portal row for ``key``, creating it on first sight."""
+    insert_ignoring_conflict(
+        session, Portal, {"key": key, "name": name, "home_url": home_url, "created_at": utcnow()}, ["key"]
+    )
+    return session.scalars(select(Portal).where(Portal.key == key)).one()
+
+
+def start_run(session: Session, spider: str, portals: list[str]) -> CrawlRun:
+    """Create and return a crawl-run row in status ``running``."""
+    run = CrawlRun(spider=spider, portals=portals, status="running", stats={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session, run_id: int, *, status: str, reason: str | None, stats: dict[str, Any]
+) -> None:
+    """Close a crawl run with its final status, finish reason and JSON-able stats."""
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        return
+    run.status = status
+    run.finish_reason = reason
+    run.finished_at = utcnow()
+    run.stats = stats
+
+
+@dataclass
+class CaptureData:
+    """A fetched response as the spider saw it; the body is kept exactly as received."""
+
+    url: str
+    final_url: str
+    http_status: int
+    headers: dict[str, Any]
+    body: bytes
+    content_type: str | None
+    discovered_via: str | None
+    fetched_at: datetime
+
+
+@dataclass
+class ArticleData:
+    """An extracted, language-checked article ready to archive."""
+
+    url: str
+    canonical_url: str
+    text: str
+    content_hash: str
+    language: str
+    language_confidence: float
+    title: str | None = None
+    sapo: str | None = None
+    author: str | None = None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+    site_name: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    date_raw: str | None = None
+    date_source: str | None = None
+    date_warnings: list[str] = field(default_factory=list)
+    off_language_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveOutcome:
+    """What the archive did with one capture: ``kind`` is new, version, revisit, duplicate or failed."""
+
+    kind: str
+    status: str
+    article_id: int | None
+    capture_id: int
+
+
+def record_capture(
+    session: Session,
+    data: CaptureData,
+    *,
+    run_id: int | None,
+    portal_id: int | None,
+    status: str,
+    reason: str | None = None,
+) -> tuple[Capture, bool]:
+    """Store the raw capture, or count a revisit when these exact bytes were captured from this URL before.
+
+    Returns the capture row and whether it is new.
+    """
+    digest = hashlib.sha256(data.body).hexdigest()
+    existing = session.scalars(
+        select(Capture).where(Capture.url == data.url, Capture.body_sha256 == digest)
+    ).one_or_none()
+    if existing is not None:
+        existing.last_fetched_at = data.fetched_at
+        existing.fetch_count += 1
+        existing.run_id = run_id or existing.run_id
+        return existing, False
+    capture = Capture(
+        run_id=run_id,
+        portal_id=portal_id,
+        url=data.url,
+        final_url=data.final_url,
+        http_status=data.http_status,
+        headers=data.headers,
+        body_compressed=zlib.compress(data.body, 6),
+        body_sha256=digest,
+        body_size=len(data.body),
+        content_type=data.content_type,
+        discovered_via=data.discovered_via,
+        fetched_at=data.fetched_at,
+        last_fetched_at=data.fetched_at,
+        fetch_count=1,
+        status=status,
+        reason=reason,
+    )
+    session.add(capture)
+    session.flush()
+    return capture, True
+
+
+def capture_body(capture: Capture) -> bytes:
+    """Return the raw body bytes of a capture exactly as fetched."""
+    return zlib.decompress(capture.body_compressed)
+
+
+def archive_failure(
+    session: Session,
+    data: CaptureData,
+    *,
+    run_id: int | None,
+    portal_id: int | None,
+    status: str,
+    reason: str,
+) -> ArchiveOutcome:
+    """Keep a capture that produced no article (fetch or extraction failure) with its reason."""
+    capture, _ = record_capture(
+        session, data, run_id=run_id, portal_id=portal_id, status=status, reason=reason
+    )
+    capture.status, capture.reason = status, reason
+    return ArchiveOutcome("failed", status, None, capture.id)
+
+
+def archive_article(
+    session: Session,
+    capture_data: CaptureData,
+    article: ArticleData,
+    *,
+    run_id: int | None,
+    portal_id: int | None,
+) -> ArchiveOutcome:
+    """Archive one article idempotently.
+
+    The same canonical URL with the same content hash is a revisit (no new rows beyond the capture's
+    counters); a changed hash becomes a new version; a new URL whose text exactly matches another
+    article's is stored with status ``duplicate`` and linked to the origin's cluster.
+    """
+    status = CaptureStatus.OFF_LANGUAGE if article.off_language_reason else CaptureStatus.ARCHIVED
+    capture, _ = record_capture(
+        session,
+        capture_data,
+        run_id=run_id,
+        portal_id=portal_id,
+        status=status,
+        reason=article.off_language_reason,
+    )
+    now = capture_data.fetched_at
+    existing = session.scalars(
+        select(Article).where(Article.canonical_url == article.canonical_url)
+    ).one_or_none()
+    if existing is not None:
+        capture.article_id = existing.id
+        capture.status = existing.status
+        if existing.content_hash == article.content_hash:
+            existing.captured_at = max(existing.captured_at, now)
+            return ArchiveOutcome("revisit", existing.status, existing.id, capture.id)
+        _apply_article_fields(existing, article)
+        existing.version += 1
+        existing.captured_at = now
+        session.add(_version_row(existing, capture.id, now))
+        return ArchiveOutcome("version", existing.status, existing.id, capture.id)
+
+    row = Article(portal_id=portal_id, version=1, first_captured_at=now, captured_at=now, status=status)
+    _apply_article_fields(row, article)
+    row.reason = article.off_language_reason
+    session.add(row)
+    session.flush()
+    session.add(_version_row(row, capture.id, now))
+    capture.article_id = row.id
+    kind = "new"
+    if status == CaptureStatus.ARCHIVED:
+        origin = _exact_copy_of(session, row)
+        if origin is not None:
+            link_copies(session, origin, row, reason=f"exact copy of article {origin.id} (same text hash)")
+            kind = "duplicate"
+    capture.status = row.status
+    capture.reason = row.reason
+    return ArchiveOutcome(kind, row.status, row.id, capture.id)
+
+
+def _apply_article_fields(row: Article, article: ArticleData) -> None:
+    for name in (
+        "url",
+        "canonical_url",
+        "title",
+        "sapo",
+        "text",
+        "author",
+        "categories",
+        "tags",
+        "image",
+        "site_name",
+        "published_at",
+        "updated_at",
+        "date_raw",
+        "date_source",
+        "date_warnings",
+        "language",
+        "language_confidence",
+        "content_hash",
+    ):
+        setattr(row, name, getattr(article, name))
+    # What full-text search indexes: folded (lowercase, one tone placement) so "hoà" finds "hòa".
+    row.search_document = search_key(
+        "\n".join(part for part in (article.title, article.sapo, article.text) if part)
+    )
+
+
+def _version_row(article: Article, capture_id: int, captured_at: datetime) -> ArticleVersion:
+    return ArticleVersion(
+        article_id=article.id,
+        version=article.version,
+        content_hash=article.content_hash,
+        title=article.title,
+        text=article.text,
+        published_at=article.published_at,
+        updated_at=article.updated_at,
+        capture_id=capture_id,
+        captured_at=captured_at,
+    )
+
+
+def _exact_copy_of(session: Session, row: Article) -> Article | None:
+    """Return the origin among other articles with the same text hash, if any."""
+    return session.scalars(
+        select(Article)
+        .where(Article.content_hash == row.content_hash, Article.id != row.id)
+        .order_by(Article.duplicate_of.is_not(None), Article.id)
+        .limit(1)
+    ).one_or_none()
+
+
+def link_copies(session: Session, first: Article, second: Article, *, reason: str) -> Cluster:
+    """Put two copies of one story in the same cluster and mark the earliest published as its origin.
+
+    Every other member gets status ``duplicate`` and ``duplicate_of`` pointing at the origin; nothing is
+    deleted. Returns the cluster.
+    """
+    cluster_id = first.cluster_id or second.cluster_id
+    cluster = session.get(Cluster, cluster_id) if cluster_id else None
+    if cluster is None:
+        cluster = Cluster()
+        session.add(cluster)
+        session.flush()
+    for member in (first, second):
+        if member.cluster_id not in (None, cluster.id):
+            # Merging two clusters: move the other cluster's members over.
+            session.execute(
+                update(Article).where(Article.cluster_id == member.cluster_id).values(cluster_id=cluster.id)
+            )
+        member.cluster_id = cluster.id
+    session.flush()
+    members = list(session.scalars(select(Article).where(Article.cluster_id == cluster.id)))
+    origin = min(members, key=_origin_order)
+    cluster.origin_article_id = origin.id
+    for member in members:
+        if member.id == origin.id:
+            member.duplicate_of = None
+            if member.status == CaptureStatus.DUPLICATE:
+                member.status, member.reason = CaptureStatus.ARCHIVED, None
+        elif member.status in (CaptureStatus.ARCHIVED, CaptureStatus.DUPLICATE):
+            member.status = CaptureStatus.DUPLICATE
+            member.duplicate_of = origin.id
+            if member is second or member.reason is None:
+                member.reason = reason if member is second else f"copy of article {origin.id}"
+    return cluster
+
+
+def _origin_order(article: Article) -> tuple[int, datetime, int]:
+    # The earliest published copy is the origin; undated copies come after dated ones, then first captured.
+    published = article.published_at or article.first_captured_at
+    return (0 if article.published_at else 1, published, article.id)
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """Return the number of articles per status."""
+    rows = session.execute(select(Article.status, func.count()).group_by(Article.status))
+    return {status: count for status, count in rows}

@@ -1,0 +1,153 @@
+"""Vietnamese text normalisation, hashing and search folding (shared by pipelines and storage)."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import unicodedata
+
+import charset_normalizer
+
+# Zero-width and BOM characters that some CMSs scatter through Vietnamese text; they break hashing
+# and search without being visible.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u202f\u3000]+")
+
+
+def normalize_text(text: str) -> str:
+    """Return ``text`` NFC-normalised, without invisible characters, with runs of spaces collapsed.
+
+    Line breaks are kept (one per paragraph); blank lines and surrounding spaces are dropped.
+    """
+    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def content_hash(text: str) -> str:
+    """Return the sha256 hex digest of the normalised text, so NFD and NFC copies hash alike."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+
+
+# --- search folding -------------------------------------------------------------------------------
+
+# Vietnamese tone marks as combining characters (NFD): grave, acute, tilde, hook above, dot below.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+# Old-style ("hoà", "khoẻ", "thuỷ") puts the tone on the second vowel of an open oa/oe/uy syllable;
+# new-style ("hòa", "khỏe", "thủy") puts it on the first. "qu" + vowel is a consonant cluster (quý, quả),
+# and a following letter closes the syllable (hoàng, huỳnh), where both styles agree.
+_OLD_TONE = re.compile(
+    rf"(?<!q)(o)([ae])([{_TONES}])(?![^\W\d_])|(?<!q)(u)(y)([{_TONES}])(?![^\W\d_])", re.IGNORECASE
+)
+
+
+def _move_tone(match: re.Match[str]) -> str:
+    if match.group(1):
+        return match.group(1) + match.group(3) + match.group(2)
+    return match.group(4) + match.group(6) + match.group(5)
+
+
+def fold_tone_placement(text: str) -> str:
+    """Return ``text`` (NFC) with old-style tone placement on oa/oe/uy moved to the new style."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _OLD_TONE.sub(_move_tone, decomposed))
+
+
+def search_key(text: str) -> str:
+    """Return the search form of ``text``: normalised, lowercase, NFC, new-style tone placement.
+
+    Only for indexes and comparisons; stored text keeps the publisher's spelling.
+    """
+    return fold_tone_placement(normalize_text(text).lower())
+
+
+def strip_diacritics(text: str) -> str:
+    """Return ``text`` without any diacritics (``đ`` -> ``d``), NFC, e.g. for URL slugs."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_INVISIBLE))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
+
+
+# --- decoding -------------------------------------------------------------------------------------
+
+# A <meta charset> or http-equiv declaration must appear in the first 1024 bytes per the HTML spec;
+# real portals often put it later (after long <script> blocks), so we look a little further.
+_SNIFF_BYTES = 4096
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# Precomposed letters of the Vietnamese alphabet (lowercase); a decode that yields many of them and
+# few mojibake signs is the right one.
+_VI_LETTERS = frozenset("àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ")
+_MOJIBAKE = frozenset("\ufffdÃÂÄÅÆÇÐÑÕØÞßðñøþ¢£¤¥¦§¨©ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿")
+# Share of U+FFFD replacement characters above which a lossy UTF-8 decode is refused. Every real page in
+# shared/data decodes cleanly (0 replacements), so this only has to admit a few damaged bytes in a page.
+MAX_REPLACEMENT_RATIO = 0.005
+
+
+def _nfc(text: str) -> str:
+    # the check is much cheaper than normalising a 500 KB page that is already NFC (most are)
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def declared_charset(body: bytes) -> str | None:
+    """Return the charset named by a <meta> tag near the start of ``body``, or None."""
+    match = _META_CHARSET.search(body[:_SNIFF_BYTES])
+    return match.group(1).decode("ascii").lower() if match else None
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip().strip("\"'")).name
+    except LookupError:
+        return None
+
+
+def _vi_score(text: str) -> int:
+    lowered = unicodedata.normalize("NFC", text).lower()
+    good = sum(1 for ch in lowered if ch in _VI_LETTERS)
+    bad = sum(1 for ch in text if ch in _MOJIBAKE or "\x80" <= ch <= "\x9f")
+    return good - 3 * bad
+
+
+def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Return ``(text, encoding)``: ``body`` decoded and NFC-normalised, and the codec used.
+
+    UTF-8 is tried first, whatever is declared, because a legacy label on UTF-8 bytes is the most
+    common lie; otherwise the declared charsets (``declared`` from the HTTP header, then <meta>),
+    charset_normalizer's guess and windows-1258 compete on how Vietnamese the result looks.
+    Raises UnicodeDecodeError when no candidate gives a clean decode.
+    """
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return _nfc(body.decode(name, errors="replace")), name
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return _nfc(text), "utf-8"
+    candidates: list[str] = []
+    guess = charset_normalizer.from_bytes(body[:200_000]).best()
+    for label in (declared, declared_charset(body), guess.encoding if guess else None, "cp1258"):
+        codec = _codec(label)
+        if codec and codec != "utf-8" and codec not in candidates:
+            candidates.append(codec)
+    best: tuple[int, str, str] | None = None
+    for codec in candidates:
+        try:
+            decoded = body.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        score = _vi_score(decoded)
+        # earlier candidates (what the page declares) win ties
+        if best is None or score > best[0]:
+            best = (score, codec, decoded)
+    if best is not None:
+        return _nfc(best[2]), best[1]
+    text = body.decode("utf-8", errors="replace")
+    if text.count("\ufffd") > MAX_REPLACEMENT_RATIO * max(len(text), 1):
+        raise UnicodeDecodeError("utf-8", body, 0, len(body), "no charset decodes these bytes cleanly")
+    return _nfc(text), "utf-8"

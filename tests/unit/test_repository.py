@@ -1,0 +1,160 @@
+"""The archive's write rules on SQLite and PostgreSQL: idempotent, versioned, copies linked, failures kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from storage import repository
+from storage.models import Article, ArticleVersion, Capture, Cluster
+from storage.text import content_hash
+
+T0 = datetime(2024, 4, 12, 1, 30, tzinfo=UTC)
+
+
+def _capture(url: str, body: bytes, at: datetime = T0) -> repository.CaptureData:
+    return repository.CaptureData(
+        url=url,
+        final_url=url,
+        http_status=200,
+        headers={"Content-Type": ["text/html"]},
+        body=body,
+        content_type="text/html",
+        discovered_via="listing",
+        fetched_at=at,
+    )
+
+
+def _article(
+    url: str, text: str, published: datetime | None = T0, language: str = "vi"
+) -> repository.ArticleData:
+    return repository.ArticleData(
+        url=url,
+        canonical_url=url,
+        text=text,
+        content_hash=content_hash(text),
+        language=language,
+        language_confidence=0.99,
+        title="Hội nghị sơ kết",
+        published_at=published,
+    )
+
+
+def test_unchanged_article_is_one_row_across_crawls(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    url = "https://p.vn/hoi-nghi-so-ket-cong-tac-1234.html"
+    for day in range(3):
+        with factory.begin() as session:
+            portal = repository.ensure_portal(session, "p", "Báo P", "https://p.vn/")
+            outcome = repository.archive_article(
+                session,
+                _capture(url, b"<html>same</html>", T0 + timedelta(days=day)),
+                _article(url, "Nội dung bài viết."),
+                run_id=None,
+                portal_id=portal.id,
+            )
+        assert outcome.kind == ("new" if day == 0 else "revisit")
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 1
+        assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 1
+        capture = session.scalars(select(Capture)).one()
+        assert capture.fetch_count == 3
+        assert capture.last_fetched_at == T0 + timedelta(days=2)
+        assert repository.capture_body(capture) == b"<html>same</html>"
+
+
+def test_changed_article_gets_a_new_version(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    url = "https://p.vn/bai-viet-duoc-sua-lai-sau-khi-dang-99.html"
+    with factory.begin() as session:
+        repository.archive_article(
+            session, _capture(url, b"v1"), _article(url, "Bản đầu."), run_id=None, portal_id=None
+        )
+    with factory.begin() as session:
+        outcome = repository.archive_article(
+            session, _capture(url, b"v2"), _article(url, "Bản đã sửa."), run_id=None, portal_id=None
+        )
+    assert outcome.kind == "version"
+    with factory() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.version == 2 and article.text == "Bản đã sửa."
+        assert [v.text for v in article.versions] == ["Bản đầu.", "Bản đã sửa."]
+
+
+def test_exact_copy_on_another_portal_is_linked_to_the_earliest(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    text = "Theo TTXVN, tỉnh tổ chức hội nghị tổng kết năm 2024."
+    later, earlier = (
+        "https://b.vn/ban-sao-tin-hoi-nghi-tong-ket-2.html",
+        "https://a.vn/tin-hoi-nghi-tong-ket-1.html",
+    )
+    with factory.begin() as session:
+        repository.archive_article(
+            session,
+            _capture(later, b"b"),
+            _article(later, text, T0 + timedelta(hours=5)),
+            run_id=None,
+            portal_id=None,
+        )
+    with factory.begin() as session:
+        outcome = repository.archive_article(
+            session,
+            _capture(earlier, b"a"),
+            _article(earlier, "Theo TTXVN, tỉnh tổ chức hội nghị tổng kết năm 2024."),
+            run_id=None,
+            portal_id=None,
+        )
+    assert outcome.kind == "duplicate"
+    with factory() as session:
+        rows = {a.url: a for a in session.scalars(select(Article))}
+        cluster = session.scalars(select(Cluster)).one()
+        assert cluster.origin_article_id == rows[earlier].id
+        assert rows[earlier].status == "archived" and rows[earlier].duplicate_of is None
+        assert rows[later].status == "duplicate" and rows[later].duplicate_of == rows[earlier].id
+        assert rows[earlier].cluster_id == rows[later].cluster_id == cluster.id
+
+
+def test_nfd_copy_hashes_like_nfc() -> None:
+    import unicodedata
+
+    text = "Hội nghị Ban Chấp hành Đảng bộ tỉnh Khánh Hòa"
+    assert content_hash(unicodedata.normalize("NFD", text)) == content_hash(text)
+
+
+def test_failures_and_off_language_are_kept(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    with factory.begin() as session:
+        failed = repository.archive_failure(
+            session,
+            _capture("https://p.vn/tai-lieu-1234.html", b"%PDF-1.4 \x00\x01"),
+            run_id=None,
+            portal_id=None,
+            status="extraction_failed",
+            reason="binary content (application/pdf)",
+        )
+        english = _article(
+            "https://p.vn/english-news-page-about-tourism.html", "Tourism grows.", language="en"
+        )
+        english.off_language_reason = "language en (0.99)"
+        off = repository.archive_article(
+            session, _capture(english.url, b"en"), english, run_id=None, portal_id=None
+        )
+    assert failed.status == "extraction_failed" and off.status == "off_language"
+    with factory() as session:
+        capture = session.get(Capture, failed.capture_id)
+        assert capture is not None and capture.reason == "binary content (application/pdf)"
+        assert repository.capture_body(capture) == b"%PDF-1.4 \x00\x01"
+        assert session.scalars(select(Article.status)).all() == ["off_language"]
+
+
+def test_naive_datetimes_are_refused(archive) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+    from sqlalchemy.exc import StatementError
+
+    _, factory = archive
+    article = _article(
+        "https://p.vn/bai-khong-co-mui-gio-1234.html", "Văn bản.", published=datetime(2024, 4, 12)
+    )
+    with pytest.raises(StatementError, match="naive datetime"), factory.begin() as session:
+        repository.archive_article(session, _capture(article.url, b"x"), article, run_id=None, portal_id=None)

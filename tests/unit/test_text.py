@@ -1,0 +1,115 @@
+"""Vietnamese text normalisation, search folding and decoding of captured bytes."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from storage.text import content_hash, decode_html, normalize_text, search_key, strip_diacritics
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Encode like a windows-1258 CMS: base letters precomposed (â, ơ, ư, đ...), tone marks combining."""
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        decomposed = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+        tones = "".join(c for c in decomposed if c in _TONES)
+        try:  # a precomposed tone letter that cp1258 has (à, á, ...) stays as it is
+            out.append(char.encode("cp1258"))
+        except UnicodeEncodeError:
+            out.append((base + tones).encode("cp1258"))
+    return b"".join(out)
+
+
+VI = "Nguyễn Thị Thủy khỏe, hoà bình, đường phố Việt Nam"
+
+
+def test_cp1258_needs_combining_tones() -> None:
+    # windows-1258 has no "ủ": it is u + combining hook above
+    with pytest.raises(UnicodeEncodeError):
+        "thủy".encode("cp1258")
+    assert encode_cp1258("thủy") == b"thu\xd2y"
+    assert b"thu\xd2y".decode("cp1258") == "thu\u0309y"
+
+
+def test_normalize_text_nfc_invisible_spaces() -> None:
+    nfd = unicodedata.normalize("NFD", VI)
+    assert normalize_text(f"  {nfd}\u200b \n\n  dòng\u00a0 hai ") == f"{VI}\ndòng hai"
+    assert content_hash(nfd) == content_hash(VI)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("hoà", "hòa"),
+        ("thuỷ", "thủy"),
+        ("khoẻ", "khỏe"),
+        ("Hoá", "hóa"),
+        ("uỷ ban", "ủy ban"),
+        ("toà án", "tòa án"),
+    ],
+)
+def test_search_key_folds_tone_placement(old: str, new: str) -> None:
+    assert search_key(old) == search_key(new) == new
+
+
+@pytest.mark.parametrize("word", ["quý", "quả", "hoàng", "huỳnh", "khoảng", "thuyền", "quyền"])
+def test_search_key_leaves_closed_syllables_and_qu(word: str) -> None:
+    assert search_key(word) == word
+
+
+def test_search_key_is_lowercase_nfc_and_stored_text_is_untouched() -> None:
+    nfd = unicodedata.normalize("NFD", "Hoà Bình  THUỶ")
+    assert search_key(nfd) == "hòa bình thủy"
+    assert normalize_text(nfd) == "Hoà Bình THUỶ"  # stored text keeps the publisher's spelling
+
+
+def test_strip_diacritics() -> None:
+    assert strip_diacritics("Đường Nguyễn Huệ, hoà") == "Duong Nguyen Hue, hoa"
+    assert strip_diacritics(unicodedata.normalize("NFD", "Việt")) == "Viet"
+
+
+def test_decode_utf8() -> None:
+    assert decode_html(VI.encode()) == (VI, "utf-8")
+
+
+def test_decode_nfd_utf8_to_nfc() -> None:
+    text, encoding = decode_html(unicodedata.normalize("NFD", VI).encode())
+    assert text == VI and encoding == "utf-8"
+
+
+def test_decode_windows_1258_to_nfc() -> None:
+    page = f'<html><head><meta charset="windows-1258"></head><body><p>{VI}</p></body></html>'
+    text, encoding = decode_html(encode_cp1258(page))
+    assert encoding == "cp1258"
+    assert VI in text and unicodedata.is_normalized("NFC", text)
+
+
+def test_decode_windows_1258_labelled_latin1() -> None:
+    page = f'<html><head><meta charset="iso-8859-1"></head><body><p>{VI} {VI}</p></body></html>'
+    text, encoding = decode_html(encode_cp1258(page), "iso-8859-1")
+    assert encoding == "cp1258" and VI in text
+
+
+def test_decode_utf8_despite_declared_legacy_charset() -> None:
+    page = f'<html><head><meta charset="windows-1258"></head><body><p>{VI}</p></body></html>'
+    text, encoding = decode_html(page.encode("utf-8"), "iso-8859-1")
+    assert encoding == "utf-8" and VI in text
+
+
+def test_decode_bom() -> None:
+    assert decode_html(b"\xef\xbb\xbf" + VI.encode()) == (VI, "utf-8-sig")
+
+
+def test_decode_unlabelled_windows_1258() -> None:
+    text, encoding = decode_html(encode_cp1258(f"<html><body><p>{VI}</p></body></html>"))
+    assert encoding == "cp1258" and VI in text
+
+
+def test_decode_declared_legacy_charset_kept_when_it_fits() -> None:
+    french = "<p>Café crème à la française, été très réussi.</p>"
+    assert decode_html(french.encode("cp1252"), "windows-1252") == (french, "cp1252")
