@@ -1,0 +1,346 @@
+"""Archive records as JSON-ready dicts (export rows, one article's provenance, crawl runs) and writers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, ArticleVersion, Capture, CaptureStatus, Cluster, CrawlRun, Portal
+
+VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
+
+EXPORT_FIELDS = (
+    "id", "url", "canonical_url", "portal", "title", "sapo", "published_at", "updated_at", "author", "text",
+    "language", "language_confidence", "status", "reason", "content_hash", "cluster_id", "duplicate_of",
+    "captured_at", "version", "categories", "tags", "capture_id",
+)  # fmt: skip
+# Rows fetched per round trip while streaming an export (server-side cursor on PostgreSQL). Measured peak
+# RSS exporting 100k 5 KB articles (540 MB of JSONL) from SQLite: 91 MB, vs 78 MB for 1k articles;
+# 50k from PostgreSQL: 102 MB. Batches of ~5 MB keep round trips negligible.
+EXPORT_BATCH = 1000
+# Crawl-run stats shown by `newsarchive runs`: (label, key in the Scrapy stats dict).
+RUN_STATS = (
+    ("pages", "downloader/response_count"),
+    ("stored", "archive/stored"),
+    ("duplicate", "archive/duplicate"),
+    ("off_language", "archive/off_language"),
+    ("failed", "archive/failed"),
+    ("elapsed_s", "elapsed_time_seconds"),
+)
+
+
+def local_iso(value: datetime | None) -> str | None:
+    """Return ``value`` as ISO 8601 in Vietnam time (``+07:00``), the same instant; None for None."""
+    return None if value is None else value.astimezone(VN_TZ).isoformat()
+
+
+def day_start(day: date) -> datetime:
+    """Return the instant a calendar day starts in Vietnam (tz-aware)."""
+    return datetime.combine(day, time(), VN_TZ)
+
+
+def day_end(day: date) -> datetime:
+    """Return the instant after a calendar day in Vietnam ends, for exclusive upper bounds."""
+    return day_start(day + timedelta(days=1))
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+_ARTICLE_COLUMNS = (
+    Article.id, Article.url, Article.canonical_url, Portal.key, Article.title, Article.sapo,
+    Article.published_at, Article.updated_at, Article.author, Article.text, Article.language,
+    Article.language_confidence, Article.status, Article.reason, Article.content_hash, Article.cluster_id,
+    Article.duplicate_of, Article.captured_at, Article.version, Article.categories, Article.tags,
+)  # fmt: skip
+_DATE_FIELDS = frozenset({"published_at", "updated_at", "captured_at"})
+
+
+def _article_statement(
+    *, include_all: bool, portal: str | None, since: datetime | None, until: datetime | None
+) -> Select[*tuple[Any, ...]]:
+    statement = select(*_ARTICLE_COLUMNS).outerjoin(Portal, Portal.id == Article.portal_id)
+    if not include_all:
+        statement = statement.where(Article.status == CaptureStatus.ARCHIVED.value)
+    if portal is not None:
+        statement = statement.where(Portal.key == portal)
+    if since is not None:
+        statement = statement.where(Article.published_at >= since)
+    if until is not None:
+        statement = statement.where(Article.published_at < until)
+    return statement.order_by(Article.id)
+
+
+def _capture_statement(
+    *, portal: str | None, since: datetime | None, until: datetime | None
+) -> Select[int, str, str, str, str | None, datetime]:
+    statement = (
+        select(Capture.id, Capture.url, Portal.key, Capture.status, Capture.reason, Capture.fetched_at)
+        .outerjoin(Portal, Portal.id == Capture.portal_id)
+        .where(Capture.article_id.is_(None))
+    )
+    if portal is not None:
+        statement = statement.where(Portal.key == portal)
+    if since is not None:
+        statement = statement.where(Capture.fetched_at >= since)
+    if until is not None:
+        statement = statement.where(Capture.fetched_at < until)
+    return statement.order_by(Capture.id)
+
+
+def iter_export_records(
+    session: Session,
+    *,
+    include_all: bool = False,
+    portal: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    batch_size: int = EXPORT_BATCH,
+) -> Iterator[dict[str, Any]]:
+    """Yield one dict per article (keys EXPORT_FIELDS, dates ISO 8601 in +07:00), streamed in batches.
+
+    Only ``archived`` articles unless ``include_all``, which adds articles of every status and then the
+    captures that produced no article (``id`` null, ``capture_id`` set, status and reason of the
+    failure). ``since``/``until`` (inclusive/exclusive instants) filter articles by ``published_at``
+    and article-less captures by ``fetched_at``; ``portal`` is a portal key.
+    """
+    statement = _article_statement(include_all=include_all, portal=portal, since=since, until=until)
+    for row in session.execute(statement.execution_options(yield_per=batch_size)):
+        record = dict(zip(EXPORT_FIELDS, row, strict=False))
+        record["capture_id"] = None
+        yield _dates_to_local(record)
+    if not include_all:
+        return
+    for capture_id, url, key, status, reason, fetched_at in session.execute(
+        _capture_statement(portal=portal, since=since, until=until).execution_options(yield_per=batch_size)
+    ):
+        record = dict.fromkeys(EXPORT_FIELDS)
+        record.update(
+            url=url, portal=key, status=status, reason=reason, captured_at=local_iso(fetched_at),
+            categories=[], tags=[], capture_id=capture_id,
+        )  # fmt: skip
+        yield record
+
+
+def _dates_to_local(record: dict[str, Any]) -> dict[str, Any]:
+    for field in _DATE_FIELDS:
+        record[field] = local_iso(record[field])
+    return record
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    """Write one JSON object per line (UTF-8 text, not ASCII-escaped); return how many were written."""
+    count = 0
+    for record in records:
+        stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    """Write a header and one CSV row per record (lists joined with "; ", None empty); return the count.
+
+    ``stream`` should be opened with ``newline=""``.
+    """
+    writer = csv.writer(stream)
+    writer.writerow(EXPORT_FIELDS)
+    count = 0
+    for record in records:
+        writer.writerow([csv_cell(record.get(field)) for field in EXPORT_FIELDS])
+        count += 1
+    return count
+
+
+def csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    return value
+
+
+def write_atomically(path: Path, write: Callable[[IO[str]], int]) -> int:
+    """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``.
+
+    Returns what ``write`` returns; on any error the temporary file is removed and ``path`` untouched.
+    """
+    directory = path.resolve().parent
+    temporary: Path | None = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w",
+            encoding="utf-8",
+            newline="",
+            dir=directory,
+            prefix=f".{path.name}.",
+            suffix=".tmp",
+            delete=False,
+        ) as handle:
+            temporary = Path(handle.name)
+            count = write(handle)
+        # mkstemp makes the file private (0600); give the export the permissions a plain open() would.
+        temporary.chmod(0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+# --- one article ----------------------------------------------------------------------------------
+
+
+def find_article(session: Session, id_or_url: str) -> Article | None:
+    """Return the article with this numeric id, canonical URL or URL (canonical wins), or None."""
+    if id_or_url.strip().isdigit():
+        return session.get(Article, int(id_or_url))
+    statement = (
+        select(Article)
+        .where(or_(Article.canonical_url == id_or_url, Article.url == id_or_url))
+        .order_by((Article.canonical_url == id_or_url).desc(), Article.id)
+        .limit(1)
+    )
+    return session.scalars(statement).first()
+
+
+def article_details(session: Session, article: Article) -> dict[str, Any]:
+    """Return everything the archive knows about ``article`` as a JSON-ready dict (dates in +07:00)."""
+    captures = session.scalars(select(Capture).where(Capture.article_id == article.id).order_by(Capture.id))
+    return {
+        "id": article.id,
+        "portal": article.portal.key if article.portal else None,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "status": article.status,
+        "reason": article.reason,
+        "published_at": local_iso(article.published_at),
+        "updated_at": local_iso(article.updated_at),
+        "date_raw": article.date_raw,
+        "date_source": article.date_source,
+        "date_warnings": list(article.date_warnings or []),
+        "author": article.author,
+        "language": article.language,
+        "language_confidence": article.language_confidence,
+        "content_hash": article.content_hash,
+        "version": article.version,
+        "first_captured_at": local_iso(article.first_captured_at),
+        "captured_at": local_iso(article.captured_at),
+        "categories": list(article.categories or []),
+        "tags": list(article.tags or []),
+        "versions": [_version(version) for version in article.versions],
+        "captures": [_capture(capture) for capture in captures],
+        "cluster": _cluster(session, article),
+        "duplicate_of": article.duplicate_of,
+        "title": article.title,
+        "sapo": article.sapo,
+        "text": article.text,
+    }
+
+
+def _version(version: ArticleVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "content_hash": version.content_hash,
+        "title": version.title,
+        "published_at": local_iso(version.published_at),
+        "updated_at": local_iso(version.updated_at),
+        "captured_at": local_iso(version.captured_at),
+        "capture_id": version.capture_id,
+    }
+
+
+def _capture(capture: Capture) -> dict[str, Any]:
+    return {
+        "id": capture.id,
+        "url": capture.url,
+        "final_url": capture.final_url,
+        "fetched_at": local_iso(capture.fetched_at),
+        "last_fetched_at": local_iso(capture.last_fetched_at),
+        "fetch_count": capture.fetch_count,
+        "http_status": capture.http_status,
+        "discovered_via": capture.discovered_via,
+        "body_sha256": capture.body_sha256,
+        "size": capture.body_size,
+        "status": capture.status,
+        "run_id": capture.run_id,
+    }
+
+
+def _cluster(session: Session, article: Article) -> dict[str, Any] | None:
+    if article.cluster_id is None:
+        return None
+    cluster = session.get(Cluster, article.cluster_id)
+    origin = cluster.origin_article_id if cluster else None
+    members = session.execute(
+        select(Article.id, Portal.key, Article.url, Article.published_at)
+        .outerjoin(Portal, Portal.id == Article.portal_id)
+        .where(Article.cluster_id == article.cluster_id, Article.id != article.id)
+        .order_by(Article.published_at, Article.id)
+    )
+    return {
+        "id": article.cluster_id,
+        "origin_article_id": origin,
+        "is_origin": origin == article.id,
+        "others": [
+            {
+                "id": id_,
+                "portal": key,
+                "url": url,
+                "published_at": local_iso(published),
+                "origin": id_ == origin,
+            }
+            for id_, key, url, published in members
+        ],
+    }
+
+
+def article_less_capture(session: Session, url: str) -> Capture | None:
+    """Return the newest capture of ``url`` that produced no article (a failure), or None."""
+    statement = (
+        select(Capture)
+        .where(Capture.article_id.is_(None), or_(Capture.url == url, Capture.final_url == url))
+        .order_by(Capture.id.desc())
+        .limit(1)
+    )
+    return session.scalars(statement).first()
+
+
+# --- crawl runs -----------------------------------------------------------------------------------
+
+
+def run_summaries(session: Session, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Return the newest ``limit`` crawl runs as dicts with their key stats (missing stats are None)."""
+    runs = session.scalars(
+        select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
+    )
+    summaries = []
+    for run in runs:
+        stats = run.stats or {}
+        summary: dict[str, Any] = {
+            "id": run.id,
+            "spider": run.spider,
+            "started_at": local_iso(run.started_at),
+            "finished_at": local_iso(run.finished_at),
+            "status": run.status,
+            "finish_reason": run.finish_reason,
+            "portals": list(run.portals or []),
+        }
+        summary.update({label: stats.get(key) for label, key in RUN_STATS})
+        summaries.append(summary)
+    return summaries
