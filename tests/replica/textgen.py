@@ -1,0 +1,296 @@
+"""Seeded Vietnamese news text generator: titles, sapos, bodies, captions, comments (all NFC)."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tests.replica import vi_places as places
+from tests.replica import vi_topics as topics
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _fold_char(ch: str) -> str:
+    if ch in "đĐ":
+        return "d" if ch == "đ" else "D"
+    return "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+
+
+# Latin letters with diacritics (and combining marks) -> ASCII, for str.translate.
+_FOLD = {cp: _fold_char(chr(cp)) for cp in range(0xC0, 0x1F00) if _fold_char(chr(cp)) != chr(cp)}
+
+
+def ascii_fold(text: str) -> str:
+    """Return ``text`` without Vietnamese diacritics ("Đồng Nai" -> "Dong Nai")."""
+    return unicodedata.normalize("NFC", text).translate(_FOLD)
+
+
+def slugify(text: str) -> str:
+    """Return the URL slug of a Vietnamese title: no diacritics, lowercase, hyphenated (đ -> d)."""
+    return re.sub(r"[^a-z0-9]+", "-", ascii_fold(text).lower()).strip("-")
+
+
+def vi_int(n: int) -> str:
+    """Return ``n`` with Vietnamese thousands separators: 12.450."""
+    return f"{n:,}".replace(",", ".")
+
+
+def vi_dec(x: float) -> str:
+    """Return ``x`` with one decimal and a decimal comma, dropping ",0": 12,5."""
+    text = f"{x:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    return text[:-2] if text.endswith(",0") else text
+
+
+def person(rng: random.Random) -> tuple[str, str]:
+    """Return (honorific, full name) of a random person."""
+    family = rng.choice(places.FAMILY_NAMES)
+    if rng.random() < 0.6:
+        name = f"{family} {rng.choice(places.MALE_MIDDLE)} {rng.choice(places.MALE_GIVEN)}"
+        return rng.choice(("ông", "ông", "anh")), name
+    name = f"{family} {rng.choice(places.FEMALE_MIDDLE)} {rng.choice(places.FEMALE_GIVEN)}"
+    return rng.choice(("bà", "bà", "chị")), name
+
+
+def commune(rng: random.Random) -> tuple[str, str]:
+    """Return (kind + name, name) of a random commune: ("xã Phước Hà", "Phước Hà")."""
+    head = rng.choice(places.COMMUNE_HEADS)
+    tail = rng.choice([t for t in places.COMMUNE_TAILS if t != head])
+    name = f"{head} {tail}"
+    return f"{rng.choice(places.COMMUNE_KINDS)} {name}", name
+
+
+def byline(rng: random.Random) -> str:
+    """Return a reporter's pen name ("Minh Hà")."""
+    return f"{rng.choice(places.BYLINE_FIRST)} {rng.choice(places.BYLINE_LAST)}"
+
+
+def district_name(district: str) -> str:
+    """Return a district's name without its kind: "thị xã Sa Pa" -> "Sa Pa"."""
+    for kind in ("thành phố ", "thị xã ", "huyện "):
+        if district.startswith(kind):
+            return district[len(kind) :]
+    return district
+
+
+def _party_committee(district: str) -> str:
+    for kind, body in (("thành phố ", "Thành ủy "), ("thị xã ", "Thị ủy "), ("huyện ", "Huyện ủy ")):
+        if district.startswith(kind):
+            return body + district[len(kind) :]
+    return "Huyện ủy " + district
+
+
+def official(rng: random.Random, prov: places.Province, district: str, xa: str) -> str:
+    """Return an official with role: "ông Nguyễn Văn Hùng, Chủ tịch UBND huyện Ninh Hải"."""
+    hon, name = person(rng)
+    hon = {"anh": "ông", "chị": "bà"}.get(hon, hon)
+    level = rng.random()
+    if level < 0.45:
+        role = rng.choice(places.PROVINCE_ROLES)
+    elif level < 0.85:
+        role = rng.choice(places.DISTRICT_ROLES).format(d=district, du=_party_committee(district))
+    else:
+        role = rng.choice(places.COMMUNE_ROLES).format(c=xa)
+    return f"{hon} {name}, {role}"
+
+
+def _period(dt: datetime) -> str:
+    done = dt.month - 1
+    return f"năm {dt.year - 1}" if done == 0 else f"{done} tháng đầu năm {dt.year}"
+
+
+def _dm(dt: datetime) -> str:
+    return f"{dt.day}/{dt.month}"
+
+
+class Slots(dict[str, str]):
+    """Template values: fixed ones are stored, the others are drawn afresh at every lookup."""
+
+    def __init__(self, rng: random.Random, prov: places.Province, fixed: dict[str, str]) -> None:
+        super().__init__(fixed)
+        self.rng = rng
+        self.prov = prov
+
+    def __missing__(self, key: str) -> str:
+        rng = self.rng
+        if key.startswith("C_"):
+            value = self[key[2:]]
+            return value[:1].upper() + value[1:]
+        if key == "n1":
+            return str(rng.randint(2, 9))
+        if key == "n2":
+            return str(rng.randint(10, 99))
+        if key == "n3":
+            return str(rng.randint(100, 999))
+        if key == "n4":
+            return vi_int(rng.randint(1000, 25000))
+        if key == "pct":
+            return vi_dec(rng.uniform(55, 99.9)) + "%"
+        if key == "pct_small":
+            return vi_dec(rng.uniform(1, 19.9)) + "%"
+        if key == "ty":
+            return vi_dec(rng.uniform(12, 2400)) + " tỷ đồng"
+        if key == "ty_small":
+            return vi_dec(rng.uniform(0.5, 15)) + " tỷ đồng"
+        if key == "trieu":
+            return str(rng.randrange(20, 900, 5)) + " triệu đồng"
+        if key == "ha":
+            return vi_int(rng.randint(40, 6000)) + " ha"
+        if key == "tan":
+            return vi_int(rng.randint(800, 90000)) + " tấn"
+        if key == "km":
+            return vi_dec(rng.uniform(1, 40)) + " km"
+        if key == "gia":
+            return vi_int(rng.randrange(8000, 120000, 500)) + " đồng/kg"
+        if key == "usd":
+            return vi_dec(rng.uniform(20, 900)) + " triệu USD"
+        if key == "xa2":
+            return commune(rng)[0]
+        if key == "qc2":
+            return official(rng, self.prov, rng.choice(self.prov.districts), commune(rng)[0])
+        if key == "dan":
+            hon, name = person(rng)
+            return f"{hon} {name} ({rng.choice(places.HAMLET_WORDS)} {commune(rng)[1]})"
+        if key == "road":
+            return rng.choice(self.prov.roads)
+        raise KeyError(key)
+
+
+def fill(template: str, slots: Slots) -> str:
+    """Return ``template`` with its placeholders filled from ``slots``."""
+    return template.format_map(slots)
+
+
+@dataclass
+class ArticleText:
+    """Everything the generator writes for one article."""
+
+    title: str
+    sapo: str
+    paragraphs: list[str]
+    figures: list[tuple[int, str]] = field(default_factory=list)  # (after paragraph index, caption)
+    tags: list[str] = field(default_factory=list)
+    comments: list[tuple[str, str]] = field(default_factory=list)  # (name, text)
+
+
+def plan(key: str, prov: places.Province, topic: topics.Topic, published: datetime) -> Slots:
+    """Return the fixed slots (people, places, dates) of the article seeded by ``key``."""
+    rng = random.Random(key + ":plan")
+    district = rng.choice(prov.districts)
+    xa, xa_ten = commune(rng)
+    if published.hour >= 15:
+        event, buoi = published, rng.choice(("sáng", "chiều"))
+    elif published.hour >= 11:
+        event, buoi = published, "sáng"
+    else:
+        event, buoi = published - timedelta(days=1), rng.choice(("sáng", "chiều", "tối"))
+    tail = rng.choice(places.COMMUNE_TAILS)
+    hon, name = person(rng)
+    da = rng.choice(places.PROJECTS).format(
+        river=rng.choice(places.RIVERS), d=district, road=rng.choice(prov.roads), c=xa, name=name
+    )
+    suspect = f"{rng.choice(places.FAMILY_NAMES)} {rng.choice(places.MALE_MIDDLE)} {rng.choice('HTNLPQDKS')}."
+    fixed = {
+        "P": prov.name,
+        "huyen": district,
+        "xa": xa,
+        "xa_ten": xa_ten,
+        "thon": f"{rng.choice(places.HAMLET_WORDS)} {rng.choice(places.COMMUNE_HEADS)} {tail}",
+        "sp": rng.choice(prov.products),
+        "dd": rng.choice(prov.sights),
+        "lh": rng.choice(prov.festivals),
+        "da": da,
+        "qc": official(rng, prov, district, xa),
+        "dt": f"đối tượng {suspect} (SN {rng.randint(1975, 2005)}, trú tại {commune(rng)[0]})",
+        "ngay": _dm(event),
+        "ngay_truoc": _dm(event - timedelta(days=rng.randint(1, 4))),
+        "ngay_sau": _dm(event + timedelta(days=rng.randint(5, 25))),
+        "buoi": buoi,
+        "ky": _period(published),
+        "nam": str(published.year),
+        "nam_sau": str(published.year + 1),
+        "nam_truoc": str(published.year - 1),
+        "m": str(published.month),
+        "m_sau": str(published.month % 12 + 1),
+        "k": str(rng.randint(5, 28)),
+        "author": byline(rng),
+    }
+    return Slots(rng, prov, fixed)
+
+
+def _head(key: str, prov: places.Province, topic: topics.Topic, published: datetime) -> tuple[int, str, str]:
+    slots = plan(key, prov, topic, published)
+    slots.rng = random.Random(key + ":title")
+    index = slots.rng.randrange(len(topic.titles))
+    return index, nfc(fill(topic.titles[index], slots)), slots["author"]
+
+
+def make_head(key: str, prov: places.Province, topic: topics.Topic, published: datetime) -> tuple[str, str]:
+    """Return (title, author) of the article seeded by ``key`` (cheap: used when building the world)."""
+    _index, title, author = _head(key, prov, topic, published)
+    return title, author
+
+
+def make_article(
+    key: str, prov: places.Province, topic: topics.Topic, published: datetime, revision: int = 0
+) -> ArticleText:
+    """Return the full text of the article seeded by ``key`` (same title as ``make_head``).
+
+    ``revision`` >= 1 returns the edited text: one paragraph rewritten and one paragraph added.
+    """
+    index, title, _author = _head(key, prov, topic, published)
+    slots = plan(key, prov, topic, published)
+    rng = random.Random(key + ":body")
+    slots.rng = rng
+    sapo = fill(topic.sapos[topic.title_sapo[index]], slots)
+    pool: list[str] = []
+    quotes = list(topic.quotes)
+    rng.shuffle(quotes)
+
+    def sentence() -> str:
+        if not pool:
+            pool.extend(topic.sentences + topics.GENERIC)
+            rng.shuffle(pool)
+        return fill(pool.pop(), slots)
+
+    n_par = rng.randint(6, 14)
+    quote_at = set(rng.sample(range(1, n_par - 1), k=min(len(quotes), rng.randint(1, 2))))
+    paragraphs = [fill(rng.choice(topics.OPENERS), slots) + " " + sentence()]
+    for i in range(1, n_par - 1):
+        if i in quote_at and quotes:
+            quote = quotes.pop()
+            frames = topics.QUOTE_FRAMES_CITIZEN if quote.startswith("~") else topics.QUOTE_FRAMES_OFFICIAL
+            frame = rng.choice(frames).replace("{q}", quote.lstrip("~"))
+            paragraphs.append(fill(frame, slots))
+        else:
+            paragraphs.append(" ".join(sentence() for _ in range(rng.randint(1, 3))))
+    paragraphs.append(fill(rng.choice(topics.CLOSERS), slots))
+    author = slots["author"]
+    figures = [
+        (i, fill(rng.choice(topic.captions), slots) + f" Ảnh: {author}")
+        for i in sorted(rng.sample(range(n_par - 1), k=rng.randint(0, 2)))
+    ]
+    tags = rng.sample(topic.tags, k=2) + [district_name(slots["huyen"])]
+    comments = []
+    for _ in range(rng.randint(0, 4)):
+        _hon, name = person(rng)
+        comments.append((name, fill(rng.choice(topics.COMMENTS), slots)))
+    if revision:
+        slots.rng = random.Random(f"{key}:revision:{revision}")
+        pool.clear()
+        paragraphs[1] = " ".join(sentence() for _ in range(2))
+        paragraphs.insert(len(paragraphs) - 1, sentence())
+    return ArticleText(
+        title=title,
+        sapo=nfc(sapo),
+        paragraphs=[nfc(p) for p in paragraphs],
+        figures=[(i, nfc(c)) for i, c in figures],
+        tags=[nfc(t) for t in tags],
+        comments=[(nfc(n), nfc(c)) for n, c in comments],
+    )

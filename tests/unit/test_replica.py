@@ -1,0 +1,391 @@
+"""Tests of the replica portal (tests/replica): determinism, reachability, dates, robots, feeds, server."""
+
+from __future__ import annotations
+
+import gzip
+import html
+import http.client
+import json
+import re
+import subprocess
+import sys
+import time
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+import pytest
+
+from tests.replica import GroundTruth, ReplicaServer, build_world
+from tests.replica.dates import WEEKDAYS_VI
+from tests.replica.site import Site
+from tests.replica.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+ARTICLES = 40  # per portal in the shared test world
+
+
+def fake_bases(world: World) -> dict[str, str]:
+    return {key: f"http://127.0.0.{i + 2}:8{i:03d}" for i, key in enumerate(world.portal_keys)}
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return build_world(portals=5, articles=ARTICLES, seed=7)
+
+
+@pytest.fixture(scope="module")
+def sites(world: World) -> dict[str, Site]:
+    bases = fake_bases(world)
+    return {p.key: Site(world, p, bases[p.key], slow_delay=0.0) for p in world.portals}
+
+
+@pytest.fixture(scope="module")
+def truth(world: World) -> GroundTruth:
+    return world.ground_truth(fake_bases(world))
+
+
+class LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.links.append(href)
+
+
+def links_of(body: bytes) -> list[str]:
+    if len(body) > 500_000:  # the "huge" page: a regex is much faster than HTMLParser
+        return [html.unescape(h) for h in re.findall(r'<a [^>]*?href="([^"]+)"', body.decode())]
+    parser = LinkParser()
+    parser.feed(body.decode("utf-8", errors="replace"))
+    return parser.links
+
+
+def path_qs(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def crawl(site: Site) -> tuple[dict[str, int], set[str]]:
+    """Politely walk a site in memory from its home page; return (url -> status, every URL linked)."""
+    robots = RobotFileParser()
+    robots.parse(site.respond("/robots.txt").body.decode().splitlines())
+    home = site.base + "/"
+    seen, linked, queue = {home}, set(), deque([home])
+    status: dict[str, int] = {}
+    while queue:
+        url = queue.popleft()
+        response = site.respond(path_qs(url))
+        status[url] = response.status
+        found = [response.headers["Location"]] if response.status == 301 else []
+        if response.status == 200 and response.content_type.startswith("text/html"):
+            found = [urljoin(url, href) for href in links_of(response.body)]
+        for link in found:
+            if not link.startswith(site.base + "/"):
+                continue
+            linked.add(link)
+            if link not in seen and robots.can_fetch("*", link):
+                seen.add(link)
+                queue.append(link)
+    return status, linked
+
+
+def test_build_is_deterministic() -> None:
+    a, b = build_world(3, 40, seed=3), build_world(3, 40, seed=3)
+    assert a.ground_truth(fake_bases(a)).to_json() == b.ground_truth(fake_bases(b)).to_json()
+    for pa, pb in zip(a.portals, b.portals, strict=True):
+        sa, sb = Site(a, pa, "http://127.0.0.9:1"), Site(b, pb, "http://127.0.0.9:1")
+        paths = ["/", "/robots.txt", *[x.path for x in pa.articles[::7]], *list(sa.routes)[:12]]
+        for path in paths:
+            assert sa.respond(path).body == sb.respond(path).body, path
+    other = build_world(3, 40, seed=4)
+    assert [x.title for x in other.portals[0].articles] != [x.title for x in a.portals[0].articles]
+
+
+def test_every_article_reachable_and_traps_linked(sites: dict[str, Site], truth: GroundTruth) -> None:
+    for key, site in sites.items():
+        status, linked = crawl(site)
+        base = truth.base_urls[key]
+        mine = {u for u in truth.articles if u.startswith(base + "/")}
+        assert mine and mine <= {u for u, s in status.items() if s == 200}
+        assert not {u for u in status if u in truth.disallowed_urls}, "polite walk fetched a disallowed URL"
+        disallowed = {u for u in truth.disallowed_urls if u.startswith(base + "/")}
+        assert disallowed and disallowed <= linked
+        for url in (truth.not_found_urls | truth.binary_urls) & {u for u in linked}:
+            assert status[url] == (404 if url in truth.not_found_urls else 200)
+        assert {u for u in truth.not_found_urls | truth.binary_urls if u.startswith(base + "/")} <= linked
+        assert {u for u in truth.redirects if u.startswith(base + "/")} <= {
+            u for u, s in status.items() if s == 301
+        }
+        listings = {u for u in truth.listing_urls if u.startswith(base + "/")}
+        assert listings <= set(status)
+
+
+def test_article_pages_have_true_text_and_dates(sites: dict[str, Site], truth: GroundTruth) -> None:
+    line_re = {
+        "A": re.compile(r"(Thứ \w+|Chủ Nhật), (\d\d)/(\d\d)/(\d{4}) - (\d\d):(\d\d)"),
+        "B": re.compile(r"(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d) \(GMT\+7\)"),
+        "C": re.compile(r"(\d\d):(\d\d) (\d{1,2})/(\d{1,2})/(\d{4})"),
+    }
+    for url, art in truth.articles.items():
+        site = sites[art.portal]
+        if art.special in ("nfd", "cp1258"):
+            continue
+        page = site.respond(path_qs(url)).body.decode()
+        style = site.portal.style
+        m = line_re[style].search(page)
+        assert m, url
+        pub = art.published_at
+        if style == "A":
+            day = datetime(int(m[4]), int(m[3]), int(m[2]), int(m[5]), int(m[6]), tzinfo=pub.tzinfo)
+            assert m[1] == WEEKDAYS_VI[day.weekday()]
+        elif style == "B":
+            day = datetime(int(m[3]), int(m[2]), int(m[1]), int(m[4]), int(m[5]), tzinfo=pub.tzinfo)
+        else:
+            day = datetime(int(m[5]), int(m[4]), int(m[3]), int(m[1]), int(m[2]), tzinfo=pub.tzinfo)
+        assert day == pub, url
+        assert pub.utcoffset() is not None and pub.utcoffset().total_seconds() == 7 * 3600  # type: ignore[union-attr]
+        assert f"<title>{html.escape(art.title)} - {site.portal.name}</title>" in page
+        assert f'<link rel="canonical" href="{url}"' in page
+        assert f'lang="{art.language}"' in page
+        assert 6 <= len(art.body_paragraphs) <= 14 or art.language == "en"
+        for para in art.body_paragraphs:
+            assert unicodedata.is_normalized("NFC", para)
+            assert html.escape(para) in page
+        assert html.escape(art.sapo) in page
+        if art.updated_at and style in ("A", "B"):
+            assert "Cập nhật:" in page
+    metas = {s.portal.style: s.respond(s.portal.articles[0].path).body.decode() for s in sites.values()}
+    assert "article:published_time" in metas["A"] and "ld+json" not in metas["A"]
+    assert '"@type": "NewsArticle"' in metas["B"]
+    assert "og:title" not in metas["C"] and "ld+json" not in metas["C"]
+
+
+def test_dup_groups_are_exact_copies(truth: GroundTruth, world: World) -> None:
+    assert truth.dup_groups
+    for urls in truth.dup_groups.values():
+        arts = [truth.articles[u] for u in urls]
+        assert len(arts) >= 2 and len({a.portal for a in arts}) == len(arts)
+        assert len({json.dumps(a.body_paragraphs) for a in arts}) == 1
+        assert len({a.title for a in arts}) == 1
+        origins = [a for a in arts if a.is_origin]
+        assert len(origins) == 1 and origins[0].published_at == min(a.published_at for a in arts)
+    for p in world.portals[1:]:
+        assert sum(1 for a in p.articles if a.dup_group and not a.is_origin) == round(ARTICLES * 0.05)
+    bodies = [
+        json.dumps(a.body_paragraphs) for a in truth.articles.values() if not a.dup_group or a.is_origin
+    ]
+    assert len(bodies) == len(set(bodies)), "article bodies must be unique"
+    titles = [a.title for a in truth.articles.values() if not a.dup_group or a.is_origin]
+    assert len(titles) == len(set(titles)), "titles are not repeated, except by syndicated copies"
+
+
+def test_special_cases(sites: dict[str, Site], truth: GroundTruth, world: World) -> None:
+    assert len(truth.english_urls) == 1
+    (en,) = truth.english_urls
+    assert truth.articles[en].language == "en" and truth.articles[en].portal == world.portal_keys[0]
+    specials = {a.special: a for a in truth.articles.values() if a.special}
+    assert set(specials) == {"slow", "nfd", "cp1258", "huge"}
+    nfd = sites[specials["nfd"].portal].respond(path_qs(specials["nfd"].url))
+    assert not unicodedata.is_normalized("NFC", nfd.body.decode())
+    assert unicodedata.normalize("NFC", nfd.body.decode()).count(specials["nfd"].body_paragraphs[0]) == 1
+    legacy = sites[specials["cp1258"].portal].respond(path_qs(specials["cp1258"].url))
+    assert legacy.content_type == "text/html; charset=windows-1258"
+    text = unicodedata.normalize("NFC", legacy.body.decode("cp1258"))
+    assert 'charset="windows-1258"' in text or "charset=windows-1258" in text
+    assert html.escape(specials["cp1258"].body_paragraphs[-1]) in text
+    huge = sites[specials["huge"].portal].respond(path_qs(specials["huge"].url))
+    assert len(huge.body) > 1_000_000
+    for url in truth.binary_urls:
+        site = next(s for s in sites.values() if url.startswith(s.base + "/"))
+        response = site.respond(path_qs(url))
+        assert response.body.startswith(b"%PDF") and response.content_type in (
+            "application/pdf",
+            "application/octet-stream",
+        )
+
+
+def test_robots_sitemaps_and_rss(sites: dict[str, Site], truth: GroundTruth, world: World) -> None:
+    for site in sites.values():
+        robots = site.respond("/robots.txt").body.decode()
+        assert "Disallow: /ban-in/" in robots and "Disallow: /tim-kiem/" in robots
+        assert ("Sitemap:" in robots) == (site.portal.discovery == "sitemap")
+    sm_site = sites[world.portal_keys[0]]
+    index = ET.fromstring(sm_site.respond("/sitemap.xml").body)
+    children = [path_qs(e.text or "") for e in index.iter(SM + "loc")]
+    assert len(children) >= 3
+    locs: set[str] = set()
+    news_seen = False
+    for child in children:
+        response = sm_site.respond(child)
+        assert response.status == 200 and response.content_type == "application/xml"
+        root = ET.fromstring(response.body)
+        news_seen |= b"sitemap-news/0.9" in response.body
+        locs.update(e.text or "" for e in root.iter(SM + "loc"))
+        assert all((e.text or "").endswith("+07:00") for e in root.iter(SM + "lastmod"))
+    assert news_seen
+    assert locs == {u for u, a in truth.articles.items() if a.portal == sm_site.portal.key}
+    rss_site = sites[world.portal_keys[1]]
+    assert b'type="application/rss+xml"' in rss_site.respond("/").body
+    feed = rss_site.respond("/rss/home.rss")
+    assert feed.content_type.startswith("application/rss+xml")
+    items = ET.fromstring(feed.body).findall("./channel/item")
+    assert len(items) == 30
+    for item in items:
+        assert (item.findtext("link") or "") in truth.articles
+        assert (item.findtext("pubDate") or "").endswith("+0700")
+    assert rss_site.respond("/sitemap.xml").status == 404
+
+
+def test_registry_patterns(world: World, truth: GroundTruth) -> None:
+    entries = world.registry_entries(truth.base_urls)
+    assert [e["key"] for e in entries] == world.portal_keys
+    for entry in entries:
+        base = truth.base_urls[entry["key"]]
+        art, lst = re.compile(entry["article_url_pattern"]), re.compile(entry["listing_url_pattern"])
+        for url in (u for u in truth.articles if u.startswith(base + "/")):
+            assert art.match(path_qs(url)) and art.match(url) and not lst.match(path_qs(url)), url
+        for url in (u for u in truth.listing_urls if u.startswith(base + "/")):
+            assert lst.match(path_qs(url)) and not art.match(path_qs(url)), url
+    assert entries[0]["sitemaps"] and entries[1]["feeds"] and not entries[2]["feeds"] + entries[2]["sitemaps"]
+
+
+def test_truth_json_round_trip(truth: GroundTruth) -> None:
+    again = GroundTruth.from_json(truth.to_json())
+    assert again == truth
+
+
+def test_big_world_builds_fast() -> None:
+    started = time.perf_counter()
+    world = build_world(portals=5, articles=2000, seed=1)
+    assert time.perf_counter() - started < 5
+    assert sum(len(p.articles) for p in world.portals) == 10000
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=5)
+    conn.request("GET", path_qs(url), headers=headers or {})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
+
+
+def test_server_serves_portals_on_loopback() -> None:
+    world = build_world(portals=2, articles=30, seed=2)
+    with ReplicaServer(world, first_host=2, port=0, slow_delay=0.0) as server:
+        assert list(server.base_urls) == world.portal_keys
+        assert server.base_urls[world.portal_keys[0]].startswith("http://127.0.0.2:")
+        assert server.base_urls[world.portal_keys[1]].startswith("http://127.0.0.3:")
+        truth = server.ground_truth()
+        home = server.home_urls[world.portal_keys[0]]
+        conn = http.client.HTTPConnection("127.0.0.2", int(home.rsplit(":", 1)[1].rstrip("/")), timeout=5)
+        conn.request("GET", "/")
+        plain = conn.getresponse()
+        body = plain.read()
+        assert plain.status == 200 and plain.getheader("Content-Type") == "text/html; charset=utf-8"
+        conn.request("GET", "/", headers={"Accept-Encoding": "gzip, deflate"})
+        zipped = conn.getresponse()
+        assert zipped.getheader("Content-Encoding") == "gzip" and gzip.decompress(zipped.read()) == body
+        conn.close()
+        old, target = next(iter(truth.redirects.items()))
+        moved = get(old)
+        assert moved.status == 301 and moved.getheader("Location") == target
+        assert get(next(iter(truth.not_found_urls))).status == 404
+        url = next(iter(truth.articles))
+        first = get(url)
+        assert first.status == 200 and first.getheader("ETag")
+        assert get(url, {"If-None-Match": first.getheader("ETag") or ""}).status == 304
+        binary = get(next(iter(truth.binary_urls)))
+        assert binary.getheader("Content-Type") in ("application/pdf", "application/octet-stream")
+        requested = server.requested()
+        assert (server.base_urls[world.portal_keys[0]], "/") in requested
+        old_base = next(b for b in server.base_urls.values() if old.startswith(b + "/"))
+        assert (old_base, path_qs(old)) in requested
+
+
+def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
+    ready, truth_file = tmp_path / "ready.json", tmp_path / "truth.json"
+    cmd = [sys.executable, "-m", "tests.replica", "--portals", "2", "--articles", "12", "--seed", "5"]
+    cmd += ["--first-host", "20", "--ready-file", str(ready), "--truth-out", str(truth_file)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        urls = json.loads(ready.read_text())
+        home = urls["home_urls"]["ninhthuan"]
+        assert home.startswith("http://127.0.0.20:") and get(home).status == 200
+        assert GroundTruth.from_json(truth_file.read_text()).base_urls == urls["base_urls"]
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert out.splitlines()[0].startswith("ninhthuan http://127.0.0.20:")
+    helped = subprocess.run(
+        [sys.executable, "-m", "tests.replica", "--help"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert helped.returncode == 0 and "--ready-file" in helped.stdout
+
+
+def test_edition_one_revises_edited_articles() -> None:
+    world = build_world(portals=3, articles=40, seed=9)
+    bases = fake_bases(world)
+    before = world.ground_truth(bases)
+    assert before.edited_urls and before.edition == 0
+    sites = {p.key: Site(world, p, bases[p.key]) for p in world.portals}
+    url = sorted(before.edited_urls)[0]
+    site = sites[before.articles[url].portal]
+    old_etag = site.respond(path_qs(url)).headers["ETag"]
+    world.set_edition(1)
+    site.clear_cache()
+    after = world.ground_truth(bases)
+    assert after.edition == 1 and after.edited_urls == before.edited_urls
+    for u, art in after.articles.items():
+        changed = art.body_paragraphs != before.articles[u].body_paragraphs
+        assert changed == (u in before.edited_urls), u
+        style = sites[art.portal].portal.style
+        if u in before.edited_urls:
+            assert len(art.body_paragraphs) == len(before.articles[u].body_paragraphs) + 1
+            assert (art.updated_at is not None) == (style in ("A", "B")) and before.articles[
+                u
+            ].updated_at is None
+    assert site.respond(path_qs(url)).headers["ETag"] != old_etag
+    assert build_world(3, 40, seed=9, edition=1).ground_truth(bases) == after
+
+
+def test_server_handles_concurrent_keepalive_requests() -> None:
+    world = build_world(portals=1, articles=40, seed=4)
+    with ReplicaServer(world, first_host=2, port=0, slow_delay=0.2) as server:
+        truth = server.ground_truth()
+        host, port = urlsplit(server.base_urls[world.portal_keys[0]]).netloc.split(":")
+        paths = [path_qs(u) for u in truth.articles][:30]
+
+        def fetch_all(chunk: list[str]) -> list[int]:
+            conn = http.client.HTTPConnection(host, int(port), timeout=5)
+            statuses = []
+            for path in chunk:  # several requests on one keep-alive connection
+                conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
+                response = conn.getresponse()
+                gzip.decompress(response.read())
+                statuses.append(response.status)
+            conn.close()
+            return statuses
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(fetch_all, [paths[i::6] for i in range(6)]))
+        assert all(s == 200 for chunk in results for s in chunk)
+        assert time.perf_counter() - started < 3
+        assert len(server.requested()) == len(paths)
