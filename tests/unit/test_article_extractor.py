@@ -1,0 +1,133 @@
+"""Golden-page tests of extract_article: fields, dates, encodings, entities and rejections."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines.article_extractor import ExtractedArticle, ExtractionError, extract_article
+from tests.unit.test_text import encode_cp1258
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+PAGES = sorted(GOLDEN.glob("*.html"))
+
+
+def _expected(page: Path) -> dict[str, Any]:
+    return json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+
+
+def _extract(page: Path, body: bytes | None = None, content_type: str = "text/html") -> ExtractedArticle:
+    expected = _expected(page)
+    return extract_article(
+        page.read_bytes() if body is None else body,
+        expected["url"],
+        content_type=content_type,
+        feed_date=expected.get("feed_date"),
+    )
+
+
+def _check(article: ExtractedArticle, expected: dict[str, Any]) -> None:
+    assert article.title == expected["title"]
+    for key in ("canonical_url", "site_name", "image", "declared_language", "author", "categories", "tags"):
+        if key in expected:
+            assert getattr(article, key) == expected[key], key
+    if "sapo_startswith" in expected:
+        assert article.sapo is not None and article.sapo.startswith(expected["sapo_startswith"])
+    for snippet in expected.get("text_contains", []):
+        assert snippet in article.text
+    for snippet in expected.get("text_excludes", []):
+        assert snippet not in article.text
+    for key in ("published_at", "updated_at"):
+        if key in expected:
+            value = getattr(article, key)
+            assert (value.isoformat() if value else None) == expected[key], key
+    assert article.date_source is not None and article.date_source.startswith(expected["date_source_prefix"])
+    assert len(article.date_warnings) == expected["date_warnings"]
+    for text in (article.title, article.sapo, article.text):
+        assert text is None or unicodedata.is_normalized("NFC", text)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_golden_page(page: Path) -> None:
+    _check(_extract(page), _expected(page))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_golden_page_as_nfd(page: Path) -> None:
+    nfd = unicodedata.normalize("NFD", page.read_text(encoding="utf-8")).encode("utf-8")
+    _check(_extract(page, nfd), _expected(page))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_golden_page_as_windows_1258(page: Path) -> None:
+    html = page.read_text(encoding="utf-8").replace('charset="utf-8"', 'charset="windows-1258"')
+    article = _extract(page, encode_cp1258(html), content_type="text/html")
+    assert article.encoding == "cp1258"
+    _check(article, _expected(page))
+
+
+def test_declared_charset_lies() -> None:
+    page = GOLDEN / "baoninhthuan_dateline.html"
+    lying = page.read_text(encoding="utf-8").replace('charset="utf-8"', 'charset="iso-8859-1"').encode()
+    article = _extract(page, lying, content_type="text/html; charset=windows-1252")
+    assert article.encoding == "utf-8"
+    _check(article, _expected(page))
+
+
+def test_to_dict_is_json_and_pickle_round_trips() -> None:
+    article = _extract(GOLDEN / "baokhanhhoa_meta_jsonld.html")
+    data = json.loads(json.dumps(article.to_dict(), ensure_ascii=False))
+    assert data["published_at"] == "2024-04-18T07:15:00+07:00"
+    assert data["updated_at"] == "2024-04-18T10:40:00+07:00"
+    assert pickle.loads(pickle.dumps(article)) == article
+    assert isinstance(article.published_at, datetime) and article.published_at.tzinfo is not None
+
+
+def test_site_name_suffix_and_prefix_stripped() -> None:
+    assert (
+        _extract(GOLDEN / "baokhanhhoa_meta_jsonld.html").title
+        == "Nha Trang đón hơn 20.000 lượt khách dịp lễ Giỗ Tổ"
+    )
+    ninh_thuan = _extract(GOLDEN / "baoninhthuan_dateline.html").title
+    assert ninh_thuan == "Phan Rang - Tháp Chàm ra quân làm sạch bãi biển Bình Sơn"  # keeps the inner " - "
+
+
+def test_weekday_mismatch_recorded() -> None:
+    article = _extract(GOLDEN / "baophuyen_weekday_entities.html")
+    assert article.date_warnings and "Friday" in article.date_warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/pdf", "binary content (application/pdf)"),
+        (b"%PDF-1.7\n1 0 obj", "text/html", "binary content (application/pdf)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None, "binary content (image/png)"),
+        (b"<html>\x00\x01\x02\x00</html>", None, "binary content"),
+        (b"", "text/html", "empty body"),
+        (b"  \n ", "text/html", "empty body"),
+    ],
+)
+def test_rejects_binary_and_empty(body: bytes, content_type: str | None, reason: str) -> None:
+    with pytest.raises(ExtractionError) as info:
+        extract_article(body, "https://baoninhthuan.com.vn/file.pdf", content_type=content_type)
+    assert str(info.value).startswith(reason)
+
+
+def test_rejects_page_without_article_body() -> None:
+    html = (
+        "<html><head><title>Lỗi 404 - Báo Ninh Thuận</title></head><body><p>Không tìm thấy.</p></body></html>"
+    )
+    with pytest.raises(ExtractionError, match="no article body found"):
+        extract_article(html.encode(), "https://baoninhthuan.com.vn/404")
+
+
+def test_layout_table_page_keeps_paragraphs() -> None:
+    article = _extract(GOLDEN / "baobinhthuan_words_nodate_meta.html")
+    assert "|" not in article.text and article.text.count("\n") == 2
