@@ -1,0 +1,100 @@
+"""Portal dataclass and loading/validating the registry file (crawler/portals.toml by default)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_REGISTRY = Path(__file__).with_name("portals.toml")
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
+
+
+class RegistryError(ValueError):
+    """The registry file is missing, malformed, or names an unknown portal."""
+
+
+@dataclass(frozen=True)
+class Portal:
+    """One news portal: where to start and, optionally, how its URLs look."""
+
+    key: str
+    name: str
+    home_url: str
+    article_url_pattern: str | None = None
+    listing_url_pattern: str | None = None
+    feeds: tuple[str, ...] = field(default_factory=tuple)
+    sitemaps: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.home_url).netloc.lower()
+
+    @classmethod
+    def from_start_url(cls, url: str) -> Portal:
+        """Return an unregistered portal known only by its home URL (generic discovery)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise RegistryError(f"start URL {url!r} is not an http(s) URL")
+        host = parts.netloc.lower()
+        key = host.removeprefix("www.")
+        home = f"{parts.scheme}://{parts.netloc}{parts.path or '/'}"
+        return cls(key=key, name=key, home_url=home)
+
+
+def registry_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the registry file: explicit, then $NEWSARCHIVE_PORTALS_FILE, then the bundled file."""
+    return Path(explicit or os.environ.get("NEWSARCHIVE_PORTALS_FILE") or DEFAULT_REGISTRY)
+
+
+def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Portal]:
+    """Return the portals of the registry file by key. Raises RegistryError with the exact problem."""
+    file = registry_path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RegistryError(f"cannot read portal registry {file}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"portal registry {file} is not valid TOML: {exc}") from exc
+    portals: dict[str, Portal] = {}
+    for index, entry in enumerate(data.get("portal", [])):
+        where = f"{file}: portal #{index + 1}"
+        missing = [name for name in ("key", "name", "home_url") if not entry.get(name)]
+        if missing:
+            raise RegistryError(f"{where} lacks {', '.join(missing)}")
+        key = str(entry["key"])
+        if not _KEY.match(key):
+            raise RegistryError(f"{where}: key {key!r} must be lowercase letters, digits, '-', '_', '.'")
+        if key in portals:
+            raise RegistryError(f"{where}: key {key!r} appears twice")
+        for pattern_name in ("article_url_pattern", "listing_url_pattern"):
+            pattern = entry.get(pattern_name)
+            if pattern:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise RegistryError(f"{where}: {pattern_name} is not a valid regex: {exc}") from exc
+        Portal.from_start_url(str(entry["home_url"]))  # validates the URL
+        portals[key] = Portal(
+            key=key,
+            name=str(entry["name"]),
+            home_url=str(entry["home_url"]),
+            article_url_pattern=entry.get("article_url_pattern"),
+            listing_url_pattern=entry.get("listing_url_pattern"),
+            feeds=tuple(entry.get("feeds", ())),
+            sitemaps=tuple(entry.get("sitemaps", ())),
+        )
+    return portals
+
+
+def select_portals(keys: list[str], registry: dict[str, Portal]) -> list[Portal]:
+    """Return the registry entries for ``keys`` (all of them when empty). Raises RegistryError."""
+    if not keys:
+        return list(registry.values())
+    unknown = [key for key in keys if key not in registry]
+    if unknown:
+        raise RegistryError(f"unknown portal {', '.join(unknown)}; known: {', '.join(sorted(registry))}")
+    return [registry[key] for key in keys]

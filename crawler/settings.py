@@ -1,0 +1,52 @@
+"""Scrapy settings for newsarchive; deployment values come from the environment."""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Politeness: obey robots.txt, identify ourselves, adapt to the server's latency.
+ROBOTSTXT_OBEY = True
+USER_AGENT = os.environ.get(
+    "NEWSARCHIVE_USER_AGENT", "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive; archiving bot)"
+)
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_DELAY = float(os.environ.get("NEWSARCHIVE_DOWNLOAD_DELAY", "0.25"))
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+# Pages above 10 MB are not news articles; the cut-off is recorded as a fetch failure with its reason.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")
+
+# Breadth-first-ish by priority (see crawler/spiders/portal.py): articles before new listing pages.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+
+ITEM_PIPELINES = {
+    "pipelines.extraction.ExtractionPipeline": 300,
+    "pipelines.language.LanguagePipeline": 400,
+    "pipelines.dedup.DedupPipeline": 500,
+    "pipelines.archive.ArchivePipeline": 600,
+}
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunRecorder": 500,
+}
+
+# The archive: $ARCHIVE_DATABASE_URL, else SQLite in the working directory.
+ARCHIVE_DATABASE_URL = os.environ.get("ARCHIVE_DATABASE_URL", "sqlite:///archive.sqlite3")
+# Extraction worker processes (trafilatura is CPU-bound; one per core keeps the reactor free).
+EXTRACTION_WORKERS = int(os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", str(os.cpu_count() or 2)))
+NEWSARCHIVE_MAX_LISTING_DEPTH = 200
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"

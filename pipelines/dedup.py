@@ -1,0 +1,32 @@
+"""DedupPipeline: canonical URL and content hash of each article (the archive links exact copies)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.items import PageItem
+from pipelines.canonical import canonical_url
+from storage.text import content_hash
+
+
+class DedupPipeline:
+    """Gives each article the identity the archive deduplicates on.
+
+    The canonical URL makes revisits and AMP/mobile/tracking variants one article; the hash of the
+    NFC-normalised body makes NFD and NFC copies of one text equal. Cross-portal matching happens in the
+    archive transaction (storage.repository), so it holds across runs and processes.
+    """
+
+    def __init__(self, stats: Any) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DedupPipeline:
+        return cls(crawler.stats)
+
+    def process_item(self, item: PageItem) -> PageItem:
+        if item.failure_status or item.article is None:
+            return item
+        item.canonical_url = canonical_url(item.final_url, item.article.canonical_url)
+        item.content_hash = content_hash(item.article.text)
+        return item

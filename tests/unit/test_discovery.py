@@ -1,0 +1,115 @@
+"""Discovery: robots sitemap lines, sitemaps, feeds, URL classification and page signals."""
+
+from __future__ import annotations
+
+import gzip
+
+import lxml.html
+import pytest
+
+from crawler import discovery
+from crawler.portals import Portal
+
+PORTAL = Portal.from_start_url("https://baoninhthuan.com.vn/")
+
+
+def test_sitemaps_from_robots_are_absolute() -> None:
+    robots = "User-agent: *\nDisallow: /tim-kiem/\nSitemap: /sitemap.xml\nsitemap: https://x.vn/news.xml\n"
+    assert discovery.sitemaps_from_robots(robots, "https://x.vn/robots.txt") == [
+        "https://x.vn/sitemap.xml",
+        "https://x.vn/news.xml",
+    ]
+
+
+def test_sitemap_index_and_urlset_gzip() -> None:
+    index = (
+        b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<sitemap><loc>https://x.vn/s1.xml</loc><lastmod>2024-04-12T08:30:00+07:00</lastmod></sitemap>"
+        b"</sitemapindex>"
+    )
+    entries = discovery.parse_sitemap(index)
+    assert entries == [discovery.SitemapEntry("https://x.vn/s1.xml", "2024-04-12T08:30:00+07:00", True)]
+    urlset = (
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x.vn/a-b-c-d-1234.html'
+        b"</loc></url></urlset>"
+    )
+    assert [e.url for e in discovery.parse_sitemap(gzip.compress(urlset))] == [
+        "https://x.vn/a-b-c-d-1234.html"
+    ]
+    assert discovery.parse_sitemap(b"<html><body>not a sitemap</body></html>") == []
+    assert discovery.parse_sitemap(b"\x1f\x8bbroken gzip") == []
+
+
+def test_parse_rss_and_atom() -> None:
+    rss = (
+        b"<rss version='2.0'><channel><item><title>Tin</title><link>https://x.vn/tin-moi-nhat-hom-nay-1.html</link>"
+        b"<pubDate>Fri, 12 Apr 2024 08:30:00 +0700</pubDate></item></channel></rss>"
+    )
+    assert discovery.parse_feed(rss) == [
+        ("https://x.vn/tin-moi-nhat-hom-nay-1.html", "Fri, 12 Apr 2024 08:30:00 +0700")
+    ]
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="https://x.vn/a"/>'
+        b"<published>2024-04-12T08:30:00+07:00</published></entry></feed>"
+    )
+    assert discovery.parse_feed(atom) == [("https://x.vn/a", "2024-04-12T08:30:00+07:00")]
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("https://baoninhthuan.com.vn/", "listing"),
+        ("https://baoninhthuan.com.vn/thoi-su/", "listing"),
+        ("https://baoninhthuan.com.vn/thoi-su/trang-2.html", "listing"),
+        ("https://baoninhthuan.com.vn/chuyen-muc/kinh-te.htm?p=3", "listing"),
+        ("https://baoninhthuan.com.vn/van-hoa-the-thao/", "listing"),
+        ("https://baoninhthuan.com.vn/thoi-su/tinh-uy-so-ket-cong-tac-phong-chong-ma-tuy-12.html", "article"),
+        ("https://www.baoninhthuan.com.vn/kinh-te/202404/mua-dua-bat-dau-vao-vu/", "article"),
+        ("https://baoninhthuan.com.vn/tin-tuc/post153240.html", "article"),
+        ("https://baoninhthuan.com.vn/xahoi/202404/le-hoi-bien-thanh-pho-nha-trang-67518/", "article"),
+        ("https://baoninhthuan.com.vn/thoi-su/trang-12.html", "listing"),
+        ("https://baoninhthuan.com.vn/thoi-su/page/1234/", "listing"),
+        ("https://baoninhthuan.com.vn/uploads/anh-hoi-nghi-tinh-uy.jpg", "skip"),
+        ("https://othersite.vn/thoi-su/tinh-uy-so-ket-cong-tac-12.html", "skip"),
+    ],
+)
+def test_classify_url_by_shape(url: str, kind: str) -> None:
+    assert discovery.classify_url(url, PORTAL) == kind
+
+
+def test_registry_patterns_override_shape() -> None:
+    portal = Portal(
+        "p", "P", "https://p.vn/", article_url_pattern=r"^/bai/\d+$", listing_url_pattern=r"^/muc/"
+    )
+    assert discovery.classify_url("https://p.vn/bai/12", portal) == "article"
+    assert discovery.classify_url("https://p.vn/muc/kinh-te", portal) == "listing"
+    assert discovery.classify_url("https://p.vn/mot-hai-ba-bon-nam.html", portal) == "skip"
+
+
+def _article_page(extra_head: str = "") -> lxml.html.HtmlElement:
+    paragraph = (
+        "<p>" + "Ủy ban nhân dân tỉnh Ninh Thuận tổ chức hội nghị sơ kết công tác quý I. " * 3 + "</p>"
+    )
+    return lxml.html.fromstring(
+        f"<html><head>{extra_head}</head><body><h1>Tiêu đề</h1>{paragraph * 4}"
+        "<a href='/a'>Tin liên quan</a></body></html>"
+    )
+
+
+def test_article_signals() -> None:
+    assert discovery.article_signals(_article_page('<meta property="og:type" content="article">'))[0]
+    ld = '<script type="application/ld+json">{"@graph": [{"@type": "NewsArticle"}]}</script>'
+    assert discovery.article_signals(_article_page(ld))[0]
+    assert discovery.article_signals(_article_page())[0]
+    assert not discovery.article_signals(_article_page('<meta property="og:type" content="website">'))[0]
+    links = "".join(
+        f"<li><a href='/a{i}'>{'Tin tức mới nhất trong ngày của tỉnh ' * 3}</a></li>" for i in range(40)
+    )
+    listing = lxml.html.fromstring(
+        "<html><body><h1>Thời sự</h1>"
+        + "<p>"
+        + "Tóm tắt tin chính của chuyên mục thời sự hôm nay trong tỉnh. " * 3
+        + "</p>" * 3
+        + f"<ul>{links}</ul></body></html>"
+    )
+    assert not discovery.article_signals(listing)[0]

@@ -1,0 +1,191 @@
+"""Each pipeline stage, built with get_crawler and fed PageItems the test writes itself."""
+
+from __future__ import annotations
+
+import asyncio
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from scrapy.utils.test import get_crawler
+from sqlalchemy import select
+
+from crawler.items import PageItem
+from crawler.spiders.portal import PortalSpider
+from pipelines.archive import ArchivePipeline
+from pipelines.dedup import DedupPipeline
+from pipelines.extraction import ExtractionPipeline
+from pipelines.language import LanguagePipeline
+from storage.db import open_archive
+from storage.models import Article, Capture
+
+PARAGRAPHS = [
+    "Sáng 12/4, Ủy ban nhân dân tỉnh Ninh Thuận tổ chức hội nghị sơ kết công tác phòng, chống ma túy quý I "
+    "năm 2024, với sự tham dự của đại diện các sở, ban, ngành và lãnh đạo các huyện, thành phố.",
+    "Theo báo cáo, trong quý I, lực lượng chức năng đã phát hiện, bắt giữ 35 vụ với 52 đối tượng, thu giữ "
+    "hơn 120 gam ma túy tổng hợp; công tác tuyên truyền được đẩy mạnh tại 65 xã, phường, thị trấn.",
+    "Phát biểu kết luận, Phó Chủ tịch UBND tỉnh đề nghị các địa phương tiếp tục rà soát, quản lý chặt chẽ "
+    "người sử dụng trái phép chất ma túy, không để phát sinh điểm nóng trên địa bàn.",
+]
+
+
+def article_html(
+    paragraphs: list[str], lang: str = "vi", title: str = "Sơ kết công tác phòng, chống ma túy"
+) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{title} - Báo Ninh Thuận</title>"
+        f'<meta property="og:type" content="article"><meta property="og:title" content="{title}">'
+        '<meta property="article:published_time" content="2024-04-12T08:30:00+07:00"></head><body>'
+        f'<nav><a href="/">Trang chủ</a> <a href="/thoi-su/">Thời sự</a></nav><article><h1>{title}</h1>'
+        f'<div class="date">Thứ Sáu, 12/04/2024 - 08:30</div>{body}<p class="author">Minh Anh</p></article>'
+        "<footer>Báo Ninh Thuận - Cơ quan của Đảng bộ tỉnh Ninh Thuận</footer></body></html>"
+    ).encode()
+
+
+def page_item(url: str, body: bytes, **extra: Any) -> PageItem:
+    return PageItem(
+        url=url,
+        final_url=url,
+        http_status=200,
+        headers={"Content-Type": ["text/html; charset=utf-8"]},
+        body=body,
+        fetched_at=datetime(2024, 4, 12, 3, 0, tzinfo=UTC),
+        discovered_via="listing",
+        portal_key="ninhthuan",
+        portal_name="Báo Ninh Thuận",
+        portal_home="https://baoninhthuan.com.vn/",
+        **{"content_type": "text/html; charset=utf-8", **extra},
+    )
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro) if asyncio.iscoroutine(coro) else coro
+
+
+@pytest.fixture(scope="module")
+def extraction() -> Any:
+    crawler = get_crawler(PortalSpider, {"EXTRACTION_WORKERS": 1})
+    crawler.stats.open_spider()
+    pipeline = ExtractionPipeline.from_crawler(crawler)
+    yield pipeline
+    pipeline.close_spider()
+
+
+def test_extraction_in_worker_process(extraction: Any) -> None:
+    item = run(
+        extraction.process_item(
+            page_item("https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-1.html", article_html(PARAGRAPHS))
+        )
+    )
+    assert item.failure_status is None
+    assert item.article.title == "Sơ kết công tác phòng, chống ma túy"
+    assert "35 vụ với 52 đối tượng" in item.article.text
+    assert item.article.published_at.isoformat() == "2024-04-12T08:30:00+07:00"
+
+
+def test_extraction_failure_is_recorded_not_dropped(extraction: Any) -> None:
+    item = run(
+        extraction.process_item(
+            page_item(
+                "https://baoninhthuan.com.vn/tai-lieu-bao-cao-nam-1.html",
+                b"%PDF-1.7\x00\x00\x01binary",
+                content_type="application/pdf",
+            )
+        )
+    )
+    assert item.failure_status == "extraction_failed"
+    assert item.failure_reason
+
+
+def _language(item: PageItem) -> PageItem:
+    crawler = get_crawler(PortalSpider)
+    crawler.stats.open_spider()
+    return run(LanguagePipeline.from_crawler(crawler).process_item(item))
+
+
+def test_language_marks_english_off_language(extraction: Any) -> None:
+    english = [
+        "The provincial people's committee held a conference on Friday to review drug prevention work in the "
+        "first quarter, with representatives of departments and districts attending the meeting.",
+        "According to the report, police uncovered 35 cases involving 52 suspects in the first three months, "
+        "seizing more than 120 grams of synthetic drugs across the province.",
+        "The vice chairman asked localities to keep tight control of drug users and to prevent new hot spots "
+        "from appearing in residential areas during the rest of the year.",
+    ]
+    item = run(
+        extraction.process_item(
+            page_item(
+                "https://baoninhthuan.com.vn/english/drug-prevention-review.html",
+                article_html(english, lang="vi", title="Drug prevention review"),
+            )
+        )
+    )
+    item = _language(item)
+    assert item.language == "en" and item.off_language
+    vietnamese = _language(
+        run(
+            extraction.process_item(
+                page_item("https://baoninhthuan.com.vn/a-b-c-d-e-1.html", article_html(PARAGRAPHS))
+            )
+        )
+    )
+    assert vietnamese.language == "vi" and not vietnamese.off_language
+
+
+def test_dedup_hashes_nfd_and_nfc_alike(extraction: Any) -> None:
+    crawler = get_crawler(PortalSpider)
+    dedup = DedupPipeline.from_crawler(crawler)
+    nfc = run(
+        extraction.process_item(
+            page_item("https://baoninhthuan.com.vn/a-b-c-d-e-1.html?utm_source=x", article_html(PARAGRAPHS))
+        )
+    )
+    nfd_body = unicodedata.normalize("NFD", article_html(PARAGRAPHS).decode()).encode()
+    nfd = run(extraction.process_item(page_item("https://baoninhthuan.com.vn/a-b-c-d-e-2.html", nfd_body)))
+    assert dedup.process_item(nfc).content_hash == dedup.process_item(nfd).content_hash
+    assert nfc.canonical_url == "https://baoninhthuan.com.vn/a-b-c-d-e-1.html"
+
+
+def test_archive_pipeline_writes_articles_and_failures(extraction: Any, archive_url: str) -> None:
+    crawler = get_crawler(PortalSpider, {"ARCHIVE_DATABASE_URL": archive_url})
+    crawler.stats.open_spider()
+    archive = ArchivePipeline.from_crawler(crawler)
+    archive.open_spider()
+    dedup = DedupPipeline.from_crawler(crawler)
+    url = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-1.html"
+    good = _language(run(extraction.process_item(page_item(url, article_html(PARAGRAPHS)))))
+    failed = page_item("https://baoninhthuan.com.vn/trang-khong-ton-tai-1234.html", b"Not found")
+    failed.http_status = 404
+    failed.fail("fetch_failed", "HTTP 404")
+
+    async def write_all() -> None:
+        await archive.process_item(dedup.process_item(good))
+        await archive.process_item(failed)
+        await archive.process_item(dedup.process_item(good))  # the same page again: a revisit
+
+    asyncio.run(write_all())
+    archive.close_spider()
+    assert crawler.stats.get_value("archive/stored") == 1
+    assert crawler.stats.get_value("archive/revisit") == 1
+    assert crawler.stats.get_value("archive/failed") == 1
+    engine, factory = open_archive(archive_url)
+    with factory() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.canonical_url == url and article.status == "archived" and article.language == "vi"
+        statuses = sorted(session.scalars(select(Capture.status)))
+        assert statuses == ["archived", "fetch_failed"]
+    engine.dispose()
+
+
+def test_archive_pipeline_closes_spider_when_archive_cannot_open() -> None:
+    from scrapy.exceptions import CloseSpider
+
+    crawler = get_crawler(
+        PortalSpider, {"ARCHIVE_DATABASE_URL": "sqlite:////nonexistent-dir/x/archive.sqlite3"}
+    )
+    with pytest.raises(CloseSpider) as raised:
+        ArchivePipeline.from_crawler(crawler).open_spider()
+    assert raised.value.reason.startswith("archive unavailable: cannot open archive")

@@ -1,0 +1,126 @@
+"""PortalSpider callbacks on fake responses: discovery order, classification, failures recorded."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import scrapy
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from crawler.items import PageItem
+from crawler.spiders.portal import PortalSpider
+
+HOME = "https://baoninhthuan.com.vn/"
+
+
+@pytest.fixture
+def spider() -> PortalSpider:
+    crawler = get_crawler(PortalSpider)
+    crawler.stats.open_spider()
+    return PortalSpider.from_crawler(crawler, start_urls=HOME)
+
+
+def _meta(**extra: object) -> dict[str, object]:
+    return {"portal": "ninhthuan", **extra}
+
+
+def test_start_requests_robots_then_home(spider: PortalSpider) -> None:
+    async def collect() -> list[scrapy.Request]:
+        return [request async for request in spider.start()]
+
+    requests = asyncio.run(collect())
+    assert [r.url for r in requests] == [HOME + "robots.txt", HOME]
+
+
+def test_registered_portal_is_used_for_its_start_url() -> None:
+    crawler = get_crawler(PortalSpider)
+    spider = PortalSpider.from_crawler(crawler, start_urls="https://www.baokhanhhoa.vn/")
+    assert list(spider.portals) == ["khanhhoa"]
+
+
+def test_unknown_portal_key_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown portal nowhere"):
+        PortalSpider.from_crawler(get_crawler(PortalSpider), portal="nowhere")
+
+
+def test_robots_sitemaps_and_fallback(spider: PortalSpider) -> None:
+    robots = TextResponse(
+        HOME + "robots.txt",
+        body=b"User-agent: *\nDisallow: /tim-kiem/\n",
+        request=Request(HOME + "robots.txt", meta=_meta()),
+        encoding="utf-8",
+    )
+    assert [r.url for r in spider.parse_robots(robots)] == [HOME + "sitemap.xml"]
+
+
+def test_sitemap_yields_article_requests_with_lastmod(spider: PortalSpider) -> None:
+    body = (
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url>'
+        b"<loc>https://baoninhthuan.com.vn/thoi-su/tinh-uy-so-ket-cong-tac-phong-chong-ma-tuy-12.html</loc>"
+        b"<lastmod>2024-04-12T08:30:00+07:00</lastmod></url>"
+        b"<url><loc>https://baoninhthuan.com.vn/thoi-su/</loc></url></urlset>"
+    )
+    response = Response(HOME + "sitemap.xml", body=body, request=Request(HOME + "sitemap.xml", meta=_meta()))
+    requests = list(spider.parse_sitemap(response))
+    assert len(requests) == 1
+    assert requests[0].meta["feed_date"] == "2024-04-12T08:30:00+07:00"
+    assert requests[0].meta["via"] == "sitemap"
+
+
+def test_listing_follows_articles_pagination_and_feeds(spider: PortalSpider) -> None:
+    html = (
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/rss/home.rss"></head><body>'
+        '<a href="/thoi-su/tinh-uy-so-ket-cong-tac-phong-chong-ma-tuy-12.html">Bài</a>'
+        '<a href="/thoi-su/trang-2.html">Trang sau</a><a href="https://facebook.com/share">FB</a>'
+        '<a href="/uploads/logo.png">logo</a></body></html>'
+    ).encode()
+    response = HtmlResponse(
+        HOME, body=html, request=Request(HOME, meta=_meta(listing_depth=0)), encoding="utf-8"
+    )
+    requests = {r.url: r for r in spider.parse_listing(response)}
+    assert set(requests) == {
+        HOME + "rss/home.rss",
+        HOME + "thoi-su/tinh-uy-so-ket-cong-tac-phong-chong-ma-tuy-12.html",
+        HOME + "thoi-su/trang-2.html",
+    }
+    assert requests[HOME + "thoi-su/trang-2.html"].meta["listing_depth"] == 1
+
+
+def test_article_page_yields_capture_with_raw_bytes(spider: PortalSpider) -> None:
+    body = b'<html><head><meta property="og:type" content="article"></head><body><h1>Tin</h1></body></html>'
+    url = HOME + "thoi-su/tinh-uy-so-ket-cong-tac-phong-chong-ma-tuy-12.html"
+    response = HtmlResponse(
+        url, body=body, headers={"Content-Type": "text/html"}, request=Request(url, meta=_meta(via="sitemap"))
+    )
+    items = [x for x in spider.parse_article(response) if isinstance(x, PageItem)]
+    assert len(items) == 1 and items[0].body == body and items[0].discovered_via == "sitemap"
+    assert items[0].headers["Content-Type"] == ["text/html"]
+
+
+def test_listing_that_looks_like_an_article_url_is_not_captured(spider: PortalSpider) -> None:
+    body = (
+        '<html><head><meta property="og:type" content="website"></head>'
+        "<body><h1>Chuyên mục</h1></body></html>"
+    )
+    url = HOME + "chuyen-muc/tin-tuc-trong-tinh-moi-nhat.html"
+    response = HtmlResponse(url, body=body.encode(), request=Request(url, meta=_meta()), encoding="utf-8")
+    assert not [x for x in spider.parse_article(response) if isinstance(x, PageItem)]
+    assert spider.crawler.stats.get_value("discovery/not_article") == 1
+
+
+def test_http_error_is_recorded_with_reason(spider: PortalSpider) -> None:
+    url = HOME + "thoi-su/bai-viet-da-bi-go-bo-khoi-trang-99.html"
+    request = Request(url, meta=_meta(via="listing"))
+    response = HtmlResponse(url, status=404, body=b"Not found", request=request)
+    failure = Failure(HttpError(response))
+    failure.request = request  # type: ignore[attr-defined]
+    (item,) = list(spider.article_failed(failure))
+    assert (
+        item.failure_status == "fetch_failed"
+        and item.failure_reason == "HTTP 404"
+        and item.http_status == 404
+    )
