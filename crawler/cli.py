@@ -185,6 +185,53 @@ def migrate(db_url: str | None) -> None:
     click.echo(f"archive {database_url(db_url)} is at the current schema")
 
 
+@main.command()
+@click.option(
+    "--db", "db_url", metavar="DBURL", help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite)."
+)
+@click.option("--portal", metavar="KEY", help="Only captures of this portal.")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]),
+    metavar="DATE",
+    help="Only pages captured on or after this day (YYYY-MM-DD or DD/MM/YYYY, Vietnam time).",
+)
+@click.option("--workers", type=int, default=os.cpu_count() or 2, show_default=True, help="Worker processes.")
+def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) -> None:
+    """Re-run extraction on archived raw captures (after an upgrade or a fixed rule).
+
+    An article whose result changes gets a new version; one that does not is untouched; a capture whose
+    extraction failed before and now succeeds becomes an article.
+
+    \b
+    Example:
+      newsarchive reextract --portal ninhthuan --since 2024-04-01
+    """
+    from zoneinfo import ZoneInfo
+
+    from pipelines.reextract import count_captures
+    from pipelines.reextract import reextract as run_reextract
+
+    try:
+        engine, factory = open_archive(database_url(db_url))
+    except ArchiveUnavailable as exc:
+        _fail(str(exc))
+    since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None
+    total = count_captures(factory, portal=portal, since=since_at)
+    with click.progressbar(length=total, label="re-extracting", file=sys.stderr) as bar:
+        summary = run_reextract(
+            factory, portal=portal, since=since_at, workers=workers, on_progress=bar.update
+        )
+    engine.dispose()
+    click.echo(
+        f"examined {summary.examined}: {summary.changed} changed (new version), "
+        f"{summary.unchanged} unchanged, {summary.recovered} recovered from failed extraction, "
+        f"{summary.still_failing} still failing"
+    )
+    for error in summary.errors[:20]:
+        click.echo(f"kept as archived (re-extraction failed): {error}", err=True)
+
+
 def _register_archivist_commands() -> None:
     from storage import cli as storage_cli
 

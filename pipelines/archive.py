@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.items import PageItem
+from pipelines.article_extractor import ExtractedArticle
 from storage import repository
 from storage.db import ArchiveUnavailable, open_archive
 
@@ -189,18 +190,39 @@ class ArchivePipeline:
 
 
 def _article_data(item: PageItem) -> repository.ArticleData:
-    article = item.article
     assert item.canonical_url and item.content_hash, "DedupPipeline must run before ArchivePipeline"
-    off_language = None
-    if item.off_language:
-        off_language = f"language {item.language} ({item.language_confidence:.2f}): {item.language_reason}"
-    return repository.ArticleData(
+    return article_data(
+        item.article,
         url=item.final_url,
         canonical_url=item.canonical_url,
-        text=article.text,
         content_hash=item.content_hash,
         language=item.language or "und",
-        language_confidence=item.language_confidence or 0.0,
+        confidence=item.language_confidence or 0.0,
+        language_reason=item.language_reason or "",
+        off_language=item.off_language,
+    )
+
+
+def article_data(
+    article: ExtractedArticle,
+    *,
+    url: str,
+    canonical_url: str,
+    content_hash: str,
+    language: str,
+    confidence: float,
+    language_reason: str,
+    off_language: bool,
+) -> repository.ArticleData:
+    """Return what the archive stores of an extracted, language-checked article."""
+    reason = f"language {language} ({confidence:.2f}): {language_reason}" if off_language else None
+    return repository.ArticleData(
+        url=url,
+        canonical_url=canonical_url,
+        text=article.text,
+        content_hash=content_hash,
+        language=language,
+        language_confidence=confidence,
         title=article.title,
         sapo=article.sapo,
         author=article.author,
@@ -213,7 +235,7 @@ def _article_data(item: PageItem) -> repository.ArticleData:
         date_raw=article.date_raw,
         date_source=article.date_source,
         date_warnings=list(article.date_warnings),
-        off_language_reason=off_language,
+        off_language_reason=reason,
     )
 
 

@@ -205,7 +205,15 @@ def archive_article(
         status=status,
         reason=article.off_language_reason,
     )
-    now = capture_data.fetched_at
+    return archive_article_for_capture(session, capture, article, portal_id=portal_id)
+
+
+def archive_article_for_capture(
+    session: Session, capture: Capture, article: ArticleData, *, portal_id: int | None
+) -> ArchiveOutcome:
+    """Archive the article extracted from an already stored capture (see archive_article)."""
+    status = CaptureStatus.OFF_LANGUAGE if article.off_language_reason else CaptureStatus.ARCHIVED
+    now = capture.last_fetched_at
     existing = session.scalars(
         select(Article).where(Article.canonical_url == article.canonical_url)
     ).one_or_none()
@@ -331,6 +339,25 @@ def _origin_order(article: Article) -> tuple[int, datetime, int]:
     # The earliest published copy is the origin; undated copies come after dated ones, then first captured.
     published = article.published_at or article.first_captured_at
     return (0 if article.published_at else 1, published, article.id)
+
+
+def apply_reextraction(session: Session, row: Article, article: ArticleData, capture: Capture) -> bool:
+    """Update an article from a fresh extraction of its capture; return whether anything changed.
+
+    A changed text, title or date becomes a new version; identical results leave the row untouched.
+    The canonical URL (the article's identity) never changes here.
+    """
+    article.canonical_url = row.canonical_url
+    compared = ("content_hash", "title", "sapo", "author", "published_at", "updated_at", "language")
+    if all(getattr(row, name) == getattr(article, name) for name in compared):
+        return False
+    _apply_article_fields(row, article)
+    if row.status in (CaptureStatus.ARCHIVED, CaptureStatus.OFF_LANGUAGE):
+        row.status = CaptureStatus.OFF_LANGUAGE if article.off_language_reason else CaptureStatus.ARCHIVED
+        row.reason = article.off_language_reason
+    row.version += 1
+    session.add(_version_row(row, capture.id, utcnow()))
+    return True
 
 
 def count_by_status(session: Session) -> dict[str, int]:

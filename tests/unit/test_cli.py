@@ -1,0 +1,106 @@
+"""The `newsarchive` command: every command has help; extract, lang, migrate and crawl argument errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from crawler.cli import crawl_summary, main
+from tests.unit.test_pipelines import PARAGRAPHS, article_html
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((*prefix, name))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, (*prefix, name)))
+    return found
+
+
+def test_contract_commands_exist() -> None:
+    names = {path[0] for path in _commands(main)}
+    assert {"crawl", "export", "search", "show", "extract", "lang", "runs", "reextract", "eval"} <= names
+
+
+@pytest.mark.parametrize("path", _commands(main))
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+
+
+def test_extract_prints_fields_as_json(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(article_html(PARAGRAPHS))
+    url = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-1234.html"
+    result = CliRunner().invoke(main, ["extract", str(page), "--url", url])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["title"] == "Sơ kết công tác phòng, chống ma túy"
+    assert record["published_at"] == "2024-04-12T08:30:00+07:00"
+    assert record["language"] == "vi" and 0 < record["language_confidence"] <= 1
+    assert "35 vụ với 52 đối tượng" in record["text"]
+
+
+def test_extract_binary_is_one_clear_error(tmp_path: Path) -> None:
+    page = tmp_path / "doc.pdf"
+    page.write_bytes(b"%PDF-1.7\x00\x01\x02")
+    result = CliRunner().invoke(main, ["extract", str(page), "--url", "https://x.vn/a"])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: cannot extract") and len(result.output.strip().splitlines()) == 1
+
+
+def test_lang_reads_lines() -> None:
+    text = (
+        "Ủy ban nhân dân tỉnh tổ chức hội nghị sơ kết công tác quý I\n"
+        "The committee held a meeting on Friday to review the work\n"
+    )
+    result = CliRunner().invoke(main, ["lang"], input=text)
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["language"] for line in lines] == ["vi", "en"]
+    assert all(set(line) == {"language", "confidence"} for line in lines)
+
+
+def test_migrate_creates_archive(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    result = CliRunner().invoke(main, ["migrate", "--db", db])
+    assert result.exit_code == 0 and "current schema" in result.output
+
+
+def test_crawl_argument_errors_are_one_line(tmp_path: Path) -> None:
+    unknown = CliRunner().invoke(main, ["crawl", "nowhere", "--db", f"sqlite:///{tmp_path}/a.sqlite3"])
+    assert unknown.exit_code == 2 and unknown.output.startswith("error: unknown portal nowhere")
+    bad_set = CliRunner().invoke(
+        main,
+        [
+            "crawl",
+            "--start-url",
+            "http://127.0.0.1:9/",
+            "--set",
+            "NOEQUALS",
+            "--db",
+            f"sqlite:///{tmp_path}/b",
+        ],
+    )
+    assert bad_set.exit_code == 2 and "NAME=VALUE" in bad_set.output
+
+
+def test_crawl_summary_lists_the_figures() -> None:
+    stats = {
+        "downloader/response_count": 100,
+        "archive/stored": 90,
+        "archive/duplicate": 3,
+        "archive/failed": 2,
+    }
+    summary = crawl_summary(stats, ["ninhthuan"], 10.0)
+    assert (
+        "articles archived    90" in summary
+        and "10.0 pages/s" in summary
+        and "duplicates           3" in summary
+    )
