@@ -39,6 +39,7 @@ class PageItem:
     # Dedup stage.
     canonical_url: str | None = None
     content_hash: str | None = None
+    minhash: bytes | None = None  # near-duplicate signature (pipelines.neardup)
 
     def fail(self, status: str, reason: str) -> None:
         """Mark the page as not becoming an article; it is still archived as a capture with the reason."""

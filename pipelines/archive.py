@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.items import PageItem
 from pipelines.article_extractor import ExtractedArticle
+from pipelines.neardup import NearDuplicateIndex, compare
 from storage import repository
 from storage.db import ArchiveUnavailable, open_archive
+from storage.models import Article, CaptureStatus
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class ArchivePipeline:
         self.batch_seconds = batch_seconds
         self.pending: list[tuple[PageItem, asyncio.Future[repository.ArchiveOutcome | None]]] = []
         self.timer: asyncio.TimerHandle | None = None
+        # Only the writer thread touches the index: lookups and inserts stay ordered with the writes.
+        self.neardup = NearDuplicateIndex()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
@@ -66,6 +70,14 @@ class ArchivePipeline:
             self.engine, self.factory = open_archive(self.database_url, create=True)
         except ArchiveUnavailable as exc:
             raise CloseSpider(f"archive unavailable: {exc}") from exc
+        started = time.monotonic()
+        with self.factory() as session:
+            self._refresh_index(session)
+        logger.info(
+            "near-duplicate index rebuilt from the archive: %d articles in %.1f s",
+            len(self.neardup),
+            time.monotonic() - started,
+        )
 
     def close_spider(self) -> None:
         self.writer.shutdown(wait=True)
@@ -146,6 +158,8 @@ class ArchivePipeline:
         run_id = self.stats.get_value("archive/run_id")
         outcomes: list[repository.ArchiveOutcome | None] = []
         with self.factory.begin() as session:
+            # Articles other crawls (other processes) archived since we last looked.
+            self._refresh_index(session)
             for item in items:
                 try:
                     with session.begin_nested():
@@ -178,9 +192,42 @@ class ArchivePipeline:
                 status=item.failure_status or "extraction_failed",
                 reason=item.failure_reason or "no article extracted",
             )
-        return repository.archive_article(
+        outcome = repository.archive_article(
             session, capture, _article_data(item), run_id=run_id, portal_id=portal_id
         )
+        if item.minhash is None or outcome.article_id is None or outcome.kind not in ("new", "version"):
+            return outcome
+        if outcome.kind == "new" and outcome.status == CaptureStatus.ARCHIVED:
+            outcome = self._link_near_copies(session, outcome, item.minhash)
+        assert outcome.article_id is not None
+        repository.store_fingerprint(session, outcome.article_id, item.minhash)
+        self.neardup.add(outcome.article_id, item.minhash)
+        return outcome
+
+    def _refresh_index(self, session: Session) -> None:
+        for article_id, minhash in repository.fingerprints_after(session, self.neardup.last_id):
+            self.neardup.add(article_id, minhash)
+
+    def _link_near_copies(
+        self, session: Session, outcome: repository.ArchiveOutcome, minhash: bytes
+    ) -> repository.ArchiveOutcome:
+        """Link a new article to an earlier near-copy on the index, once the texts confirm it."""
+        row = session.get(Article, outcome.article_id)
+        assert row is not None
+        for candidate_id in self.neardup.candidates(minhash):
+            other = session.get(Article, candidate_id)
+            if other is None or other.id == row.id or other.status not in ("archived", "duplicate"):
+                continue
+            verdict = compare(other.text, row.text)
+            if not verdict.same_story:
+                self.stats.inc_value("dedup/near_rejected")
+                logger.debug("not a copy of article %d: %s", other.id, verdict.reason)
+                continue
+            reason = f"near copy of article {other.id}: {verdict.reason}"
+            repository.link_copies(session, other, row, reason=reason)
+            self.stats.inc_value("dedup/near")
+            return repository.ArchiveOutcome("near_duplicate", row.status, row.id, outcome.capture_id)
+        return outcome
 
     def _portal_id(self, session: Session, item: PageItem) -> int:
         if item.portal_key not in self.portal_ids:

@@ -6,6 +6,7 @@ from typing import Any
 
 from crawler.items import PageItem
 from pipelines.canonical import canonical_url
+from pipelines.neardup import signature
 from storage.text import content_hash
 
 
@@ -13,8 +14,9 @@ class DedupPipeline:
     """Gives each article the identity the archive deduplicates on.
 
     The canonical URL makes revisits and AMP/mobile/tracking variants one article; the hash of the
-    NFC-normalised body makes NFD and NFC copies of one text equal. Cross-portal matching happens in the
-    archive transaction (storage.repository), so it holds across runs and processes.
+    NFC-normalised body makes NFD and NFC copies of one text equal; the MinHash signature finds
+    near-copies. Matching happens where the archive is written (ArchivePipeline), against an index
+    rebuilt from the archive, so it holds across runs and processes.
     """
 
     def __init__(self, stats: Any) -> None:
@@ -29,4 +31,5 @@ class DedupPipeline:
             return item
         item.canonical_url = canonical_url(item.final_url, item.article.canonical_url)
         item.content_hash = content_hash(item.article.text)
+        item.minhash = signature(item.article.text)
         return item

@@ -197,4 +197,14 @@ class ArticleVersion(Base):
     article: Mapped[Article] = relationship(back_populates="versions")
 
 
+class ArticleFingerprint(Base):
+    """An article's MinHash signature, so the near-duplicate index is rebuilt from the archive, not kept
+    only in one crawl's memory."""
+
+    __tablename__ = "article_fingerprints"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 Index("ix_articles_portal_published", Article.portal_id, Article.published_at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import (
     Article,
+    ArticleFingerprint,
     ArticleVersion,
     Capture,
     CaptureStatus,
@@ -358,6 +360,27 @@ def apply_reextraction(session: Session, row: Article, article: ArticleData, cap
     row.version += 1
     session.add(_version_row(row, capture.id, utcnow()))
     return True
+
+
+def store_fingerprint(session: Session, article_id: int, minhash: bytes) -> None:
+    """Keep the article's MinHash signature (replacing an older one) for rebuilding the index."""
+    row = session.get(ArticleFingerprint, article_id)
+    if row is None:
+        session.add(ArticleFingerprint(article_id=article_id, minhash=minhash))
+    else:
+        row.minhash = minhash
+
+
+def fingerprints_after(session: Session, after_id: int = 0) -> Iterator[tuple[int, bytes]]:
+    """Yield (article id, signature) of articles that can be the origin of a copy, above ``after_id``."""
+    statement = (
+        select(ArticleFingerprint.article_id, ArticleFingerprint.minhash)
+        .join(Article, Article.id == ArticleFingerprint.article_id)
+        .where(ArticleFingerprint.article_id > after_id, Article.status.in_(("archived", "duplicate")))
+        .order_by(ArticleFingerprint.article_id)
+        .execution_options(yield_per=5000)
+    )
+    yield from ((row[0], row[1]) for row in session.execute(statement))
 
 
 def count_by_status(session: Session) -> dict[str, int]:

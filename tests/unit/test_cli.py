@@ -102,5 +102,5 @@ def test_crawl_summary_lists_the_figures() -> None:
     assert (
         "articles archived    90" in summary
         and "10.0 pages/s" in summary
-        and "duplicates           3" in summary
+        and "exact duplicates     3" in summary
     )

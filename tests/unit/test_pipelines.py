@@ -189,3 +189,68 @@ def test_archive_pipeline_closes_spider_when_archive_cannot_open() -> None:
     with pytest.raises(CloseSpider) as raised:
         ArchivePipeline.from_crawler(crawler).open_spider()
     assert raised.value.reason.startswith("archive unavailable: cannot open archive")
+
+
+EDITORS_NOTE = (
+    "Bài viết được đăng lại theo thỏa thuận hợp tác nội dung giữa các cơ quan báo chí trong khu vực "
+    "Nam Trung Bộ và Tây Nguyên."
+)
+
+
+def _archive_pipeline(archive_url: str) -> tuple[ArchivePipeline, DedupPipeline, Any]:
+    crawler = get_crawler(PortalSpider, {"ARCHIVE_DATABASE_URL": archive_url})
+    crawler.stats.open_spider()
+    archive = ArchivePipeline.from_crawler(crawler)
+    archive.open_spider()
+    return archive, DedupPipeline.from_crawler(crawler), crawler.stats
+
+
+def test_near_copies_are_clustered_across_runs_templated_reports_are_not(
+    extraction: Any, archive_url: str
+) -> None:
+    origin_url = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-1.html"
+    copy_url = "https://baoninhthuan.com.vn/thoi-su/ban-sao-so-ket-cong-tac-phong-chong-ma-tuy-2.html"
+    later_copy_url = "https://baoninhthuan.com.vn/thoi-su/ban-sao-nua-so-ket-cong-tac-phong-chong-3.html"
+    templated_url = "https://baoninhthuan.com.vn/thoi-su/huyen-ninh-son-so-ket-cong-tac-phong-chong-4.html"
+    copy = [
+        "(BKH) - Báo Khánh Hòa giới thiệu bài viết của Báo Ninh Thuận.",
+        *PARAGRAPHS,
+        "Theo Báo Ninh Thuận",
+    ]
+    templated = [
+        p.replace("35 vụ với 52", "12 vụ với 17").replace("tỉnh Ninh Thuận", "huyện Ninh Sơn")
+        for p in PARAGRAPHS
+    ]
+
+    def item(url: str, paragraphs: list[str]) -> PageItem:
+        return _language(run(extraction.process_item(page_item(url, article_html(paragraphs)))))
+
+    archive, dedup, stats = _archive_pipeline(archive_url)
+
+    async def write(pipeline: ArchivePipeline, *items: PageItem) -> None:
+        for one in items:
+            await pipeline.process_item(dedup.process_item(one))
+
+    asyncio.run(
+        write(archive, item(origin_url, PARAGRAPHS), item(copy_url, copy), item(templated_url, templated))
+    )
+    archive.close_spider()
+    assert stats.get_value("dedup/near") == 1 and stats.get_value("dedup/near_rejected") >= 1
+
+    # A new crawl (new pipeline, new process state) rebuilds the index from the archive.
+    second, dedup, stats = _archive_pipeline(archive_url)
+    assert len(second.neardup) == 3
+    asyncio.run(write(second, item(later_copy_url, [*PARAGRAPHS, EDITORS_NOTE])))
+    second.close_spider()
+    assert stats.get_value("archive/near_duplicate") == 1, stats.get_stats()
+
+    engine, factory = open_archive(archive_url)
+    with factory() as session:
+        rows = {a.canonical_url: a for a in session.scalars(select(Article))}
+    engine.dispose()
+    cluster = rows[origin_url].cluster_id
+    assert cluster is not None
+    assert rows[copy_url].cluster_id == rows[later_copy_url].cluster_id == cluster
+    assert rows[copy_url].status == rows[later_copy_url].status == "duplicate"
+    assert rows[copy_url].duplicate_of == rows[origin_url].id
+    assert rows[templated_url].cluster_id is None and rows[templated_url].status == "archived"

@@ -1,0 +1,145 @@
+"""Near-duplicates: MinHash LSH candidates over word shingles, confirmed by shared text and agreeing facts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from storage.text import normalize_text
+
+# 128 permutations and an LSH threshold of 0.5: a syndicated copy with a different lead-in or credit line
+# keeps a Jaccard of 0.7-0.95 with its source, a templated report with other names and numbers 0.3-0.6;
+# the LSH only proposes candidates, the confirmation below decides. 128 keeps the signature at 1 KB.
+NUM_PERM = 128
+LSH_THRESHOLD = 0.5
+# Shingles of five syllables (Vietnamese words are one to three syllables): long enough that common
+# phrases ("ủy ban nhân dân tỉnh") do not make unrelated articles look alike.
+SHINGLE = 5
+# Confirmation: the paragraphs two copies share (verbatim or with small edits) must cover this share
+# of the shorter text; lead-ins ("Theo TTXVN") and credit lines are what the rest may be. The longer
+# text must be mostly shared too (MIN_SHARED_LONGER), or an excerpt would pass as a copy.
+MIN_SHARED = 0.8
+MIN_SHARED_LONGER = 0.6
+# Two paragraphs are the same paragraph edited when their shingle Jaccard reaches this.
+COUNTERPART = 0.5
+
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1).permutations
+_WORD = re.compile(r"\w+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A capitalised word that does not open a sentence: a name of a person, place or body in Vietnamese
+# text ("ông Nguyễn Văn Hùng", "huyện Ninh Sơn", "UBND").
+_NAME = re.compile(r"(?<![.!?:\n]\s)(?<!^)\b([A-ZĐÀ-ỸẠ-Ỹ][\wÀ-ỹ]*)", re.UNICODE)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(unicodedata.normalize("NFC", text).lower())
+
+
+def shingles(text: str) -> set[str]:
+    """Return the five-syllable shingles of the NFC, lowercased words of ``text``."""
+    words = _words(text)
+    if len(words) < SHINGLE:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+
+
+def signature(text: str) -> bytes:
+    """Return the MinHash signature of ``text`` as bytes (NUM_PERM uint32 values) for storage and lookup."""
+    minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS)
+    minhash.update_batch([shingle.encode("utf-8") for shingle in shingles(normalize_text(text))])
+    return minhash.hashvalues.astype(np.uint32).tobytes()
+
+
+def _minhash(sig: bytes) -> LeanMinHash:
+    return LeanMinHash(seed=1, hashvalues=np.frombuffer(sig, dtype=np.uint32).astype(np.uint64))
+
+
+class NearDuplicateIndex:
+    """An in-memory LSH index over article signatures, rebuilt from the archive when a crawl starts."""
+
+    def __init__(self) -> None:
+        self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        self.last_id = 0
+
+    def __len__(self) -> int:
+        return len(self.lsh.keys)
+
+    def add(self, article_id: int, sig: bytes) -> None:
+        if article_id in self.lsh.keys:
+            self.lsh.remove(article_id)
+        self.lsh.insert(article_id, _minhash(sig))
+        self.last_id = max(self.last_id, article_id)
+
+    def remove(self, article_id: int) -> None:
+        if article_id in self.lsh.keys:
+            self.lsh.remove(article_id)
+
+    def candidates(self, sig: bytes) -> list[int]:
+        """Return the ids of indexed articles that probably share most shingles with ``sig``."""
+        return sorted(self.lsh.query(_minhash(sig)))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether two texts are copies of one story, and why."""
+
+    same_story: bool
+    reason: str
+
+
+def _numbers(text: str) -> Counter[str]:
+    return Counter(_NUMBER.findall(text))
+
+
+def _names(text: str) -> Counter[str]:
+    return Counter(_NAME.findall(text))
+
+
+def compare(first: str, second: str) -> Verdict:
+    """Decide whether two article texts are copies of one story.
+
+    Paragraphs are matched verbatim or, when edited, to their most similar counterpart; matched pairs
+    must carry the same numbers and names (a templated report with another district or other figures
+    is a different story), and matched paragraphs must cover MIN_SHARED of the shorter text.
+    """
+    a = [p for p in normalize_text(first).split("\n") if p]
+    b = [p for p in normalize_text(second).split("\n") if p]
+    if not a or not b:
+        return Verdict(False, "empty text")
+    b_exact = set(b)
+    b_shingles = [shingles(p) for p in b]
+    shared_a = 0
+    matched_b: set[int] = set()
+    for paragraph in a:
+        if paragraph in b_exact:
+            shared_a += len(paragraph)
+            matched_b.add(b.index(paragraph))
+            continue
+        own = shingles(paragraph)
+        best, best_score = -1, 0.0
+        for index, other in enumerate(b_shingles):
+            if index in matched_b or not own or not other:
+                continue
+            score = len(own & other) / len(own | other)
+            if score > best_score:
+                best, best_score = index, score
+        if best < 0 or best_score < COUNTERPART:
+            continue  # a paragraph only this copy has: a lead-in, a credit line, an added sentence
+        counterpart = b[best]
+        if _numbers(paragraph) != _numbers(counterpart):
+            return Verdict(False, f"numbers differ: {paragraph[:60]!r} vs {counterpart[:60]!r}")
+        if _names(paragraph) != _names(counterpart):
+            return Verdict(False, f"names differ: {paragraph[:60]!r} vs {counterpart[:60]!r}")
+        shared_a += len(paragraph)
+        matched_b.add(best)
+    shared_b = sum(len(b[i]) for i in matched_b)
+    shares = sorted((shared_a / sum(map(len, a)), shared_b / sum(map(len, b))))
+    longer, shorter = shares
+    if shorter < MIN_SHARED or longer < MIN_SHARED_LONGER:
+        return Verdict(False, f"only {shorter:.0%} / {longer:.0%} of the texts shared")
+    return Verdict(True, f"{shorter:.0%} of the shorter text shared ({longer:.0%} of the longer)")
