@@ -7,7 +7,7 @@ DATA ?= ../shared/data
 PORTALS ?= 3
 ARTICLES ?= 150
 
-.PHONY: install demo crawl test lint eval eval-extraction eval-language bench clean
+.PHONY: install demo crawl test lint eval eval-extraction eval-language bench bench-dedup clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -40,6 +40,9 @@ eval-language: install
 
 bench: install
 	$(PY) -m tests.benchmarks.crawl
+
+bench-dedup: install
+	$(PY) -m tests.benchmarks.dedup --articles 100000 --queries 1000
 
 clean:
 	rm -rf .demo build *.egg-info .pytest_cache .mypy_cache .ruff_cache
