@@ -92,7 +92,7 @@ def crawl(
         if not sep or not name:
             _fail(f"--set expects NAME=VALUE, got {override!r}", 2)
         settings.set(name.strip(), value, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler("portal")
     started = time.monotonic()
     process.crawl(
