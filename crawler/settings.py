@@ -38,6 +38,9 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DedupPipeline": 500,
     "pipelines.archive.ArchivePipeline": 600,
 }
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.FrontierMiddleware": 560,
+}
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
 }

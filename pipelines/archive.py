@@ -183,6 +183,11 @@ class ArchivePipeline:
             fetched_at=item.fetched_at,
         )
         portal_id = self._portal_id(session, item)
+        if item.failure_status == "not_modified":
+            revisit = repository.record_not_modified(session, [item.url, item.final_url], item.fetched_at)
+            if revisit is not None:
+                return revisit
+            item.fail("fetch_failed", "HTTP 304 for a page the archive does not hold")
         if item.failure_status or item.article is None:
             return repository.archive_failure(
                 session,

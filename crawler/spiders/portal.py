@@ -172,6 +172,11 @@ class PortalSpider(scrapy.Spider):
         if failure.check(HttpError):
             response: Response = failure.value.response  # type: ignore[union-attr]
             item = self._page_item(response, portal)
+            if response.status == 304:
+                # The archived capture is still current (conditional GET by the frontier).
+                item.fail("not_modified", "HTTP 304")
+                yield item
+                return
             item.fail("fetch_failed", f"HTTP {response.status}")
         else:
             item = PageItem(
