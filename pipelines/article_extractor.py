@@ -12,6 +12,13 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor
 
 from pipelines.dates import find_dates, parse_date_details
+from pipelines.extract_layout import (
+    closing_byline,
+    lead_after_headline,
+    prune_comment_sections,
+    prune_figure_and_menu_tables,
+    restore_repeated_paragraphs,
+)
 from pipelines.extract_meta import (
     best_title,
     bold_lead,
@@ -200,6 +207,21 @@ def _drop_byline(paragraphs: list[str], author: str | None) -> list[str]:
     return paragraphs
 
 
+def _site_name(document: Document) -> str | None:
+    """Return the outlet's name; trafilatura's guess from a "Headline - Outlet" <title> can be the headline
+    itself when the headline contains " - " ("Phan Rang - Tháp Chàm ..."), and that is no site name."""
+    site_name = clean(document.sitename)
+    title = clean(document.title)
+    if (
+        site_name
+        and title
+        and search_key(title).startswith(search_key(site_name))
+        and len(site_name) > 0.5 * len(title)
+    ):
+        return None
+    return site_name
+
+
 def extract_article(
     body: bytes, url: str, *, content_type: str | None = None, feed_date: str | None = None
 ) -> ExtractedArticle:
@@ -217,21 +239,29 @@ def extract_article(
     tree = trafilatura.load_html(markup)
     if tree is None:
         raise ExtractionError("no article body found")
+    prune_figure_and_menu_tables(tree)
+    prune_comment_sections(tree)
     _unwrap_layout_tables(tree)
     document = trafilatura.bare_extraction(tree, url=url, options=_options(url), prune_xpath=_LINK_LISTS)
     if not isinstance(document, Document):
         raise ExtractionError("no article body found")
-    site_name = clean(document.sitename)
+    site_name = _site_name(document)
     title = best_title(tree, document.title, site_name, url)
-    paragraphs = _strip_leading(_paragraphs(document.text), (title, document.title), site_name, url)
-    sapo = find_sapo(tree) or bold_lead(paragraphs, tree)
+    paragraphs = restore_repeated_paragraphs(_paragraphs(document.text), tree)
+    paragraphs = _strip_leading(paragraphs, (title, document.title), site_name, url)
+    sapo = find_sapo(tree) or lead_after_headline(tree, title) or bold_lead(paragraphs, tree)
     if sapo:
         paragraphs = _drop_sapo(paragraphs, sapo)
-    paragraphs = _drop_byline(paragraphs, clean_author(document.author, site_name, url))
+    author = clean_author(document.author, site_name, url)
+    paragraphs = _drop_byline(paragraphs, author)
+    byline = closing_byline(paragraphs, tree)
+    if byline:
+        paragraphs = paragraphs[:-1]
+        author = author or clean_author(byline, site_name, url)
     text = "\n".join(paragraphs)
     if len(text) + len(sapo or "") < MIN_BODY_CHARS:
         raise ExtractionError("no article body found")
-    return _assemble(tree, document, url, title, sapo, text, encoding, feed_date)
+    return _assemble(tree, document, url, title, sapo, text, author, encoding, feed_date)
 
 
 def _assemble(
@@ -241,10 +271,11 @@ def _assemble(
     title: str | None,
     sapo: str | None,
     text: str,
+    author: str | None,
     encoding: str,
     feed_date: str | None,
 ) -> ExtractedArticle:
-    site_name = clean(document.sitename)
+    site_name = _site_name(document)
     dates = find_dates(tree, feed_date=feed_date)
     categories = (
         breadcrumbs(tree) or _list(meta_values(tree, "article:section")) or _list(document.categories)
@@ -257,7 +288,7 @@ def _assemble(
         title=title,
         sapo=sapo,
         text=text,
-        author=clean_author(document.author, site_name, url),
+        author=author,
         categories=categories,
         tags=tags,
         image=urljoin(url, image.strip()) if image else None,

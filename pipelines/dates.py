@@ -203,6 +203,12 @@ MAX_DATE_LINE = 160
 # article pages in shared/data the date line is 1-7 elements away (35 for a second copy); sidebar and
 # footer dates sit hundreds of elements away.
 MAX_TITLE_DISTANCE = 150
+# Old table-layout CMSs give the date line under the headline no class at all ("08:30 12/4/2024 | In trang").
+# A short line with a date and a time this close below the <h1> (elements, document order) is that date
+# line; it ranks after every marked-up source. The date lines in shared/data sit 1-7 elements away.
+NEARBY_DISTANCE = 8
+NEARBY_LINE = 100
+_NEARBY_TAGS = frozenset(["div", "p", "span", "td", "em", "i", "small"])
 
 
 @dataclass
@@ -313,6 +319,7 @@ def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
     anchor: int | None = None
     machine: list[tuple[int, HtmlElement]] = []
     hinted: list[tuple[int, HtmlElement]] = []
+    nearby: list[tuple[int, HtmlElement]] = []
     for index, element in enumerate(tree.iter()):
         if not isinstance(element.tag, str) or element.tag == "meta":
             continue
@@ -322,6 +329,8 @@ def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
             machine.append((index, element))
         elif _hinted(element):
             hinted.append((index, element))
+        elif anchor is not None and 0 < index - anchor <= NEARBY_DISTANCE and element.tag in _NEARBY_TAGS:
+            nearby.append((index, element))
     found: list[_Candidate] = []
     for index, element in machine:
         raw = element.get("datetime") or element.get("content") or element.text_content()
@@ -343,6 +352,17 @@ def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
                 marker = (element.get("class") or element.get("id") or "").split()
                 label = f"{element.tag}.{marker[0] if marker else ''}"
                 found.append(_Candidate(kind, f"visible:{label}", segment.strip(" |-,"), parsed, distance))
+    for index, element in nearby:
+        text = " ".join(element.text_content().split())
+        if not text or len(text) > NEARBY_LINE or element.xpath(_CHROME_XPATH):
+            continue
+        for kind, segment in _split_labeled(text):
+            parsed = parse_date_details(segment)
+            if parsed and parsed.has_time:
+                distance = index - (anchor or 0)
+                found.append(
+                    _Candidate(kind, f"nearby:{element.tag}", segment.strip(" |-,"), parsed, distance)
+                )
     return found
 
 
@@ -359,7 +379,7 @@ def _pick(candidates: list[_Candidate], kind: str) -> _Candidate | None:
     return best
 
 
-_SOURCE_ORDER = ("meta", "jsonld", "html", "visible", "feed")
+_SOURCE_ORDER = ("meta", "jsonld", "html", "visible", "nearby", "feed")
 
 
 def _load(tree_or_html: HtmlElement | str | bytes) -> HtmlElement:
@@ -391,6 +411,11 @@ def find_dates(tree_or_html: HtmlElement | str | bytes, *, feed_date: str | None
         )
     if updated is not None:
         updated = _check_offset(updated, candidates, findings.warnings)
+        if _same_minute(updated.parsed.value, findings.published_at):
+            # CMSs fill dateModified/modified_time with the publication time when nothing was edited
+            # (WordPress, Yoast, most JSON-LD generators): that is no update.
+            updated = None
+    if updated is not None:
         findings.updated_at, findings.updated_raw = updated.parsed.value, updated.raw
         findings.updated_source = updated.source
     for candidate in candidates:
@@ -404,6 +429,11 @@ def find_dates(tree_or_html: HtmlElement | str | bytes, *, feed_date: str | None
             f"published {findings.published_at.isoformat()}"
         )
     return findings
+
+
+def _same_minute(value: datetime, other: datetime | None) -> bool:
+    """True if ``value`` and ``other`` are the same instant to the minute (sources disagree on seconds)."""
+    return other is not None and abs(value - other) < timedelta(minutes=1)
 
 
 def _check_offset(chosen: _Candidate, candidates: list[_Candidate], warnings: list[str]) -> _Candidate:

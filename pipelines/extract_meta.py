@@ -91,8 +91,12 @@ def best_title(
     tree: HtmlElement, trafilatura_title: str | None, site_name: str | None, url: str
 ) -> str | None:
     """Return the headline: og:title/<title> stripped of the site name, checked against the <h1>."""
-    title = strip_site_name(trafilatura_title, site_name, url)
     h1s = [h for h in (clean(h1.text_content()) for h1 in tree.iter("h1")) if h and len(h) > 10]
+    raw = clean(trafilatura_title)
+    if raw and any(search_key(h) == search_key(raw) for h in h1s):
+        # the page shows this very headline: a " - " inside it separates words, not the site name
+        return next(h for h in h1s if search_key(h) == search_key(raw))
+    title = strip_site_name(trafilatura_title, site_name, url)
     if title and h1s and any(search_key(h) == search_key(title) for h in h1s):
         return title
     if title and h1s:

@@ -131,3 +131,72 @@ def test_rejects_page_without_article_body() -> None:
 def test_layout_table_page_keeps_paragraphs() -> None:
     article = _extract(GOLDEN / "baobinhthuan_words_nodate_meta.html")
     assert "|" not in article.text and article.text.count("\n") == 2
+
+
+# --- generic layout rules (table-layout portals without metadata) ----------------------------------
+
+_PARAS = [
+    "Sáng 12/4, UBND tỉnh tổ chức hội nghị tổng kết công tác cải cách hành chính năm 2023 và triển khai"
+    " nhiệm vụ năm 2024 với sự tham dự của lãnh đạo các sở, ngành và địa phương.",
+    "Theo báo cáo, tỷ lệ hồ sơ giải quyết đúng hạn đạt 97,5%, tăng 3% so với cùng kỳ năm trước.",
+    "Theo báo cáo, tỷ lệ hồ sơ giải quyết đúng hạn đạt 97,5%.",
+    "Phát biểu kết luận, Phó Chủ tịch UBND tỉnh đề nghị các đơn vị tiếp tục đẩy mạnh chuyển đổi số.",
+]
+_SAPO = (
+    "Năm 2023, công tác cải cách hành chính của tỉnh có nhiều chuyển biến tích cực, được người dân ghi nhận."
+)
+
+
+def _table_layout_page(byline: str) -> bytes:
+    menu = "".join(
+        f"<td><a href='/c{i}'>{name}</a></td>" for i, name in enumerate(["Thời sự", "Kinh tế", "Xã hội"])
+    )
+    figure = (
+        "<table align='center'><tr><td><img src='/a.jpg'></td></tr>"
+        "<tr><td>Quang cảnh hội nghị. Ảnh: Minh Hà</td></tr></table>"
+    )
+    comments = "".join(f"<div><span>Bạn đọc {i}</span>: {_PARAS[0]}</div>" for i in range(300))
+    return (
+        "<html><head><meta charset='utf-8'><title>Đẩy mạnh cải cách hành chính - Báo Tỉnh</title></head>"
+        "<body>"
+        f"<table><tr><td><a href='/'>TRANG CHỦ</a></td>{menu}</tr></table>"
+        "<div><h1>Đẩy mạnh cải cách hành chính</h1><div>08:30 12/4/2024 | <a href='/in'>In trang</a></div>"
+        f"<div><b>{_SAPO}</b></div><div>"
+        f"<p>{_PARAS[0]}</p><p>{_PARAS[1]}</p>{figure}<p>{_PARAS[2]}</p><p>{_PARAS[3]}</p>{byline}</div>"
+        "<div>Từ khóa: <a href='/t/1'>cải cách</a></div></div>"
+        f"<div><div>Ý KIẾN BẠN ĐỌC</div>{comments}<textarea></textarea></div>"
+        "</body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "<p align='right'><b>Minh Hà</b></p>",
+        "<p style='text-align: right'>Minh Hà</p>",
+        "<p><strong>Minh Hà</strong></p>",
+    ],
+)
+def test_table_layout_page_without_metadata(byline: str) -> None:
+    article = extract_article(_table_layout_page(byline), "https://baotinh.vn/tin-tuc/cai-cach-post1.html")
+    assert article.title == "Đẩy mạnh cải cách hành chính"
+    assert article.sapo == _SAPO  # the bold block under the headline and date line
+    assert article.text == "\n".join(_PARAS)  # no menu, caption, byline, tags or comments; repeat kept
+    assert article.author == "Minh Hà"
+    assert article.published_at == datetime.fromisoformat("2024-04-12T08:30:00+07:00")
+
+
+def test_plain_closing_line_is_not_a_byline() -> None:
+    article = extract_article(_table_layout_page("<p>Minh Hà</p>"), "https://baotinh.vn/tin-tuc/a-post1.html")
+    assert article.author is None and article.text.endswith("\nMinh Hà")
+
+
+def test_modified_time_equal_to_published_is_no_update() -> None:
+    html = _table_layout_page("").replace(
+        b"</title>",
+        b"</title><meta property='article:published_time' content='2024-04-12T08:30:00+07:00'>"
+        b"<meta property='article:modified_time' content='2024-04-12T08:30:00+07:00'>",
+    )
+    article = extract_article(html, "https://baotinh.vn/tin-tuc/a-post1.html")
+    assert article.published_at == datetime.fromisoformat("2024-04-12T08:30:00+07:00")
+    assert article.updated_at is None
