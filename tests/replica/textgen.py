@@ -109,6 +109,34 @@ def _dm(dt: datetime) -> str:
     return f"{dt.day}/{dt.month}"
 
 
+# Slots holding a figure: a templated variant redraws them (names and structure stay).
+FIGURES = frozenset(
+    ("n1", "n2", "n3", "n4", "pct", "pct_small", "ty", "ty_small", "trieu", "ha", "tan", "km", "gia", "usd")
+)
+DATE_SLOTS = ("ngay", "ngay_truoc", "ngay_sau", "buoi", "ky", "nam", "nam_sau", "nam_truoc", "m", "m_sau")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A templated report re-filled for another district and/or period: same templates and paragraph
+    structure as the article of the same key, other district name and figures."""
+
+    seed: str  # seeds the replacement figures
+    huyen: str | None = None  # the other district (None: same district, other figures)
+    dated: datetime | None = None  # date slots recomputed for this date (None: the base article's)
+
+
+@dataclass(frozen=True)
+class NearEdit:
+    """How a near (edited) syndicated copy differs from its origin; numbers and names never change."""
+
+    lead: str = ""  # a paragraph inserted at the top
+    prefix: str = ""  # joined to the first paragraph's start ("(BKH) - " or "Theo TTXVN, ")
+    lower_first: bool = False  # lowercase the first paragraph's first letter after ``prefix``
+    credit: str = ""  # a paragraph appended at the end
+    drop: tuple[int, int] | None = None  # (paragraph, sentence) dropped
+
+
 class Slots(dict[str, str]):
     """Template values: fixed ones are stored, the others are drawn afresh at every lookup."""
 
@@ -116,12 +144,21 @@ class Slots(dict[str, str]):
         super().__init__(fixed)
         self.rng = rng
         self.prov = prov
+        self.alt: random.Random | None = None  # set on templated variants: redraws every figure
 
     def __missing__(self, key: str) -> str:
-        rng = self.rng
         if key.startswith("C_"):
             value = self[key[2:]]
             return value[:1].upper() + value[1:]
+        value = self._draw(key, self.rng)
+        if self.alt is not None and key in FIGURES:  # a templated variant: same draws, other figures
+            for _ in range(8):
+                other = self._draw(key, self.alt)
+                if other != value:
+                    return other
+        return value
+
+    def _draw(self, key: str, rng: random.Random) -> str:
         if key == "n1":
             return str(rng.randint(2, 9))
         if key == "n2":
@@ -179,7 +216,9 @@ class ArticleText:
     comments: list[tuple[str, str]] = field(default_factory=list)  # (name, text)
 
 
-def plan(key: str, prov: places.Province, topic: topics.Topic, published: datetime) -> Slots:
+def plan(
+    key: str, prov: places.Province, topic: topics.Topic, published: datetime, variant: Variant | None = None
+) -> Slots:
     """Return the fixed slots (people, places, dates) of the article seeded by ``key``."""
     rng = random.Random(key + ":plan")
     district = rng.choice(prov.districts)
@@ -221,31 +260,81 @@ def plan(key: str, prov: places.Province, topic: topics.Topic, published: dateti
         "k": str(rng.randint(5, 28)),
         "author": byline(rng),
     }
-    return Slots(rng, prov, fixed)
+    slots = Slots(rng, prov, fixed)
+    if variant is not None:
+        _vary(slots, variant)
+    return slots
 
 
-def _head(key: str, prov: places.Province, topic: topics.Topic, published: datetime) -> tuple[int, str, str]:
-    slots = plan(key, prov, topic, published)
+def _vary(slots: Slots, variant: Variant) -> None:
+    """Re-fill ``slots`` for a templated variant: other figures, maybe another district and period."""
+    alt = random.Random(variant.seed + ":figures")
+    slots.alt = alt
+    slots["k"] = str((int(slots["k"]) - 5 + alt.randint(1, 23)) % 24 + 5)
+    if variant.huyen is not None and variant.huyen != slots["huyen"]:
+        old, new = district_name(slots["huyen"]), district_name(variant.huyen)
+        for name in ("qc", "da", "dt"):
+            slots[name] = slots[name].replace(old, new)
+        slots["huyen"] = variant.huyen
+    if variant.dated is not None:
+        rng, when = random.Random(variant.seed + ":dates"), variant.dated
+        if when.hour >= 15:
+            event, buoi = when, rng.choice(("sáng", "chiều"))
+        elif when.hour >= 11:
+            event, buoi = when, "sáng"
+        else:
+            event, buoi = when - timedelta(days=1), rng.choice(("sáng", "chiều", "tối"))
+        slots.update(
+            ngay=_dm(event),
+            ngay_truoc=_dm(event - timedelta(days=rng.randint(1, 4))),
+            ngay_sau=_dm(event + timedelta(days=rng.randint(5, 25))),
+            buoi=buoi,
+            ky=_period(when),
+            nam=str(when.year),
+            nam_sau=str(when.year + 1),
+            nam_truoc=str(when.year - 1),
+            m=str(when.month),
+            m_sau=str(when.month % 12 + 1),
+        )
+
+
+def _head(
+    key: str, prov: places.Province, topic: topics.Topic, published: datetime, variant: Variant | None = None
+) -> tuple[int, str, str]:
+    slots = plan(key, prov, topic, published, variant)
     slots.rng = random.Random(key + ":title")
     index = slots.rng.randrange(len(topic.titles))
     return index, nfc(fill(topic.titles[index], slots)), slots["author"]
 
 
-def make_head(key: str, prov: places.Province, topic: topics.Topic, published: datetime) -> tuple[str, str]:
+def make_head(
+    key: str, prov: places.Province, topic: topics.Topic, published: datetime, variant: Variant | None = None
+) -> tuple[str, str]:
     """Return (title, author) of the article seeded by ``key`` (cheap: used when building the world)."""
-    _index, title, author = _head(key, prov, topic, published)
+    _index, title, author = _head(key, prov, topic, published, variant)
     return title, author
 
 
+def title_template(key: str, topic: topics.Topic) -> str:
+    """Return the unfilled title template of the article seeded by ``key``."""
+    return topic.titles[random.Random(key + ":title").randrange(len(topic.titles))]
+
+
 def make_article(
-    key: str, prov: places.Province, topic: topics.Topic, published: datetime, revision: int = 0
+    key: str,
+    prov: places.Province,
+    topic: topics.Topic,
+    published: datetime,
+    revision: int = 0,
+    variant: Variant | None = None,
 ) -> ArticleText:
     """Return the full text of the article seeded by ``key`` (same title as ``make_head``).
 
     ``revision`` >= 1 returns the edited text: one paragraph rewritten and one paragraph added.
+    ``variant`` re-fills the same templates with other figures (and district/period): see ``Variant``.
     """
-    index, title, _author = _head(key, prov, topic, published)
-    slots = plan(key, prov, topic, published)
+    index, title, _author = _head(key, prov, topic, published, variant)
+    slots = plan(key, prov, topic, published, variant)
     rng = random.Random(key + ":body")
     slots.rng = rng
     sapo = fill(topic.sapos[topic.title_sapo[index]], slots)
@@ -293,4 +382,45 @@ def make_article(
         figures=[(i, nfc(c)) for i, c in figures],
         tags=[nfc(t) for t in tags],
         comments=[(nfc(n), nfc(c)) for n, c in comments],
+    )
+
+
+_SENTENCE_END = re.compile(r'(?<=[.!?])\s+|(?<=[.!?]["”])\s+')
+
+
+def sentences(paragraph: str) -> list[str]:
+    """Return the sentences of ``paragraph`` (joined by single spaces they give it back)."""
+    return _SENTENCE_END.split(paragraph)
+
+
+def droppable(sentence: str) -> bool:
+    """Return True if ``sentence`` holds no number and no name (no digit, no capital after its first
+    letter): a near copy may drop it without changing any figure or name."""
+    return not any(c.isdigit() for c in sentence) and not any(c.isupper() for c in sentence[1:])
+
+
+def apply_near(text: ArticleText, edit: NearEdit, title: str) -> ArticleText:
+    """Return ``text`` as a near copy with ``edit`` applied (lead-in, credit, dropped sentence)."""
+    paragraphs = list(text.paragraphs)
+    if edit.drop is not None:
+        para, index = edit.drop
+        parts = sentences(paragraphs[para])
+        del parts[index]
+        paragraphs[para] = " ".join(parts)
+    if edit.prefix:
+        first = paragraphs[0]
+        paragraphs[0] = edit.prefix + (first[:1].lower() + first[1:] if edit.lower_first else first)
+    figures = list(text.figures)
+    if edit.lead:
+        paragraphs.insert(0, edit.lead)
+        figures = [(i + 1, caption) for i, caption in figures]
+    if edit.credit:
+        paragraphs.append(edit.credit)
+    return ArticleText(
+        title=nfc(title),
+        sapo=text.sapo,
+        paragraphs=[nfc(p) for p in paragraphs],
+        figures=figures,
+        tags=list(text.tags),
+        comments=list(text.comments),
     )

@@ -28,6 +28,7 @@ class ArticleTruth:
     author: str | None
     category: str
     special: str | None = None  # "slow", "nfd" (served NFD), "cp1258" (served windows-1258), "huge"
+    near_group: str | None = None  # near-duplicate group (edited syndicated copy); never with dup_group
 
 
 @dataclass
@@ -43,7 +44,9 @@ class GroundTruth:
     not_found_urls: set[str] = field(default_factory=set)
     binary_urls: set[str] = field(default_factory=set)
     english_urls: set[str] = field(default_factory=set)
-    dup_groups: dict[str, set[str]] = field(default_factory=dict)
+    dup_groups: dict[str, set[str]] = field(default_factory=dict)  # exact copies (the origin is earliest)
+    near_groups: dict[str, set[str]] = field(default_factory=dict)  # edited copies (the origin is earliest)
+    templated_pairs: list[tuple[str, str]] = field(default_factory=list)  # look-alikes, NOT duplicates
     feed_urls: set[str] = field(default_factory=set)
     sitemap_urls: set[str] = field(default_factory=set)
     edited_urls: set[str] = field(default_factory=set)  # articles whose text changes in edition 1
@@ -55,8 +58,10 @@ class GroundTruth:
         for name, value in asdict(self).items():
             if isinstance(value, set):
                 out[name] = sorted(value)
-            elif name == "dup_groups":
+            elif name in ("dup_groups", "near_groups"):
                 out[name] = {k: sorted(v) for k, v in sorted(value.items())}
+            elif name == "templated_pairs":
+                out[name] = [list(pair) for pair in sorted(value)]
             elif name == "articles":
                 out[name] = {url: _article_json(a) for url, a in sorted(value.items())}
             else:
@@ -91,6 +96,8 @@ class GroundTruth:
             articles=articles,
             redirects=raw["redirects"],
             dup_groups={k: set(v) for k, v in raw["dup_groups"].items()},
+            near_groups={k: set(v) for k, v in raw.get("near_groups", {}).items()},
+            templated_pairs=[(first, second) for first, second in raw.get("templated_pairs", [])],
             feed_urls=set(raw.get("feed_urls", [])),
             sitemap_urls=set(raw.get("sitemap_urls", [])),
             edition=raw.get("edition", 0),
@@ -131,11 +138,14 @@ def build_truth(world: World, base_urls: dict[str, str]) -> GroundTruth:
                 author=a.author,
                 category=a.topic.name,
                 special=a.special,
+                near_group=a.near_group,
             )
             if a.language == "en":
                 truth.english_urls.add(url)
             if a.dup_group:
                 truth.dup_groups.setdefault(a.dup_group, set()).add(url)
+            if a.near_group:
+                truth.near_groups.setdefault(a.near_group, set()).add(url)
             if a.old_path:
                 truth.redirects[base + a.old_path] = url
             if a.edited_at:
@@ -148,4 +158,6 @@ def build_truth(world: World, base_urls: dict[str, str]) -> GroundTruth:
             truth.feed_urls.add(base + "/rss/home.rss")
         if portal.discovery == "sitemap":
             truth.sitemap_urls.add(base + "/sitemap.xml")
+    pairs = [(base_urls[a.portal] + a.path, base_urls[b.portal] + b.path) for a, b in world.templated_pairs]
+    truth.templated_pairs = sorted(pairs)
     return truth

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tests.replica import urls
 from tests.replica.dates import VN_TZ
 from tests.replica.english import english_article
-from tests.replica.textgen import ArticleText, make_article, make_head, slugify
+from tests.replica.textgen import ArticleText, NearEdit, Variant, apply_near, make_article, make_head, slugify
 from tests.replica.vi_places import PROVINCES, Province
 from tests.replica.vi_topics import TOPICS, Topic
 
@@ -53,6 +53,9 @@ class Article:
     old_path: str | None = None  # served as a 301 to ``path``
     edited_at: datetime | None = None  # set on articles whose text changes from edition 1 on
     slug: str = ""  # title slug used in the URL
+    near_group: str | None = None  # near-duplicate group (the origin has is_origin; never with dup_group)
+    near: NearEdit | None = None  # set on near copies: how the text differs from the origin's
+    variant: Variant | None = None  # set on the second article of a templated-report pair
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class World:
         self._texts: dict[str, ArticleText] = {}
         self._lock = threading.Lock()
         self.edition = 0
+        self.templated_pairs: list[tuple[Article, Article]] = []  # same report template, other story
 
     def set_edition(self, edition: int) -> None:
         """Switch to ``edition``: from 1 on, the edited articles have a revised text and an update time."""
@@ -140,12 +144,18 @@ class World:
         """Return the article's text (generated on first use, cached)."""
         revision = self.edition if article.edited_at is not None else 0
         cache_key = f"{article.key}:{article.language}:{revision}"
+        if article.near is not None or article.variant is not None:
+            cache_key += f":{article.portal}:{article.aid}"
         text = self._texts.get(cache_key)
         if text is None:
             if article.language == "en":
                 text = english_article(article.key, article.province.name)
             else:
-                text = make_article(article.key, article.province, article.topic, article.text_date, revision)
+                text = make_article(
+                    article.key, article.province, article.topic, article.text_date, revision, article.variant
+                )
+                if article.near is not None:
+                    text = apply_near(text, article.near, article.title)
             with self._lock:
                 if len(self._texts) >= TEXT_CACHE_SIZE:
                     self._texts.clear()
@@ -340,7 +350,9 @@ def build_world(portals: int = 3, articles: int = 150, seed: int = 1, edition: i
     """Return the seeded replica world: ``portals`` portals with ``articles`` articles each.
 
     Pure and deterministic (no sockets, no clock); ``edition`` >= 1 serves the edited articles' revised
-    text (see ``World.set_edition``). Raises ValueError on non-positive sizes.
+    text (see ``World.set_edition``). Near copies, an NFD exact copy and templated-report pairs are added
+    last (see ``tests.replica.variants``), in place of ordinary articles: every portal keeps ``articles``.
+    Raises ValueError on non-positive sizes.
     """
     if portals < 1 or articles < 1:
         raise ValueError("portals and articles must be >= 1")
@@ -352,7 +364,11 @@ def build_world(portals: int = 3, articles: int = 150, seed: int = 1, edition: i
     for i, portal in enumerate(shells):
         specials = [what for what, index in where.items() if index == i]
         _fill_portal(portal, shells[:i], articles, seed, groups, specials, titles)
+    from tests.replica.variants import add_near_duplicates
+
+    pairs = add_near_duplicates(shells, seed, titles)
     world = World(seed, shells)
+    world.templated_pairs = pairs
     if edition:
         world.set_edition(edition)
     return world

@@ -12,9 +12,9 @@ import sys
 import time
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -102,7 +102,9 @@ def crawl(site: Site) -> tuple[dict[str, int], set[str]]:
 
 def test_build_is_deterministic() -> None:
     a, b = build_world(3, 40, seed=3), build_world(3, 40, seed=3)
-    assert a.ground_truth(fake_bases(a)).to_json() == b.ground_truth(fake_bases(b)).to_json()
+    truth_a = a.ground_truth(fake_bases(a))
+    assert truth_a.near_groups and truth_a.templated_pairs
+    assert truth_a.to_json() == b.ground_truth(fake_bases(b)).to_json()
     for pa, pb in zip(a.portals, b.portals, strict=True):
         sa, sb = Site(a, pa, "http://127.0.0.9:1"), Site(b, pb, "http://127.0.0.9:1")
         paths = ["/", "/robots.txt", *[x.path for x in pa.articles[::7]], *list(sa.routes)[:12]]
@@ -186,8 +188,106 @@ def test_dup_groups_are_exact_copies(truth: GroundTruth, world: World) -> None:
         json.dumps(a.body_paragraphs) for a in truth.articles.values() if not a.dup_group or a.is_origin
     ]
     assert len(bodies) == len(set(bodies)), "article bodies must be unique"
-    titles = [a.title for a in truth.articles.values() if not a.dup_group or a.is_origin]
+    titles = [
+        a.title for a in truth.articles.values() if (not a.dup_group and not a.near_group) or a.is_origin
+    ]
     assert len(titles) == len(set(titles)), "titles are not repeated, except by syndicated copies"
+
+
+NUMBER_RE = re.compile(r"\d+(?:[.,/]\d+)*")
+
+
+def numbers(texts: list[str]) -> Counter[str]:
+    """Return every number written in ``texts`` (with its count)."""
+    return Counter(n for text in texts for n in NUMBER_RE.findall(text))
+
+
+def names(texts: list[str]) -> set[str]:
+    """Return the runs of two or more capitalised words in ``texts`` (people, places, bodies)."""
+    out: set[str] = set()
+    for text in texts:
+        for chunk in re.split(r"[^\w ]+", text):
+            run: list[str] = []
+            for word in [*chunk.split(), ""]:
+                if word[:1].isupper():
+                    run.append(word)
+                    continue
+                if len(run) >= 2:
+                    out.add(" ".join(run))
+                run = []
+    return out
+
+
+def test_near_groups_are_edited_copies(truth: GroundTruth, world: World) -> None:
+    assert truth.near_groups
+    for group, urls in truth.near_groups.items():
+        arts = sorted((truth.articles[u] for u in urls), key=lambda a: a.published_at)
+        assert len(arts) == 2 and arts[0].portal != arts[1].portal, group
+        origin, copy = arts
+        assert origin.is_origin and not copy.is_origin
+        assert origin.near_group == copy.near_group == group and not origin.dup_group and not copy.dup_group
+        assert world.portal_keys.index(origin.portal) < world.portal_keys.index(copy.portal)
+        assert timedelta(0) < copy.published_at - origin.published_at <= timedelta(days=2)
+        assert copy.title == origin.title or copy.title.endswith(": " + origin.title)
+        assert copy.body_paragraphs != origin.body_paragraphs, "a near copy is not an exact copy"
+        assert copy.sapo == origin.sapo and copy.language == origin.language == "vi"
+        assert numbers(copy.body_paragraphs) == numbers(origin.body_paragraphs), group
+        assert names(origin.body_paragraphs) <= names(copy.body_paragraphs), group
+        assert 6 <= len(copy.body_paragraphs) <= 14
+        kept = [p for p in origin.body_paragraphs if p in copy.body_paragraphs]
+        assert len(kept) >= len(origin.body_paragraphs) - 2, "only the first paragraph and one other change"
+    for p in world.portals[1:]:
+        assert sum(1 for a in p.articles if a.near_group and not a.is_origin) == round(ARTICLES * 0.04)
+    assert not any(a.near_group for a in world.portals[0].articles if not a.is_origin)
+    for p in world.portals:
+        assert len(p.articles) == ARTICLES
+        assert [a.published_at for a in p.articles] == sorted(a.published_at for a in p.articles)
+        assert len({a.path for a in p.articles}) == len({a.aid for a in p.articles}) == ARTICLES
+
+
+def test_groups_are_disjoint(truth: GroundTruth) -> None:
+    members = [u for group in [*truth.dup_groups.values(), *truth.near_groups.values()] for u in group]
+    assert len(members) == len(set(members))
+    groups = {**truth.dup_groups, **truth.near_groups}
+    assert len(groups) == len(truth.dup_groups) + len(truth.near_groups)
+    for url, art in truth.articles.items():
+        assert not (art.dup_group and art.near_group), url
+        group = groups.get(art.dup_group or art.near_group or "", set())
+        assert (url in group) == bool(art.dup_group or art.near_group), url
+        earliest = bool(group) and art.published_at == min(truth.articles[u].published_at for u in group)
+        assert art.is_origin == earliest, url
+    in_pairs = {u for pair in truth.templated_pairs for u in pair}
+    assert len(in_pairs) == 2 * len(truth.templated_pairs) and not in_pairs & set(members)
+
+
+def test_nfd_copy_is_in_a_dup_group(sites: dict[str, Site], truth: GroundTruth) -> None:
+    nfd = [a for a in truth.articles.values() if a.special == "nfd" and a.dup_group]
+    assert nfd and not nfd[0].is_origin
+    body = sites[nfd[0].portal].respond(path_qs(nfd[0].url)).body.decode("utf-8")
+    assert not unicodedata.is_normalized("NFC", body)
+    assert unicodedata.is_normalized("NFD", body)
+    text = unicodedata.normalize("NFC", body)
+    assert all(html.escape(p) in text for p in nfd[0].body_paragraphs)
+    others = [truth.articles[u] for u in truth.dup_groups[nfd[0].dup_group or ""] if u != nfd[0].url]
+    assert others and all(o.body_paragraphs == nfd[0].body_paragraphs for o in others)
+
+
+def test_templated_pairs_share_a_template(truth: GroundTruth, world: World) -> None:
+    assert len(truth.templated_pairs) >= 3
+    assert truth.templated_pairs == sorted(truth.templated_pairs)
+    for first, second in truth.templated_pairs:
+        one, two = truth.articles[first], truth.articles[second]
+        assert one.portal == two.portal and one.category == two.category
+        assert not (one.dup_group or one.near_group or two.dup_group or two.near_group)
+        assert not (one.is_origin or two.is_origin or one.special or two.special)
+        assert len(one.body_paragraphs) == len(two.body_paragraphs)
+        assert one.body_paragraphs != two.body_paragraphs and one.title != two.title
+        differ = numbers(one.body_paragraphs) != numbers(two.body_paragraphs)
+        assert differ or names(one.body_paragraphs) != names(two.body_paragraphs), (first, second)
+        same = sum(x == y for x, y in zip(one.body_paragraphs, two.body_paragraphs, strict=True))
+        assert same < len(one.body_paragraphs), "not a copy"
+    small = build_world(3, 150, seed=11).ground_truth(fake_bases(build_world(3, 150, seed=11)))
+    assert len(small.templated_pairs) >= 3 and small.near_groups
 
 
 def test_special_cases(sites: dict[str, Site], truth: GroundTruth, world: World) -> None:
@@ -261,8 +361,16 @@ def test_registry_patterns(world: World, truth: GroundTruth) -> None:
 
 
 def test_truth_json_round_trip(truth: GroundTruth) -> None:
+    assert truth.near_groups and truth.templated_pairs
     again = GroundTruth.from_json(truth.to_json())
     assert again == truth
+    assert all(isinstance(pair, tuple) for pair in again.templated_pairs)
+    raw = json.loads(truth.to_json())
+    del raw["near_groups"], raw["templated_pairs"]
+    for art in raw["articles"].values():
+        del art["near_group"]
+    old = GroundTruth.from_json(json.dumps(raw))  # truth files written before near duplicates existed
+    assert old.near_groups == {} and old.templated_pairs == [] and old.dup_groups == truth.dup_groups
 
 
 def test_big_world_builds_fast() -> None:
@@ -389,3 +497,14 @@ def test_server_handles_concurrent_keepalive_requests() -> None:
         assert all(s == 200 for chunk in results for s in chunk)
         assert time.perf_counter() - started < 3
         assert len(server.requested()) == len(paths)
+
+
+@pytest.mark.parametrize("seed", [1, 11, 23])
+def test_every_truth_url_of_groups_and_pairs_is_a_served_article(seed: int) -> None:
+    world = build_world(portals=3, articles=150, seed=seed)
+    base_urls = {key: f"http://127.0.0.{2 + i}:8000" for i, key in enumerate(world.portal_keys)}
+    truth = world.ground_truth(base_urls)
+    grouped = [u for g in (*truth.dup_groups.values(), *truth.near_groups.values()) for u in g]
+    paired = [u for pair in truth.templated_pairs for u in pair]
+    assert truth.templated_pairs and truth.near_groups
+    assert set(grouped) | set(paired) <= set(truth.articles)
