@@ -114,12 +114,19 @@ def _names(text: str) -> Counter[str]:
     return Counter(_NAME.findall(text))
 
 
+def _substituted(first: Counter[str], second: Counter[str]) -> bool:
+    """Whether each side has facts the other lacks: a substitution (another district, other figures),
+    as opposed to an edit that only adds or drops a sentence, a lead-in or a credit."""
+    return bool(first - second) and bool(second - first)
+
+
 def compare(first: str, second: str) -> Verdict:
     """Decide whether two article texts are copies of one story.
 
-    Paragraphs are matched verbatim or, when edited, to their most similar counterpart; matched pairs
-    must carry the same numbers and names (a templated report with another district or other figures
-    is a different story), and matched paragraphs must cover MIN_SHARED of the shorter text.
+    Paragraphs are matched verbatim or, when edited, to their most similar counterpart; in a matched
+    pair neither side may swap numbers or names for others (a templated report with another district
+    or other figures is a different story; a dropped sentence or an added lead-in is an edit), and
+    matched paragraphs must cover MIN_SHARED of the shorter text.
     """
     a = [p for p in normalize_text(first).split("\n") if p]
     b = [p for p in normalize_text(second).split("\n") if p]
@@ -145,9 +152,9 @@ def compare(first: str, second: str) -> Verdict:
         if best < 0 or best_score < COUNTERPART:
             continue  # a paragraph only this copy has: a lead-in, a credit line, an added sentence
         counterpart = b[best]
-        if _numbers(paragraph) != _numbers(counterpart):
+        if _substituted(_numbers(paragraph), _numbers(counterpart)):
             return Verdict(False, f"numbers differ: {paragraph[:60]!r} vs {counterpart[:60]!r}")
-        if _names(paragraph) != _names(counterpart):
+        if _substituted(_names(paragraph), _names(counterpart)):
             return Verdict(False, f"names differ: {paragraph[:60]!r} vs {counterpart[:60]!r}")
         shared_a += len(paragraph)
         matched_b.add(best)
