@@ -1,0 +1,203 @@
+"""End to end: `newsarchive crawl` in a subprocess over the replica portal, scored against its ground truth.
+
+Runs on SQLite and PostgreSQL. A second crawl of the same portals must change nothing (idempotence).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from pipelines.canonical import canonical_url
+from storage.db import open_archive
+from storage.models import Article, Capture, CrawlRun
+from tests.replica import ReplicaServer, build_world
+
+PORTALS, ARTICLES, SEED = 3, 150, 11
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "LOG_LEVEL=WARNING"]
+
+
+@pytest.fixture(scope="module")
+def replica() -> Iterator[ReplicaServer]:
+    with ReplicaServer(
+        build_world(portals=PORTALS, articles=ARTICLES, seed=SEED), first_host=2, port=0
+    ) as server:
+        yield server
+
+
+def newsarchive(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("newsarchive")
+    command = (
+        [str(script)] if script.exists() else [sys.executable, "-c", "from crawler.cli import main; main()"]
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_crawl_scores_against_ground_truth(replica: ReplicaServer, archive_url: str, tmp_path: Path) -> None:
+    truth = replica.ground_truth()
+    start = [arg for url in replica.home_urls.values() for arg in ("--start-url", url)]
+    result = newsarchive("crawl", *start, "--db", archive_url, *FAST, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "articles archived" in result.stdout
+
+    engine, factory = open_archive(archive_url)
+    with factory() as session:
+        articles = {a.canonical_url: a for a in session.scalars(select(Article))}
+        captures = list(session.scalars(select(Capture)))
+    by_id = {a.id: a for a in articles.values()}
+
+    # Every article of the replica is archived, under its canonical URL, with its title.
+    missing = [url for url in truth.articles if canonical_url(url) not in articles]
+    assert not missing, f"{len(missing)} articles not archived, e.g. {missing[:3]}"
+    wrong_titles = [u for u, t in truth.articles.items() if articles[canonical_url(u)].title != t.title]
+    assert not wrong_titles, wrong_titles[:3]
+
+    # Dates are right to the minute with their offset, published and updated apart, on every template
+    # (style C pages carry their date only in the visible line), and on the NFD and windows-1258 pages.
+    wrong_dates = [
+        url
+        for url, t in truth.articles.items()
+        if articles[canonical_url(url)].published_at != t.published_at
+        or articles[canonical_url(url)].updated_at != t.updated_at
+    ]
+    assert not wrong_dates, [(u, articles[canonical_url(u)].published_at) for u in wrong_dates[:3]]
+    specials = {t.special for t in truth.articles.values() if getattr(t, "special", None)}
+    assert {"nfd", "cp1258"} <= specials
+
+    # No listing page became an article; nothing else did either.
+    listing = {canonical_url(url) for url in truth.listing_urls}
+    assert not listing & set(articles)
+    assert set(articles) == {canonical_url(url) for url in truth.articles}
+
+    # robots.txt Disallow was respected: those pages were never even requested.
+    requested = {base + path for base, path in replica.requested()}
+    assert truth.disallowed_urls and not truth.disallowed_urls & requested
+
+    # The English article is archived but off-language; Vietnamese ones are archived in Vietnamese.
+    for url, expected in truth.articles.items():
+        article = articles[canonical_url(url)]
+        if expected.language == "en":
+            assert article.status == "off_language" and article.language == "en", url
+        else:
+            assert article.language == "vi", (url, article.language)
+
+    # Clustering against the truth: precision and recall over pairs of copies of one story.
+    precision, recall = clustering_scores(truth, articles)
+    assert precision >= 0.99 and recall >= 0.95, (precision, recall)
+    for first, second in getattr(truth, "templated_pairs", []):
+        one, two = articles[canonical_url(first)], articles[canonical_url(second)]
+        assert one.cluster_id is None or one.cluster_id != two.cluster_id, (first, second)
+
+    # Syndicated exact copies: the earliest is the origin, the others point at it.
+    for group, urls in truth.dup_groups.items():
+        members = [articles[canonical_url(url)] for url in urls]
+        origins = [m for m in members if truth.articles[_truth_url(truth, m.canonical_url)].is_origin]
+        assert len(origins) == 1, group
+        origin = origins[0]
+        assert origin.status == "archived" and origin.duplicate_of is None
+        for member in members:
+            assert member.cluster_id == origin.cluster_id is not None
+            if member is not origin:
+                assert member.status == "duplicate" and by_id[member.duplicate_of] is origin  # type: ignore[index]
+
+    # What could not become an article is kept with its reason.
+    failed = {c.url: c for c in captures if c.status in ("fetch_failed", "extraction_failed")}
+    for url in truth.not_found_urls:
+        assert failed[url].status == "fetch_failed" and failed[url].reason == "HTTP 404"
+    for url in truth.binary_urls:
+        assert failed[url].status == "extraction_failed" and failed[url].reason
+
+    # A second crawl archives nothing new: unchanged articles are revisits of the same rows.
+    again = newsarchive("crawl", *start, "--db", archive_url, *FAST, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    with factory() as session:
+        assert len(session.scalars(select(Article)).all()) == len(articles)
+        assert len(session.scalars(select(Capture)).all()) == len(captures)
+        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+        assert [r.status for r in runs] == ["finished", "finished"]
+        assert runs[1].stats.get("archive/stored", 0) == 0
+        assert runs[1].stats["archive/revisit"] >= len(truth.articles) - len(truth.english_urls)
+        # ... and the portal was asked only whether they changed (conditional GET, 304).
+        assert runs[1].stats["frontier/not_modified"] >= len(truth.articles) - len(truth.english_urls)
+    engine.dispose()
+
+
+def clustering_scores(truth: Any, articles: dict[str, Article]) -> tuple[float, float]:
+    """Return (precision, recall) of the archive's clusters over pairs of copies, against the truth."""
+    groups = [*truth.dup_groups.values(), *getattr(truth, "near_groups", {}).values()]
+    expected = {
+        frozenset(pair)
+        for group in groups
+        for pair in combinations(sorted(canonical_url(u) for u in group), 2)
+    }
+    clusters: dict[int, list[str]] = {}
+    for url, article in articles.items():
+        if article.cluster_id is not None:
+            clusters.setdefault(article.cluster_id, []).append(url)
+    found = {frozenset(pair) for members in clusters.values() for pair in combinations(sorted(members), 2)}
+    true_positive = len(found & expected)
+    return true_positive / max(1, len(found)), true_positive / max(1, len(expected))
+
+
+def _truth_url(truth: object, canonical: str) -> str:
+    for url in truth.articles:  # type: ignore[attr-defined]
+        if canonical_url(url) == canonical:
+            return str(url)
+    raise KeyError(canonical)
+
+
+def test_scrapy_crawl_from_project_root(replica: ReplicaServer, tmp_path: Path) -> None:
+    """`scrapy crawl portal` works from the project root, like `newsarchive crawl`."""
+    db = f"sqlite:///{tmp_path}/scrapy.sqlite3"
+    home = next(iter(replica.home_urls.values()))
+    scrapy = Path(sys.executable).with_name("scrapy")
+    result = subprocess.run(
+        [
+            str(scrapy),
+            "crawl",
+            "portal",
+            "-a",
+            f"start_urls={home}",
+            "-s",
+            f"ARCHIVE_DATABASE_URL={db}",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "CLOSESPIDER_ITEMCOUNT=20",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    engine, factory = open_archive(db)
+    with factory() as session:
+        assert len(session.scalars(select(Article)).all()) >= 20
+    engine.dispose()
+
+
+def test_crawl_reports_an_archive_it_cannot_open(tmp_path: Path) -> None:
+    result = newsarchive(
+        "crawl",
+        "--start-url",
+        "http://127.0.0.1:9/",
+        "--db",
+        "sqlite:////nonexistent-dir/archive.sqlite3",
+        cwd=tmp_path,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot open archive")
