@@ -1,0 +1,115 @@
+"""Crash safety: a crawl killed with SIGKILL, or whose PostgreSQL connections are cut, loses nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from pipelines.canonical import canonical_url
+from storage.db import open_archive
+from storage.models import Article
+from tests.replica import ReplicaServer, build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "LOG_LEVEL=WARNING"]
+
+
+@pytest.fixture(scope="module")
+def replica() -> Iterator[ReplicaServer]:
+    with ReplicaServer(build_world(portals=2, articles=150, seed=5), first_host=40, port=0) as server:
+        yield server
+
+
+def _command(replica: ReplicaServer, db: str, *extra: str) -> list[str]:
+    script = Path(sys.executable).with_name("newsarchive")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "crawler"]
+    starts = [arg for url in replica.home_urls.values() for arg in ("--start-url", url)]
+    return [*command, "crawl", *starts, "--db", db, *FAST, *extra]
+
+
+def _count(db: str) -> int:
+    engine, factory = open_archive(db)
+    try:
+        with factory() as session:
+            return session.scalar(select(func.count()).select_from(Article)) or 0
+    finally:
+        engine.dispose()
+
+
+def _wait_for_articles(db: str, minimum: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the crawl ended before it could be interrupted"
+        try:
+            if _count(db) >= minimum:
+                return
+        except Exception:  # noqa: BLE001 - the archive may not exist yet in the first instants
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {minimum} articles after {timeout} s")
+
+
+def _assert_complete(replica: ReplicaServer, db: str) -> None:
+    truth = replica.ground_truth()
+    engine, factory = open_archive(db)
+    with factory() as session:
+        urls = list(session.scalars(select(Article.canonical_url)))
+    engine.dispose()
+    assert len(urls) == len(set(urls)), "an article was archived twice"
+    assert {canonical_url(u) for u in truth.articles} <= set(urls)
+
+
+def test_sigkill_mid_crawl_then_recrawl_completes_the_archive(replica: ReplicaServer, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/killed.sqlite3"
+    process = subprocess.Popen(
+        _command(replica, db),
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_for_articles(db, 40, process)
+    os.killpg(process.pid, signal.SIGKILL)  # the crawler and its extraction workers, no clean-up at all
+    process.wait(timeout=30)
+    killed_at = _count(db)
+    assert 40 <= killed_at < 300
+    engine = create_engine(db)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    engine.dispose()
+
+    again = subprocess.run(_command(replica, db), cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    _assert_complete(replica, db)
+
+
+def test_postgres_connections_cut_mid_crawl(
+    replica: ReplicaServer, postgres_url: str, tmp_path: Path
+) -> None:
+    process = subprocess.Popen(
+        _command(replica, postgres_url), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _wait_for_articles(postgres_url, 30, process)
+    database = postgres_url.rsplit("/", 1)[1]
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        cut = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :db AND pid <> pg_backend_pid()"
+            ),
+            {"db": database},
+        ).scalar()
+    admin.dispose()
+    assert cut and cut >= 1
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr[-2000:]
+    _assert_complete(replica, postgres_url)
