@@ -33,9 +33,12 @@ class ArchivePipeline:
     Writes are batched (ARCHIVE_BATCH_SIZE items or ARCHIVE_BATCH_SECONDS, whichever comes first) in
     one transaction each: per-item commits cost more than the rest of the write on SQLite.
 
+    New articles are checked against the near-duplicate index (rebuilt from the archive at start and
+    refreshed before each batch) and linked to an earlier copy when the texts confirm it.
+
     Settings: ARCHIVE_DATABASE_URL, ARCHIVE_BATCH_SIZE, ARCHIVE_BATCH_SECONDS. Stats: archive/stored,
-    archive/version, archive/revisit, archive/duplicate, archive/off_language, archive/failed,
-    archive/errors, archive/conflicts.
+    archive/version, archive/revisit, archive/duplicate, archive/near_duplicate, archive/off_language,
+    archive/failed, archive/errors, archive/conflicts, dedup/near, dedup/near_rejected.
     """
 
     def __init__(
@@ -133,6 +136,8 @@ class ArchivePipeline:
             try:
                 return self._write_batch(items)
             except OperationalError as exc:
+                # The batch was rolled back: portal rows it created may not exist.
+                self.portal_ids.clear()
                 if attempt == WRITE_ATTEMPTS:
                     self._give_up(items, exc)
                     break
