@@ -12,11 +12,14 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from storage.text import normalize_text
 
-# 128 permutations and an LSH threshold of 0.5: a syndicated copy with a different lead-in or credit line
-# keeps a Jaccard of 0.7-0.95 with its source, a templated report with other names and numbers 0.3-0.6;
-# the LSH only proposes candidates, the confirmation below decides. 128 keeps the signature at 1 KB.
+# 128 permutations (a 512-byte signature) and an LSH threshold of 0.6 (18 bands of 7 rows): a
+# syndicated copy with another lead-in or credit line keeps an estimated Jaccard of 0.87-0.98 with its
+# source, found with probability > 0.999; the LSH only proposes, the confirmation below decides.
+# Measured on 40,000 replica articles (templated provincial news): threshold 0.5 returned 390 raw
+# candidates per query on average (p95 3,077) and made lookups cost 4.4 ms at 100k indexed; 0.6
+# returns 2.2 (p95 9).
 NUM_PERM = 128
-LSH_THRESHOLD = 0.5
+LSH_THRESHOLD = 0.6
 # LSH banding also proposes articles far below its threshold. Candidates whose signatures agree on
 # fewer than this share of positions (the MinHash estimate of Jaccard) are dropped before the costlier
 # text confirmation. Measured with tests/benchmarks/dedup.py on 5,000 replica articles: copies with a
@@ -89,13 +92,13 @@ class NearDuplicateIndex:
     def candidates(self, sig: bytes) -> list[int]:
         """Return the ids of indexed articles whose estimated Jaccard with ``sig`` reaches
         MIN_ESTIMATED_JACCARD, most similar first."""
+        found = list(self.lsh.query(_minhash(sig)))
+        if not found:
+            return []
         values = np.frombuffer(sig, dtype=np.uint32)
-        scored = []
-        for article_id in self.lsh.query(_minhash(sig)):
-            similarity = float(np.mean(self.signatures[article_id] == values))
-            if similarity >= MIN_ESTIMATED_JACCARD:
-                scored.append((-similarity, article_id))
-        return [article_id for _, article_id in sorted(scored)]
+        similarity = (np.stack([self.signatures[i] for i in found]) == values).mean(axis=1)
+        scored = sorted((-float(s), article_id) for s, article_id in zip(similarity, found, strict=True))
+        return [article_id for negative, article_id in scored if -negative >= MIN_ESTIMATED_JACCARD]
 
 
 @dataclass(frozen=True)
