@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleVersion, Capture, CaptureStatus, Cluster, CrawlRun, Portal
+from storage.models import Article, ArticleVersion, Capture, Cluster, CrawlRun, Portal
+from storage.search import filter_articles
 
 VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -69,14 +70,7 @@ def _article_statement(
     *, include_all: bool, portal: str | None, since: datetime | None, until: datetime | None
 ) -> Select[*tuple[Any, ...]]:
     statement = select(*_ARTICLE_COLUMNS).outerjoin(Portal, Portal.id == Article.portal_id)
-    if not include_all:
-        statement = statement.where(Article.status == CaptureStatus.ARCHIVED.value)
-    if portal is not None:
-        statement = statement.where(Portal.key == portal)
-    if since is not None:
-        statement = statement.where(Article.published_at >= since)
-    if until is not None:
-        statement = statement.where(Article.published_at < until)
+    statement = filter_articles(statement, portal=portal, since=since, until=until, include_all=include_all)
     return statement.order_by(Article.id)
 
 

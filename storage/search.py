@@ -6,7 +6,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
@@ -33,6 +33,9 @@ _TERM = re.compile(r'"([^"]*)"?|(\S+)')
 _HAS_LETTER = re.compile(r"[^\W_]")
 _SPACES = re.compile(r"\s+")
 _FTS = table("articles_fts", column("rowid"), column("search_document"))
+
+
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True)
@@ -88,14 +91,15 @@ def fts5_query(terms: list[str]) -> str:
     return " AND ".join(groups)
 
 
-def _filters(
-    statement: Select[Any],
+def filter_articles(
+    statement: SelectT,
     *,
     portal: str | None,
     since: datetime | None,
     until: datetime | None,
     include_all: bool,
-) -> Select[Any]:
+) -> SelectT:
+    """Restrict an article query (joined to Portal) to a status, portal and publication window."""
     if not include_all:
         statement = statement.where(Article.status == CaptureStatus.ARCHIVED.value)
     if portal is not None:
@@ -149,7 +153,7 @@ def _search_sqlite(session: Session, terms: list[str], *, limit: int, **options:
         .order_by(rank, Article.id)
         .limit(limit)
     )
-    rows = session.execute(_filters(statement, **options)).all()
+    rows = session.execute(filter_articles(statement, **options)).all()
     # bm25() is lower for better matches; negate it so every backend's score grows with relevance.
     return [SearchHit(r[0], r[1], r[2], r[3], r[4], _one_line(r[5]), -float(r[6])) for r in rows]
 
@@ -171,7 +175,7 @@ def _search_postgresql(session: Session, terms: list[str], *, limit: int, **opti
         .order_by(Article.id.desc())
         .limit(PG_RANK_CANDIDATES)
     )
-    candidates = _filters(matches, **options).subquery()
+    candidates = filter_articles(matches, **options).subquery()
     rank = func.ts_rank(document, tsquery).label("score")
     best = (
         select(Article.id.label("id"), rank)
