@@ -146,6 +146,14 @@ def _query(query: str) -> str:
     return f"?{query}" if query else ""
 
 
+_HTML_TAG = re.compile(rb"<\s*(?:!doctype|html|head|body|meta|title|div|p|article)\b", re.I)
+
+
+def looks_like_html(body: bytes) -> bool:
+    """Return whether the first bytes contain HTML markup (a page served as text/html may not)."""
+    return bool(_HTML_TAG.search(body[:8192]))
+
+
 def article_signals(tree: lxml.html.HtmlElement) -> tuple[bool, str]:
     """Return whether a fetched page is an article page and the evidence, from its markup alone.
 

@@ -23,6 +23,10 @@ from crawler.portals import Portal, RegistryError, load_registry, select_portals
 PRIORITY_DISCOVERY = 30
 PRIORITY_ARTICLE = 10
 PRIORITY_LISTING = 0
+# Article redirects are followed by the spider itself, so that a loop or an endless chain is recorded
+# as a failure with its reason instead of vanishing in Scrapy's duplicate filter.
+REDIRECT_STATUSES = [301, 302, 303, 307, 308]
+MAX_REDIRECTS = 5
 
 
 class PortalSpider(scrapy.Spider):
@@ -148,9 +152,20 @@ class PortalSpider(scrapy.Spider):
     # -- articles --------------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
-        """Yield the capture of an article page; a page that turns out to be a listing is followed instead."""
+        """Yield the capture of an article page; a page that turns out to be a listing is followed instead.
+
+        Anything that is not HTML at all (binary, garbage) is captured too: extraction records why it
+        is no article.
+        """
         portal = self._portal(response)
-        if isinstance(response, TextResponse) and _is_html(response):
+        if response.status in REDIRECT_STATUSES:
+            yield from self._follow_redirect(response, portal)
+            return
+        if (
+            isinstance(response, TextResponse)
+            and _is_html(response)
+            and discovery.looks_like_html(response.body)
+        ):
             tree = _tree(response)
             if tree is not None:
                 is_article, evidence = discovery.article_signals(tree)
@@ -160,6 +175,30 @@ class PortalSpider(scrapy.Spider):
                     self.logger.debug("not an article (%s): %s", evidence, response.url)
                     return
         yield self._page_item(response, portal)
+
+    def _follow_redirect(self, response: Response, portal: Portal) -> Iterator[PageItem | scrapy.Request]:
+        chain = [*response.meta.get("redirect_urls", []), response.url]
+        location = response.headers.get(b"Location")
+        problem = None
+        if not location:
+            problem = f"HTTP {response.status} without a Location header"
+        else:
+            target = response.urljoin(location.decode("latin-1"))
+            if target in chain:
+                problem = "redirect loop: " + " -> ".join([*chain, target])
+            elif len(chain) > MAX_REDIRECTS:
+                problem = f"more than {MAX_REDIRECTS} redirects: " + " -> ".join(chain)
+        if problem:
+            item = self._page_item(response, portal)
+            item.fail("fetch_failed", problem)
+            self._inc("fetch/failed")
+            yield item
+            return
+        request = self._article_request(
+            target, portal, via=response.meta.get("via", "?"), feed_date=response.meta.get("feed_date")
+        )
+        request.meta["redirect_urls"] = chain
+        yield request.replace(dont_filter=True)
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
         """Record an article URL that could not be fetched, with why; robots refusals are not failures."""
@@ -211,7 +250,14 @@ class PortalSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             priority=PRIORITY_ARTICLE,
-            meta={"portal": portal.key, "via": via, "feed_date": feed_date, "listing_depth": 0},
+            meta={
+                "portal": portal.key,
+                "via": via,
+                "feed_date": feed_date,
+                "listing_depth": 0,
+                "dont_redirect": True,
+                "handle_httpstatus_list": REDIRECT_STATUSES,
+            },
         )
 
     def _sitemap_request(self, url: str, portal: Portal) -> scrapy.Request:

@@ -113,3 +113,10 @@ def test_article_signals() -> None:
         + f"<ul>{links}</ul></body></html>"
     )
     assert not discovery.article_signals(listing)[0]
+
+
+def test_looks_like_html() -> None:
+    assert discovery.looks_like_html(b"<!DOCTYPE html><html><body>x</body></html>")
+    assert discovery.looks_like_html(b"\n\n  <div class='x'>tin</div>")
+    assert not discovery.looks_like_html(bytes(range(1, 256)) * 4)
+    assert not discovery.looks_like_html(b"just some text < 5 and > 3")

@@ -124,3 +124,18 @@ def test_http_error_is_recorded_with_reason(spider: PortalSpider) -> None:
         and item.failure_reason == "HTTP 404"
         and item.http_status == 404
     )
+
+
+def test_article_redirects_are_followed_and_loops_recorded(spider: PortalSpider) -> None:
+    url = HOME + "thoi-su/duong-dan-cu-cua-bai-viet-ve-tinh-12.html"
+    target = HOME + "thoi-su/duong-dan-moi-cua-bai-viet-ve-tinh-12.html"
+    request = Request(url, meta=_meta(via="listing"))
+    moved = HtmlResponse(url, status=301, headers={"Location": target}, body=b"", request=request)
+    (follow,) = list(spider.parse_article(moved))
+    assert isinstance(follow, Request) and follow.url == target and follow.dont_filter
+    assert follow.meta["redirect_urls"] == [url] and follow.meta["dont_redirect"]
+
+    back = HtmlResponse(target, status=302, headers={"Location": url}, body=b"", request=follow)
+    (item,) = list(spider.parse_article(back))
+    assert isinstance(item, PageItem) and item.url == url and item.failure_status == "fetch_failed"
+    assert item.failure_reason == f"redirect loop: {url} -> {target} -> {url}"
