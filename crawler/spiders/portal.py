@@ -177,7 +177,7 @@ class PortalSpider(scrapy.Spider):
         yield self._page_item(response, portal)
 
     def _follow_redirect(self, response: Response, portal: Portal) -> Iterator[PageItem | scrapy.Request]:
-        chain = [*response.meta.get("redirect_urls", []), response.url]
+        chain = [*response.meta.get("redirect_chain", []), response.url]
         location = response.headers.get(b"Location")
         problem = None
         if not location:
@@ -197,7 +197,7 @@ class PortalSpider(scrapy.Spider):
         request = self._article_request(
             target, portal, via=response.meta.get("via", "?"), feed_date=response.meta.get("feed_date")
         )
-        request.meta["redirect_urls"] = chain
+        request.meta["redirect_chain"] = chain
         yield request.replace(dont_filter=True)
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem]:
@@ -219,7 +219,7 @@ class PortalSpider(scrapy.Spider):
             item.fail("fetch_failed", f"HTTP {response.status}")
         else:
             item = PageItem(
-                url=request.meta.get("redirect_urls", [request.url])[0],
+                url=_first_url(request.meta, request.url),
                 final_url=request.url,
                 http_status=0,
                 headers={},
@@ -285,7 +285,7 @@ class PortalSpider(scrapy.Spider):
         }
         content_type = response.headers.get(b"Content-Type")
         return PageItem(
-            url=response.meta.get("redirect_urls", [response.url])[0],
+            url=_first_url(response.meta, response.url),
             final_url=response.url,
             http_status=response.status,
             headers=headers,
@@ -305,6 +305,12 @@ class PortalSpider(scrapy.Spider):
     def _inc(self, key: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key)
+
+
+def _first_url(meta: dict[str, Any], url: str) -> str:
+    """Return the URL a redirect chain started from: ours (articles) or Scrapy's (other requests)."""
+    chain = meta.get("redirect_chain") or meta.get("redirect_urls") or [url]
+    return str(chain[0])
 
 
 def _is_html(response: TextResponse) -> bool:

@@ -133,7 +133,7 @@ def test_article_redirects_are_followed_and_loops_recorded(spider: PortalSpider)
     moved = HtmlResponse(url, status=301, headers={"Location": target}, body=b"", request=request)
     (follow,) = list(spider.parse_article(moved))
     assert isinstance(follow, Request) and follow.url == target and follow.dont_filter
-    assert follow.meta["redirect_urls"] == [url] and follow.meta["dont_redirect"]
+    assert follow.meta["redirect_chain"] == [url] and follow.meta["dont_redirect"]
 
     back = HtmlResponse(target, status=302, headers={"Location": url}, body=b"", request=follow)
     (item,) = list(spider.parse_article(back))
