@@ -34,6 +34,8 @@ RUN_STATS = (
     ("pages", "downloader/response_count"),
     ("stored", "archive/stored"),
     ("duplicate", "archive/duplicate"),
+    ("near_dup", "archive/near_duplicate"),
+    ("revisits", "archive/revisit"),
     ("off_language", "archive/off_language"),
     ("failed", "archive/failed"),
     ("elapsed_s", "elapsed_time_seconds"),
