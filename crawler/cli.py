@@ -210,6 +210,7 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
     """
     from zoneinfo import ZoneInfo
 
+    from crawler.portals import RegistryError, load_registry
     from pipelines.reextract import count_captures
     from pipelines.reextract import reextract as run_reextract
 
@@ -218,10 +219,14 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
     except ArchiveUnavailable as exc:
         _fail(str(exc))
     since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None
+    try:
+        hints = {key: p.prune_xpath for key, p in load_registry().items() if p.prune_xpath}
+    except RegistryError as exc:
+        _fail(str(exc), 2)
     total = count_captures(factory, portal=portal, since=since_at)
     with click.progressbar(length=total, label="re-extracting", file=sys.stderr) as bar:
         summary = run_reextract(
-            factory, portal=portal, since=since_at, workers=workers, on_progress=bar.update
+            factory, portal=portal, since=since_at, workers=workers, hints=hints, on_progress=bar.update
         )
     engine.dispose()
     click.echo(

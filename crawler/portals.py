@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import lxml.etree
+
 DEFAULT_REGISTRY = Path(__file__).with_name("portals.toml")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
 
@@ -28,6 +30,8 @@ class Portal:
     listing_url_pattern: str | None = None
     feeds: tuple[str, ...] = field(default_factory=tuple)
     sitemaps: tuple[str, ...] = field(default_factory=tuple)
+    # XPath expressions of boilerplate that trafilatura keeps on this portal (ads, "read also" boxes).
+    prune_xpath: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def host(self) -> str:
@@ -78,6 +82,11 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Porta
                 except re.error as exc:
                     raise RegistryError(f"{where}: {pattern_name} is not a valid regex: {exc}") from exc
         Portal.from_start_url(str(entry["home_url"]))  # validates the URL
+        for expression in entry.get("prune_xpath", ()):
+            try:
+                lxml.etree.XPath(expression)
+            except lxml.etree.XPathSyntaxError as exc:
+                raise RegistryError(f"{where}: prune_xpath {expression!r} is not valid XPath: {exc}") from exc
         portals[key] = Portal(
             key=key,
             name=str(entry["name"]),
@@ -86,6 +95,7 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Porta
             listing_url_pattern=entry.get("listing_url_pattern"),
             feeds=tuple(entry.get("feeds", ())),
             sitemaps=tuple(entry.get("sitemaps", ())),
+            prune_xpath=tuple(entry.get("prune_xpath", ())),
         )
     return portals
 

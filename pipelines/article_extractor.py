@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -223,7 +224,12 @@ def _site_name(document: Document) -> str | None:
 
 
 def extract_article(
-    body: bytes, url: str, *, content_type: str | None = None, feed_date: str | None = None
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None = None,
+    feed_date: str | None = None,
+    prune_xpath: Sequence[str] = (),
 ) -> ExtractedArticle:
     """Return the article in ``body`` (the captured bytes of ``url``).
 
@@ -242,7 +248,9 @@ def extract_article(
     prune_figure_and_menu_tables(tree)
     prune_comment_sections(tree)
     _unwrap_layout_tables(tree)
-    document = trafilatura.bare_extraction(tree, url=url, options=_options(url), prune_xpath=_LINK_LISTS)
+    # prune_xpath: a portal's registry hints for boilerplate trafilatura keeps there (crawler/portals.toml).
+    prune = [*_LINK_LISTS, *prune_xpath]
+    document = trafilatura.bare_extraction(tree, url=url, options=_options(url), prune_xpath=prune)
     if not isinstance(document, Document):
         raise ExtractionError("no article body found")
     site_name = _site_name(document)

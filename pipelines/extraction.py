@@ -45,6 +45,7 @@ class ExtractionPipeline:
                 item.final_url,
                 content_type=item.content_type,
                 feed_date=item.feed_date,
+                prune_xpath=item.prune_xpath,
             )
             item.article = await asyncio.wrap_future(future)
             self.stats.inc_value("extraction/ok")

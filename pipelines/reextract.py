@@ -44,12 +44,15 @@ class _Job:
     url: str
     content_type: str | None
     body: bytes
+    prune_xpath: tuple[str, ...] = ()
 
 
 def _extract(job: _Job) -> tuple[_Job, ExtractedArticle | None, LanguageResult | None, str | None]:
     """Worker process: extract and language-check one capture."""
     try:
-        article = extract_article(job.body, job.url, content_type=job.content_type)
+        article = extract_article(
+            job.body, job.url, content_type=job.content_type, prune_xpath=job.prune_xpath
+        )
     except ExtractionError as exc:
         return job, None, None, str(exc)
     sample = "\n".join(part for part in (article.title, article.sapo, article.text) if part)
@@ -74,14 +77,17 @@ def _selection(portal: str | None, since: datetime | None) -> Select[Capture]:
     return statement.order_by(Capture.id)
 
 
-def _jobs(session: Session, statement: Select[Capture]) -> Iterator[_Job]:
+def _jobs(session: Session, statement: Select[Capture], hints: dict[str, tuple[str, ...]]) -> Iterator[_Job]:
+    portal_keys: dict[int, str] = {row[0]: row[1] for row in session.execute(select(Portal.id, Portal.key))}
     for capture in session.scalars(statement.execution_options(yield_per=CHUNK)):
+        key = portal_keys.get(capture.portal_id) if capture.portal_id is not None else None
         yield _Job(
             capture.id,
             capture.article_id,
             capture.final_url,
             capture.content_type,
             zlib.decompress(capture.body_compressed),
+            hints.get(key or "", ()),
         )
 
 
@@ -98,16 +104,18 @@ def reextract(
     since: datetime | None = None,
     workers: int = 2,
     accepted_languages: tuple[str, ...] = ("vi",),
+    hints: dict[str, tuple[str, ...]] | None = None,
     on_progress: Callable[[int], Any] = lambda done: None,
 ) -> ReextractSummary:
     """Re-extract archived captures in worker processes; write changes in one transaction per chunk.
 
-    Returns the summary. An article whose extraction result is unchanged is left untouched.
+    ``hints`` maps portal keys to their registry prune_xpath. Returns the summary. An article whose
+    extraction result is unchanged is left untouched.
     """
     summary = ReextractSummary()
     with factory() as reader, ProcessPoolExecutor(max(1, workers)) as pool:
         chunk: list[_Job] = []
-        for job in _jobs(reader, _selection(portal, since)):
+        for job in _jobs(reader, _selection(portal, since), hints or {}):
             chunk.append(job)
             if len(chunk) == CHUNK:
                 _apply(factory, pool.map(_extract, chunk), summary, accepted_languages)

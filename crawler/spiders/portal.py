@@ -297,6 +297,7 @@ class PortalSpider(scrapy.Spider):
             portal_home=portal.home_url,
             content_type=content_type.decode("latin-1") if content_type else None,
             feed_date=response.meta.get("feed_date"),
+            prune_xpath=portal.prune_xpath,
         )
 
     def _portal(self, response: Response) -> Portal:
