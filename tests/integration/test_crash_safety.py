@@ -113,3 +113,24 @@ def test_postgres_connections_cut_mid_crawl(
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr[-2000:]
     _assert_complete(replica, postgres_url)
+
+
+def test_jobdir_crawl_stopped_early_resumes_where_it_stopped(replica: ReplicaServer, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/resumed.sqlite3"
+    jobdir = ["--set", f"JOBDIR={tmp_path}/job"]
+    first = subprocess.run(
+        _command(replica, db, *jobdir, "--set", "CLOSESPIDER_ITEMCOUNT=40"),
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr[-2000:]
+    stopped_at = _count(db)
+    assert 40 <= stopped_at < 300
+    second = subprocess.run(
+        _command(replica, db, *jobdir), cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert second.returncode == 0, second.stderr[-2000:]
+    _assert_complete(replica, db)
+    # The resumed crawl continued from the saved queue instead of starting over: a fresh start would
+    # have revisited every article the first run archived.
+    revisits = int(second.stdout.split("unchanged revisits")[1].split()[0])
+    assert revisits < stopped_at / 2, (revisits, stopped_at)
