@@ -198,13 +198,12 @@ def archive_article(
     counters); a changed hash becomes a new version; a new URL whose text exactly matches another
     article's is stored with status ``duplicate`` and linked to the origin's cluster.
     """
-    status = CaptureStatus.OFF_LANGUAGE if article.off_language_reason else CaptureStatus.ARCHIVED
     capture, _ = record_capture(
         session,
         capture_data,
         run_id=run_id,
         portal_id=portal_id,
-        status=status,
+        status=_status(article),
         reason=article.off_language_reason,
     )
     return archive_article_for_capture(session, capture, article, portal_id=portal_id)
@@ -214,7 +213,7 @@ def archive_article_for_capture(
     session: Session, capture: Capture, article: ArticleData, *, portal_id: int | None
 ) -> ArchiveOutcome:
     """Archive the article extracted from an already stored capture (see archive_article)."""
-    status = CaptureStatus.OFF_LANGUAGE if article.off_language_reason else CaptureStatus.ARCHIVED
+    status = _status(article)
     now = capture.last_fetched_at
     existing = session.scalars(
         select(Article).where(Article.canonical_url == article.canonical_url)
@@ -225,10 +224,9 @@ def archive_article_for_capture(
         if existing.content_hash == article.content_hash:
             existing.captured_at = max(existing.captured_at, now)
             return ArchiveOutcome("revisit", existing.status, existing.id, capture.id)
-        _apply_article_fields(existing, article)
-        existing.version += 1
         existing.captured_at = now
-        session.add(_version_row(existing, capture.id, now))
+        _new_version(session, existing, article, capture.id, now)
+        capture.status = existing.status
         return ArchiveOutcome("version", existing.status, existing.id, capture.id)
 
     row = Article(portal_id=portal_id, version=1, first_captured_at=now, captured_at=now, status=status)
@@ -247,6 +245,23 @@ def archive_article_for_capture(
     capture.status = row.status
     capture.reason = row.reason
     return ArchiveOutcome(kind, row.status, row.id, capture.id)
+
+
+def _status(article: ArticleData) -> str:
+    return CaptureStatus.OFF_LANGUAGE if article.off_language_reason else CaptureStatus.ARCHIVED
+
+
+def _new_version(session: Session, row: Article, article: ArticleData, capture_id: int, at: datetime) -> None:
+    """Make ``article`` the current version of ``row``; the earlier versions stay in article_versions.
+
+    A copy keeps its duplicate status; otherwise the language check of the new text decides between
+    archived and off_language.
+    """
+    _apply_article_fields(row, article)
+    if row.status in (CaptureStatus.ARCHIVED, CaptureStatus.OFF_LANGUAGE):
+        row.status, row.reason = _status(article), article.off_language_reason
+    row.version += 1
+    session.add(_version_row(row, capture_id, at))
 
 
 def _apply_article_fields(row: Article, article: ArticleData) -> None:
@@ -353,12 +368,7 @@ def apply_reextraction(session: Session, row: Article, article: ArticleData, cap
     compared = ("content_hash", "title", "sapo", "author", "published_at", "updated_at", "language")
     if all(getattr(row, name) == getattr(article, name) for name in compared):
         return False
-    _apply_article_fields(row, article)
-    if row.status in (CaptureStatus.ARCHIVED, CaptureStatus.OFF_LANGUAGE):
-        row.status = CaptureStatus.OFF_LANGUAGE if article.off_language_reason else CaptureStatus.ARCHIVED
-        row.reason = article.off_language_reason
-    row.version += 1
-    session.add(_version_row(row, capture.id, utcnow()))
+    _new_version(session, row, article, capture.id, utcnow())
     return True
 
 

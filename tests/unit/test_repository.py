@@ -158,3 +158,22 @@ def test_naive_datetimes_are_refused(archive) -> None:  # type: ignore[no-untype
     )
     with pytest.raises(StatementError, match="naive datetime"), factory.begin() as session:
         repository.archive_article(session, _capture(article.url, b"x"), article, run_id=None, portal_id=None)
+
+
+def test_a_new_version_in_another_language_becomes_off_language(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    url = "https://p.vn/bai-viet-bi-thay-bang-ban-tieng-anh-99.html"
+    with factory.begin() as session:
+        repository.archive_article(
+            session, _capture(url, b"v1"), _article(url, "Bản tiếng Việt."), run_id=None, portal_id=None
+        )
+    english = _article(url, "An English replacement text.", language="en")
+    english.off_language_reason = "language en (0.99)"
+    with factory.begin() as session:
+        outcome = repository.archive_article(
+            session, _capture(url, b"v2"), english, run_id=None, portal_id=None
+        )
+    assert (outcome.kind, outcome.status) == ("version", "off_language")
+    with factory() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.version == 2 and article.reason == "language en (0.99)"
