@@ -10,7 +10,7 @@ from typing import Any
 
 from scrapy.exceptions import CloseSpider
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.items import PageItem
@@ -38,7 +38,7 @@ class ArchivePipeline:
 
     Settings: ARCHIVE_DATABASE_URL, ARCHIVE_BATCH_SIZE, ARCHIVE_BATCH_SECONDS. Stats: archive/stored,
     archive/version, archive/revisit, archive/duplicate, archive/near_duplicate, archive/off_language,
-    archive/failed, archive/errors, archive/conflicts, dedup/near, dedup/near_rejected.
+    archive/failed, archive/errors, archive/conflicts, archive/rejected, dedup/near, dedup/near_rejected.
     """
 
     def __init__(
@@ -166,17 +166,39 @@ class ArchivePipeline:
             # Articles other crawls (other processes) archived since we last looked.
             self._refresh_index(session)
             for item in items:
+                # Outside the item's savepoint: a rolled-back item must not take the portal row with it.
+                portal_id = self._portal_id(session, item)
                 try:
                     with session.begin_nested():
-                        outcomes.append(self._write(session, item, run_id))
+                        outcomes.append(self._write(session, item, run_id, portal_id))
                 except IntegrityError as exc:
                     # Another crawl wrote the same row between our read and write: it is archived.
                     logger.warning("concurrent write of %s: %s", item.url, _line(exc))
                     self.stats.inc_value("archive/conflicts")
                     outcomes.append(repository.ArchiveOutcome("revisit", "archived", None, 0))
+                except DataError as exc:
+                    outcomes.append(self._rejected(session, item, run_id, portal_id, exc))
         return outcomes
 
-    def _write(self, session: Session, item: PageItem, run_id: int | None) -> repository.ArchiveOutcome:
+    def _rejected(
+        self, session: Session, item: PageItem, run_id: int | None, portal_id: int, exc: DataError
+    ) -> repository.ArchiveOutcome:
+        """Keep the raw capture of an article the database refused (a value too long for its column,
+        say), so it can be re-extracted once the cause is fixed; the crawl goes on."""
+        reason = f"archive rejected the article: {_line(exc)}"
+        logger.error("%s: %s", item.url, reason)
+        self.stats.inc_value("archive/rejected")
+        item.fail("extraction_failed", reason)
+        try:
+            with session.begin_nested():
+                return self._write(session, item, run_id, portal_id)
+        except DataError as again:
+            logger.error("%s: the capture itself was refused too: %s", item.url, _line(again))
+            return repository.ArchiveOutcome("failed", "extraction_failed", None, 0)
+
+    def _write(
+        self, session: Session, item: PageItem, run_id: int | None, portal_id: int
+    ) -> repository.ArchiveOutcome:
         capture = repository.CaptureData(
             url=item.url,
             final_url=item.final_url,
@@ -187,7 +209,6 @@ class ArchivePipeline:
             discovered_via=item.discovered_via,
             fetched_at=item.fetched_at,
         )
-        portal_id = self._portal_id(session, item)
         if item.failure_status == "not_modified":
             revisit = repository.record_not_modified(session, [item.url, item.final_url], item.fetched_at)
             if revisit is not None:

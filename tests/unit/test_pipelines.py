@@ -254,3 +254,32 @@ def test_near_copies_are_clustered_across_runs_templated_reports_are_not(
     assert rows[copy_url].status == rows[later_copy_url].status == "duplicate"
     assert rows[copy_url].duplicate_of == rows[origin_url].id
     assert rows[templated_url].cluster_id is None and rows[templated_url].status == "archived"
+
+
+def test_a_row_postgresql_refuses_fails_alone_and_keeps_its_capture(
+    extraction: Any, postgres_url: str
+) -> None:
+    archive, dedup, stats = _archive_pipeline(postgres_url)
+    refused_url = "https://baoninhthuan.com.vn/thoi-su/bai-co-ten-tac-gia-qua-dai-1.html"
+    fine_url = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-2.html"
+    refused = _language(run(extraction.process_item(page_item(refused_url, article_html(PARAGRAPHS)))))
+    refused.article.author = "Nhóm phóng viên " * 50  # longer than articles.author (500 characters)
+    fine = _language(run(extraction.process_item(page_item(fine_url, article_html(PARAGRAPHS[::-1])))))
+
+    async def write_both() -> None:
+        # One batch: the refused row must not take the other one down with it.
+        await asyncio.gather(
+            archive.process_item(dedup.process_item(refused)), archive.process_item(dedup.process_item(fine))
+        )
+
+    asyncio.run(write_both())
+    archive.close_spider()
+    assert stats.get_value("archive/rejected") == 1 and stats.get_value("archive/stored") == 1
+    engine, factory = open_archive(postgres_url)
+    with factory() as session:
+        assert session.scalars(select(Article.canonical_url)).all() == [fine_url]
+        capture = session.scalars(select(Capture).where(Capture.url == refused_url)).one()
+        assert capture.status == "extraction_failed" and capture.reason.startswith(
+            "archive rejected the article"
+        )
+    engine.dispose()
