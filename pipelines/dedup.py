@@ -1,4 +1,4 @@
-"""DedupPipeline: canonical URL and content hash of each article (the archive links exact copies)."""
+"""DedupPipeline: canonical URL, content hash and MinHash signature of each article."""
 
 from __future__ import annotations
 
