@@ -13,6 +13,7 @@ import lxml.html
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.portals import Portal
+from storage.urls import site_key
 
 # Paths that are never articles: assets, feeds, print/search/login pages, tag and author indexes.
 _NOT_PAGES = re.compile(
@@ -111,9 +112,8 @@ def page_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
 
 
 def same_site(url: str, portal: Portal) -> bool:
-    """Return whether ``url`` belongs to the portal (its host with or without ``www.``)."""
-    host = urlsplit(url).netloc.lower()
-    return host.removeprefix("www.") == portal.host.removeprefix("www.")
+    """Return whether ``url`` is on the portal's site (storage.urls.site_key: scheme and editions folded)."""
+    return site_key(url) == portal.site
 
 
 def classify_url(url: str, portal: Portal) -> str:

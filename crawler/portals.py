@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import lxml.etree
 
+from storage.urls import site_key
+
 DEFAULT_REGISTRY = Path(__file__).with_name("portals.toml")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_.:-]*$")
 
@@ -34,8 +36,9 @@ class Portal:
     prune_xpath: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def host(self) -> str:
-        return urlsplit(self.home_url).netloc.lower()
+    def site(self) -> str:
+        """The portal's site identity (storage.urls.site_key): every URL with this key is on the portal."""
+        return site_key(self.home_url)
 
     @classmethod
     def from_start_url(cls, url: str) -> Portal:
@@ -43,8 +46,9 @@ class Portal:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise RegistryError(f"start URL {url!r} is not an http(s) URL")
-        host = parts.netloc.lower()
-        key = host.removeprefix("www.")
+        key = site_key(url)
+        if not key:
+            raise RegistryError(f"start URL {url!r} has no host")
         home = f"{parts.scheme}://{parts.netloc}{parts.path or '/'}"
         return cls(key=key, name=key, home_url=home)
 
@@ -98,6 +102,12 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Porta
             prune_xpath=tuple(entry.get("prune_xpath", ())),
         )
     return portals
+
+
+def portal_for_url(url: str, registry: dict[str, Portal]) -> Portal | None:
+    """Return the registered portal whose site ``url`` is on (storage.urls.site_key), or None."""
+    key = site_key(url)
+    return next((portal for portal in registry.values() if key and portal.site == key), None)
 
 
 def select_portals(keys: list[str], registry: dict[str, Portal]) -> list[Portal]:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from pipelines.canonical import canonical_url
 from storage.db import open_archive
 from storage.models import Article
+from storage.urls import canonical_url
 from tests.replica import ReplicaServer, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
