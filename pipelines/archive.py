@@ -1,30 +1,30 @@
-"""ArchivePipeline: idempotent writes of captures and articles through storage.repository."""
+"""ArchivePipeline: batched, idempotent writes of captures and articles, then the dedup stage's decisions."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
-from scrapy.exceptions import CloseSpider
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.items import PageItem
+from pipelines import dedup
 from pipelines.article_extractor import ExtractedArticle
-from pipelines.neardup import NearDuplicateIndex, compare
-from storage import repository
-from storage.db import ArchiveUnavailable, open_archive
-from storage.models import Article, CaptureStatus
+from pipelines.items import PageItem
+from storage import fingerprints, repository
+from storage.db import open_archive
 
 logger = logging.getLogger(__name__)
 
 # A database that drops out mid-crawl (restart, failover) usually returns within seconds: retry with
 # backoff 0.5+1+2+4 s before giving up on the crawl.
 WRITE_ATTEMPTS = 5
+T = TypeVar("T")
 
 
 class ArchivePipeline:
@@ -33,12 +33,15 @@ class ArchivePipeline:
     Writes are batched (ARCHIVE_BATCH_SIZE items or ARCHIVE_BATCH_SECONDS, whichever comes first) in
     one transaction each: per-item commits cost more than the rest of the write on SQLite.
 
-    New articles are checked against the near-duplicate index (rebuilt from the archive at start and
-    refreshed before each batch) and linked to an earlier copy when the texts confirm it.
+    New and changed articles are stored with their fingerprint and queued; once the batch is committed,
+    the dedup stage decides the queue (pipelines.dedup.decide_pending) in a transaction of its own, so
+    what it links is always committed and visible to every other writer.
 
-    Settings: ARCHIVE_DATABASE_URL, ARCHIVE_BATCH_SIZE, ARCHIVE_BATCH_SECONDS. Stats: archive/stored,
-    archive/version, archive/revisit, archive/duplicate, archive/near_duplicate, archive/off_language,
-    archive/failed, archive/errors, archive/conflicts, archive/rejected, dedup/near, dedup/near_rejected.
+    An archive that cannot be opened fails the crawl (an exception in open_spider: `scrapy crawl` exits
+    non-zero). Settings: ARCHIVE_DATABASE_URL, ARCHIVE_BATCH_SIZE, ARCHIVE_BATCH_SECONDS. Stats:
+    archive/stored, archive/version, archive/revisit, archive/duplicate, archive/near_duplicate,
+    archive/off_language, archive/failed, archive/errors, archive/conflicts, archive/rejected, dedup/exact,
+    dedup/near, dedup/near_rejected, dedup/detached.
     """
 
     def __init__(
@@ -56,8 +59,6 @@ class ArchivePipeline:
         self.batch_seconds = batch_seconds
         self.pending: list[tuple[PageItem, asyncio.Future[repository.ArchiveOutcome | None]]] = []
         self.timer: asyncio.TimerHandle | None = None
-        # Only the writer thread touches the index: lookups and inserts stay ordered with the writes.
-        self.neardup = NearDuplicateIndex()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchivePipeline:
@@ -69,21 +70,17 @@ class ArchivePipeline:
         )
 
     def open_spider(self) -> None:
-        try:
-            self.engine, self.factory = open_archive(self.database_url, create=True)
-        except ArchiveUnavailable as exc:
-            raise CloseSpider(f"archive unavailable: {exc}") from exc
-        started = time.monotonic()
-        with self.factory() as session:
-            self._refresh_index(session)
-        logger.info(
-            "near-duplicate index rebuilt from the archive: %d articles in %.1f s",
-            len(self.neardup),
-            time.monotonic() - started,
-        )
+        # ArchiveUnavailable propagates: Scrapy then fails the crawl instead of closing it cleanly.
+        self.engine, self.factory = open_archive(self.database_url, create=True)
 
     def close_spider(self) -> None:
         self.writer.shutdown(wait=True)
+        if self.factory is not None:
+            try:
+                # Decisions another crawl left queued (killed before deciding) are made now.
+                self._count_decisions(dedup.drain(self.factory))
+            except SQLAlchemyError as exc:
+                logger.error("dedup decisions left queued for the next crawl: %s", _line(exc))
         if self.engine is not None:
             self.engine.dispose()
 
@@ -131,31 +128,71 @@ class ArchivePipeline:
         written.add_done_callback(settle)
 
     def _write_with_retry(self, items: list[PageItem]) -> list[repository.ArchiveOutcome | None]:
+        """Write the batch, then let the dedup stage decide what it queued; outcomes per item."""
+        try:
+            outcomes = self._retrying(lambda: self._write_batch(items))
+        except SQLAlchemyError as exc:
+            # These pages are not archived, so the next crawl fetches them again: nothing is lost, but
+            # this crawl cannot continue usefully without its archive.
+            self.stats.inc_value("archive/errors", len(items))
+            logger.error(
+                "could not archive %d pages (%s ...): %s; closing the crawl",
+                len(items),
+                items[0].url,
+                _line(exc),
+            )
+            return [None] * len(items)
+        try:
+            decisions = self._retrying(self._decide)
+        except SQLAlchemyError as exc:
+            # The articles are archived and stay queued: the next decider (this crawl's next batch, its
+            # close, or another crawl) decides them.
+            logger.error("dedup decisions postponed: %s", _line(exc))
+            return outcomes
+        self._count_decisions(decisions)
+        written = {o.article_id: i for i, o in enumerate(outcomes) if o is not None and o.kind == "new"}
+        for decision in decisions:
+            index = written.get(decision.article_id)
+            if index is not None and decision.kind in ("duplicate", "near_duplicate"):
+                outcome = outcomes[index]
+                assert outcome is not None
+                outcomes[index] = repository.ArchiveOutcome(
+                    decision.kind, "duplicate", outcome.article_id, outcome.capture_id
+                )
+        return outcomes
+
+    def _decide(self) -> list[dedup.Decision]:
+        assert self.factory is not None, "open_spider was not called"
+        with self.factory.begin() as session:
+            return dedup.decide_pending(session)
+
+    def _count_decisions(self, decisions: list[dedup.Decision]) -> None:
+        for decision in decisions:
+            if decision.linked:
+                self.stats.inc_value("dedup/exact" if decision.kind == "duplicate" else "dedup/near")
+            if decision.rejected:
+                self.stats.inc_value("dedup/near_rejected", decision.rejected)
+            if decision.detached:
+                self.stats.inc_value("dedup/detached")
+
+    def _retrying(self, work: Callable[[], T]) -> T:
+        """Run ``work`` (one transaction), retrying with backoff while the database drops out.
+
+        Raises the last OperationalError after WRITE_ATTEMPTS, or any other SQLAlchemyError at once.
+        """
         delay = 0.5
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                return self._write_batch(items)
+                return work()
             except OperationalError as exc:
-                # The batch was rolled back: portal rows it created may not exist.
+                # The transaction was rolled back: portal rows it created may not exist.
                 self.portal_ids.clear()
                 if attempt == WRITE_ATTEMPTS:
-                    self._give_up(items, exc)
-                    break
+                    raise
                 logger.warning("archive write failed (attempt %d): %s; retrying", attempt, _line(exc))
                 time.sleep(delay)
                 delay *= 2
-            except SQLAlchemyError as exc:
-                self._give_up(items, exc)
-                break
-        return [None] * len(items)
-
-    def _give_up(self, items: list[PageItem], exc: Exception) -> None:
-        # These pages are not archived, so the next crawl fetches them again: nothing is lost, but this
-        # crawl cannot continue usefully without its archive.
-        self.stats.inc_value("archive/errors", len(items))
-        logger.error(
-            "could not archive %d pages (%s ...): %s; closing the crawl", len(items), items[0].url, _line(exc)
-        )
+        raise AssertionError("unreachable")
 
     def _write_batch(self, items: list[PageItem]) -> list[repository.ArchiveOutcome | None]:
         """Write a batch in one transaction; each item in its own savepoint, so one bad row fails alone."""
@@ -163,8 +200,6 @@ class ArchivePipeline:
         run_id = self.stats.get_value("archive/run_id")
         outcomes: list[repository.ArchiveOutcome | None] = []
         with self.factory.begin() as session:
-            # Articles other crawls (other processes) archived since we last looked.
-            self._refresh_index(session)
             for item in items:
                 # Outside the item's savepoint: a rolled-back item must not take the portal row with it.
                 portal_id = self._portal_id(session, item)
@@ -226,38 +261,9 @@ class ArchivePipeline:
         outcome = repository.archive_article(
             session, capture, _article_data(item), run_id=run_id, portal_id=portal_id
         )
-        if item.minhash is None or outcome.article_id is None or outcome.kind not in ("new", "version"):
-            return outcome
-        if outcome.kind == "new" and outcome.status == CaptureStatus.ARCHIVED:
-            outcome = self._link_near_copies(session, outcome, item.minhash)
-        assert outcome.article_id is not None
-        repository.store_fingerprint(session, outcome.article_id, item.minhash)
-        self.neardup.add(outcome.article_id, item.minhash)
-        return outcome
-
-    def _refresh_index(self, session: Session) -> None:
-        for article_id, minhash in repository.fingerprints_after(session, self.neardup.last_id):
-            self.neardup.add(article_id, minhash)
-
-    def _link_near_copies(
-        self, session: Session, outcome: repository.ArchiveOutcome, minhash: bytes
-    ) -> repository.ArchiveOutcome:
-        """Link a new article to an earlier near-copy on the index, once the texts confirm it."""
-        row = session.get(Article, outcome.article_id)
-        assert row is not None
-        for candidate_id in self.neardup.candidates(minhash):
-            other = session.get(Article, candidate_id)
-            if other is None or other.id == row.id or other.status not in ("archived", "duplicate"):
-                continue
-            verdict = compare(other.text, row.text)
-            if not verdict.same_story:
-                self.stats.inc_value("dedup/near_rejected")
-                logger.debug("not a copy of article %d: %s", other.id, verdict.reason)
-                continue
-            reason = f"near copy of article {other.id}: {verdict.reason}"
-            repository.link_copies(session, other, row, reason=reason)
-            self.stats.inc_value("dedup/near")
-            return repository.ArchiveOutcome("near_duplicate", row.status, row.id, outcome.capture_id)
+        if item.minhash is not None and outcome.article_id is not None and outcome.kind in ("new", "version"):
+            # Queued for the dedup stage, which decides once this batch is committed.
+            fingerprints.store(session, outcome.article_id, item.minhash)
         return outcome
 
     def _portal_id(self, session: Session, item: PageItem) -> int:

@@ -1,4 +1,4 @@
-"""ExtractionPipeline: trafilatura extraction of each capture in a process pool, off the reactor thread."""
+"""ExtractionPipeline: each capture analysed (extraction, language, identity) in a worker process."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import PageItem
-from pipelines.article_extractor import ExtractionError, extract_article
+from pipelines.items import PageItem
+from pipelines.page import PageJob, PageResult, analyse_page
 from pipelines.workers import WorkerPool
 
 logger = logging.getLogger(__name__)
 
 
 class ExtractionPipeline:
-    """Turns each PageItem's raw bytes into an ExtractedArticle, or marks it ``extraction_failed``.
+    """Turns each PageItem's raw bytes into an article (with its language and fingerprint), or marks it
+    ``extraction_failed`` with the reason. One worker call per page does all of its CPU work.
 
     Settings: EXTRACTION_ENABLED (default True), EXTRACTION_WORKERS (processes; default one per core).
+    Stats: extraction/ok, extraction/failed, extraction/crashed.
     """
 
     def __init__(self, pool: WorkerPool, stats: Any) -> None:
@@ -38,27 +40,29 @@ class ExtractionPipeline:
     async def process_item(self, item: PageItem) -> PageItem:
         if item.failure_status:
             return item
+        job = PageJob(item.body, item.final_url, item.content_type, item.feed_date, item.prune_xpath)
         try:
-            future = self.pool.executor.submit(
-                extract_article,
-                item.body,
-                item.final_url,
-                content_type=item.content_type,
-                feed_date=item.feed_date,
-                prune_xpath=item.prune_xpath,
-            )
-            item.article = await asyncio.wrap_future(future)
-            self.stats.inc_value("extraction/ok")
-        except ExtractionError as exc:
-            item.fail("extraction_failed", str(exc))
-            self.stats.inc_value("extraction/failed")
+            result: PageResult = await asyncio.wrap_future(self.pool.executor.submit(analyse_page, job))
         except BrokenProcessPool:
             # A worker died (out of memory on a pathological page, killed): record the page, start afresh.
             item.fail("extraction_failed", "extraction worker crashed on this page")
             self.stats.inc_value("extraction/crashed")
             self.pool.discard()
-        except Exception as exc:  # noqa: BLE001 - any library bug on one page must not stop the crawl
-            logger.exception("extraction error on %s", item.final_url)
-            item.fail("extraction_failed", f"{type(exc).__name__}: {exc}")
-            self.stats.inc_value("extraction/failed")
+            return item
+        apply_result(item, result)
+        self.stats.inc_value("extraction/ok" if result.article is not None else "extraction/failed")
         return item
+
+
+def apply_result(item: PageItem, result: PageResult) -> None:
+    """Copy a worker's analysis onto the item: the article, its language and its text identity."""
+    if result.article is None:
+        item.fail("extraction_failed", result.error or "no article extracted")
+        return
+    item.article = result.article
+    if result.language is not None:
+        item.language = result.language.language
+        item.language_confidence = result.language.confidence
+        item.language_reason = result.language.reason
+    if result.fingerprint is not None:
+        item.content_hash, item.minhash = result.fingerprint.content_hash, result.fingerprint.signature

@@ -1,4 +1,4 @@
-"""PageItem: one fetched page (a raw capture) and what each pipeline stage learned about it."""
+"""PageItem, the spider-to-pipelines contract: a raw capture and what each stage learned about it."""
 
 from __future__ import annotations
 
@@ -30,17 +30,17 @@ class PageItem:
     # Set when the page cannot become an article: (status, reason), e.g. ("fetch_failed", "HTTP 404").
     failure_status: str | None = None
     failure_reason: str | None = None
-    # Extraction stage.
+    # Extraction stage (pipelines.page.analyse_page, in a worker process).
     article: Any = None  # pipelines.article_extractor.ExtractedArticle
     # Language stage.
     language: str | None = None
     language_confidence: float | None = None
     language_reason: str | None = None
     off_language: bool = False
-    # Dedup stage.
+    # Dedup stage: identity computed in the worker (hash, signature) and by DedupPipeline (canonical URL).
     canonical_url: str | None = None
     content_hash: str | None = None
-    minhash: bytes | None = None  # near-duplicate signature (pipelines.neardup)
+    minhash: bytes | None = None  # near-duplicate signature (pipelines.neardup.signature)
 
     def fail(self, status: str, reason: str) -> None:
         """Mark the page as not becoming an article; it is still archived as a capture with the reason."""

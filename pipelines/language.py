@@ -1,49 +1,52 @@
-"""LanguagePipeline: seeded langdetect + declared language + Vietnamese orthography, with confidence."""
+"""Language stage: label an article (in the worker, pipelines.page); other languages become off-language."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import PageItem
-from pipelines.langid import detect_language
-from pipelines.workers import WorkerPool
+from pipelines.article_extractor import ExtractedArticle
+from pipelines.items import PageItem
+from pipelines.langid import LanguageResult, detect_language
+
+
+def label_language(article: ExtractedArticle) -> LanguageResult:
+    """Return the language of an extracted article: its title, sapo and text, with the page's declared
+    language as supporting evidence (seeded langdetect + Vietnamese orthography, pipelines.langid)."""
+    sample = "\n".join(part for part in (article.title, article.sapo, article.text) if part)
+    return detect_language(sample, article.declared_language)
 
 
 class LanguagePipeline:
-    """Labels each article's language; those outside NEWSARCHIVE_LANGUAGES become ``off_language``.
+    """Marks articles whose language is outside NEWSARCHIVE_LANGUAGES ``off_language`` (kept, never dropped).
 
-    Settings: LANGUAGE_ENABLED (default True), NEWSARCHIVE_LANGUAGES (list; default ["vi"]).
+    The label itself is computed with the extraction in the worker pool (pipelines.page); an item that
+    arrives without one is labelled here. Settings: LANGUAGE_ENABLED (default True), NEWSARCHIVE_LANGUAGES
+    (list; default ["vi"]). Stats: language/<code>.
     """
 
-    def __init__(self, accepted: list[str], pool: WorkerPool, stats: Any) -> None:
+    def __init__(self, accepted: list[str], stats: Any) -> None:
         self.accepted = set(accepted)
-        self.pool = pool
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> LanguagePipeline:
         if not crawler.settings.getbool("LANGUAGE_ENABLED", True):
             raise NotConfigured("LANGUAGE_ENABLED is off")
-        accepted = crawler.settings.getlist("NEWSARCHIVE_LANGUAGES", ["vi"])
-        return cls(accepted, WorkerPool.for_crawler(crawler), crawler.stats)
+        return cls(crawler.settings.getlist("NEWSARCHIVE_LANGUAGES", ["vi"]), crawler.stats)
 
-    async def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: PageItem) -> PageItem:
         article = item.article
         if item.failure_status or article is None:
             return item
-        sample = "\n".join(part for part in (article.title, article.sapo, article.text) if part)
-        # In the worker processes: langdetect takes ~15 ms per article, too long for the reactor's thread.
-        future = self.pool.executor.submit(detect_language, sample, article.declared_language)
-        result = await asyncio.wrap_future(future)
-        item.language, item.language_confidence, item.language_reason = (
-            result.language,
-            result.confidence,
-            result.reason,
-        )
-        self.stats.inc_value(f"language/{result.language}")
-        if result.language not in self.accepted:
-            item.off_language = True
+        if item.language is None:
+            result = label_language(article)
+            item.language, item.language_confidence, item.language_reason = (
+                result.language,
+                result.confidence,
+                result.reason,
+            )
+        self.stats.inc_value(f"language/{item.language}")
+        item.off_language = item.language not in self.accepted
         return item

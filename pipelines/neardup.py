@@ -8,13 +8,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash
 
 from storage.text import normalize_text
 
-# 128 permutations (a 512-byte signature) and an LSH threshold of 0.6 (18 bands of 7 rows): a
-# syndicated copy with another lead-in or credit line keeps an estimated Jaccard of 0.87-0.98 with its
-# source, found with probability > 0.999; the LSH only proposes, the confirmation below decides.
+# 128 permutations (a 512-byte signature) and an LSH threshold of 0.6 (18 bands of 7 rows, kept in the
+# archive by storage.fingerprints): a syndicated copy with another lead-in or credit line keeps an
+# estimated Jaccard of 0.87-0.98 with its source, found with probability > 0.999; the LSH only
+# proposes, the confirmation below decides.
 # Measured on 40,000 replica articles (templated provincial news): threshold 0.5 returned 390 raw
 # candidates per query on average (p95 3,077) and made lookups cost 4.4 ms at 100k indexed; 0.6
 # returns 2.2 (p95 9).
@@ -61,44 +62,6 @@ def signature(text: str) -> bytes:
     minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS)
     minhash.update_batch([shingle.encode("utf-8") for shingle in shingles(normalize_text(text))])
     return minhash.hashvalues.astype(np.uint32).tobytes()
-
-
-def _minhash(sig: bytes) -> LeanMinHash:
-    return LeanMinHash(seed=1, hashvalues=np.frombuffer(sig, dtype=np.uint32).astype(np.uint64))
-
-
-class NearDuplicateIndex:
-    """An in-memory LSH index over article signatures, rebuilt from the archive when a crawl starts."""
-
-    def __init__(self) -> None:
-        self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        self.signatures: dict[int, np.ndarray] = {}
-        self.last_id = 0
-
-    def __len__(self) -> int:
-        return len(self.signatures)
-
-    def add(self, article_id: int, sig: bytes) -> None:
-        self.remove(article_id)
-        self.lsh.insert(article_id, _minhash(sig))
-        self.signatures[article_id] = np.frombuffer(sig, dtype=np.uint32)
-        self.last_id = max(self.last_id, article_id)
-
-    def remove(self, article_id: int) -> None:
-        if article_id in self.signatures:
-            self.lsh.remove(article_id)
-            del self.signatures[article_id]
-
-    def candidates(self, sig: bytes) -> list[int]:
-        """Return the ids of indexed articles whose estimated Jaccard with ``sig`` reaches
-        MIN_ESTIMATED_JACCARD, most similar first."""
-        found = list(self.lsh.query(_minhash(sig)))
-        if not found:
-            return []
-        values = np.frombuffer(sig, dtype=np.uint32)
-        similarity = (np.stack([self.signatures[i] for i in found]) == values).mean(axis=1)
-        scored = sorted((-float(s), article_id) for s, article_id in zip(similarity, found, strict=True))
-        return [article_id for negative, article_id in scored if -negative >= MIN_ESTIMATED_JACCARD]
 
 
 @dataclass(frozen=True)

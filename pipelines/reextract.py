@@ -1,4 +1,4 @@
-"""Re-extraction: run today's extractor over archived raw captures; changed results become new versions."""
+"""Re-extraction: today's page analysis over archived raw captures; changes become versions, then dedup."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipelines import dedup
 from pipelines.archive import article_data
-from pipelines.article_extractor import ExtractedArticle, ExtractionError, extract_article
-from pipelines.canonical import canonical_url
-from pipelines.langid import LanguageResult, detect_language
-from storage import repository
-from storage.models import Article, Capture, CaptureStatus, Portal
-from storage.text import content_hash
+from pipelines.page import PageJob, PageResult, analyse_page
+from storage import fingerprints, repository
+from storage.models import Article, ArticleFingerprint, Capture, CaptureStatus, Portal
+from storage.urls import canonical_url
 
 # Captures handed to the workers at a time: large enough to keep both cores busy, small enough that a
 # progress bar moves and memory holds only a few MB of raw pages.
@@ -27,13 +26,16 @@ CHUNK = 64
 
 @dataclass
 class ReextractSummary:
-    """Counts of one re-extraction run."""
+    """Counts of one re-extraction run; ``errors`` lists the captures whose re-extraction failed."""
 
     examined: int = 0
     changed: int = 0
     unchanged: int = 0
     recovered: int = 0
     still_failing: int = 0
+    failed: int = 0
+    linked: int = 0
+    detached: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -41,22 +43,12 @@ class ReextractSummary:
 class _Job:
     capture_id: int
     article_id: int | None
-    url: str
-    content_type: str | None
-    body: bytes
-    prune_xpath: tuple[str, ...] = ()
+    page: PageJob
 
 
-def _extract(job: _Job) -> tuple[_Job, ExtractedArticle | None, LanguageResult | None, str | None]:
-    """Worker process: extract and language-check one capture."""
-    try:
-        article = extract_article(
-            job.body, job.url, content_type=job.content_type, prune_xpath=job.prune_xpath
-        )
-    except ExtractionError as exc:
-        return job, None, None, str(exc)
-    sample = "\n".join(part for part in (article.title, article.sapo, article.text) if part)
-    return job, article, detect_language(sample, article.declared_language), None
+def _analyse(job: _Job) -> tuple[_Job, PageResult]:
+    """Worker process: the crawl's own page analysis (pipelines.page) of one archived capture."""
+    return job, analyse_page(job.page)
 
 
 def _selection(portal: str | None, since: datetime | None) -> Select[Capture]:
@@ -81,14 +73,13 @@ def _jobs(session: Session, statement: Select[Capture], hints: dict[str, tuple[s
     portal_keys: dict[int, str] = {row[0]: row[1] for row in session.execute(select(Portal.id, Portal.key))}
     for capture in session.scalars(statement.execution_options(yield_per=CHUNK)):
         key = portal_keys.get(capture.portal_id) if capture.portal_id is not None else None
-        yield _Job(
-            capture.id,
-            capture.article_id,
+        page = PageJob(
+            zlib.decompress(capture.body_compressed),
             capture.final_url,
             capture.content_type,
-            zlib.decompress(capture.body_compressed),
-            hints.get(key or "", ()),
+            prune_xpath=hints.get(key or "", ()),
         )
+        yield _Job(capture.id, capture.article_id, page)
 
 
 def count_captures(factory: sessionmaker[Session], *, portal: str | None, since: datetime | None) -> int:
@@ -107,10 +98,12 @@ def reextract(
     hints: dict[str, tuple[str, ...]] | None = None,
     on_progress: Callable[[int], Any] = lambda done: None,
 ) -> ReextractSummary:
-    """Re-extract archived captures in worker processes; write changes in one transaction per chunk.
+    """Re-analyse archived captures in worker processes; write each chunk in one transaction, then let the
+    dedup stage decide what changed (fingerprints stored, clusters relinked).
 
-    ``hints`` maps portal keys to their registry prune_xpath. Returns the summary. An article whose
-    extraction result is unchanged is left untouched.
+    ``hints`` maps portal keys to their registry prune_xpath. An article whose result is unchanged is left
+    untouched; a capture whose re-extraction fails is recorded in the summary and the run goes on.
+    Returns the summary.
     """
     summary = ReextractSummary()
     with factory() as reader, ProcessPoolExecutor(max(1, workers)) as pool:
@@ -118,51 +111,72 @@ def reextract(
         for job in _jobs(reader, _selection(portal, since), hints or {}):
             chunk.append(job)
             if len(chunk) == CHUNK:
-                _apply(factory, pool.map(_extract, chunk), summary, accepted_languages)
+                _apply(factory, pool.map(_analyse, chunk), summary, accepted_languages)
                 on_progress(len(chunk))
                 chunk = []
         if chunk:
-            _apply(factory, pool.map(_extract, chunk), summary, accepted_languages)
+            _apply(factory, pool.map(_analyse, chunk), summary, accepted_languages)
             on_progress(len(chunk))
     return summary
 
 
 def _apply(
     factory: sessionmaker[Session],
-    results: Iterator[tuple[_Job, ExtractedArticle | None, LanguageResult | None, str | None]],
+    results: Iterator[tuple[_Job, PageResult]],
     summary: ReextractSummary,
     accepted: tuple[str, ...],
 ) -> None:
     with factory.begin() as session:
-        for job, extracted, language, error in results:
+        for job, result in results:
             summary.examined += 1
             capture = session.get(Capture, job.capture_id)
-            if capture is None:
-                continue
-            if extracted is None or language is None:
-                if job.article_id is None:
-                    summary.still_failing += 1
-                else:
-                    # Keep the archived article as it is: a rule that now fails must not erase text.
-                    summary.errors.append(f"{job.url}: {error}")
-                continue
-            row = session.get(Article, job.article_id) if job.article_id else None
-            data = article_data(
-                extracted,
-                url=capture.final_url,
-                canonical_url=row.canonical_url
-                if row
-                else canonical_url(capture.final_url, extracted.canonical_url),
-                content_hash=content_hash(extracted.text),
-                language=language.language,
-                confidence=language.confidence,
-                language_reason=language.reason,
-                off_language=language.language not in accepted,
-            )
-            if row is None:
-                repository.archive_article_for_capture(session, capture, data, portal_id=capture.portal_id)
-                summary.recovered += 1
-            elif repository.apply_reextraction(session, row, data, capture):
-                summary.changed += 1
-            else:
-                summary.unchanged += 1
+            if capture is not None:
+                _apply_one(session, capture, job, result, summary, accepted)
+    for decision in dedup.drain(factory):
+        summary.linked += decision.linked
+        summary.detached += decision.detached
+
+
+def _apply_one(
+    session: Session,
+    capture: Capture,
+    job: _Job,
+    result: PageResult,
+    summary: ReextractSummary,
+    accepted: tuple[str, ...],
+) -> None:
+    extracted, language, identity = result.article, result.language, result.fingerprint
+    if extracted is None or language is None or identity is None:
+        reason = result.error or "no article extracted"
+        if job.article_id is None:
+            summary.still_failing += 1
+            capture.reason = reason  # what today's extractor says of it
+        else:
+            # Keep the archived article as it is: a rule that now fails must not erase text.
+            summary.failed += 1
+            summary.errors.append(f"{capture.final_url}: {reason}")
+        return
+    row = session.get(Article, job.article_id) if job.article_id else None
+    data = article_data(
+        extracted,
+        url=capture.final_url,
+        canonical_url=row.canonical_url if row else canonical_url(capture.final_url, extracted.canonical_url),
+        content_hash=identity.content_hash,
+        language=language.language,
+        confidence=language.confidence,
+        language_reason=language.reason,
+        off_language=language.language not in accepted,
+    )
+    if row is None:
+        outcome = repository.archive_article_for_capture(session, capture, data, portal_id=capture.portal_id)
+        assert outcome.article_id is not None
+        fingerprints.store(session, outcome.article_id, identity.signature)
+        summary.recovered += 1
+    elif repository.apply_reextraction(session, row, data, capture):
+        fingerprints.store(session, row.id, identity.signature)
+        summary.changed += 1
+    else:
+        if session.get(ArticleFingerprint, row.id) is None:
+            # An article archived before fingerprints existed: index it and decide it once.
+            fingerprints.store(session, row.id, identity.signature)
+        summary.unchanged += 1

@@ -198,13 +198,47 @@ class ArticleVersion(Base):
 
 
 class ArticleFingerprint(Base):
-    """An article's MinHash signature, so the near-duplicate index is rebuilt from the archive, not kept
-    only in one crawl's memory."""
+    """An article's MinHash signature (storage.fingerprints): near-duplicate candidates are scored on it."""
 
     __tablename__ = "article_fingerprints"
 
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     minhash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ArticleBand(Base):
+    """One LSH band key of an article's signature: articles sharing a key are near-duplicate candidates.
+
+    The index lives in the archive, so a crawl looks candidates up per batch instead of loading every
+    signature, and every process writing the archive sees the same index.
+    """
+
+    __tablename__ = "article_bands"
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class DedupQueue(Base):
+    """Articles whose duplicate decision is pending: written with the article, cleared by the dedup stage
+    after it linked (or did not link) the article, so a crawl killed in between loses no decision."""
+
+    __tablename__ = "dedup_queue"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DedupLock(Base):
+    """A single row that serialises duplicate decisions across processes and machines: the dedup stage
+    updates it first in its transaction (a row lock on PostgreSQL, the write lock on SQLite)."""
+
+    __tablename__ = "dedup_lock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_at: Mapped[datetime | None]
 
 
 Index("ix_articles_portal_published", Article.portal_id, Article.published_at)

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import (
     Article,
-    ArticleFingerprint,
     ArticleVersion,
     Capture,
     CaptureStatus,
-    Cluster,
     CrawlRun,
     Portal,
     utcnow,
@@ -195,8 +192,8 @@ def archive_article(
     """Archive one article idempotently.
 
     The same canonical URL with the same content hash is a revisit (no new rows beyond the capture's
-    counters); a changed hash becomes a new version; a new URL whose text exactly matches another
-    article's is stored with status ``duplicate`` and linked to the origin's cluster.
+    counters); a changed hash becomes a new version; a new canonical URL a new article. Whether it
+    copies another article is decided by the dedup stage (pipelines.dedup), not here.
     """
     capture, _ = record_capture(
         session,
@@ -236,15 +233,9 @@ def archive_article_for_capture(
     session.flush()
     session.add(_version_row(row, capture.id, now))
     capture.article_id = row.id
-    kind = "new"
-    if status == CaptureStatus.ARCHIVED:
-        origin = _exact_copy_of(session, row)
-        if origin is not None:
-            link_copies(session, origin, row, reason=f"exact copy of article {origin.id} (same text hash)")
-            kind = "duplicate"
     capture.status = row.status
     capture.reason = row.reason
-    return ArchiveOutcome(kind, row.status, row.id, capture.id)
+    return ArchiveOutcome("new", row.status, row.id, capture.id)
 
 
 def _status(article: ArticleData) -> str:
@@ -306,58 +297,6 @@ def _version_row(article: Article, capture_id: int, captured_at: datetime) -> Ar
     )
 
 
-def _exact_copy_of(session: Session, row: Article) -> Article | None:
-    """Return the origin among other articles with the same text hash, if any."""
-    return session.scalars(
-        select(Article)
-        .where(Article.content_hash == row.content_hash, Article.id != row.id)
-        .order_by(Article.duplicate_of.is_not(None), Article.id)
-        .limit(1)
-    ).one_or_none()
-
-
-def link_copies(session: Session, first: Article, second: Article, *, reason: str) -> Cluster:
-    """Put two copies of one story in the same cluster and mark the earliest published as its origin.
-
-    Every other member gets status ``duplicate`` and ``duplicate_of`` pointing at the origin; nothing is
-    deleted. Returns the cluster.
-    """
-    cluster_id = first.cluster_id or second.cluster_id
-    cluster = session.get(Cluster, cluster_id) if cluster_id else None
-    if cluster is None:
-        cluster = Cluster()
-        session.add(cluster)
-        session.flush()
-    for member in (first, second):
-        if member.cluster_id not in (None, cluster.id):
-            # Merging two clusters: move the other cluster's members over.
-            session.execute(
-                update(Article).where(Article.cluster_id == member.cluster_id).values(cluster_id=cluster.id)
-            )
-        member.cluster_id = cluster.id
-    session.flush()
-    members = list(session.scalars(select(Article).where(Article.cluster_id == cluster.id)))
-    origin = min(members, key=_origin_order)
-    cluster.origin_article_id = origin.id
-    for member in members:
-        if member.id == origin.id:
-            member.duplicate_of = None
-            if member.status == CaptureStatus.DUPLICATE:
-                member.status, member.reason = CaptureStatus.ARCHIVED, None
-        elif member.status in (CaptureStatus.ARCHIVED, CaptureStatus.DUPLICATE):
-            member.status = CaptureStatus.DUPLICATE
-            member.duplicate_of = origin.id
-            if member is second or member.reason is None:
-                member.reason = reason if member is second else f"copy of article {origin.id}"
-    return cluster
-
-
-def _origin_order(article: Article) -> tuple[int, datetime, int]:
-    # The earliest published copy is the origin; undated copies come after dated ones, then first captured.
-    published = article.published_at or article.first_captured_at
-    return (0 if article.published_at else 1, published, article.id)
-
-
 def apply_reextraction(session: Session, row: Article, article: ArticleData, capture: Capture) -> bool:
     """Update an article from a fresh extraction of its capture; return whether anything changed.
 
@@ -370,27 +309,6 @@ def apply_reextraction(session: Session, row: Article, article: ArticleData, cap
         return False
     _new_version(session, row, article, capture.id, utcnow())
     return True
-
-
-def store_fingerprint(session: Session, article_id: int, minhash: bytes) -> None:
-    """Keep the article's MinHash signature (replacing an older one) for rebuilding the index."""
-    row = session.get(ArticleFingerprint, article_id)
-    if row is None:
-        session.add(ArticleFingerprint(article_id=article_id, minhash=minhash))
-    else:
-        row.minhash = minhash
-
-
-def fingerprints_after(session: Session, after_id: int = 0) -> Iterator[tuple[int, bytes]]:
-    """Yield (article id, signature) of articles that can be the origin of a copy, above ``after_id``."""
-    statement = (
-        select(ArticleFingerprint.article_id, ArticleFingerprint.minhash)
-        .join(Article, Article.id == ArticleFingerprint.article_id)
-        .where(ArticleFingerprint.article_id > after_id, Article.status.in_(("archived", "duplicate")))
-        .order_by(ArticleFingerprint.article_id)
-        .execution_options(yield_per=5000)
-    )
-    yield from ((row[0], row[1]) for row in session.execute(statement))
 
 
 def cache_validators(session: Session) -> dict[str, tuple[str | None, str | None]]:

@@ -15,8 +15,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import discovery
-from crawler.items import PageItem
 from crawler.portals import Portal, RegistryError, load_registry, select_portals
+from pipelines.items import PageItem
 
 # Scheduling priorities: finish known articles before opening more listing pages, so items flow into
 # the pipelines from the first seconds and memory holds few pending requests.
@@ -52,10 +52,10 @@ class PortalSpider(scrapy.Spider):
             keys = [key.strip() for key in (portal or "").split(",") if key.strip()]
             urls = [url.strip() for url in (start_urls or "").split(",") if url.strip()]
             chosen = select_portals(keys, known) if keys or not urls else []
-            by_host = {p.host.removeprefix("www."): p for p in known.values()}
+            by_site = {p.site: p for p in known.values()}
             for url in urls:
                 ad_hoc = Portal.from_start_url(url)
-                chosen.append(by_host.get(ad_hoc.host.removeprefix("www."), ad_hoc))
+                chosen.append(by_site.get(ad_hoc.site, ad_hoc))
         except RegistryError as exc:
             raise ValueError(str(exc)) from exc
         self.portals: dict[str, Portal] = {p.key: p for p in chosen}

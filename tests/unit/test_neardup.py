@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from pipelines.neardup import NearDuplicateIndex, compare, signature
+from pipelines.neardup import compare
 
 STORY = [
     "Sáng 12/4, Ủy ban nhân dân tỉnh Ninh Thuận tổ chức hội nghị sơ kết công tác phòng, chống ma túy quý I "
@@ -66,22 +66,3 @@ def test_templated_reports_with_other_names_or_numbers_are_not_linked() -> None:
 def test_unrelated_text_is_not_linked() -> None:
     other = text([p.replace("ma túy", "dịch sốt xuất huyết").replace("Công an", "Y tế") for p in STORY[:1]])
     assert not compare(text(STORY), other).same_story
-
-
-def test_index_proposes_copies_not_unrelated_articles() -> None:
-    index = NearDuplicateIndex()
-    index.add(1, signature(text(STORY)))
-    index.add(
-        2, signature(templated("Bác Ái", "35", "52") + "\n" + "Một đoạn khác hẳn về du lịch biển. " * 5)
-    )
-    copy = text(["Theo Báo Ninh Thuận,", *STORY])
-    assert 1 in index.candidates(signature(copy))
-    assert (
-        index.candidates(
-            signature("Giá thanh long tăng mạnh trong dịp Tết Nguyên đán năm nay tại Bình Thuận.")
-        )
-        == []
-    )
-    assert len(index) == 2 and index.last_id == 2
-    index.remove(1)
-    assert 1 not in index.candidates(signature(copy))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crawler.cli import main
 from pipelines.reextract import reextract
 from storage import repository
-from storage.models import Article
+from storage.models import Article, ArticleFingerprint
 from storage.text import content_hash
 from tests.unit.test_pipelines import PARAGRAPHS, article_html
 
@@ -70,21 +70,57 @@ def test_reextract_versions_changed_articles_and_recovers_failures(archive) -> N
             and article.published_at.isoformat() == "2024-04-12T01:30:00+00:00"
         )
         assert [v.text for v in article.versions][0] == stale_text
-        assert session.scalars(select(Article).where(Article.url == failed_url)).one().status == "archived"
+        # The recovered page tells the same story (its paragraphs reordered): the dedup stage links it,
+        # on fingerprints reextract stored.
+        recovered = session.scalars(select(Article).where(Article.url == failed_url)).one()
+        assert recovered.status == "duplicate" and recovered.duplicate_of == article.id
+        assert recovered.cluster_id == article.cluster_id is not None
+        assert session.scalar(select(func.count()).select_from(ArticleFingerprint)) == 2
+    assert first.linked == 1
 
     second = reextract(factory, workers=1, portal="ninhthuan")
-    assert (second.changed, second.unchanged, second.recovered) == (0, 2, 0)
+    assert (second.changed, second.unchanged, second.recovered, second.linked) == (0, 2, 0, 0)
 
 
-def test_reextract_command(archive_url: str, tmp_path: object) -> None:
+def test_a_capture_that_fails_now_is_recorded_and_the_run_goes_on(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    broken_url = URL.replace("1234", "4321")
+    with factory.begin() as session:
+        for url, body in (
+            (broken_url, b"%PDF-1.4 \x00\x01 not html any more"),
+            (URL, article_html(PARAGRAPHS)),
+        ):
+            text = "Văn bản đã lưu của bài viết."
+            data = repository.ArticleData(
+                url=url, canonical_url=url, text=text, content_hash=content_hash(text + url),
+                language="vi", language_confidence=0.9,
+            )  # fmt: skip
+            repository.archive_article(session, _capture(url, body), data, run_id=None, portal_id=None)
+    summary = reextract(factory, workers=1)
+    assert (summary.examined, summary.failed, summary.changed) == (2, 1, 1)
+    assert summary.errors == [f"{broken_url}: binary content (application/pdf)"]
+    with factory() as session:
+        kept = session.scalars(select(Article).where(Article.url == broken_url)).one()
+        assert kept.text == "Văn bản đã lưu của bài viết." and kept.version == 1
+
+
+def test_reextract_command_since_selects_later_captures(archive_url: str) -> None:
     from storage.db import open_archive
 
-    engine, _ = open_archive(archive_url, create=True)
+    engine, factory = open_archive(archive_url, create=True)
+    with factory.begin() as session:
+        for url, fetched in ((URL, T0), (URL.replace("1234", "999"), T0.replace(month=3))):
+            failed = _capture(url, article_html(PARAGRAPHS))
+            failed.fetched_at = fetched
+            repository.archive_failure(
+                session, failed, run_id=None, portal_id=None, status="extraction_failed", reason="old bug"
+            )
     engine.dispose()
+    # 01/04/2024 is day-first: 1 April, so only the capture of 12 April is examined (not the March one).
     result = CliRunner().invoke(
         main, ["reextract", "--db", archive_url, "--workers", "1", "--since", "01/04/2024"]
     )
     assert result.exit_code == 0, result.output
-    assert "examined 0" in result.output
+    assert "examined 1: " in result.stdout and "1 recovered" in result.stdout
     missing = CliRunner().invoke(main, ["reextract", "--db", "sqlite:////nonexistent-dir/a.sqlite3"])
     assert missing.exit_code == 1 and "error:" in missing.output

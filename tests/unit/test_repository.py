@@ -1,4 +1,4 @@
-"""The archive's write rules on SQLite and PostgreSQL: idempotent, versioned, copies linked, failures kept."""
+"""The archive's write rules on SQLite and PostgreSQL: idempotent, versioned, failures kept."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from storage import repository
-from storage.models import Article, ArticleVersion, Capture, Cluster
+from storage.models import Article, ArticleVersion, Capture
 from storage.text import content_hash
 
 T0 = datetime(2024, 4, 12, 1, 30, tzinfo=UTC)
@@ -80,39 +80,6 @@ def test_changed_article_gets_a_new_version(archive) -> None:  # type: ignore[no
         article = session.scalars(select(Article)).one()
         assert article.version == 2 and article.text == "Bản đã sửa."
         assert [v.text for v in article.versions] == ["Bản đầu.", "Bản đã sửa."]
-
-
-def test_exact_copy_on_another_portal_is_linked_to_the_earliest(archive) -> None:  # type: ignore[no-untyped-def]
-    _, factory = archive
-    text = "Theo TTXVN, tỉnh tổ chức hội nghị tổng kết năm 2024."
-    later, earlier = (
-        "https://b.vn/ban-sao-tin-hoi-nghi-tong-ket-2.html",
-        "https://a.vn/tin-hoi-nghi-tong-ket-1.html",
-    )
-    with factory.begin() as session:
-        repository.archive_article(
-            session,
-            _capture(later, b"b"),
-            _article(later, text, T0 + timedelta(hours=5)),
-            run_id=None,
-            portal_id=None,
-        )
-    with factory.begin() as session:
-        outcome = repository.archive_article(
-            session,
-            _capture(earlier, b"a"),
-            _article(earlier, "Theo TTXVN, tỉnh tổ chức hội nghị tổng kết năm 2024."),
-            run_id=None,
-            portal_id=None,
-        )
-    assert outcome.kind == "duplicate"
-    with factory() as session:
-        rows = {a.url: a for a in session.scalars(select(Article))}
-        cluster = session.scalars(select(Cluster)).one()
-        assert cluster.origin_article_id == rows[earlier].id
-        assert rows[earlier].status == "archived" and rows[earlier].duplicate_of is None
-        assert rows[later].status == "duplicate" and rows[later].duplicate_of == rows[earlier].id
-        assert rows[earlier].cluster_id == rows[later].cluster_id == cluster.id
 
 
 def test_nfd_copy_hashes_like_nfc() -> None:

@@ -11,8 +11,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from crawler.items import PageItem
 from crawler.spiders.portal import PortalSpider
+from pipelines.items import PageItem
 
 HOME = "https://baoninhthuan.com.vn/"
 
