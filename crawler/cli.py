@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -26,7 +26,7 @@ def main() -> None:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     raise SystemExit(code)
 
@@ -136,24 +136,39 @@ def crawl_summary(stats: dict[str, Any], portals: list[str], elapsed: float) -> 
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", required=True, help="The URL the page was fetched from (resolves links, picks rules).")
 @click.option("--content-type", default=None, help="Content-Type header the page was served with, if known.")
-def extract(file: Path, url: str, content_type: str | None) -> None:
-    """Print the extracted fields of one saved page as JSON.
+@click.option(
+    "--registry",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Portal registry whose prune_xpath hints apply (default $NEWSARCHIVE_PORTALS_FILE, then bundled).",
+)
+def extract(file: Path, url: str, content_type: str | None, registry: Path | None) -> None:
+    """Print the extracted fields of one saved page as JSON, exactly as a crawl would extract them.
+
+    The prune_xpath hints of the registered portal the URL belongs to are applied (stderr says which).
 
     \b
     Example:
       newsarchive extract saved.html --url https://baoninhthuan.com.vn/thoi-su/some-article-123.html
     """
-    from pipelines.article_extractor import ExtractionError, extract_article
-    from pipelines.langid import detect_language
+    from crawler.portals import RegistryError, load_registry, portal_for_url
+    from pipelines.page import PageJob, analyse_page
 
     try:
-        article = extract_article(file.read_bytes(), url, content_type=content_type)
-    except ExtractionError as exc:
-        _fail(f"cannot extract {file}: {exc}")
-    record = article.to_dict()
-    sample = "\n".join(part for part in (article.title, article.sapo, article.text) if part)
-    language = detect_language(sample, article.declared_language)
-    record.update(language=language.language, language_confidence=round(language.confidence, 4))
+        portal = portal_for_url(url, load_registry(registry))
+    except RegistryError as exc:
+        _fail(str(exc), 2)
+    hints = portal.prune_xpath if portal else ()
+    if portal is not None:
+        click.echo(f"portal {portal.key}: {len(hints)} prune_xpath hint(s) applied", err=True)
+    result = analyse_page(PageJob(file.read_bytes(), url, content_type, prune_xpath=hints))
+    if result.article is None or result.language is None:
+        _fail(f"cannot extract {file}: {result.error}")
+    record = result.article.to_dict()
+    record.update(
+        language=result.language.language,
+        language_confidence=round(result.language.confidence, 4),
+        portal=portal.key if portal else None,
+    )
     click.echo(json.dumps(record, ensure_ascii=False, indent=2))
 
 
@@ -232,10 +247,13 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
     click.echo(
         f"examined {summary.examined}: {summary.changed} changed (new version), "
         f"{summary.unchanged} unchanged, {summary.recovered} recovered from failed extraction, "
-        f"{summary.still_failing} still failing"
+        f"{summary.still_failing} still failing, {summary.failed} failed now (kept as archived); "
+        f"dedup linked {summary.linked}, {summary.detached} left their cluster"
     )
     for error in summary.errors[:20]:
         click.echo(f"kept as archived (re-extraction failed): {error}", err=True)
+    if len(summary.errors) > 20:
+        click.echo(f"... and {len(summary.errors) - 20} more", err=True)
 
 
 def _register_archivist_commands() -> None:

@@ -40,7 +40,7 @@ def test_extract_prints_fields_as_json(tmp_path: Path) -> None:
     url = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-1234.html"
     result = CliRunner().invoke(main, ["extract", str(page), "--url", url])
     assert result.exit_code == 0, result.output
-    record = json.loads(result.output)
+    record = json.loads(result.stdout)
     assert record["title"] == "Sơ kết công tác phòng, chống ma túy"
     assert record["published_at"] == "2024-04-12T08:30:00+07:00"
     assert record["language"] == "vi" and 0 < record["language_confidence"] <= 1

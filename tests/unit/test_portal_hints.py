@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from crawler.cli import main
 from crawler.portals import RegistryError, load_registry
 from pipelines.article_extractor import extract_article
 from tests.unit.test_pipelines import PARAGRAPHS
@@ -47,3 +50,18 @@ def test_registry_carries_hints_and_rejects_bad_xpath(tmp_path: Path) -> None:
     assert portal.prune_xpath == ("//div[@class='box-quang-cao']",)
     with pytest.raises(RegistryError, match="not valid XPath"):
         load_registry(_registry(tmp_path, "//div[@class="))
+
+
+def test_extract_command_applies_the_hints_of_the_urls_portal(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(PAGE)
+    registry = _registry(tmp_path, "//div[contains(@class, 'quang-cao')]")
+    hinted = CliRunner().invoke(main, ["extract", str(page), "--url", URL, "--registry", str(registry)])
+    assert hinted.exit_code == 0, hinted.output
+    assert "portal ninhthuan: 1 prune_xpath hint(s) applied" in hinted.stderr
+    assert AD not in json.loads(hinted.stdout)["text"]
+    # The same page under another site's URL gets no hints: the hints are the portal's own.
+    elsewhere = URL.replace("baoninhthuan.com.vn", "baokhanhhoa.vn")
+    plain = CliRunner().invoke(main, ["extract", str(page), "--url", elsewhere, "--registry", str(registry)])
+    assert plain.exit_code == 0 and "prune_xpath" not in plain.stderr
+    assert AD in json.loads(plain.stdout)["text"]
