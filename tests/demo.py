@@ -1,10 +1,14 @@
-"""`make demo`: serve the replica portal on 127.0.0.x, crawl it with `newsarchive crawl`, show what next."""
+"""`make demo`: serve the replica portal on 127.0.0.x, crawl it into demo.sqlite3, show what to try next.
+
+The demo keeps to itself: its own archive (demo.sqlite3, never the real archive.sqlite3), portal keys
+prefixed ``demo-`` (never a real portal's key), and fixed addresses (127.0.0.2 and up, port 8651), so a
+second run finds the same URLs and is reported as a recrawl of an unchanged portal, not as copies.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +16,9 @@ from typing import Any
 
 from tests.replica import ReplicaServer, build_world
 
+DEMO_DB = "sqlite:///demo.sqlite3"
+DEMO_PORT = 8651  # any fixed port: each portal has its own loopback address, so one port serves all
+KEY_PREFIX = "demo-"
 FAST = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "LOG_LEVEL=WARNING"]
 
 
@@ -34,25 +41,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portals", type=int, default=3)
     parser.add_argument("--articles", type=int, default=150)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--db", default=os.environ.get("ARCHIVE_DATABASE_URL", "sqlite:///archive.sqlite3"))
+    parser.add_argument("--db", default=DEMO_DB, help=f"archive URL (default {DEMO_DB})")
+    parser.add_argument(
+        "--port", type=int, default=DEMO_PORT, help=f"port on every portal (default {DEMO_PORT})"
+    )
     args = parser.parse_args(argv)
 
     world = build_world(portals=args.portals, articles=args.articles, seed=args.seed)
-    with ReplicaServer(world, first_host=2, port=0) as server:
+    try:
+        server = ReplicaServer(world, first_host=2, port=args.port).start()
+    except OSError as exc:
+        print(
+            f"error: cannot serve the replica on 127.0.0.2+:{args.port} ({exc.strerror}); try --port",
+            file=sys.stderr,
+        )
+        return 2
+    try:
         print(f"replica portal: {args.portals} portals x {args.articles} articles")
         for key, url in server.home_urls.items():
-            print(f"  {key:<12} {url}")
-        registry = write_registry(server.registry_entries(), Path(".demo/portals.toml"))
+            print(f"  {KEY_PREFIX + key:<16} {url}")
+        entries = [{**entry, "key": KEY_PREFIX + entry["key"]} for entry in server.registry_entries()]
+        registry = write_registry(entries, Path(".demo/portals.toml"))
         script = Path(sys.executable).with_name("newsarchive")
         command = [str(script)] if script.exists() else [sys.executable, "-m", "crawler"]
-        print(f"\ncrawling into {args.db} (registry {registry}) ...\n", flush=True)
-        crawl = [*command, "crawl", *world.portal_keys, "--registry", str(registry), "--db", args.db, *FAST]
+        keys = [entry["key"] for entry in entries]
+        again = _has_runs(args.db)
+        what = "recrawling (the archive already holds this demo)" if again else "crawling"
+        print(f"\n{what} into {args.db} (registry {registry}) ...\n", flush=True)
+        crawl = [*command, "crawl", *keys, "--registry", str(registry), "--db", args.db, *FAST]
         result = subprocess.run(crawl, check=False)
         if result.returncode != 0:
             return result.returncode
         sample = next(t for t in server.ground_truth().articles.values() if t.language == "vi")
+    finally:
+        server.stop()
     query = " ".join(sample.title.split()[:2])
-    db = "" if args.db == "sqlite:///archive.sqlite3" else f" --db {args.db}"
+    db = f" --db {args.db}"
     print(
         "\nTry next (activate with `. .venv/bin/activate`):\n"
         f'  newsarchive search "{query}"{db}\n'
@@ -61,6 +85,24 @@ def main(argv: list[str] | None = None) -> int:
         f"  newsarchive runs{db}\n"
     )
     return 0
+
+
+def _has_runs(url: str) -> bool:
+    """Whether the archive at ``url`` exists and has recorded a crawl (this run is then a recrawl)."""
+    from sqlalchemy import func, select
+
+    from storage.db import ArchiveUnavailable, open_archive
+    from storage.models import CrawlRun
+
+    try:
+        engine, factory = open_archive(url)
+    except ArchiveUnavailable:
+        return False
+    try:
+        with factory() as session:
+            return bool(session.scalar(select(func.count()).select_from(CrawlRun)))
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+"""`make demo` keeps to itself: its own archive and portal keys, and a second run is a recrawl."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storage.db import open_archive
+from storage.models import CrawlRun, Portal
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.2", 0))
+        return int(probe.getsockname()[1])
+
+
+def _demo(cwd: Path, port: int) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "tests.demo", "--portals", "2", "--articles", "12", "--port", str(port)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("ARCHIVE_DATABASE_URL", None)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _figure(output: str, name: str) -> int:
+    line = next(line for line in output.splitlines() if line.startswith(name))
+    return int(line[len(name) :].split()[0])
+
+
+def test_demo_uses_its_own_archive_and_keys_and_a_second_run_is_a_recrawl(tmp_path: Path) -> None:
+    port = _free_port()
+    first = _demo(tmp_path, port)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert _figure(first.stdout, "articles archived") > 0
+    second = _demo(tmp_path, port)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "recrawling" in second.stdout
+    assert _figure(second.stdout, "articles archived") == 0
+    assert _figure(second.stdout, "exact duplicates") == 0 and _figure(second.stdout, "near duplicates") == 0
+    assert _figure(second.stdout, "unchanged revisits") >= _figure(first.stdout, "articles archived")
+    assert not (tmp_path / "archive.sqlite3").exists()
+    engine, factory = open_archive(f"sqlite:///{tmp_path}/demo.sqlite3")
+    with factory() as session:
+        assert sorted(session.scalars(select(Portal.key))) == ["demo-khanhhoa", "demo-ninhthuan"]
+        assert len(session.scalars(select(CrawlRun)).all()) == 2
+    engine.dispose()
