@@ -11,15 +11,15 @@ import sys
 from collections.abc import Iterator
 from itertools import combinations
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from pipelines.canonical import canonical_url
 from storage.db import open_archive
 from storage.models import Article, Capture, CrawlRun
+from storage.urls import canonical_url
 from tests.replica import ReplicaServer, build_world
+from tests.replica.truth import GroundTruth
 
 PORTALS, ARTICLES, SEED = 3, 150, 11
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ def test_crawl_scores_against_ground_truth(replica: ReplicaServer, archive_url: 
         or articles[canonical_url(url)].updated_at != t.updated_at
     ]
     assert not wrong_dates, [(u, articles[canonical_url(u)].published_at) for u in wrong_dates[:3]]
-    specials = {t.special for t in truth.articles.values() if getattr(t, "special", None)}
+    specials = {t.special for t in truth.articles.values() if t.special}
     assert {"nfd", "cp1258"} <= specials
 
     # No listing page became an article; nothing else did either.
@@ -94,7 +94,8 @@ def test_crawl_scores_against_ground_truth(replica: ReplicaServer, archive_url: 
     # Clustering against the truth: precision and recall over pairs of copies of one story.
     precision, recall = clustering_scores(truth, articles)
     assert precision >= 0.99 and recall >= 0.95, (precision, recall)
-    for first, second in getattr(truth, "templated_pairs", []):
+    assert truth.templated_pairs and truth.near_groups  # the checks below must have something to check
+    for first, second in truth.templated_pairs:
         one, two = articles[canonical_url(first)], articles[canonical_url(second)]
         assert one.cluster_id is None or one.cluster_id != two.cluster_id, (first, second)
 
@@ -132,9 +133,9 @@ def test_crawl_scores_against_ground_truth(replica: ReplicaServer, archive_url: 
     engine.dispose()
 
 
-def clustering_scores(truth: Any, articles: dict[str, Article]) -> tuple[float, float]:
+def clustering_scores(truth: GroundTruth, articles: dict[str, Article]) -> tuple[float, float]:
     """Return (precision, recall) of the archive's clusters over pairs of copies, against the truth."""
-    groups = [*truth.dup_groups.values(), *getattr(truth, "near_groups", {}).values()]
+    groups = [*truth.dup_groups.values(), *truth.near_groups.values()]
     expected = {
         frozenset(pair)
         for group in groups
@@ -149,8 +150,8 @@ def clustering_scores(truth: Any, articles: dict[str, Article]) -> tuple[float, 
     return true_positive / max(1, len(found)), true_positive / max(1, len(expected))
 
 
-def _truth_url(truth: object, canonical: str) -> str:
-    for url in truth.articles:  # type: ignore[attr-defined]
+def _truth_url(truth: GroundTruth, canonical: str) -> str:
+    for url in truth.articles:
         if canonical_url(url) == canonical:
             return str(url)
     raise KeyError(canonical)
@@ -201,3 +202,28 @@ def test_crawl_reports_an_archive_it_cannot_open(tmp_path: Path) -> None:
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot open archive")
+
+
+@pytest.mark.parametrize(
+    "database", ["sqlite:////nonexistent-dir/archive.sqlite3", "postgresql://nobody@127.0.0.1:9/none"]
+)
+def test_scrapy_crawl_fails_when_the_archive_cannot_be_opened(database: str) -> None:
+    """`scrapy crawl` exits non-zero (Scrapy closes a crawl cleanly on CloseSpider, which would exit 0)."""
+    scrapy = Path(sys.executable).with_name("scrapy")
+    result = subprocess.run(
+        [
+            str(scrapy),
+            "crawl",
+            "portal",
+            "-a",
+            "start_urls=http://127.0.0.1:9/",
+            "-s",
+            f"ARCHIVE_DATABASE_URL={database}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "cannot open archive" in result.stderr
