@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
+import struct
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
+from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.portals import Portal
@@ -30,6 +32,12 @@ _PAGINATION = re.compile(r"(?:^|[-/_])(?:trang|page|p)[-_/]?\d+(?:\.html?)?/?$",
 _ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
 
 
+# Sitemap protocol limits (sitemaps.org): 50,000 URLs and 50 MB uncompressed per file. Larger ones are cut
+# there (counted), and gzip is never inflated past the byte limit.
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+SITEMAP_MAX_URLS = 50_000
+
+
 @dataclass(frozen=True)
 class SitemapEntry:
     url: str
@@ -37,41 +45,89 @@ class SitemapEntry:
     is_index: bool
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """What a sitemap or feed yielded: its entries, why it yielded none, how many were cut off."""
+
+    entries: list[Any]
+    problem: str | None = None
+    dropped: int = 0
+
+
 def sitemaps_from_robots(text: str, base_url: str) -> list[str]:
-    """Return the absolute URLs of the ``Sitemap:`` lines in a robots.txt."""
+    """Return the absolute URLs of the ``Sitemap:`` lines in a robots.txt (malformed ones dropped)."""
     found = []
     for line in text.splitlines():
         name, _, value = line.partition(":")
         if name.strip().lower() == "sitemap" and value.strip():
-            found.append(urljoin(base_url, value.strip()))
+            absolute = _absolute(base_url, value)
+            if absolute:
+                found.append(absolute)
     return found
 
 
-def parse_sitemap(body: bytes) -> list[SitemapEntry]:
-    """Return the entries of a sitemap or sitemap index (gzip allowed); [] when it is not a sitemap."""
+def _inflate(body: bytes, max_bytes: int) -> tuple[bytes | None, str | None]:
+    """Return the body, gunzipped if it is gzip, never larger than ``max_bytes``; or (None, why)."""
     if body[:2] == b"\x1f\x8b":
         try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError):
-            return []
+            body = gunzip(body, max_size=max_bytes)
+        except ValueError:
+            return None, f"gzip expands beyond {max_bytes:,} bytes"
+        except (OSError, EOFError, struct.error):
+            return None, "corrupt gzip"
+    if len(body) > max_bytes:
+        return None, f"larger than {max_bytes:,} bytes"
+    return body, None
+
+
+def parse_sitemap(
+    body: bytes, *, max_bytes: int = SITEMAP_MAX_BYTES, max_urls: int = SITEMAP_MAX_URLS
+) -> Parsed:
+    """Return the SitemapEntry list of a sitemap or sitemap index (gzip allowed), at most ``max_urls``.
+
+    CPU- and memory-bound on large input: call it off the reactor thread. Entities are never expanded
+    and nothing external is loaded (XML bombs, XXE).
+    """
+    data, problem = _inflate(body, max_bytes)
+    if data is None:
+        return Parsed([], problem)
     try:
-        sitemap = Sitemap(body)
+        sitemap = Sitemap(data)
     except (lxml.etree.XMLSyntaxError, StopIteration):
-        return []
+        return Parsed([], "not XML")
     if sitemap.type not in ("urlset", "sitemapindex"):
-        return []
+        return Parsed([], f"not a sitemap (<{sitemap.type}>)")
     is_index = sitemap.type == "sitemapindex"
-    return [SitemapEntry(e["loc"], e.get("lastmod") or None, is_index) for e in sitemap if e.get("loc")]
+    entries: list[SitemapEntry] = []
+    dropped = 0
+    for entry in sitemap:
+        loc = entry.get("loc")
+        if not loc:
+            continue
+        if len(entries) >= max_urls:
+            dropped += 1
+            continue
+        entries.append(SitemapEntry(loc, entry.get("lastmod") or None, is_index))
+    return Parsed(entries, None, dropped)
 
 
-def parse_feed(body: bytes) -> list[tuple[str, str | None]]:
-    """Return (link, date) pairs of an RSS 2.0 or Atom feed; [] when the body is not a feed."""
+def parse_feed(
+    body: bytes, *, max_bytes: int = SITEMAP_MAX_BYTES, max_items: int = SITEMAP_MAX_URLS
+) -> Parsed:
+    """Return (link, date) pairs of an RSS 2.0 or Atom feed, at most ``max_items``.
+
+    Like parse_sitemap: bounded, no entity expansion, nothing external loaded; call it off the reactor.
+    """
+    data, problem = _inflate(body, max_bytes)
+    if data is None:
+        return Parsed([], problem)
+    parser = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        root = lxml.etree.fromstring(body, parser=lxml.etree.XMLParser(recover=True, resolve_entities=False))
+        root = lxml.etree.fromstring(data, parser=parser)
     except lxml.etree.XMLSyntaxError:
-        return []
+        return Parsed([], "not XML")
     if root is None:
-        return []
+        return Parsed([], "not XML")
     items: list[tuple[str, str | None]] = []
     for item in root.iter("item", "{*}item"):
         link = (item.findtext("link") or item.findtext("{*}link") or item.findtext("guid") or "").strip()
@@ -85,7 +141,9 @@ def parse_feed(body: bytes) -> list[tuple[str, str | None]]:
         )
         if link_el is not None:
             items.append((link_el.get("href", ""), date.strip() if date else None))
-    return items
+    if not items and root.tag not in ("rss", "feed", "{http://www.w3.org/2005/Atom}feed", "rdf", "RDF"):
+        return Parsed([], f"not a feed (<{lxml.etree.QName(root).localname}>)")
+    return Parsed(items[:max_items], None, max(0, len(items) - max_items))
 
 
 def feed_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
@@ -93,8 +151,20 @@ def feed_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
     found = []
     for link in tree.xpath("//link[@rel='alternate'][@href]"):
         if (link.get("type") or "").lower() in _FEED_TYPES:
-            found.append(urljoin(base_url, link.get("href")))
+            absolute = _absolute(base_url, link.get("href") or "")
+            if absolute:
+                found.append(absolute)
     return found
+
+
+def _absolute(base_url: str, href: str) -> str | None:
+    """Return ``href`` resolved against ``base_url`` without its fragment; None when malformed."""
+    try:
+        parts = urlsplit(urljoin(base_url, href.strip()))
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return None
+    return urlunsplit(parts._replace(fragment=""))
 
 
 def page_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
@@ -104,10 +174,9 @@ def page_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
         href = href.strip()
         if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
             continue
-        absolute = urljoin(base_url, href)
-        parts = urlsplit(absolute)
-        if parts.scheme in ("http", "https"):
-            seen.setdefault(urlunsplit(parts._replace(fragment="")), None)
+        absolute = _absolute(base_url, href)
+        if absolute and absolute.startswith(("http://", "https://")):
+            seen.setdefault(absolute, None)
     return list(seen)
 
 

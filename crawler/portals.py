@@ -7,6 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.etree
@@ -34,6 +35,8 @@ class Portal:
     sitemaps: tuple[str, ...] = field(default_factory=tuple)
     # XPath expressions of boilerplate that trafilatura keeps on this portal (ads, "read also" boxes).
     prune_xpath: tuple[str, ...] = field(default_factory=tuple)
+    # Other hosts that may serve this portal's sitemaps and feeds (a CDN), as site keys.
+    extra_hosts: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def site(self) -> str:
@@ -43,7 +46,11 @@ class Portal:
     @classmethod
     def from_start_url(cls, url: str) -> Portal:
         """Return an unregistered portal known only by its home URL (generic discovery)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a malformed port
+        except ValueError as exc:
+            raise RegistryError(f"start URL {url[:200]!r} is malformed ({exc})") from exc
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise RegistryError(f"start URL {url!r} is not an http(s) URL")
         key = site_key(url)
@@ -100,8 +107,21 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Porta
             feeds=tuple(entry.get("feeds", ())),
             sitemaps=tuple(entry.get("sitemaps", ())),
             prune_xpath=tuple(entry.get("prune_xpath", ())),
+            extra_hosts=tuple(_site_keys(entry.get("extra_hosts", []), where)),
         )
     return portals
+
+
+def _site_keys(hosts: Any, where: str) -> list[str]:
+    if not isinstance(hosts, list) or not all(isinstance(host, str) and host.strip() for host in hosts):
+        raise RegistryError(f"{where}: extra_hosts must be a list of host names")
+    keys = []
+    for host in hosts:
+        key = site_key(host if "://" in host else f"https://{host.strip()}/")
+        if not key:
+            raise RegistryError(f"{where}: extra_hosts entry {host!r} is not a host name")
+        keys.append(key)
+    return keys
 
 
 def portal_for_url(url: str, registry: dict[str, Portal]) -> Portal | None:

@@ -39,8 +39,17 @@ ITEM_PIPELINES = {
     "pipelines.archive.ArchivePipeline": 600,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # First: nothing else (robots.txt included) may reach a host the guard refuses.
+    "crawler.guard.AddressGuardMiddleware": 50,
     "crawler.middlewares.FrontierMiddleware": 560,
 }
+# Safety (README "Safety"): only http(s) is fetched; the guarded resolver refuses names that resolve to
+# private addresses at connection time, so a name cannot pass the check and then rebind.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
+TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
+NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS = [
+    host for host in os.environ.get("NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS", "").split(",") if host.strip()
+]
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
 }
@@ -49,7 +58,16 @@ EXTENSIONS = {
 ARCHIVE_DATABASE_URL = os.environ.get("ARCHIVE_DATABASE_URL", "sqlite:///archive.sqlite3")
 # Extraction worker processes (trafilatura is CPU-bound; one per core keeps the reactor free).
 EXTRACTION_WORKERS = int(os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", str(os.cpu_count() or 2)))
+# Bounds of one crawl (crawler/spiders/portal.py Bounds; each counted under bounds/* when hit).
+NEWSARCHIVE_ARTICLE_LINK_HOPS = 2
 NEWSARCHIVE_MAX_LISTING_DEPTH = 200
+NEWSARCHIVE_SITEMAP_MAX_DEPTH = 3
+NEWSARCHIVE_PORTAL_PAGE_BUDGET = int(os.environ.get("NEWSARCHIVE_PORTAL_PAGE_BUDGET", "100000"))
+NEWSARCHIVE_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+NEWSARCHIVE_SITEMAP_MAX_URLS = 50_000
+# Extraction of one page may take this long before its worker is replaced and the page recorded as
+# extraction_failed (pipelines/workers.py).
+EXTRACTION_TIMEOUT = float(os.environ.get("NEWSARCHIVE_EXTRACTION_TIMEOUT", "20"))
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -27,17 +27,41 @@ def test_sitemap_index_and_urlset_gzip() -> None:
         b"<sitemap><loc>https://x.vn/s1.xml</loc><lastmod>2024-04-12T08:30:00+07:00</lastmod></sitemap>"
         b"</sitemapindex>"
     )
-    entries = discovery.parse_sitemap(index)
+    entries = discovery.parse_sitemap(index).entries
     assert entries == [discovery.SitemapEntry("https://x.vn/s1.xml", "2024-04-12T08:30:00+07:00", True)]
     urlset = (
         b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x.vn/a-b-c-d-1234.html'
         b"</loc></url></urlset>"
     )
-    assert [e.url for e in discovery.parse_sitemap(gzip.compress(urlset))] == [
+    assert [e.url for e in discovery.parse_sitemap(gzip.compress(urlset)).entries] == [
         "https://x.vn/a-b-c-d-1234.html"
     ]
-    assert discovery.parse_sitemap(b"<html><body>not a sitemap</body></html>") == []
-    assert discovery.parse_sitemap(b"\x1f\x8bbroken gzip") == []
+    assert (
+        discovery.parse_sitemap(b"<html><body>not a sitemap</body></html>").problem
+        == "not a sitemap (<html>)"
+    )
+    assert discovery.parse_sitemap(b"\x1f\x8bbroken gzip").problem == "corrupt gzip"
+
+
+def test_xml_bombs_and_external_entities_are_never_expanded() -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        + b"".join(
+            f'<!ENTITY a{i} "{("&a" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode()
+            for i in range(1, 10)
+        )
+        + b"]>"
+    )
+    xxe = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    for prolog in (laughs, xxe):
+        sitemap = discovery.parse_sitemap(
+            prolog + b"<urlset><url><loc>https://x.vn/&a9;&e;</loc></url></urlset>"
+        )
+        feed = discovery.parse_feed(
+            prolog + b"<rss><channel><item><link>https://x.vn/&a9;&e;</link></item></channel></rss>"
+        )
+        for url in [e.url for e in sitemap.entries] + [link for link, _ in feed.entries]:
+            assert len(url) < 100 and "root:" not in url
 
 
 def test_parse_rss_and_atom() -> None:
@@ -45,14 +69,14 @@ def test_parse_rss_and_atom() -> None:
         b"<rss version='2.0'><channel><item><title>Tin</title><link>https://x.vn/tin-moi-nhat-hom-nay-1.html</link>"
         b"<pubDate>Fri, 12 Apr 2024 08:30:00 +0700</pubDate></item></channel></rss>"
     )
-    assert discovery.parse_feed(rss) == [
+    assert discovery.parse_feed(rss).entries == [
         ("https://x.vn/tin-moi-nhat-hom-nay-1.html", "Fri, 12 Apr 2024 08:30:00 +0700")
     ]
     atom = (
         b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="https://x.vn/a"/>'
         b"<published>2024-04-12T08:30:00+07:00</published></entry></feed>"
     )
-    assert discovery.parse_feed(atom) == [("https://x.vn/a", "2024-04-12T08:30:00+07:00")]
+    assert discovery.parse_feed(atom).entries == [("https://x.vn/a", "2024-04-12T08:30:00+07:00")]
 
 
 @pytest.mark.parametrize(

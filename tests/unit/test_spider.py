@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import scrapy
@@ -26,6 +28,19 @@ def spider() -> PortalSpider:
 
 def _meta(**extra: object) -> dict[str, object]:
     return {"portal": "ninhthuan", **extra}
+
+
+def drain(results: AsyncIterator[Any]) -> list[Any]:
+    """Collect what an async callback yields."""
+
+    async def collect() -> list[Any]:
+        return [result async for result in results]
+
+    return asyncio.run(collect())
+
+
+def _response(url: str, body: bytes, **meta: object) -> Response:
+    return Response(url, body=body, request=Request(url, meta=_meta(**meta)))
 
 
 def test_start_requests_robots_then_home(spider: PortalSpider) -> None:
@@ -65,7 +80,7 @@ def test_sitemap_yields_article_requests_with_lastmod(spider: PortalSpider) -> N
         b"<url><loc>https://baoninhthuan.com.vn/thoi-su/</loc></url></urlset>"
     )
     response = Response(HOME + "sitemap.xml", body=body, request=Request(HOME + "sitemap.xml", meta=_meta()))
-    requests = list(spider.parse_sitemap(response))
+    requests = drain(spider.parse_sitemap(response))
     assert len(requests) == 1
     assert requests[0].meta["feed_date"] == "2024-04-12T08:30:00+07:00"
     assert requests[0].meta["via"] == "sitemap"
@@ -139,3 +154,115 @@ def test_article_redirects_are_followed_and_loops_recorded(spider: PortalSpider)
     (item,) = list(spider.parse_article(back))
     assert isinstance(item, PageItem) and item.url == url and item.failure_status == "fetch_failed"
     assert item.failure_reason == f"redirect loop: {url} -> {target} -> {url}"
+
+
+def _sitemap(*locs: str, index: bool = False) -> bytes:
+    tag, item = ("sitemapindex", "sitemap") if index else ("urlset", "url")
+    entries = "".join(f"<{item}><loc>{loc}</loc></{item}>" for loc in locs)
+    return f'<{tag} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</{tag}>'.encode()
+
+
+ARTICLE = HOME + "thoi-su/tinh-uy-so-ket-cong-tac-phong-chong-ma-tuy-12.html"
+
+
+def test_discovery_stays_on_the_portals_site(spider: PortalSpider) -> None:
+    robots = TextResponse(
+        HOME + "robots.txt",
+        body=b"Sitemap: http://127.0.0.9/internal.xml\nSitemap: https://m.baoninhthuan.com.vn/s.xml\n",
+        request=Request(HOME + "robots.txt", meta=_meta()),
+        encoding="utf-8",
+    )
+    assert [r.url for r in spider.parse_robots(robots)] == ["https://m.baoninhthuan.com.vn/s.xml"]
+    index = _response(
+        HOME + "sitemap.xml", _sitemap("https://evil.example/s.xml", HOME + "s2.xml", index=True)
+    )
+    assert [r.url for r in drain(spider.parse_sitemap(index))] == [HOME + "s2.xml"]
+    assert spider.crawler.stats.get_value("discovery/offsite") == 2
+
+
+def test_sitemap_indexes_nest_only_so_deep(spider: PortalSpider) -> None:
+    deep = _response(HOME + "s.xml", _sitemap(HOME + "deeper.xml", index=True), sitemap_depth=3)
+    assert drain(spider.parse_sitemap(deep)) == []
+    assert spider.crawler.stats.get_value("bounds/sitemap_depth") == 1
+    shallow = _response(HOME + "s.xml", _sitemap(HOME + "deeper.xml", index=True), sitemap_depth=2)
+    (request,) = drain(spider.parse_sitemap(shallow))
+    assert request.meta["sitemap_depth"] == 3
+
+
+def test_sitemap_gzip_bomb_and_url_count_are_bounded() -> None:
+    import gzip
+
+    crawler = get_crawler(
+        PortalSpider, {"NEWSARCHIVE_SITEMAP_MAX_BYTES": 1_000_000, "NEWSARCHIVE_SITEMAP_MAX_URLS": 2}
+    )
+    crawler.stats.open_spider()
+    spider = PortalSpider.from_crawler(crawler, start_urls=HOME)
+    bomb = gzip.compress(b"<urlset>" + b" " * 50_000_000 + b"</urlset>")
+    assert len(bomb) < 100_000 and drain(spider.parse_sitemap(_response(HOME + "s.xml.gz", bomb))) == []
+    assert crawler.stats.get_value("discovery/sitemap_unreadable") == 1
+    many = _sitemap(*(ARTICLE.replace("12", str(n)) for n in range(100, 105)))
+    assert len(drain(spider.parse_sitemap(_response(HOME + "s.xml", many)))) == 2
+    assert crawler.stats.get_value("bounds/sitemap_urls") == 3
+
+
+def test_links_on_article_pages_are_followed_only_so_many_hops(spider: PortalSpider) -> None:
+    page = (
+        '<html><head><meta property="og:type" content="article"></head><body><h1>Tin</h1>'
+        f'<a href="{ARTICLE.replace("12", "77")}">Tin khác</a></body></html>'
+    ).encode()
+
+    def followed(hops: int) -> list[Request]:
+        response = HtmlResponse(
+            ARTICLE, body=page, request=Request(ARTICLE, meta=_meta(via="listing", hops=hops))
+        )
+        return [r for r in spider.parse_article(response) if isinstance(r, Request)]
+
+    (link,) = followed(1)
+    assert link.meta["hops"] == 2
+    assert followed(2) == []  # NEWSARCHIVE_ARTICLE_LINK_HOPS = 2
+    assert spider.crawler.stats.get_value("bounds/article_hops") == 1
+
+
+def test_listing_depth_is_carried_by_article_requests(spider: PortalSpider) -> None:
+    html = f'<html><body><a href="{ARTICLE}">Bài</a></body></html>'.encode()
+    response = HtmlResponse(
+        HOME + "trang-7.html", body=html, request=Request(HOME, meta=_meta(listing_depth=7, hops=0))
+    )
+    (request,) = list(spider.parse_listing(response))
+    assert request.meta["listing_depth"] == 7 and request.meta["hops"] == 0
+
+
+def test_page_budget_stops_new_requests_for_the_portal() -> None:
+    crawler = get_crawler(PortalSpider, {"NEWSARCHIVE_PORTAL_PAGE_BUDGET": 2})
+    crawler.stats.open_spider()
+    spider = PortalSpider.from_crawler(crawler, start_urls=HOME)
+    html = f'<html><body><a href="{ARTICLE}">Bài</a></body></html>'.encode()
+    pages = [
+        list(spider.parse_listing(HtmlResponse(HOME, body=html, request=Request(HOME, meta=_meta()))))
+        for _ in range(3)
+    ]
+    assert [len(p) for p in pages] == [1, 0, 0]
+    assert crawler.stats.get_value("bounds/page_budget") == 2
+
+
+def test_redirect_to_an_overlong_or_malformed_url_is_recorded(spider: PortalSpider) -> None:
+    for location, reason in (
+        (HOME + "a" * 3000, "redirect to a URL of 3,"),
+        ("http://[bad/", "redirect to a malformed URL"),
+    ):
+        request = Request(ARTICLE, meta=_meta(via="listing"))
+        moved = HtmlResponse(ARTICLE, status=302, headers={"Location": location}, body=b"", request=request)
+        (item,) = list(spider.parse_article(moved))
+        assert isinstance(item, PageItem) and item.failure_status == "fetch_failed"
+        assert item.failure_reason is not None and item.failure_reason.startswith(reason)
+
+
+def test_a_refused_article_url_is_recorded_as_refused(spider: PortalSpider) -> None:
+    from crawler.guard import AddressRefused
+
+    request = Request("file:///etc/passwd", meta=_meta(via="listing", redirect_chain=[ARTICLE]))
+    failure = Failure(AddressRefused("refused by the address guard: scheme 'file' is not fetched"))
+    failure.request = request  # type: ignore[attr-defined]
+    (item,) = list(spider.article_failed(failure))
+    assert (item.url, item.failure_status) == (ARTICLE, "refused")
+    assert item.failure_reason == "refused by the address guard: scheme 'file' is not fetched"
