@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
 from pipelines.items import PageItem
 from pipelines.page import PageJob, PageResult, analyse_page
-from pipelines.workers import WorkerPool
+from pipelines.workers import WorkerFailed, WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +18,10 @@ class ExtractionPipeline:
     """Turns each PageItem's raw bytes into an article (with its language and fingerprint), or marks it
     ``extraction_failed`` with the reason. One worker call per page does all of its CPU work.
 
-    Settings: EXTRACTION_ENABLED (default True), EXTRACTION_WORKERS (processes; default one per core).
-    Stats: extraction/ok, extraction/failed, extraction/crashed.
+    A page whose analysis exceeds EXTRACTION_TIMEOUT, or kills its worker, is ``extraction_failed``
+    with that reason; its worker is replaced and the crawl goes on (pipelines.workers).
+    Settings: EXTRACTION_ENABLED (default True), and WorkerPool's. Stats: extraction/ok,
+    extraction/failed, extraction/worker_failed.
     """
 
     def __init__(self, pool: WorkerPool, stats: Any) -> None:
@@ -32,7 +32,7 @@ class ExtractionPipeline:
     def from_crawler(cls, crawler: Any) -> ExtractionPipeline:
         if not crawler.settings.getbool("EXTRACTION_ENABLED", True):
             raise NotConfigured("EXTRACTION_ENABLED is off")
-        return cls(WorkerPool.for_crawler(crawler), crawler.stats)
+        return cls(WorkerPool.for_crawler(crawler, analyse_page), crawler.stats)
 
     def close_spider(self) -> None:
         self.pool.shutdown()
@@ -42,12 +42,10 @@ class ExtractionPipeline:
             return item
         job = PageJob(item.body, item.final_url, item.content_type, item.feed_date, item.prune_xpath)
         try:
-            result: PageResult = await asyncio.wrap_future(self.pool.executor.submit(analyse_page, job))
-        except BrokenProcessPool:
-            # A worker died (out of memory on a pathological page, killed): record the page, start afresh.
-            item.fail("extraction_failed", "extraction worker crashed on this page")
-            self.stats.inc_value("extraction/crashed")
-            self.pool.discard()
+            result: PageResult = await self.pool.run(job)
+        except WorkerFailed as exc:
+            item.fail("extraction_failed", str(exc))
+            self.stats.inc_value("extraction/worker_failed")
             return item
         apply_result(item, result)
         self.stats.inc_value("extraction/ok" if result.article is not None else "extraction/failed")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipelines import dedup
 from pipelines.archive import article_data
 from pipelines.page import PageJob, PageResult, analyse_page
+from pipelines.workers import WorkerFailed, WorkerPool
 from storage import fingerprints, repository
 from storage.models import Article, ArticleFingerprint, Capture, CaptureStatus, Portal
 from storage.urls import canonical_url
@@ -44,11 +45,6 @@ class _Job:
     capture_id: int
     article_id: int | None
     page: PageJob
-
-
-def _analyse(job: _Job) -> tuple[_Job, PageResult]:
-    """Worker process: the crawl's own page analysis (pipelines.page) of one archived capture."""
-    return job, analyse_page(job.page)
 
 
 def _selection(portal: str | None, since: datetime | None) -> Select[Capture]:
@@ -97,32 +93,56 @@ def reextract(
     accepted_languages: tuple[str, ...] = ("vi",),
     hints: dict[str, tuple[str, ...]] | None = None,
     on_progress: Callable[[int], Any] = lambda done: None,
+    timeout: float = 20.0,
 ) -> ReextractSummary:
     """Re-analyse archived captures in worker processes; write each chunk in one transaction, then let the
     dedup stage decide what changed (fingerprints stored, clusters relinked).
 
-    ``hints`` maps portal keys to their registry prune_xpath. An article whose result is unchanged is left
-    untouched; a capture whose re-extraction fails is recorded in the summary and the run goes on.
+    ``hints`` maps portal keys to their registry prune_xpath; ``timeout`` bounds one page's analysis.
+    An article whose result is unchanged is left untouched; a capture whose re-extraction fails (or
+    times out) is recorded in the summary and the run goes on.
     Returns the summary.
     """
     summary = ReextractSummary()
-    with factory() as reader, ProcessPoolExecutor(max(1, workers)) as pool:
-        chunk: list[_Job] = []
-        for job in _jobs(reader, _selection(portal, since), hints or {}):
-            chunk.append(job)
-            if len(chunk) == CHUNK:
-                _apply(factory, pool.map(_analyse, chunk), summary, accepted_languages)
+    pool = WorkerPool(max(1, workers), analyse_page, timeout=timeout)
+
+    async def run_all() -> None:
+        with factory() as reader:
+            chunk: list[_Job] = []
+            for job in _jobs(reader, _selection(portal, since), hints or {}):
+                chunk.append(job)
+                if len(chunk) == CHUNK:
+                    _apply(factory, await _analysed(pool, chunk), summary, accepted_languages)
+                    on_progress(len(chunk))
+                    chunk = []
+            if chunk:
+                _apply(factory, await _analysed(pool, chunk), summary, accepted_languages)
                 on_progress(len(chunk))
-                chunk = []
-        if chunk:
-            _apply(factory, pool.map(_analyse, chunk), summary, accepted_languages)
-            on_progress(len(chunk))
+
+    try:
+        asyncio.run(run_all())
+    finally:
+        pool.shutdown()
     return summary
+
+
+async def _analysed(pool: WorkerPool, chunk: list[_Job]) -> list[tuple[_Job, PageResult]]:
+    """The crawl's own page analysis of each capture, in the worker pool; a page that times out or
+    kills its worker gets that reason as its error, like any page that yields no article."""
+    results = await asyncio.gather(*(pool.run(job.page) for job in chunk), return_exceptions=True)
+    analysed = []
+    for job, result in zip(chunk, results, strict=True):
+        if isinstance(result, WorkerFailed):
+            result = PageResult(None, str(result))
+        elif isinstance(result, BaseException):
+            raise result
+        analysed.append((job, result))
+    return analysed
 
 
 def _apply(
     factory: sessionmaker[Session],
-    results: Iterator[tuple[_Job, PageResult]],
+    results: list[tuple[_Job, PageResult]],
     summary: ReextractSummary,
     accepted: tuple[str, ...],
 ) -> None:

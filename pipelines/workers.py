@@ -1,48 +1,255 @@
-"""One process pool per crawl, shared by the CPU-bound stages (extraction, language), off the reactor."""
+"""Worker processes for per-page CPU work, with a per-page deadline: a page that hangs or kills its worker
+fails alone, its worker is replaced, and every other page goes on."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import resource
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
+logger = logging.getLogger(__name__)
+
 _ATTRIBUTE = "_newsarchive_worker_pool"
+# How often deadlines are checked; a page over its timeout is cut within this much more.
+_TICK = 0.25
+# Address space of one worker: far above what any page needs (a 10 MB page extracts in ~300 MB) and
+# low enough that a pathological page fails its worker instead of exhausting the machine.
+DEFAULT_MEMORY_LIMIT_MB = 3072
 
 
+class WorkerFailed(Exception):
+    """A page's work did not finish: str() is the reason (timed out, worker crashed)."""
+
+
+def _serve(connection: Connection, function: Callable[[Any], Any], memory_limit_mb: int) -> None:
+    """Worker process: answer each job on ``connection`` with (job id, result), until EOF."""
+    if memory_limit_mb:
+        limit = memory_limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # Ready: the parent starts a page's clock only from here, not while this process starts up.
+    connection.send((0, ("ready", None)))
+    while True:
+        try:
+            job_id, job = connection.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        try:
+            result: tuple[str, Any] = ("ok", function(job))
+        except MemoryError:
+            result = ("error", "worker ran out of memory on this page")
+        except Exception as exc:  # noqa: BLE001 - reported for this job; the worker goes on
+            result = ("error", f"{type(exc).__name__}: {exc}")
+        try:
+            connection.send((job_id, result))
+        except (OSError, ValueError):
+            return  # the pool is gone
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    connection: Connection
+    ready: bool = False
+    job: tuple[int, Any, asyncio.Future[Any]] | None = None
+    started: float = 0.0
+
+
+@dataclass
 class WorkerPool:
-    """A lazily started ProcessPoolExecutor that survives a crashed worker by starting afresh.
+    """``workers`` processes each working on one job at a time, fed over its own pipe.
 
-    Settings: EXTRACTION_WORKERS (processes; default one per core).
+    ``await pool.run(job)`` returns ``function(job)`` from a worker, or raises WorkerFailed when the job
+    ran longer than ``timeout`` seconds (its worker is killed and replaced) or its worker died. Results
+    arrive through the event loop's reader callbacks: no threads, no per-job processes. Workers start
+    from a forkserver (never a fork of the crawler with its reactor) that preloads the function's
+    module, so they share its imported libraries' memory.
+
+    Settings (for_crawler): EXTRACTION_WORKERS (processes; default one per core), EXTRACTION_TIMEOUT
+    (seconds; default 20), EXTRACTION_WORKER_MEMORY_MB (address-space limit per worker; 0 = none).
     """
 
-    def __init__(self, workers: int) -> None:
-        self.workers = max(1, workers)
-        self._executor: ProcessPoolExecutor | None = None
+    workers: int
+    function: Callable[[Any], Any]
+    timeout: float = 20.0
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    _pool: list[_Worker] = field(default_factory=list)
+    _queue: deque[tuple[int, Any, asyncio.Future[Any]]] = field(default_factory=deque)
+    _next_id: int = 0
+    _ticker: asyncio.TimerHandle | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _context: Any = None
+    timed_out: int = 0
+    crashed: int = 0
 
     @classmethod
-    def for_crawler(cls, crawler: Any) -> WorkerPool:
-        """Return the crawl's pool, creating it for the first stage that asks."""
+    def for_crawler(cls, crawler: Any, function: Callable[[Any], Any]) -> WorkerPool:
+        """Return the crawl's pool, creating it for the first component that asks."""
         pool = getattr(crawler, _ATTRIBUTE, None)
         if pool is None:
-            pool = cls(crawler.settings.getint("EXTRACTION_WORKERS", 2))
+            settings = crawler.settings
+            pool = cls(
+                max(1, settings.getint("EXTRACTION_WORKERS", 2)),
+                function,
+                timeout=settings.getfloat("EXTRACTION_TIMEOUT", 20.0),
+                memory_limit_mb=settings.getint("EXTRACTION_WORKER_MEMORY_MB", DEFAULT_MEMORY_LIMIT_MB),
+            )
             setattr(crawler, _ATTRIBUTE, pool)
         return pool
 
-    @property
-    def executor(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            # forkserver: forking the crawler itself would copy the reactor's threads and sockets.
-            context = multiprocessing.get_context("forkserver")
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
-        return self._executor
+    async def run(self, job: Any) -> Any:
+        """Return ``function(job)`` computed in a worker. Raises WorkerFailed with the reason."""
+        loop = asyncio.get_running_loop()
+        self._start(loop)
+        future: asyncio.Future[Any] = loop.create_future()
+        self._next_id += 1
+        self._queue.append((self._next_id, job, future))
+        self._dispatch()
+        return await future
 
-    def discard(self) -> None:
-        """Forget a broken executor (a worker died); the next submit starts a new one."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-        self._executor = None
+    def map(self, jobs: Iterable[Any]) -> Iterator[Any | WorkerFailed]:
+        """Run ``jobs`` (from synchronous code) and yield each result, or its WorkerFailed, in order."""
+        pending = list(jobs)
+
+        async def all_of() -> list[Any]:
+            return await asyncio.gather(*(self.run(job) for job in pending), return_exceptions=True)
+
+        try:
+            results = asyncio.run(all_of())
+        finally:
+            self._loop = None  # that loop is closed now; the next map() or run() starts afresh
+            self.shutdown()
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, WorkerFailed):
+                raise result
+            yield result
 
     def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop every worker; jobs still waiting fail."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        for worker in list(self._pool):
+            if worker.job is not None and not worker.job[2].done():
+                worker.job[2].set_exception(WorkerFailed("the worker pool was shut down"))
+            worker.job = None
+            self._stop(worker, kill=False)
+        self._pool.clear()
+        while self._queue:
+            _, _, future = self._queue.popleft()
+            if not future.done():
+                future.set_exception(WorkerFailed("the worker pool was shut down"))
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is loop and self._pool:
+            return
+        if self._loop is not loop and self._pool:
+            # Called from a new event loop (the old one's readers and futures are gone): start afresh.
+            self.shutdown()
+        self._loop = loop
+        if self._context is None:
+            # forkserver: forking the crawler itself would copy the reactor's threads and sockets.
+            self._context = multiprocessing.get_context("forkserver")
+            self._context.set_forkserver_preload([self.function.__module__])
+        while len(self._pool) < self.workers:
+            self._pool.append(self._spawn())
+        if self._ticker is None:
+            self._ticker = loop.call_later(_TICK, self._check_deadlines)
+
+    def _spawn(self) -> _Worker:
+        assert self._loop is not None
+        parent, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve,
+            args=(child, self.function, self.memory_limit_mb),
+            daemon=True,
+            name="newsarchive-worker",
+        )
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self._loop.add_reader(parent.fileno(), self._on_result, worker)
+        return worker
+
+    def _dispatch(self) -> None:
+        for worker in self._pool:
+            if not self._queue:
+                return
+            if worker.ready and worker.job is None:
+                job = self._queue.popleft()
+                if job[2].done():  # cancelled while waiting
+                    continue
+                try:
+                    worker.connection.send((job[0], job[1]))
+                except (OSError, ValueError):
+                    self._queue.appendleft(job)
+                    self._replace(worker, None)
+                    continue
+                worker.job, worker.started = job, time.monotonic()
+
+    def _on_result(self, worker: _Worker) -> None:
+        try:
+            job_id, (status, value) = worker.connection.recv()
+        except (EOFError, OSError):
+            self.crashed += 1
+            self._replace(worker, WorkerFailed("extraction worker crashed on this page"))
+            return
+        if status == "ready":
+            worker.ready = True
+            self._dispatch()
+            return
+        job = worker.job
+        worker.job = None
+        if job is not None and job[0] == job_id and not job[2].done():
+            if status == "ok":
+                job[2].set_result(value)
+            else:
+                job[2].set_exception(WorkerFailed(str(value)))
+        self._dispatch()
+
+    def _check_deadlines(self) -> None:
+        self._ticker = None
+        now = time.monotonic()
+        for worker in list(self._pool):
+            if worker.job is not None and now - worker.started > self.timeout:
+                self.timed_out += 1
+                what = getattr(worker.job[1], "url", "a page")
+                logger.warning("%s took over %g s to extract; its worker is replaced", what, self.timeout)
+                self._replace(worker, WorkerFailed(f"extraction timed out after {self.timeout:g} s"))
+            elif not worker.process.is_alive() and worker.job is None:
+                self._replace(worker, None)
+        if self._loop is not None and not self._loop.is_closed():
+            self._ticker = self._loop.call_later(_TICK, self._check_deadlines)
+
+    def _replace(self, worker: _Worker, failure: WorkerFailed | None) -> None:
+        """Fail the worker's current job with ``failure``, kill it, start a new one, dispatch."""
+        job = worker.job
+        worker.job = None
+        if job is not None and not job[2].done():
+            job[2].set_exception(failure or WorkerFailed("extraction worker stopped"))
+        self._stop(worker, kill=True)
+        if worker in self._pool:
+            self._pool[self._pool.index(worker)] = self._spawn()
+        self._dispatch()
+
+    def _stop(self, worker: _Worker, *, kill: bool) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(OSError, ValueError):
+                self._loop.remove_reader(worker.connection.fileno())
+        worker.connection.close()  # an idle worker sees EOF and exits
+        if kill:
+            worker.process.kill()
+        worker.process.join(timeout=1)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(timeout=5)

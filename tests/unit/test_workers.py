@@ -1,0 +1,75 @@
+"""The worker pool: a page that hangs or kills its worker fails alone; the others go on."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from pipelines.workers import WorkerFailed, WorkerPool
+
+
+def work(job: tuple[str, int]) -> str:
+    """Worker side: ``("sleep", seconds)``, ``("crash", code)``, ``("raise", _)`` or ``("echo", n)``."""
+    kind, value = job
+    if kind == "sleep":
+        time.sleep(value)
+    elif kind == "crash":
+        os._exit(value)
+    elif kind == "raise":
+        raise ValueError("a library bug on this page")
+    return f"{kind}:{value}:{os.getpid()}"
+
+
+def test_a_hung_and_a_crashed_job_fail_alone_and_their_workers_are_replaced() -> None:
+    pool = WorkerPool(2, work, timeout=1.0)
+    jobs = [
+        ("echo", 1),
+        ("sleep", 60),
+        ("echo", 2),
+        ("crash", 3),
+        ("raise", 0),
+        *(("echo", n) for n in range(3, 9)),
+    ]
+    started = time.monotonic()
+    results = list(pool.map(jobs))
+    elapsed = time.monotonic() - started
+    assert isinstance(results[1], WorkerFailed) and str(results[1]) == "extraction timed out after 1 s"
+    assert (
+        isinstance(results[3], WorkerFailed) and str(results[3]) == "extraction worker crashed on this page"
+    )
+    assert (
+        isinstance(results[4], WorkerFailed) and str(results[4]) == "ValueError: a library bug on this page"
+    )
+    echoed = [r for r in results if isinstance(r, str)]
+    assert [r.split(":")[1] for r in echoed] == ["1", "2", *map(str, range(3, 9))]
+    assert (pool.timed_out, pool.crashed) == (1, 1)
+    assert elapsed < 20  # the hung job was cut, not awaited for its 60 s
+    assert len({r.split(":")[2] for r in echoed}) >= 2  # replaced workers have new process ids
+
+
+def test_a_pool_used_from_a_new_event_loop_starts_afresh() -> None:
+    pool = WorkerPool(1, work, timeout=5.0)
+    try:
+        assert asyncio.run(pool.run(("echo", 1))).startswith("echo:1:")
+        assert asyncio.run(pool.run(("echo", 2))).startswith("echo:2:")
+    finally:
+        pool.shutdown()
+
+
+def test_jobs_waiting_at_shutdown_fail() -> None:
+    pool = WorkerPool(1, work, timeout=5.0)
+
+    async def run() -> None:
+        waiting = asyncio.ensure_future(pool.run(("sleep", 3)))
+        queued = asyncio.ensure_future(pool.run(("echo", 1)))
+        await asyncio.sleep(0.1)
+        pool.shutdown()
+        with pytest.raises(WorkerFailed):
+            await queued
+        with pytest.raises(WorkerFailed):
+            await waiting
+
+    asyncio.run(run())
