@@ -72,6 +72,7 @@ class CaptureStatus(enum.StrEnum):
     OFF_LANGUAGE = "off_language"
     EXTRACTION_FAILED = "extraction_failed"
     FETCH_FAILED = "fetch_failed"
+    REFUSED = "refused"  # the address guard would not fetch it (crawler/guard.py)
 
 
 class Portal(Base):
@@ -106,14 +107,16 @@ class Capture(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True)
     portal_id: Mapped[int | None] = mapped_column(ForeignKey("portals.id"), index=True)
-    url: Mapped[str] = mapped_column(String(2000))
-    final_url: Mapped[str] = mapped_column(String(2000))
+    # Page-controlled values are Text (unbounded); URLs in unique indexes are kept indexable by
+    # storage.urls.indexable_url.
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
     http_status: Mapped[int] = mapped_column(Integer)
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     body_compressed: Mapped[bytes] = mapped_column(LargeBinary)
     body_sha256: Mapped[str] = mapped_column(String(64))
     body_size: Mapped[int] = mapped_column(Integer)
-    content_type: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str | None] = mapped_column(Text)
     discovered_via: Mapped[str | None] = mapped_column(String(50))
     fetched_at: Mapped[datetime]
     last_fetched_at: Mapped[datetime]
@@ -144,19 +147,19 @@ class Article(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     portal_id: Mapped[int | None] = mapped_column(ForeignKey("portals.id"), index=True)
-    url: Mapped[str] = mapped_column(String(2000))
-    canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(Text, unique=True)
     title: Mapped[str | None] = mapped_column(Text)
     sapo: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
-    author: Mapped[str | None] = mapped_column(String(500))
+    author: Mapped[str | None] = mapped_column(Text)
     categories: Mapped[list[str]] = mapped_column(default=list)
     tags: Mapped[list[str]] = mapped_column(default=list)
-    image: Mapped[str | None] = mapped_column(String(2000))
-    site_name: Mapped[str | None] = mapped_column(String(300))
+    image: Mapped[str | None] = mapped_column(Text)
+    site_name: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     updated_at: Mapped[datetime | None]
-    date_raw: Mapped[str | None] = mapped_column(String(500))
+    date_raw: Mapped[str | None] = mapped_column(Text)
     date_source: Mapped[str | None] = mapped_column(String(100))
     date_warnings: Mapped[list[str]] = mapped_column(default=list)
     language: Mapped[str] = mapped_column(String(10))

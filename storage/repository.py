@@ -22,6 +22,7 @@ from storage.models import (
     utcnow,
 )
 from storage.text import search_key
+from storage.urls import indexable_url
 
 
 def insert_ignoring_conflict(
@@ -128,8 +129,9 @@ def record_capture(
     Returns the capture row and whether it is new.
     """
     digest = hashlib.sha256(data.body).hexdigest()
+    url = indexable_url(data.url)
     existing = session.scalars(
-        select(Capture).where(Capture.url == data.url, Capture.body_sha256 == digest)
+        select(Capture).where(Capture.url == url, Capture.body_sha256 == digest)
     ).one_or_none()
     if existing is not None:
         existing.last_fetched_at = data.fetched_at
@@ -139,7 +141,7 @@ def record_capture(
     capture = Capture(
         run_id=run_id,
         portal_id=portal_id,
-        url=data.url,
+        url=url,
         final_url=data.final_url,
         http_status=data.http_status,
         headers=data.headers,
@@ -212,6 +214,7 @@ def archive_article_for_capture(
     """Archive the article extracted from an already stored capture (see archive_article)."""
     status = _status(article)
     now = capture.last_fetched_at
+    article.canonical_url = indexable_url(article.canonical_url)
     existing = session.scalars(
         select(Article).where(Article.canonical_url == article.canonical_url)
     ).one_or_none()
@@ -340,7 +343,7 @@ def record_not_modified(session: Session, urls: list[str], fetched_at: datetime)
     redirect led); None if the archive holds neither."""
     capture = session.scalars(
         select(Capture)
-        .where(Capture.url.in_(urls), Capture.article_id.is_not(None))
+        .where(Capture.url.in_([indexable_url(url) for url in urls]), Capture.article_id.is_not(None))
         .order_by(Capture.id.desc())
         .limit(1)
     ).one_or_none()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -98,3 +99,20 @@ def _canonical(url: str) -> str:
     # canonicalize_url already sorted and encoded the query; re-encode what is left the same way.
     query = canonicalize_url("http://q/?" + urlencode(pairs), keep_blank_values=True).partition("?")[2]
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+# A unique index entry must fit a PostgreSQL btree page (2,704 bytes, with the capture's 64-character
+# body hash beside the URL). The crawl's URLs are shorter (Scrapy's URLLENGTH_LIMIT is 2,083), but an
+# operator may raise that limit: a longer URL is indexed as its first bytes plus the sha256 of the
+# whole (captures.final_url keeps the whole URL).
+MAX_INDEXED_URL_BYTES = 2500
+
+
+def indexable_url(url: str) -> str:
+    """Return ``url`` unchanged when it fits a unique index, else a deterministic shortened form."""
+    raw = url.encode("utf-8")
+    if len(raw) <= MAX_INDEXED_URL_BYTES:
+        return url
+    digest = hashlib.sha256(raw).hexdigest()
+    head = raw[: MAX_INDEXED_URL_BYTES - 80].decode("utf-8", errors="ignore")
+    return f"{head}#sha256={digest}"

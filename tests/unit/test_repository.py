@@ -144,3 +144,25 @@ def test_a_new_version_in_another_language_becomes_off_language(archive) -> None
     with factory() as session:
         article = session.scalars(select(Article)).one()
         assert article.version == 2 and article.reason == "language en (0.99)"
+
+
+def test_page_values_of_any_length_are_archived(archive) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL refused a Content-Type over 200 characters, a URL over 2,000, an author over 500: the
+    page left no row. Now nothing a page sends is too long (URLs beyond an index entry are indexed by
+    hash), on both backends."""
+    _, factory = archive
+    url = "https://p.vn/tin/" + "duong-dan-rat-dai-" * 400 + "1.html"  # 7,000+ characters
+    data = _capture(url, b"<html>long</html>")
+    data.content_type = "text/html; charset=utf-8; x=" + "y" * 300
+    article = _article(url, "Nội dung bài viết.")
+    article.author, article.image = "Nhóm phóng viên " * 50, "https://p.vn/" + "a" * 3000 + ".jpg"
+    with factory.begin() as session:
+        first = repository.archive_article(session, data, article, run_id=None, portal_id=None)
+    with factory.begin() as session:
+        again = repository.archive_article(session, data, article, run_id=None, portal_id=None)
+    assert (first.kind, again.kind) == ("new", "revisit")
+    with factory() as session:
+        capture = session.scalars(select(Capture)).one()
+        stored = session.scalars(select(Article)).one()
+    assert capture.final_url == url and capture.url.startswith(url[:2000]) and "#sha256=" in capture.url
+    assert len(capture.content_type or "") > 300 and stored.author == article.author
