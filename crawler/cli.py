@@ -72,12 +72,14 @@ def crawl(
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from crawler.portals import RegistryError, load_registry, select_portals
+    from crawler.portals import Portal, RegistryError, load_registry, select_portals
 
     url = database_url(db_url)
     try:
         if portal_keys or not start_urls:
             select_portals(list(portal_keys), load_registry(registry))
+        for start_url in start_urls:
+            Portal.from_start_url(start_url)
     except RegistryError as exc:
         _fail(str(exc), 2)
     try:
@@ -126,8 +128,17 @@ def crawl_summary(stats: dict[str, Any], portals: list[str], elapsed: float) -> 
         ("off-language", stats.get("archive/off_language", 0)),
         ("failures", stats.get("archive/failed", 0)),
         ("robots.txt refusals", stats.get("discovery/robots_forbidden", 0)),
+        ("address guard refusals", stats.get("guard/refused", 0)),
         ("elapsed", f"{elapsed:.1f} s ({pages / elapsed if elapsed else 0:.1f} pages/s)"),
     ]
+    bounds = {
+        key.removeprefix("bounds/"): value
+        for key, value in sorted(stats.items())
+        if key.startswith("bounds/")
+    }
+    if bounds:
+        # A bound that was hit means the crawl stopped short on purpose; operators must see which.
+        rows.append(("limits reached", ", ".join(f"{name} x{count}" for name, count in bounds.items())))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
@@ -152,7 +163,10 @@ def extract(file: Path, url: str, content_type: str | None, registry: Path | Non
     """
     from crawler.portals import RegistryError, load_registry, portal_for_url
     from pipelines.page import PageJob, analyse_page
+    from storage.urls import site_key
 
+    if not url.startswith(("http://", "https://")) or not site_key(url):
+        _fail(f"--url {url[:200]!r} is not an http(s) URL with a host", 2)
     try:
         portal = portal_for_url(url, load_registry(registry))
     except RegistryError as exc:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines.items import PageItem
+from pipelines.items import PageItem, stage_failed
 from pipelines.neardup import MIN_ESTIMATED_JACCARD, compare, signature
 from storage import fingerprints
 from storage.models import Article, Capture, CaptureStatus, Cluster
@@ -83,10 +83,14 @@ class DedupPipeline:
     def process_item(self, item: PageItem) -> PageItem:
         if item.failure_status or item.article is None:
             return item
-        item.canonical_url = canonical_url(item.final_url, item.article.canonical_url)
-        if item.content_hash is None or item.minhash is None:
-            identity = fingerprint(item.article.text)
-            item.content_hash, item.minhash = identity.content_hash, identity.signature
+        try:
+            item.canonical_url = canonical_url(item.final_url, item.article.canonical_url)
+            if item.content_hash is None or item.minhash is None:
+                identity = fingerprint(item.article.text)
+                item.content_hash, item.minhash = identity.content_hash, identity.signature
+        except Exception as exc:  # noqa: BLE001 - recorded on the page, which is still archived
+            logger.exception("dedup stage failed on %s", item.final_url)
+            return stage_failed(item, "dedup", exc)
         return item
 
 

@@ -45,3 +45,10 @@ class PageItem:
     def fail(self, status: str, reason: str) -> None:
         """Mark the page as not becoming an article; it is still archived as a capture with the reason."""
         self.failure_status, self.failure_reason = status, reason
+
+
+def stage_failed(item: PageItem, stage: str, exc: Exception) -> PageItem:
+    """Record an unexpected error of one stage on the item, which goes on to be archived as a capture
+    with that reason: a stage never drops a page. Returns the item."""
+    item.fail("extraction_failed", f"{stage} stage error: {type(exc).__name__}: {exc}")
+    return item

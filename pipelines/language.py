@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
 from pipelines.article_extractor import ExtractedArticle
-from pipelines.items import PageItem
+from pipelines.items import PageItem, stage_failed
 from pipelines.langid import LanguageResult, detect_language
+
+logger = logging.getLogger(__name__)
 
 
 def label_language(article: ExtractedArticle) -> LanguageResult:
@@ -40,6 +43,13 @@ class LanguagePipeline:
         article = item.article
         if item.failure_status or article is None:
             return item
+        try:
+            return self._label(item, article)
+        except Exception as exc:  # noqa: BLE001 - recorded on the page, which is still archived
+            logger.exception("language stage failed on %s", item.final_url)
+            return stage_failed(item, "language", exc)
+
+    def _label(self, item: PageItem, article: ExtractedArticle) -> PageItem:
         if item.language is None:
             result = label_language(article)
             item.language, item.language_confidence, item.language_reason = (

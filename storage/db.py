@@ -56,7 +56,15 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    if parsed.get_backend_name() != "postgresql":
+        raise ArchiveUnavailable(
+            f"unsupported database URL {raw!r}: the archive is SQLite (sqlite:///FILE) or PostgreSQL "
+            "(postgresql://user@host/db)"
+        )
+    try:
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except (ArgumentError, ImportError) as exc:
+        raise ArchiveUnavailable(f"cannot use database URL {raw!r}: {_first_line(exc)}") from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

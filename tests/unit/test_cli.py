@@ -91,16 +91,48 @@ def test_crawl_argument_errors_are_one_line(tmp_path: Path) -> None:
     assert bad_set.exit_code == 2 and "NAME=VALUE" in bad_set.output
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "--start-url", "notaurl"], "error: start URL 'notaurl' is not an http(s) URL"),
+        (["crawl", "--start-url", "http://[bad/"], "error: start URL 'http://[bad/' is malformed"),
+        (["crawl", "--start-url", "file:///etc/passwd"], "error: start URL 'file:///etc/passwd' is not"),
+        (
+            ["crawl", "--start-url", "http://x.vn:99999/"],
+            "error: start URL 'http://x.vn:99999/' is malformed",
+        ),
+        (["extract", "README.md", "--url", "http://[bad/"], "error: --url 'http://[bad/' is not an http(s)"),
+    ],
+)
+def test_bad_urls_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(message) and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("database", ["foo://bar", "mysql://root@127.0.0.1/test"])
+def test_crawl_with_an_unsupported_database_url_is_one_line(database: str) -> None:
+    result = CliRunner().invoke(main, ["crawl", "--start-url", "http://127.0.0.1:9/", "--db", database])
+    assert result.exit_code == 1 and result.output.startswith("error: unsupported database URL")
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_crawl_summary_lists_the_figures() -> None:
+    import re
+
     stats = {
         "downloader/response_count": 100,
         "archive/stored": 90,
         "archive/duplicate": 3,
         "archive/failed": 2,
+        "bounds/article_hops": 4,
+        "bounds/page_budget": 1,
     }
-    summary = crawl_summary(stats, ["ninhthuan"], 10.0)
-    assert (
-        "articles archived    90" in summary
-        and "10.0 pages/s" in summary
-        and "exact duplicates     3" in summary
+    rows = dict(
+        re.split(r"\s{2,}", line, maxsplit=1)
+        for line in crawl_summary(stats, ["ninhthuan"], 10.0).splitlines()
     )
+    assert rows["articles archived"] == "90" and rows["exact duplicates"] == "3"
+    assert rows["elapsed"] == "10.0 s (10.0 pages/s)"
+    assert rows["limits reached"] == "article_hops x4, page_budget x1"
+    assert "limits reached" not in crawl_summary({}, [], 1.0)
