@@ -1,0 +1,171 @@
+"""A crawl of a hostile portal: nothing internal or local is fetched, every bound holds, every page is
+recorded with its reason, memory stays bounded, and the crawl ends on its own. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storage.db import open_archive
+from storage.models import Article, Capture, CrawlRun
+from tests.integration.hostile import CASES, LONG_URL_PATH, SECRET, HostilePortal
+
+ROOT = Path(__file__).resolve().parents[2]
+# The crawl's processes together (main process and extraction workers, proportional set size so shared
+# pages count once) must stay under this. Measured here: about 300-400 MB.
+MEMORY_BOUND_MB = 600
+CRAWL_TIMEOUT = 300
+
+
+def _tree_pss_mb(root: int) -> float:
+    """Proportional set size of ``root`` and all its descendants, in MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+def _crawl(
+    portal: HostilePortal, database: str, tmp_path: Path
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    script = Path(sys.executable).with_name("newsarchive")
+    command = [
+        str(script), "crawl", "--start-url", portal.base + "/", "--db", database,
+        "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "EXTRACTION_TIMEOUT=2",
+        "--set", "EXTRACTION_WORKERS=2",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], _tree_pss_mb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        stdout, stderr = process.communicate(timeout=CRAWL_TIMEOUT)
+    finally:
+        done.set()
+        sampler.join()
+        if process.poll() is None:
+            process.kill()
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), peak[0]
+
+
+def test_hostile_portal(archive_url: str, tmp_path: Path) -> None:
+    with HostilePortal() as portal:
+        started = time.monotonic()
+        result, peak_mb = _crawl(portal, archive_url, tmp_path)
+        elapsed = time.monotonic() - started
+        internal_requests = portal.requested("internal")
+        portal_requests = portal.requested("portal")
+        cases = {name: portal.url(name) for name in CASES}
+        long_url = portal.base + LONG_URL_PATH
+
+    # The crawl ended on its own, well within the time a trap would run.
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert elapsed < CRAWL_TIMEOUT
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert peak_mb < MEMORY_BOUND_MB, f"peak {peak_mb:.0f} MB"
+
+    # Nothing was requested from the internal server, nothing local or internal is in the archive.
+    assert internal_requests == []
+    engine, factory = open_archive(archive_url)
+    with factory() as session:
+        captures = {c.url: c for c in session.scalars(select(Capture))}
+        articles = {a.url: a for a in session.scalars(select(Article))}
+        run = session.scalars(select(CrawlRun)).one()
+    engine.dispose()
+    for capture in captures.values():
+        body = zlib.decompress(capture.body_compressed)
+        assert SECRET.encode() not in body and b"root:x:0:0" not in body, capture.url
+
+    def recorded(case: str) -> tuple[str, str]:
+        capture = captures[cases[case]]
+        return capture.status, capture.reason or ""
+
+    # SSRF and local files: refused, with the reason.
+    assert recorded("redirect-file") == (
+        "refused",
+        "refused by the address guard: scheme 'file' is not fetched (only http and https)",
+    )
+    status, reason = recorded("redirect-internal")
+    assert status == "refused" and "127.0.0.9 is a loopback address" in reason
+    status, reason = recorded("redirect-postgres")
+    assert status == "refused" and "127.0.0.1 is a loopback address" in reason
+
+    # Resources: too large, bombs, slow pages fail alone, with their reason.
+    status, reason = recorded("page-60mb")
+    assert status == "fetch_failed" and "download max size" in reason.lower(), reason
+    status, reason = recorded("gzip-bomb")
+    assert status == "fetch_failed" and "exceeded DOWNLOAD_MAXSIZE" in reason and "decompression" in reason
+    assert recorded("slow-extraction") == ("extraction_failed", "extraction timed out after 2 s")
+
+    # Junk is recorded, never fatal.
+    assert recorded("binary") == ("extraction_failed", "binary content (application/zip)")
+    assert recorded("empty-body") == ("extraction_failed", "empty body")
+    status, reason = recorded("redirect-loop")
+    assert status == "fetch_failed" and reason.startswith("redirect loop: ")
+    status, reason = recorded("redirect-long-url")
+    assert status == "fetch_failed" and reason.startswith("redirect to a URL of 3,")
+
+    assert recorded("garbage")[0] == "extraction_failed" and recorded("garbage")[1]
+    assert recorded("gone") == ("fetch_failed", "HTTP 410")
+    # The portal's own host, another port: not the portal (its site key is host and port), so refused.
+    status, reason = recorded("redirect-nowhere")
+    assert status == "refused" and "127.0.0.2 is a loopback address" in reason
+
+    # Damaged but readable pages are archived, and nothing is lost from them.
+    for case in (
+        "invalid-utf8",
+        "lying-charset",
+        "control-entities",
+        "malformed-metadata-urls",
+        "long-content-type",
+        "plain",
+    ):
+        assert recorded(case)[0] == "archived", (case, recorded(case))
+    assert articles[cases["lying-charset"]].title == "Bài viết khai sai bảng mã"
+    controlled = articles[cases["control-entities"]].text
+    assert "ký tự điều khiển" in controlled and "\x0b" not in controlled and "\x1b" not in controlled
+    assert len(captures[cases["long-content-type"]].content_type or "") > 300
+    assert articles[cases["malformed-metadata-urls"]].image is None
+    assert captures[long_url].status == "archived" and len(long_url) > 1900
+
+    # Bounds: the trap ended at the article-hop bound; sitemap nesting and size were bounded.
+    stats = run.stats
+    trap_pages = [path for path in portal_requests if path.startswith("/tin/bai-viet-bay-")]
+    assert 0 < len(trap_pages) <= 1 + 3 + 9 and stats["bounds/article_hops"] > 0
+    assert stats["bounds/sitemap_depth"] >= 1
+    assert sum(1 for path in portal_requests if path.startswith("/sm/nested-")) <= 3
+    assert stats["discovery/sitemap_unreadable"] >= 1  # the gzip bomb, cut at 50 MB
+    assert "/sm/big.xml" in portal_requests and stats["discovery/sitemaps"] >= 5
+    assert stats["discovery/offsite"] >= 3  # robots.txt, sitemap index and <link> feed on the internal host
+    assert stats["guard/refused"] == 4
