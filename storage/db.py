@@ -41,8 +41,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """Return an engine for the archive URL. Raises ArchiveUnavailable for a malformed URL."""
+def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling would BEGIN lazily (DEFERRED); SQLAlchemy begins instead.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    # A writer takes SQLite's write lock when its transaction begins, not at its first write: a deferred
+    # transaction that read first and then found another writer's commit fails at once with "database
+    # is locked" (busy_timeout cannot help it); an immediate one waits its turn.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None, *, writer: bool = False) -> Engine:
+    """Return an engine for the archive URL; ``writer`` engines begin every SQLite transaction
+    IMMEDIATE (several writers share the crawl's archive). Raises ArchiveUnavailable for a malformed
+    URL."""
     raw = _normalise_url(database_url(url))
     try:
         parsed = make_url(raw)
@@ -55,6 +69,9 @@ def make_engine(url: str | None = None) -> Engine:
                 raise ArchiveUnavailable(f"cannot open archive {raw}: directory {parent} does not exist")
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if writer:
+            event.listen(engine, "connect", _autocommit_driver)
+            event.listen(engine, "begin", _begin_immediate)
         return engine
     if parsed.get_backend_name() != "postgresql":
         raise ArchiveUnavailable(
@@ -120,12 +137,15 @@ def check_current(engine: Engine) -> None:
         )
 
 
-def open_archive(url: str | None = None, *, create: bool = False) -> tuple[Engine, sessionmaker[Session]]:
+def open_archive(
+    url: str | None = None, *, create: bool = False, writer: bool = False
+) -> tuple[Engine, sessionmaker[Session]]:
     """Open the archive, migrating it when ``create`` is true, else checking it is current.
 
+    ``writer``: the caller writes while other writers do (a crawl's components): see make_engine.
     Returns the engine and its session factory. Raises ArchiveUnavailable with a one-line reason.
     """
-    engine = make_engine(url)
+    engine = make_engine(url, writer=writer)
     if create:
         upgrade(engine)
     else:

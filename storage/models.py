@@ -85,6 +85,16 @@ class Portal(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RunStatus(enum.StrEnum):
+    """How a crawl run ended (or that it is still going)."""
+
+    RUNNING = "running"
+    FINISHED = "finished"  # every portal reached
+    FAILED = "failed"  # a portal unreachable or yielding no page, or the archive lost
+    INTERRUPTED = "interrupted"  # SIGINT or SIGTERM: in-flight pages written, then stopped
+    ABANDONED = "abandoned"  # its heartbeat stopped (killed): marked so by a later crawl
+
+
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
 
@@ -94,8 +104,65 @@ class CrawlRun(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(30), default="running")
-    finish_reason: Mapped[str | None] = mapped_column(String(200))
+    finish_reason: Mapped[str | None] = mapped_column(Text)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Per portal key: {"outcome": reached|unreachable|robots_refused|nothing_new|errors, figures...}.
+    outcomes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    heartbeat_at: Mapped[datetime | None]
+    host: Mapped[str | None] = mapped_column(Text)  # where it ran: host name, process id
+    pid: Mapped[int | None]
+    node: Mapped[str | None] = mapped_column(Text)  # a Scrapyd node it was dispatched to, and its job id
+    job_id: Mapped[str | None] = mapped_column(Text)
+
+
+class Lease(Base):
+    """One crawl of a portal at a time, across processes and machines: the holder renews ``expires_at``;
+    a holder that dies stops renewing and its lease lapses."""
+
+    __tablename__ = "leases"
+
+    portal_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[int | None]
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class FrontierState(enum.StrEnum):
+    """Where a discovered article URL stands."""
+
+    DISCOVERED = "discovered"  # seen in a sitemap, feed or listing; not fetched yet
+    FETCHED = "fetched"  # fetched; no article (yet): not an article page, extraction failed
+    ARCHIVED = "archived"  # fetched and archived as an article
+    FAILED = "failed"  # the fetch failed (reason); retried with backoff
+    REMOVED = "removed"  # an archived article that now answers 404/410
+
+
+class FrontierEntry(Base):
+    """Every discovered article URL (and sitemap) of a portal, keyed by its canonical URL: what the crawl
+    knows of it, so a recrawl fetches only what is new, changed or due."""
+
+    __tablename__ = "frontier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int | None] = mapped_column(ForeignKey("portals.id"), index=True)
+    url_key: Mapped[str] = mapped_column(Text, unique=True)  # storage.urls canonical (indexable)
+    url: Mapped[str] = mapped_column(Text)  # the URL to request (the form last discovered)
+    kind: Mapped[str] = mapped_column(String(10), default="article")  # article | sitemap
+    state: Mapped[str] = mapped_column(String(20), default=FrontierState.DISCOVERED.value)
+    reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    http_status: Mapped[int | None]
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    sitemap_lastmod: Mapped[datetime | None]
+    feed_date: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_fetched_at: Mapped[datetime | None]
+    next_fetch_at: Mapped[datetime | None] = mapped_column(index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
 
 
 class Capture(Base):
@@ -173,6 +240,9 @@ class Article(Base):
     first_captured_at: Mapped[datetime]
     captured_at: Mapped[datetime]
     search_document: Mapped[str] = mapped_column(Text, default="")
+    # Set when the portal took the article down (404/410): kept, never deleted, and said so.
+    removed_at: Mapped[datetime | None]
+    removed_http_status: Mapped[int | None]
 
     portal: Mapped[Portal | None] = relationship()
     versions: Mapped[list[ArticleVersion]] = relationship(

@@ -1,81 +1,227 @@
-"""Conditional GETs: archived pages are revalidated with their ETag/Last-Modified; a 304 is a revisit."""
+"""The frontier on SQLite and PostgreSQL: what a recrawl fetches (new, changed, due, retried), removals,
+conditional GETs, leases and honest run records."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
-from twisted.python.failure import Failure
 
+from crawler.extensions import portal_outcome, run_status
 from crawler.middlewares import FrontierMiddleware
+from crawler.portals import RegistryError, load_registry
 from crawler.spiders.portal import PortalSpider
-from pipelines.archive import ArchivePipeline
-from storage import repository
-from storage.models import Capture
+from storage import frontier, leases, repository
+from storage.frontier import Discovery, FetchOutcome, RevisitPolicy, parse_duration
+from storage.models import Article, CrawlRun, FrontierEntry
 from storage.text import content_hash
 
 URL = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-1234.html"
-T0 = datetime(2024, 4, 12, 3, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
+POLICY = RevisitPolicy()
 
 
-def _seed_archive(factory) -> None:  # type: ignore[no-untyped-def]
-    capture = repository.CaptureData(
-        url=URL,
-        final_url=URL,
-        http_status=200,
-        body=b"<html>v1</html>",
-        content_type="text/html",
-        headers={"ETag": ['"abc123"'], "Last-Modified": ["Fri, 12 Apr 2024 01:30:00 GMT"]},
-        discovered_via="listing",
-        fetched_at=T0,
-    )
-    article = repository.ArticleData(
-        url=URL,
-        canonical_url=URL,
-        text="Nội dung.",
-        content_hash=content_hash("Nội dung."),
-        language="vi",
-        language_confidence=0.99,
-    )
+def _portal(factory) -> int:  # type: ignore[no-untyped-def]
     with factory.begin() as session:
-        repository.archive_article(session, capture, article, run_id=None, portal_id=None)
+        return repository.ensure_portal(
+            session, "ninhthuan", "Báo Ninh Thuận", "https://baoninhthuan.com.vn/"
+        ).id
 
 
-def test_archived_article_is_revalidated_and_304_counts_as_revisit(archive, archive_url: str) -> None:  # type: ignore[no-untyped-def]
+def _archive(factory, portal_id: int, at: datetime, published: datetime) -> int:  # type: ignore[no-untyped-def]
+    """Archive the article as the crawl does, and record the fetch in the frontier."""
+    headers = {"ETag": ['"v1"'], "Last-Modified": ["Fri, 12 Apr 2024 01:30:00 GMT"]}
+    capture = repository.CaptureData(URL, URL, 200, headers, b"<html>v1</html>", "text/html", "listing", at)
+    article = repository.ArticleData(
+        url=URL, canonical_url=URL, text="Nội dung.", content_hash=content_hash("Nội dung."), language="vi",
+        language_confidence=0.9, published_at=published,
+    )  # fmt: skip
+    with factory.begin() as session:
+        outcome = repository.archive_article(session, capture, article, run_id=None, portal_id=portal_id)
+        frontier.record_fetch(
+            session, portal_id,
+            FetchOutcome(URL, at, 200, "archived", headers=capture.headers, article_id=outcome.article_id,
+                         published_at=published),
+            POLICY,
+        )  # fmt: skip
+    assert outcome.article_id is not None
+    return outcome.article_id
+
+
+def _plan(factory, portal_id: int, *discoveries: Discovery, now: datetime = NOW, since=None):  # type: ignore[no-untyped-def]
+    with factory.begin() as session:
+        return frontier.plan(session, portal_id, list(discoveries), now=now, since=since)
+
+
+def test_new_then_known_then_changed_then_due(archive) -> None:  # type: ignore[no-untyped-def]
     _, factory = archive
-    _seed_archive(factory)
-    crawler = get_crawler(PortalSpider, {"ARCHIVE_DATABASE_URL": archive_url})
-    crawler.stats.open_spider()
-    frontier = FrontierMiddleware.from_crawler(crawler)
-    frontier.spider_opened(None)
+    portal_id = _portal(factory)
+    (first,) = _plan(factory, portal_id, Discovery(URL, "listing"))
+    assert (first.fetch, first.why, first.known) == (True, "new", False)
+    # An old article fetched now: not fetched again on sight, only on a newer sitemap date.
+    _archive(factory, portal_id, NOW, published=NOW - timedelta(days=400))
+    variant = URL.replace("https://", "http://www.")  # the same article by its canonical URL
+    (known,) = _plan(factory, portal_id, Discovery(variant, "listing"))
+    assert (known.fetch, known.why, known.known, known.etag) == (False, "known", True, '"v1"')
+    (changed,) = _plan(factory, portal_id, Discovery(URL, "sitemap", NOW + timedelta(hours=1)))
+    assert (changed.fetch, changed.why, changed.last_modified) == (
+        True,
+        "changed",
+        "Fri, 12 Apr 2024 01:30:00 GMT",
+    )
+    (listed,) = _plan(factory, portal_id, Discovery(URL, "listing", NOW + timedelta(hours=1)))
+    assert not listed.fetch  # a listing's date is publication, not a change
 
-    request = Request(URL, meta={"portal": "ninhthuan", "via": "listing"})
-    frontier.process_request(request)
-    assert request.headers[b"If-None-Match"] == b'"abc123"'
-    assert request.headers[b"If-Modified-Since"] == b"Fri, 12 Apr 2024 01:30:00 GMT"
-    unknown = Request(URL.replace("1234", "9999"), meta={"portal": "ninhthuan", "via": "listing"})
-    frontier.process_request(unknown)
-    assert b"If-None-Match" not in unknown.headers
 
-    response = HtmlResponse(URL, status=304, body=b"", request=request)
-    assert frontier.process_response(request, response) is response
-    assert crawler.stats.get_value("frontier/not_modified") == 1
-    spider = PortalSpider.from_crawler(crawler, portal="ninhthuan")
-    failure = Failure(HttpError(response))
-    failure.request = request  # type: ignore[attr-defined]
-    (item,) = list(spider.article_failed(failure))
-    assert item.failure_status == "not_modified"
-
-    archive_pipeline = ArchivePipeline.from_crawler(crawler)
-    archive_pipeline.open_spider()
-    asyncio.run(archive_pipeline.process_item(item))
-    archive_pipeline.close_spider()
-    assert crawler.stats.get_value("archive/revisit") == 1
+def test_young_articles_are_revisited_often_old_ones_rarely(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    portal_id = _portal(factory)
+    _archive(factory, portal_id, NOW, published=NOW - timedelta(hours=2))  # a day-old article: every 3 h
+    assert not _plan(factory, portal_id, Discovery(URL, "listing"), now=NOW + timedelta(hours=2))[0].fetch
+    due = _plan(factory, portal_id, Discovery(URL, "listing"), now=NOW + timedelta(hours=3, minutes=1))[0]
+    assert (due.fetch, due.why) == (True, "due")
     with factory() as session:
-        capture = session.scalars(select(Capture)).one()
-        assert capture.fetch_count == 2 and capture.last_fetched_at > T0
+        assert [e.url for e in frontier.due(session, portal_id, now=NOW + timedelta(hours=4))] == [URL]
+        assert frontier.due(session, portal_id, now=NOW + timedelta(hours=1)) == []
+    assert POLICY.next_fetch(NOW, NOW - timedelta(days=3)) == NOW + timedelta(days=1)
+    assert POLICY.next_fetch(NOW, NOW - timedelta(days=10)) == NOW + timedelta(days=7)
+    assert POLICY.next_fetch(NOW, NOW - timedelta(days=31)) is None
+
+
+def test_failures_are_retried_with_backoff(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    portal_id = _portal(factory)
+    for attempt in (1, 2, 3):
+        with factory.begin() as session:
+            entry = frontier.record_fetch(
+                session, portal_id, FetchOutcome(URL, NOW, 0, "failed", "DNSLookupError"), POLICY
+            )
+            assert entry.attempts == attempt and entry.next_fetch_at == NOW + timedelta(
+                hours=2 ** (attempt - 1)
+            )
+    assert _plan(factory, portal_id, Discovery(URL, "feed"), now=NOW + timedelta(hours=5))[0].why == "retry"
+
+
+def test_an_archived_article_answering_404_is_marked_removed_never_deleted(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    portal_id = _portal(factory)
+    article_id = _archive(factory, portal_id, NOW - timedelta(days=1), published=NOW - timedelta(days=30))
+    with factory.begin() as session:
+        entry = frontier.record_fetch(
+            session, portal_id, FetchOutcome(URL, NOW, 404, "failed", "HTTP 404"), POLICY
+        )
+        assert entry.state == "removed"
+    with factory() as session:
+        article = session.get(Article, article_id)
+        assert article is not None and article.removed_at == NOW and article.removed_http_status == 404
+        assert article.text == "Nội dung."
+    # It comes back: no longer removed.
+    _archive(factory, portal_id, NOW + timedelta(days=1), published=NOW - timedelta(days=30))
+    with factory() as session:
+        article = session.get(Article, article_id)
+        assert article is not None and article.removed_at is None
+        assert session.scalars(select(FrontierEntry.state)).one() == "archived"
+
+
+def test_backfill_skips_what_is_older_than_since(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    portal_id = _portal(factory)
+    since = datetime(2024, 1, 1, tzinfo=UTC)
+    old, recent, undated = (
+        Discovery(URL.replace("1234", "1"), "sitemap", datetime(2023, 12, 31, tzinfo=UTC)),
+        Discovery(URL.replace("1234", "2"), "sitemap", datetime(2024, 1, 2, tzinfo=UTC)),
+        Discovery(URL.replace("1234", "3"), "listing"),
+    )
+    plans = _plan(factory, portal_id, old, recent, undated, since=since)
+    assert [(p.fetch, p.why) for p in plans] == [(False, "older_than_since"), (True, "new"), (True, "new")]
+
+
+def test_revisit_tables_and_durations(tmp_path: Path) -> None:
+    assert parse_duration("30m") == timedelta(minutes=30) and parse_duration("1w") == timedelta(days=7)
+    for bad in ("", "0h", "3x", "h", "-1d"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+    policy = RevisitPolicy.from_table({"7d": "12h", "2d": "1h"})
+    assert policy.next_fetch(NOW, NOW - timedelta(days=1)) == NOW + timedelta(hours=1)
+    registry = tmp_path / "portals.toml"
+    registry.write_text(
+        '[[portal]]\nkey = "p"\nname = "P"\nhome_url = "https://p.vn/"\nrevisit = { "1d" = "2h" }\n',
+        encoding="utf-8",
+    )
+    assert load_registry(registry)["p"].revisit.tiers == ((timedelta(days=1), timedelta(hours=2)),)
+    registry.write_text(
+        '[[portal]]\nkey = "p"\nname = "P"\nhome_url = "https://p.vn/"\nrevisit = { "1d" = "soon" }\n'
+    )
+    with pytest.raises(RegistryError, match="revisit: 'soon' is not a duration"):
+        load_registry(registry)
+
+
+def test_conditional_get_uses_the_planned_validators() -> None:
+    crawler = get_crawler(PortalSpider)
+    crawler.stats.open_spider()
+    middleware = FrontierMiddleware.from_crawler(crawler)
+    request = Request(URL, meta={"validators": ('"v1"', "Fri, 12 Apr 2024 01:30:00 GMT")})
+    middleware.process_request(request)
+    assert request.headers[b"If-None-Match"] == b'"v1"' and request.meta["conditional"]
+    plain = Request(URL, meta={"validators": None})
+    middleware.process_request(plain)
+    assert b"If-None-Match" not in plain.headers
+    middleware.process_response(request, HtmlResponse(URL, status=304, request=request))
+    assert crawler.stats.get_value("frontier/not_modified") == 1
+
+
+def test_leases_one_holder_at_a_time_lapse_and_force(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    with factory.begin() as session:
+        assert leases.acquire(session, "p", "host:1", now=NOW) is None
+    with factory.begin() as session:
+        blocker = leases.acquire(session, "p", "host:2", now=NOW + timedelta(minutes=1))
+        assert blocker is not None and blocker.holder == "host:1"
+        assert (
+            leases.acquire(session, "p", "host:1", now=NOW + timedelta(minutes=1)) is None
+        )  # its own: renewed
+    with factory.begin() as session:
+        assert leases.renew(session, ["p"], "host:1", now=NOW + timedelta(minutes=2)) == []
+        # A dead holder stops renewing: its lease lapses.
+        assert leases.acquire(session, "p", "host:2", now=NOW + timedelta(minutes=6)) is None
+        assert leases.renew(session, ["p"], "host:1", now=NOW + timedelta(minutes=6)) == ["p"]
+        assert leases.acquire(session, "p", "host:3", now=NOW + timedelta(minutes=7), force=True) is None
+        leases.release(session, ["p"], "host:3")
+        assert leases.holder_of(session, "p", now=NOW + timedelta(minutes=7)) is None
+
+
+def test_runs_whose_heartbeat_stopped_are_abandoned(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    with factory.begin() as session:
+        dead = repository.start_run(session, "portal", ["p"])
+        dead.heartbeat_at = NOW - timedelta(minutes=10)
+        alive = repository.start_run(session, "portal", ["q"])
+        alive.heartbeat_at = NOW - timedelta(seconds=20)
+    with factory.begin() as session:
+        assert repository.abandon_stale_runs(session, timedelta(minutes=3), now=NOW) == [dead.id]
+    with factory() as session:
+        statuses = dict(session.execute(select(CrawlRun.id, CrawlRun.status)).all())
+    assert statuses == {dead.id: "abandoned", alive.id: "running"}
+
+
+def test_outcomes_and_run_status() -> None:
+    stats = {
+        "portal/a/responses": 40, "portal/a/archive/stored": 10,
+        "portal/b/responses": 12, "portal/b/archive/revisit": 3,
+        "portal/c/home_failed": "DNSLookupError: no such host",
+        "portal/d/home_failed": "IgnoreRequest: Forbidden by robots.txt",
+        "portal/e/responses": 5, "portal/e/archive/failed": 4, "portal/e/archive/revisit": 1,
+    }  # fmt: skip
+    outcomes = {key: portal_outcome(stats, key) for key in "abcde"}
+    assert [outcomes[key]["outcome"] for key in "abcde"] == [
+        "reached", "nothing_new", "unreachable", "robots_refused", "errors",
+    ]  # fmt: skip
+    assert run_status("finished", {"a": outcomes["a"]}) == ("finished", "finished")
+    status, why = run_status("finished", outcomes)
+    assert status == "failed" and "c: unreachable" in why and "d: robots_refused" in why
+    assert run_status("shutdown", outcomes)[0] == "interrupted"

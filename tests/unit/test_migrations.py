@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from alembic import command
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, MetaData, Table, func, insert, select
 
 from pipelines.neardup import signature
 from storage import fingerprints
@@ -23,7 +23,7 @@ from storage.text import content_hash, search_key
 T0 = datetime(2024, 4, 12, 1, 30, tzinfo=UTC)
 
 
-def _article(canonical: str, text: str, at: datetime, **extra: object) -> Article:
+def _article(canonical: str, text: str, at: datetime, **extra: object) -> dict[str, object]:
     values: dict[str, object] = {
         "url": canonical, "canonical_url": canonical, "text": text, "content_hash": content_hash(text),
         "language": "vi", "language_confidence": 0.9, "status": "archived", "version": 1,
@@ -31,50 +31,73 @@ def _article(canonical: str, text: str, at: datetime, **extra: object) -> Articl
         "categories": [], "tags": [], "date_warnings": [], "title": text[:20], "published_at": at,
     }  # fmt: skip
     values.update(extra)
-    return Article(**values)
+    return values
 
 
-def _capture(url: str, article_id: int, at: datetime) -> Capture:
-    return Capture(
-        url=url, final_url=url, http_status=200, headers={}, body_compressed=b"x", body_sha256=url[-12:] * 5,
-        body_size=1, fetched_at=at, last_fetched_at=at, status="archived", article_id=article_id,
-    )  # fmt: skip
+def _old_schema(engine: Engine, revision: str) -> dict[str, Table]:
+    """The archive at an earlier revision, and its tables as they were then (not as the models are now)."""
+    command.upgrade(_alembic_config(engine), revision)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    return dict(metadata.tables)
+
+
+def _insert(connection: Connection, table: Table, **values: object) -> int:
+    return int(connection.execute(insert(table).values(**values).returning(table.c.id)).scalar_one())
 
 
 def test_0003_merges_articles_whose_canonical_urls_now_collide(archive_url: str) -> None:
     engine = make_engine(archive_url)
-    command.upgrade(_alembic_config(engine), "0002")
+    tables = _old_schema(engine, "0002")
     factory = session_factory(engine)
     first_text, newer_text = "Bản đầu của bài hội nghị.", "Bản đã sửa của bài hội nghị, thêm số liệu."
-    with factory.begin() as session:
-        # One article seen three ways before the w3lib identity: unicode path, lowercase escapes, www.
-        earliest = _article("http://x.vn/tin-tức/hoi-nghi", first_text, T0)
-        later = _article("https://x.vn/tin-t%e1%bb%a9c/hoi-nghi", newer_text, T0 + timedelta(days=1))
-        origin = _article("https://y.vn/ban-goc", newer_text, T0 - timedelta(days=1))
-        plain = _article("http://www.z.vn/bai-khac", "Một bài khác hẳn.", T0)
-        session.add_all([earliest, later, origin, plain])
-        session.flush()
-        cluster = Cluster(origin_article_id=origin.id)
-        session.add(cluster)
-        session.flush()
-        origin.cluster_id = later.cluster_id = cluster.id
-        later.status, later.duplicate_of = "duplicate", origin.id
-        for row in (earliest, later):
-            session.add(_capture(row.url, row.id, row.first_captured_at))
-            session.add(
-                ArticleVersion(
-                    article_id=row.id,
-                    version=1,
-                    content_hash=row.content_hash,
-                    title=row.title,
-                    text=row.text,
-                    capture_id=None,
-                    captured_at=row.first_captured_at,
-                )  # fmt: skip
+    articles, clusters = tables["articles"], tables["clusters"]
+    with engine.begin() as connection:
+        # One article seen two ways before the w3lib identity: unicode path, lowercase escapes.
+        ids = {
+            "earliest": _insert(
+                connection, articles, **_article("http://x.vn/tin-tức/hoi-nghi", first_text, T0)
+            ),
+            "later": _insert(
+                connection,
+                articles,
+                **_article("https://x.vn/tin-t%e1%bb%a9c/hoi-nghi", newer_text, T0 + timedelta(days=1)),
+            ),
+            "origin": _insert(
+                connection, articles, **_article("https://y.vn/ban-goc", newer_text, T0 - timedelta(days=1))
+            ),
+            "plain": _insert(
+                connection, articles, **_article("http://www.z.vn/bai-khac", "Một bài khác hẳn.", T0)
+            ),
+        }
+        cluster = _insert(connection, clusters, origin_article_id=ids["origin"], created_at=T0)
+        connection.execute(
+            articles.update()
+            .where(articles.c.id.in_([ids["origin"], ids["later"]]))
+            .values(cluster_id=cluster)
+        )
+        connection.execute(
+            articles.update()
+            .where(articles.c.id == ids["later"])
+            .values(status="duplicate", duplicate_of=ids["origin"])
+        )
+        for name, url, text, at in (
+            ("earliest", "http://x.vn/tin-tức/hoi-nghi", first_text, T0),
+            ("later", "https://x.vn/tin-t%e1%bb%a9c/hoi-nghi", newer_text, T0 + timedelta(days=1)),
+        ):
+            _insert(
+                connection, tables["captures"], url=url, final_url=url, http_status=200, headers={},
+                body_compressed=b"x", body_sha256=name * 8, body_size=1, fetched_at=at, last_fetched_at=at,
+                fetch_count=1, status="archived", article_id=ids[name],
+            )  # fmt: skip
+            _insert(
+                connection, tables["article_versions"], article_id=ids[name], version=1,
+                content_hash=content_hash(text), title=text[:20], text=text, captured_at=at,
+            )  # fmt: skip
+        for name, text in (("earliest", first_text), ("later", newer_text), ("origin", newer_text)):
+            connection.execute(
+                insert(tables["article_fingerprints"]).values(article_id=ids[name], minhash=signature(text))
             )
-        for row in (earliest, later, origin):
-            session.add(ArticleFingerprint(article_id=row.id, minhash=signature(row.text)))
-        ids = {"earliest": earliest.id, "later": later.id, "origin": origin.id, "plain": plain.id}
 
     upgrade(engine)
 

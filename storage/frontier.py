@@ -1,0 +1,328 @@
+"""The frontier in the archive: what is known of every discovered article URL, and what is due.
+
+Functions take a Session and never commit. The spider asks ``plan`` per batch of discovered URLs (one
+indexed lookup per batch, nothing loaded wholesale) whether to fetch each; the archive pipeline records
+each fetch's outcome with ``record_fetch`` in the transaction that archives the capture.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, FrontierEntry, FrontierState, utcnow
+from storage.repository import insert_ignoring_conflict
+from storage.urls import canonical_url, indexable_url
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# Lookups per query: far below SQLite's bound-parameter limit, large enough for a listing page or a
+# sitemap chunk in one round trip.
+_PLAN_CHUNK = 500
+# Rows per multi-row INSERT: 8 columns each, under SQLite's 32,766 bound parameters.
+_INSERT_CHUNK = 1000
+
+
+def parse_duration(text: str) -> timedelta:
+    """Return the duration written ``30m``, ``2h``, ``1d``, ``1w`` (or seconds ``90s``). Raises ValueError."""
+    match = _DURATION.match(str(text))
+    if not match or int(match[1]) <= 0:
+        raise ValueError(f"{text!r} is not a duration like 30m, 2h, 1d or 1w")
+    return timedelta(seconds=int(match[1]) * _UNITS[match[2].lower()])
+
+
+@dataclass(frozen=True)
+class RevisitPolicy:
+    """How often an archived article is fetched again, by its age: (age below, interval) tiers, youngest
+    first. Past the last tier it is fetched again only when its sitemap lastmod or feed date is newer
+    than the last fetch. Failed fetches are retried with doubling backoff, from ``retry`` up to
+    ``max_retry``."""
+
+    tiers: tuple[tuple[timedelta, timedelta], ...] = (
+        (timedelta(days=1), timedelta(hours=3)),
+        (timedelta(days=7), timedelta(days=1)),
+        (timedelta(days=30), timedelta(days=7)),
+    )
+    retry: timedelta = timedelta(hours=1)
+    max_retry: timedelta = timedelta(days=7)
+
+    @classmethod
+    def from_table(cls, table: dict[str, str]) -> RevisitPolicy:
+        """From a registry table like ``{ "1d" = "3h", "7d" = "1d", "30d" = "7d" }``. Raises ValueError."""
+        tiers = sorted((parse_duration(age), parse_duration(every)) for age, every in table.items())
+        if not tiers:
+            raise ValueError("a revisit table needs at least one age = interval pair")
+        return cls(tiers=tuple(tiers))
+
+    def next_fetch(self, fetched_at: datetime, published_at: datetime | None) -> datetime | None:
+        """When an article fetched at ``fetched_at`` is due again, or None (only on a newer lastmod)."""
+        age = fetched_at - (published_at or fetched_at)
+        for below, interval in self.tiers:
+            if age < below:
+                return fetched_at + interval
+        return None
+
+    def next_retry(self, fetched_at: datetime, attempts: int) -> datetime:
+        """When a URL whose fetch failed ``attempts`` times in a row is tried again."""
+        delay = min(self.retry * (2 ** max(0, attempts - 1)), self.max_retry)
+        return fetched_at + delay
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """An article URL as discovery found it: where, and the date the sitemap or feed gave it."""
+
+    url: str
+    via: str  # sitemap | feed | listing | article
+    date: datetime | None = None  # sitemap lastmod, feed date, or the date a listing shows
+    raw_date: str | None = None  # that date as written (handed to extraction as a fallback)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Whether to fetch a discovered URL now, why, and the validators for a conditional GET."""
+
+    url: str
+    fetch: bool
+    why: str  # new | changed | due | retry | known | older_than_since
+    known: bool
+    etag: str | None = None
+    last_modified: str | None = None
+    published_at: datetime | None = None
+    dated: bool = False  # the discovery or the frontier knew the article's date
+
+
+def _key(url: str) -> str:
+    return indexable_url(canonical_url(url))
+
+
+def _entries(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, FrontierEntry]:
+    """Return the entries for these keys, creating the missing ones from ``rows`` (key -> values).
+
+    INSERT ... ON CONFLICT DO NOTHING, then SELECT: the spider's discovery and the archive's fetch
+    records write the same URLs from concurrent transactions (on PostgreSQL), and neither may fail
+    because the other created the row first.
+    """
+    found: dict[str, FrontierEntry] = {}
+    keys = list(rows)
+    for start in range(0, len(keys), _PLAN_CHUNK):
+        chunk = keys[start : start + _PLAN_CHUNK]
+        statement = select(FrontierEntry).where(FrontierEntry.url_key.in_(chunk))
+        found.update((row.url_key, row) for row in session.scalars(statement))
+    missing = [key for key in keys if key not in found]
+    for start in range(0, len(missing), _INSERT_CHUNK):
+        chunk = missing[start : start + _INSERT_CHUNK]
+        insert_ignoring_conflict(
+            session, FrontierEntry, [{"url_key": key, **rows[key]} for key in chunk], ["url_key"]
+        )
+    if missing:
+        statement = select(FrontierEntry).where(FrontierEntry.url_key.in_(missing))
+        found.update(
+            (row.url_key, row) for row in session.scalars(statement.execution_options(populate_existing=True))
+        )
+    return found
+
+
+def _new_row(portal_id: int | None, url: str, kind: str, at: datetime) -> dict[str, Any]:
+    return {
+        "portal_id": portal_id, "url": url, "kind": kind, "state": FrontierState.DISCOVERED.value,
+        "attempts": 0, "first_seen_at": at, "last_seen_at": at,
+    }  # fmt: skip
+
+
+def plan(
+    session: Session,
+    portal_id: int,
+    discoveries: Sequence[Discovery],
+    *,
+    now: datetime | None = None,
+    since: datetime | None = None,
+) -> list[Plan]:
+    """Record what discovery found and decide, for each URL, whether to fetch it now.
+
+    New URLs are fetched; a known archived one only when its sitemap/feed date is newer than its last
+    fetch or its revisit is due; a failed one when its retry is due; one still ``discovered`` (never
+    fetched: a crawl stopped first) always. With ``since`` (backfill), a URL whose date is known to be
+    older is not fetched. Returns one Plan per discovery, in order.
+    """
+    now = now or utcnow()
+    by_key: dict[str, Discovery] = {}
+    for discovery in discoveries:
+        by_key.setdefault(_key(discovery.url), discovery)
+    existing = _entries(
+        session, {key: _new_row(portal_id, d.url, "article", now) for key, d in by_key.items()}
+    )
+    plans: dict[str, Plan] = {}
+    for key, discovery in by_key.items():
+        row = existing[key]
+        known = row.state != FrontierState.DISCOVERED.value
+        row.last_seen_at = now
+        row.url = discovery.url
+        if discovery.date is not None:
+            if discovery.via == "sitemap":
+                row.sitemap_lastmod = discovery.date
+            elif discovery.via == "feed":
+                row.feed_date = discovery.date
+            elif row.published_at is None:
+                # A listing shows the publication date: remembered, so the same link seen undated
+                # elsewhere (a sidebar) is still known to be older than a backfill's date.
+                row.published_at = discovery.date
+        fetch, why = _decide(row, discovery, known, now, since)
+        dated = discovery.date is not None or row.published_at is not None
+        plans[key] = Plan(
+            discovery.url, fetch, why, known, row.etag, row.last_modified, row.published_at, dated
+        )
+    session.flush()
+    return [plans[_key(discovery.url)] for discovery in discoveries]
+
+
+def _decide(
+    row: FrontierEntry, discovery: Discovery, known: bool, now: datetime, since: datetime | None
+) -> tuple[bool, str]:
+    dated = discovery.date or row.published_at
+    if since is not None and dated is not None and dated < since:
+        return False, "older_than_since"
+    if not known:
+        return True, "new"
+    # Only a sitemap lastmod or a feed date says an article changed; a listing's date is its publication.
+    changed_at = discovery.date if discovery.via in ("sitemap", "feed") else None
+    if changed_at is not None and (row.last_fetched_at is None or changed_at > row.last_fetched_at):
+        return True, "changed"
+    if row.next_fetch_at is not None and row.next_fetch_at <= now:
+        return True, "retry" if row.state == FrontierState.FAILED else "due"
+    return False, "known"
+
+
+def due(
+    session: Session, portal_id: int, *, now: datetime | None = None, limit: int = 1000
+) -> list[FrontierEntry]:
+    """Return up to ``limit`` article entries of the portal whose revisit or retry is due, oldest due
+    first: a crawl fetches them even when discovery does not list them any more."""
+    now = now or utcnow()
+    statement = (
+        select(FrontierEntry)
+        .where(
+            FrontierEntry.portal_id == portal_id,
+            FrontierEntry.kind == "article",
+            FrontierEntry.next_fetch_at.is_not(None),
+            FrontierEntry.next_fetch_at <= now,
+        )
+        .order_by(FrontierEntry.next_fetch_at)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What one fetch of an article URL came to, for the frontier."""
+
+    url: str  # the URL requested (the frontier's key is its canonical form)
+    fetched_at: datetime
+    http_status: int
+    state: str  # a FrontierState
+    reason: str | None = None
+    headers: dict[str, Any] | None = None
+    article_id: int | None = None
+    published_at: datetime | None = None
+
+
+def record_fetch(
+    session: Session, portal_id: int | None, outcome: FetchOutcome, policy: RevisitPolicy
+) -> FrontierEntry:
+    """Record a fetch's outcome and schedule the next one; an archived article that now answers 404 or
+    410 is marked removed (the article too: time and status), never deleted. Returns the entry."""
+    key = _key(outcome.url)
+    row = _entries(session, {key: _new_row(portal_id, outcome.url, "article", outcome.fetched_at)})[key]
+    was_archived = row.state in (FrontierState.ARCHIVED, FrontierState.REMOVED) or row.article_id is not None
+    row.last_fetched_at = outcome.fetched_at
+    row.http_status = outcome.http_status or row.http_status
+    if outcome.article_id is not None:
+        row.article_id = outcome.article_id
+    if outcome.published_at is not None:
+        row.published_at = outcome.published_at
+    if outcome.headers:
+        lowered = {str(name).lower(): value for name, value in outcome.headers.items()}
+        row.etag = _first(lowered.get("etag")) or row.etag
+        row.last_modified = _first(lowered.get("last-modified")) or row.last_modified
+    gone = outcome.http_status in (404, 410)
+    if gone and was_archived:
+        row.state, row.reason, row.attempts = FrontierState.REMOVED.value, outcome.reason, 0
+        row.next_fetch_at = outcome.fetched_at + policy.max_retry  # in case it comes back
+        _mark_article_removed(session, row.article_id, outcome)
+        return row
+    if outcome.state == FrontierState.FAILED:
+        row.attempts += 1
+        row.state, row.reason = FrontierState.FAILED.value, outcome.reason
+        row.next_fetch_at = policy.next_retry(outcome.fetched_at, row.attempts)
+        return row
+    row.attempts = 0
+    row.state, row.reason = outcome.state, outcome.reason
+    if row.state == FrontierState.ARCHIVED and row.article_id is not None:
+        _mark_article_back(session, row.article_id)
+    row.next_fetch_at = policy.next_fetch(outcome.fetched_at, row.published_at)
+    return row
+
+
+def _mark_article_removed(session: Session, article_id: int | None, outcome: FetchOutcome) -> None:
+    article = session.get(Article, article_id) if article_id is not None else None
+    if article is not None and article.removed_at is None:
+        article.removed_at, article.removed_http_status = outcome.fetched_at, outcome.http_status
+
+
+def _mark_article_back(session: Session, article_id: int) -> None:
+    article = session.get(Article, article_id)
+    if article is not None and article.removed_at is not None:
+        article.removed_at, article.removed_http_status = None, None
+
+
+def record_listing(session: Session, portal_id: int, url: str, fetched_at: datetime) -> None:
+    """Remember that a listing page was walked (see walked_listings)."""
+    _record_page(session, portal_id, url, fetched_at, "listing")
+
+
+def walked_listings(session: Session, urls: Sequence[str]) -> set[str]:
+    """Return those of ``urls`` (listing pages) that an earlier crawl walked: a walk may stop before
+    them only if it reached them once, so a killed or cut-short crawl is continued, not forgotten."""
+    keys = {_key(url): url for url in urls}
+    if not keys:
+        return set()
+    found = session.scalars(
+        select(FrontierEntry.url_key).where(
+            FrontierEntry.url_key.in_(list(keys)), FrontierEntry.last_fetched_at.is_not(None)
+        )
+    )
+    return {keys[key] for key in found}
+
+
+def sitemap_changed(session: Session, portal_id: int, url: str, lastmod: datetime | None) -> bool:
+    """Whether a sitemap listed in an index with ``lastmod`` must be fetched: not seen before, no
+    lastmod, or a lastmod newer than its last fetch."""
+    row = session.scalars(select(FrontierEntry).where(FrontierEntry.url_key == _key(url))).one_or_none()
+    if row is None or lastmod is None or row.last_fetched_at is None:
+        return True
+    return lastmod > row.last_fetched_at
+
+
+def record_sitemap(session: Session, portal_id: int, url: str, fetched_at: datetime) -> None:
+    """Remember when a sitemap was fetched (for sitemap_changed)."""
+    _record_page(session, portal_id, url, fetched_at, "sitemap")
+
+
+def _record_page(session: Session, portal_id: int, url: str, fetched_at: datetime, kind: str) -> None:
+    key = _key(url)
+    row = _entries(session, {key: _new_row(portal_id, url, kind, fetched_at)})[key]
+    row.state, row.last_fetched_at, row.last_seen_at = FrontierState.FETCHED.value, fetched_at, fetched_at
+
+
+def _first(value: Any) -> str | None:
+    # Headers are stored as Scrapy gives them: a list of values per name.
+    if isinstance(value, list):
+        return str(value[0]) if value else None
+    return str(value) if value else None
