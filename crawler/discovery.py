@@ -6,8 +6,9 @@ import json
 import re
 import struct
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
@@ -15,6 +16,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.portals import Portal
+from pipelines.dates import parse_date
 from storage.urls import site_key
 
 # Paths that are never articles: assets, feeds, print/search/login pages, tag and author indexes.
@@ -29,6 +31,8 @@ _ARTICLE_ID = re.compile(r"(?:^|[-_/]|post|ar|d)(\d{4,})(?:\.[a-z]{2,5})?/?$", r
 # ("kinh-te", "van-hoa-the-thao") have four at most.
 _MIN_SLUG_WORDS = 5
 _PAGINATION = re.compile(r"(?:^|[-/_])(?:trang|page|p)[-_/]?\d+(?:\.html?)?/?$", re.I)
+# A listing item's text mentions a date (dd/mm/yyyy, yyyy-mm-dd): only then is it parsed.
+_DATE_HINT = re.compile(r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}")
 _ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
 
 
@@ -178,6 +182,69 @@ def page_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
         if absolute and absolute.startswith(("http://", "https://")):
             seen.setdefault(absolute, None)
     return list(seen)
+
+
+_PAGE_PARAMS = frozenset({"p", "page", "trang", "pg", "paged", "pageindex"})
+_PAGE_PATH = re.compile(r"[-/_](?:trang|page|p)[-_/]?(\d+)(?:\.html?)?/?$", re.IGNORECASE)
+
+
+def page_number(url: str) -> tuple[str, int]:
+    """Return (series, number) of a listing URL: the series is the URL without its page number
+    (``/kinh-te/trang-3.html``, ``/kinh-te/?page=3`` and ``/kinh-te/`` are pages 3, 3 and 1 of
+    ``/kinh-te/``); a URL without a number is page 1 of its own series."""
+    parts = urlsplit(url)
+    number = None
+    kept = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name.lower() in _PAGE_PARAMS and value.isdigit():
+            number = int(value)
+        else:
+            kept.append((name, value))
+    path = parts.path
+    match = _PAGE_PATH.search(path)
+    if number is None and match:
+        number, path = int(match[1]), path[: match.start()] + "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(kept), "")), number or 1
+
+
+def next_listing_pages(current: str, links: list[str]) -> list[str]:
+    """Return the listing links to follow from the listing page ``current``: pagination one page at a
+    time (the lowest page after the current one of its own series), and the first page found of every
+    other series (categories). So a walk can stop after any page, and empty pages end a series."""
+    series, number = page_number(current)
+    chosen: dict[str, tuple[int, str]] = {}
+    for link in links:
+        other, other_number = page_number(link)
+        if other == series and other_number <= number:
+            continue
+        best = chosen.get(other)
+        if best is None or other_number < best[0]:
+            chosen[other] = (other_number, link)
+    return [link for _, link in chosen.values()]
+
+
+def listing_dates(tree: lxml.html.HtmlElement, base_url: str) -> dict[str, datetime]:
+    """Return the date a listing page shows beside each linked item, by absolute URL (for backfill).
+
+    The date is read from the smallest element around the link that holds no other item's link (the
+    list item, card or row), so one item's date is never taken for its neighbour's.
+    """
+    found: dict[str, datetime] = {}
+    for link in tree.iter("a"):
+        url = _absolute(base_url, link.get("href") or "")
+        if not url or url in found:
+            continue
+        box = link
+        for _ in range(4):
+            parent = box.getparent()
+            if parent is None or len({a.get("href") for a in parent.iter("a") if a.get("href")}) > 1:
+                break
+            box = parent
+        text = " ".join(box.itertext())[:300]
+        when = parse_date(text) if _DATE_HINT.search(text) else None
+        if when is not None:
+            found[url] = when
+    return found
 
 
 def same_site(url: str, portal: Portal) -> bool:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import lxml.etree
 
+from storage.frontier import RevisitPolicy
 from storage.urls import site_key
 
 DEFAULT_REGISTRY = Path(__file__).with_name("portals.toml")
@@ -37,6 +38,8 @@ class Portal:
     prune_xpath: tuple[str, ...] = field(default_factory=tuple)
     # Other hosts that may serve this portal's sitemaps and feeds (a CDN), as site keys.
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
+    # How often archived articles are fetched again, by age (registry table ``revisit``).
+    revisit: RevisitPolicy = field(default_factory=RevisitPolicy)
 
     @property
     def site(self) -> str:
@@ -108,8 +111,20 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Porta
             sitemaps=tuple(entry.get("sitemaps", ())),
             prune_xpath=tuple(entry.get("prune_xpath", ())),
             extra_hosts=tuple(_site_keys(entry.get("extra_hosts", []), where)),
+            revisit=_revisit(entry.get("revisit"), where),
         )
     return portals
+
+
+def _revisit(table: Any, where: str) -> RevisitPolicy:
+    if table is None:
+        return RevisitPolicy()
+    if not isinstance(table, dict):
+        raise RegistryError(f'{where}: revisit must be a table like {{ "1d" = "3h", "7d" = "1d" }}')
+    try:
+        return RevisitPolicy.from_table({str(age): str(every) for age, every in table.items()})
+    except ValueError as exc:
+        raise RegistryError(f"{where}: revisit: {exc}") from exc
 
 
 def _site_keys(hosts: Any, where: str) -> list[str]:
@@ -128,6 +143,18 @@ def portal_for_url(url: str, registry: dict[str, Portal]) -> Portal | None:
     """Return the registered portal whose site ``url`` is on (storage.urls.site_key), or None."""
     key = site_key(url)
     return next((portal for portal in registry.values() if key and portal.site == key), None)
+
+
+def resolve_portals(keys: list[str], start_urls: list[str], registry: dict[str, Portal]) -> list[Portal]:
+    """Return the portals a crawl covers: registry ``keys`` (all when neither keys nor URLs are given)
+    plus one per start URL (its registry entry when the URL is on a registered portal's site).
+    Raises RegistryError."""
+    chosen = select_portals(keys, registry) if keys or not start_urls else []
+    by_site = {portal.site: portal for portal in registry.values()}
+    for url in start_urls:
+        ad_hoc = Portal.from_start_url(url)
+        chosen.append(by_site.get(ad_hoc.site, ad_hoc))
+    return list({portal.key: portal for portal in chosen}.values())
 
 
 def select_portals(keys: list[str], registry: dict[str, Portal]) -> list[Portal]:

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipelines import dedup
 from pipelines.article_extractor import ExtractedArticle
 from pipelines.items import PageItem
-from storage import fingerprints, repository
+from storage import fingerprints, frontier, repository
 from storage.db import open_archive
+from storage.models import FrontierState
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +38,25 @@ class ArchivePipeline:
     the dedup stage decides the queue (pipelines.dedup.decide_pending) in a transaction of its own, so
     what it links is always committed and visible to every other writer.
 
-    An archive that cannot be opened fails the crawl (an exception in open_spider: `scrapy crawl` exits
-    non-zero). Settings: ARCHIVE_DATABASE_URL, ARCHIVE_BATCH_SIZE, ARCHIVE_BATCH_SECONDS. Stats:
+    Each fetch's outcome goes to the frontier in the same transaction (storage.frontier.record_fetch):
+    state, validators, next due fetch, removals. An archive that cannot be opened fails the crawl (an
+    exception in open_spider: `scrapy crawl` exits non-zero). Settings: ARCHIVE_DATABASE_URL,
+    ARCHIVE_BATCH_SIZE, ARCHIVE_BATCH_SECONDS, FRONTIER_ENABLED. Stats: portal/<key>/archive/<kind>,
     archive/stored, archive/version, archive/revisit, archive/duplicate, archive/near_duplicate,
     archive/off_language, archive/failed, archive/errors, archive/conflicts, archive/rejected, dedup/exact,
     dedup/near, dedup/near_rejected, dedup/detached.
     """
 
     def __init__(
-        self, database_url: str, crawler: Any, batch_size: int = 50, batch_seconds: float = 0.5
+        self,
+        database_url: str,
+        crawler: Any,
+        batch_size: int = 50,
+        batch_seconds: float = 0.5,
+        frontier_enabled: bool = True,
     ) -> None:
         self.database_url = database_url
+        self.frontier_enabled = frontier_enabled
         self.crawler = crawler
         self.stats = crawler.stats
         self.engine: Engine | None = None
@@ -67,11 +76,12 @@ class ArchivePipeline:
             crawler,
             batch_size=crawler.settings.getint("ARCHIVE_BATCH_SIZE", 50),
             batch_seconds=crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.5),
+            frontier_enabled=crawler.settings.getbool("FRONTIER_ENABLED", True),
         )
 
     def open_spider(self) -> None:
         # ArchiveUnavailable propagates: Scrapy then fails the crawl instead of closing it cleanly.
-        self.engine, self.factory = open_archive(self.database_url, create=True)
+        self.engine, self.factory = open_archive(self.database_url, create=True, writer=True)
 
     def close_spider(self) -> None:
         self.writer.shutdown(wait=True)
@@ -102,6 +112,7 @@ class ArchivePipeline:
         if outcome.status == "off_language":
             key = "off_language"
         self.stats.inc_value(f"archive/{key}")
+        self.stats.inc_value(f"portal/{item.portal_key}/archive/{key}")
         return item
 
     def _flush(self) -> None:
@@ -234,6 +245,16 @@ class ArchivePipeline:
     def _write(
         self, session: Session, item: PageItem, run_id: int | None, portal_id: int
     ) -> repository.ArchiveOutcome:
+        outcome = self._archive(session, item, run_id, portal_id)
+        if self.frontier_enabled:
+            frontier.record_fetch(
+                session, portal_id, _fetch_outcome(item, outcome), item.revisit or frontier.RevisitPolicy()
+            )
+        return outcome
+
+    def _archive(
+        self, session: Session, item: PageItem, run_id: int | None, portal_id: int
+    ) -> repository.ArchiveOutcome:
         capture = repository.CaptureData(
             url=item.url,
             final_url=item.final_url,
@@ -271,6 +292,27 @@ class ArchivePipeline:
             portal = repository.ensure_portal(session, item.portal_key, item.portal_name, item.portal_home)
             self.portal_ids[item.portal_key] = portal.id
         return self.portal_ids[item.portal_key]
+
+
+def _fetch_outcome(item: PageItem, outcome: repository.ArchiveOutcome) -> frontier.FetchOutcome:
+    """What the frontier learns from one fetch: archived (with its article), failed, or no article."""
+    if outcome.article_id is not None:
+        state = FrontierState.ARCHIVED
+    elif item.failure_status in ("fetch_failed", "refused"):
+        state = FrontierState.FAILED
+    else:
+        state = FrontierState.FETCHED  # fetched, but no article: extraction failed, not an article
+    published = item.article.published_at if item.article is not None else None
+    return frontier.FetchOutcome(
+        url=item.url,
+        fetched_at=item.fetched_at,
+        http_status=item.http_status,
+        state=state.value,
+        reason=item.failure_reason,
+        headers=item.headers,
+        article_id=outcome.article_id,
+        published_at=published,
+    )
 
 
 def _article_data(item: PageItem) -> repository.ArticleData:

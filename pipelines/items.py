@@ -27,6 +27,7 @@ class PageItem:
     content_type: str | None = None
     feed_date: str | None = None
     prune_xpath: tuple[str, ...] = ()  # the portal's extraction hints (crawler/portals.toml)
+    revisit: Any = None  # the portal's storage.frontier.RevisitPolicy (default policy when None)
     # Set when the page cannot become an article: (status, reason), e.g. ("fetch_failed", "HTTP 404").
     failure_status: str | None = None
     failure_reason: str | None = None

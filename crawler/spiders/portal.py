@@ -6,21 +6,26 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
 import scrapy
+from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import discovery
+from crawler.frontier import Frontier
 from crawler.guard import AddressRefused
-from crawler.portals import Portal, RegistryError, load_registry, select_portals
+from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
+from pipelines.dates import VN_TZ, parse_date
 from pipelines.items import PageItem
+from storage import frontier
+from storage.db import ArchiveUnavailable
 from storage.urls import site_key
 
 # Scheduling priorities: finish known articles before opening more listing pages, so items flow into
@@ -47,7 +52,8 @@ class Bounds:
     """
 
     article_hops: int = 2
-    listing_depth: int = 200
+    # Pagination is walked one page at a time, so the depth is about the deepest page number reached.
+    listing_depth: int = 1000
     sitemap_depth: int = 3
     page_budget: int = 100_000
     sitemap_bytes: int = discovery.SITEMAP_MAX_BYTES
@@ -69,49 +75,74 @@ class PortalSpider(scrapy.Spider):
     """One generic spider for every portal.
 
     Arguments (``-a``): ``portal`` (comma-separated registry keys; all when neither argument is given),
-    ``start_urls`` (comma-separated home URLs of portals, registered or not), ``registry`` (path).
-    Settings read: the Bounds settings, NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS (hosts that may serve any
-    portal's sitemaps and feeds), URLLENGTH_LIMIT. Stats: discovery/*, bounds/*, fetch/failed.
+    ``start_urls`` (comma-separated home URLs of portals, registered or not), ``registry`` (path),
+    ``since`` (YYYY-MM-DD: backfill, walking listings and sitemaps back to that day).
+
+    Which discovered articles are fetched is the frontier's decision (crawler.frontier): new ones,
+    changed ones (a newer sitemap lastmod or feed date), and those whose revisit or retry is due.
+    Listing pagination stops after a page on which every article is already known, except in
+    backfill, which stops where the listed articles are older than ``since``.
+
+    Settings read: the Bounds settings, FRONTIER_ENABLED (default True), ARCHIVE_DATABASE_URL,
+    NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN (default True), NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS (hosts that
+    may serve any portal's sitemaps and feeds), URLLENGTH_LIMIT. Stats: discovery/*, frontier/*,
+    bounds/*, fetch/*, portal/<key>/*.
     """
 
     name = "portal"
     bounds = Bounds()
     url_limit = 2083
     extra_hosts: frozenset[str] = frozenset()
+    stop_when_known = True
 
     def __init__(
         self,
         portal: str | None = None,
         start_urls: str | None = None,
         registry: str | None = None,
+        since: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         try:
-            known = load_registry(registry)
             keys = [key.strip() for key in (portal or "").split(",") if key.strip()]
             urls = [url.strip() for url in (start_urls or "").split(",") if url.strip()]
-            chosen = select_portals(keys, known) if keys or not urls else []
-            by_site = {p.site: p for p in known.values()}
-            for url in urls:
-                ad_hoc = Portal.from_start_url(url)
-                chosen.append(by_site.get(ad_hoc.site, ad_hoc))
+            chosen = resolve_portals(keys, urls, load_registry(registry))
         except RegistryError as exc:
             raise ValueError(str(exc)) from exc
         self.portals: dict[str, Portal] = {p.key: p for p in chosen}
+        self.since = backfill_start(since) if since else None
         self.responses: Counter[str] = Counter()  # responses per portal, for the page budget
+        self.frontier = Frontier(None)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
         spider: PortalSpider = super().from_crawler(crawler, *args, **kwargs)
-        spider.bounds = Bounds.from_settings(crawler.settings)
-        spider.url_limit = crawler.settings.getint("URLLENGTH_LIMIT", 2083)
-        hosts = crawler.settings.getlist("NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS", [])
+        settings = crawler.settings
+        spider.bounds = Bounds.from_settings(settings)
+        spider.url_limit = settings.getint("URLLENGTH_LIMIT", 2083)
+        spider.stop_when_known = settings.getbool("NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN", True)
+        hosts = settings.getlist("NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS", [])
         spider.extra_hosts = frozenset(site_key(h if "://" in h else f"https://{h}/") for h in hosts)
+        if settings.getbool("FRONTIER_ENABLED", True):
+            spider.frontier = Frontier(settings.get("ARCHIVE_DATABASE_URL"))
+        crawler.signals.connect(spider.open_frontier, signal=signals.spider_opened)
+        crawler.signals.connect(spider.close_frontier, signal=signals.spider_closed)
         return spider
 
+    def open_frontier(self, spider: Any) -> None:
+        try:
+            self.frontier.open(list(self.portals.values()))
+        except ArchiveUnavailable as exc:
+            # The archive pipeline fails the crawl for the same reason; nothing is planned without it.
+            self.logger.error("frontier unavailable: %s", exc)
+            self.frontier = Frontier(None)
+
+    def close_frontier(self, spider: Any) -> None:
+        self.frontier.close()
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for portal in self.portals.values():
+        for portal in list(self.portals.values()):
             meta = {"portal": portal.key}
             yield scrapy.Request(
                 urljoin(portal.home_url, "/robots.txt"),
@@ -134,6 +165,14 @@ class PortalSpider(scrapy.Spider):
                 priority=PRIORITY_LISTING,
                 meta={**meta, "listing_depth": 0, "hops": 0, "via": "home"},
             )
+        # Articles whose revisit or retry is due, whether or not discovery lists them any more.
+        for portal in list(self.portals.values()):
+            for url, etag, last_modified in await self.frontier.due(portal, self.bounds.page_budget):
+                self._inc("frontier/due")
+                request = self._article_request(url, portal, via="frontier", hops=self.bounds.article_hops)
+                if request is not None:
+                    request.meta["validators"] = (etag, last_modified)
+                    yield request
 
     # -- discovery -------------------------------------------------------------------------------
 
@@ -164,22 +203,36 @@ class PortalSpider(scrapy.Spider):
         )
         self._note_parse(parsed, response, "sitemap")
         self._inc("discovery/sitemaps")
+        articles: list[frontier.Discovery] = []
         for entry in parsed.entries:
+            lastmod = parse_date(entry.lastmod) if entry.lastmod else None
             if entry.is_index:
                 if depth >= bounds.sitemap_depth:
                     self._bound("sitemap_depth", response.url)
-                    continue
-                if self._discovery_host_ok(entry.url, portal):
-                    request = self._sitemap_request(entry.url, portal, depth=depth + 1)
-                    if request is not None:
+                elif self._discovery_host_ok(entry.url, portal):
+                    async for request in self._sub_sitemap(entry.url, portal, lastmod, depth + 1):
                         yield request
             elif discovery.classify_url(entry.url, portal) == "article":
                 self._inc("discovery/sitemap_urls")
-                request = self._article_request(
-                    entry.url, portal, via="sitemap", hops=0, feed_date=entry.lastmod
-                )
-                if request is not None:
-                    yield request
+                articles.append(frontier.Discovery(entry.url, "sitemap", lastmod, entry.lastmod))
+        async for request in self._planned(articles, portal, hops=0):
+            yield request
+        await self.frontier.record_sitemap(portal, response.url, datetime.now(UTC))
+
+    async def _sub_sitemap(
+        self, url: str, portal: Portal, lastmod: datetime | None, depth: int
+    ) -> AsyncIterator[scrapy.Request]:
+        """A sitemap listed in an index: fetched unless its lastmod says it did not change since we last
+        read it (or, in backfill, it is older than ``since``)."""
+        if self.since is not None and lastmod is not None and lastmod < self.since:
+            self._inc("frontier/sitemaps_older_than_since")
+            return
+        if self.since is None and not await self.frontier.sitemap_changed(portal, url, lastmod):
+            self._inc("frontier/sitemaps_unchanged")
+            return
+        request = self._sitemap_request(url, portal, depth=depth)
+        if request is not None:
+            yield request
 
     async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
         portal = self._portal(response)
@@ -190,14 +243,15 @@ class PortalSpider(scrapy.Spider):
         )
         self._note_parse(parsed, response, "feed")
         self._inc("discovery/feeds")
-        for link, date in parsed.entries:
+        articles = []
+        for link, when in parsed.entries:
             if discovery.classify_url(link, portal) != "skip":
                 self._inc("discovery/feed_urls")
-                request = self._article_request(link, portal, via="feed", hops=0, feed_date=date)
-                if request is not None:
-                    yield request
+                articles.append(frontier.Discovery(link, "feed", parse_date(when) if when else None, when))
+        async for request in self._planned(articles, portal, hops=0):
+            yield request
 
-    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+    async def parse_listing(self, response: Response) -> AsyncIterator[scrapy.Request]:
         """Follow feeds, articles and further listing pages (pagination) of a listing page."""
         portal = self._portal(response)
         self._count_response(portal)
@@ -212,36 +266,102 @@ class PortalSpider(scrapy.Spider):
                 request = self._feed_request(url, portal)
                 if request is not None:
                     yield request
-        yield from self._follow_links(tree, response, portal, hops=response.meta.get("hops", 0))
+        async for request in self._follow_links(tree, response, portal, hops=response.meta.get("hops", 0)):
+            yield request
 
-    def _follow_links(
+    async def _follow_links(
         self, tree: lxml.html.HtmlElement, response: Response, portal: Portal, *, hops: int
-    ) -> Iterator[scrapy.Request]:
+    ) -> AsyncIterator[scrapy.Request]:
         depth = response.meta.get("listing_depth", 0)
+        via = "article" if response.meta.get("callback_kind") == "article" else "listing"
+        dates = discovery.listing_dates(tree, response.url) if self.since is not None else {}
+        articles, listings = [], []
         for url in discovery.page_links(tree, response.url):
             kind = discovery.classify_url(url, portal)
             if kind == "article":
-                request = self._article_request(url, portal, via="listing", hops=hops, listing_depth=depth)
-            elif kind == "listing" and depth >= self.bounds.listing_depth:
-                self._bound("listing_depth", response.url)
-                continue
+                articles.append(frontier.Discovery(url, via, dates.get(url)))
             elif kind == "listing":
-                request = self._request(
-                    url,
-                    portal,
-                    callback=self.parse_listing,
-                    errback=self.discovery_failed,
-                    priority=PRIORITY_LISTING,
-                    meta={"listing_depth": depth + 1, "hops": hops, "via": "listing"},
-                )
-            else:
-                continue
+                listings.append(url)
+        plans = [plan async for plan in self._plans(articles, portal)]
+        for plan in plans:
+            if plan.fetch:
+                request = self._article_request(plan.url, portal, via=via, hops=hops, listing_depth=depth)
+                if request is not None:
+                    request.meta["validators"] = (plan.etag, plan.last_modified) if plan.known else None
+                    yield request
+        next_pages = discovery.next_listing_pages(response.url, listings)
+        if response.meta.get("callback_kind") != "article":
+            walked = await self.frontier.listing_walked(portal, response.url, next_pages, datetime.now(UTC))
+            stop = self._pagination_stop(response, plans, depth) if next_pages else None
+            if stop == "known":
+                # Known ground; but pages an earlier crawl never reached (it was killed, or cut short by
+                # a bound) are walked anyway, so nothing it missed stays missed.
+                next_pages = [url for url in next_pages if url not in walked]
+            elif stop is not None:
+                next_pages = []
+        for url in next_pages:
+            if depth >= self.bounds.listing_depth:
+                self._bound("listing_depth", response.url)
+                return
+            request = self._request(
+                url,
+                portal,
+                callback=self.parse_listing,
+                errback=self.discovery_failed,
+                priority=PRIORITY_LISTING,
+                meta={"listing_depth": depth + 1, "hops": hops, "via": "listing"},
+            )
             if request is not None:
+                yield request
+
+    def _pagination_stop(self, response: Response, plans: list[frontier.Plan], depth: int) -> str | None:
+        """Why the walk stops after this listing page, or None when it goes on. The home page's links
+        are always followed. A deeper page stops its series when it lists no article ("empty": also
+        ends pagination traps), in backfill when all its dated articles are older than ``since``
+        ("since"), otherwise when all its articles are already known ("known": a recrawl)."""
+        if depth == 0:
+            return None
+        if not plans:
+            self._inc("frontier/listing_empty")
+            return "empty"
+        if self.since is not None:
+            # Undated links (a sidebar of most-read articles) say nothing about how far back the page is.
+            dated = [plan for plan in plans if plan.why == "older_than_since" or plan.dated]
+            if dated and all(plan.why == "older_than_since" for plan in dated):
+                self._inc("frontier/backfill_reached_since")
+                return "since"
+            return None
+        if self.stop_when_known and all(plan.known for plan in plans):
+            self._inc("frontier/listing_stopped")
+            return "known"
+        return None
+
+    async def _plans(
+        self, discoveries: list[frontier.Discovery], portal: Portal
+    ) -> AsyncIterator[frontier.Plan]:
+        for plan in await self.frontier.plan(portal, discoveries, self.since):
+            self._inc(f"frontier/{plan.why}")
+            yield plan
+
+    async def _planned(
+        self, discoveries: list[frontier.Discovery], portal: Portal, *, hops: int
+    ) -> AsyncIterator[scrapy.Request]:
+        """Requests for the discovered articles the frontier says to fetch."""
+        by_url = {d.url: d for d in discoveries}
+        async for plan in self._plans(discoveries, portal):
+            if not plan.fetch:
+                continue
+            found = by_url[plan.url]
+            request = self._article_request(
+                plan.url, portal, via=found.via, hops=hops, feed_date=found.raw_date
+            )
+            if request is not None:
+                request.meta["validators"] = (plan.etag, plan.last_modified) if plan.known else None
                 yield request
 
     # -- articles --------------------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterator[PageItem | scrapy.Request]:
+    async def parse_article(self, response: Response) -> AsyncIterator[PageItem | scrapy.Request]:
         """Yield the capture of an article page; a page that turns out to be a listing is followed instead.
 
         Anything that is not HTML at all (binary, garbage) is captured too: extraction records why it
@@ -250,7 +370,8 @@ class PortalSpider(scrapy.Spider):
         portal = self._portal(response)
         self._count_response(portal)
         if response.status in REDIRECT_STATUSES:
-            yield from self._follow_redirect(response, portal)
+            for result in self._follow_redirect(response, portal):
+                yield result
             return
         if (
             isinstance(response, TextResponse)
@@ -261,8 +382,12 @@ class PortalSpider(scrapy.Spider):
             if tree is not None:
                 is_article, evidence = discovery.article_signals(tree)
                 hops = response.meta.get("hops", 0)
-                if hops < self.bounds.article_hops:
-                    yield from self._follow_links(tree, response, portal, hops=hops + 1)
+                if self.since is not None:
+                    pass  # backfill walks listings and sitemaps, whose dates it can read, not article links
+                elif hops < self.bounds.article_hops:
+                    response.meta["callback_kind"] = "article"
+                    async for request in self._follow_links(tree, response, portal, hops=hops + 1):
+                        yield request
                 else:
                     self._bound("article_hops", response.url)
                 if not is_article:
@@ -298,7 +423,7 @@ class PortalSpider(scrapy.Spider):
             return
         # A fresh request (no validators of the old URL); not counted against the page budget: the
         # first URL was, and the chain is bounded. It passes the address guard like any other.
-        keep = ("portal", "via", "feed_date", "hops", "listing_depth")
+        keep = ("portal", "via", "feed_date", "hops", "listing_depth")  # not the old URL's validators
         meta = {name: response.meta[name] for name in keep if name in response.meta}
         meta.update(dont_redirect=True, handle_httpstatus_list=REDIRECT_STATUSES)
         yield scrapy.Request(
@@ -351,7 +476,15 @@ class PortalSpider(scrapy.Spider):
         yield item
 
     def discovery_failed(self, failure: Failure) -> None:
-        """Robots, sitemap, feed or listing fetches may fail (no sitemap, say): counted, logged at DEBUG."""
+        """Robots, sitemap, feed or listing fetches may fail (no sitemap, say): counted, logged at DEBUG.
+
+        The home page's failure is remembered per portal: it tells an unreachable portal (DNS, refused
+        connection) or one whose robots.txt forbids it from one that merely has no sitemap.
+        """
+        request = failure.request  # type: ignore[attr-defined]
+        if request.meta.get("via") == "home" and self.crawler.stats is not None:
+            why = f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()}"
+            self.crawler.stats.set_value(f"portal/{request.meta['portal']}/home_failed", why[:300])
         self._inc("discovery/failed")
         self._inc(f"discovery/failed/{failure.type.__name__ if failure.type else 'unknown'}")
         self.logger.debug("discovery request failed: %s (%s)", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
@@ -459,6 +592,7 @@ class PortalSpider(scrapy.Spider):
             content_type=content_type.decode("latin-1") if content_type else None,
             feed_date=response.meta.get("feed_date"),
             prune_xpath=portal.prune_xpath,
+            revisit=portal.revisit,
         )
 
     def _portal(self, response: Response) -> Portal:
@@ -466,10 +600,16 @@ class PortalSpider(scrapy.Spider):
 
     def _count_response(self, portal: Portal) -> None:
         self.responses[portal.key] += 1
+        self._inc(f"portal/{portal.key}/responses")
 
     def _inc(self, key: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key)
+
+
+def backfill_start(day: str) -> datetime:
+    """Return the instant a backfill day (YYYY-MM-DD) starts in Vietnam. Raises ValueError."""
+    return datetime.combine(date.fromisoformat(day.strip()), time(), VN_TZ)
 
 
 def _first_url(meta: dict[str, Any], url: str) -> str:

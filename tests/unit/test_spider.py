@@ -96,7 +96,7 @@ def test_listing_follows_articles_pagination_and_feeds(spider: PortalSpider) -> 
     response = HtmlResponse(
         HOME, body=html, request=Request(HOME, meta=_meta(listing_depth=0)), encoding="utf-8"
     )
-    requests = {r.url: r for r in spider.parse_listing(response)}
+    requests = {r.url: r for r in drain(spider.parse_listing(response))}
     assert set(requests) == {
         HOME + "rss/home.rss",
         HOME + "thoi-su/tinh-uy-so-ket-cong-tac-phong-chong-ma-tuy-12.html",
@@ -111,7 +111,7 @@ def test_article_page_yields_capture_with_raw_bytes(spider: PortalSpider) -> Non
     response = HtmlResponse(
         url, body=body, headers={"Content-Type": "text/html"}, request=Request(url, meta=_meta(via="sitemap"))
     )
-    items = [x for x in spider.parse_article(response) if isinstance(x, PageItem)]
+    items = [x for x in drain(spider.parse_article(response)) if isinstance(x, PageItem)]
     assert len(items) == 1 and items[0].body == body and items[0].discovered_via == "sitemap"
     assert items[0].headers["Content-Type"] == ["text/html"]
 
@@ -123,7 +123,7 @@ def test_listing_that_looks_like_an_article_url_is_not_captured(spider: PortalSp
     )
     url = HOME + "chuyen-muc/tin-tuc-trong-tinh-moi-nhat.html"
     response = HtmlResponse(url, body=body.encode(), request=Request(url, meta=_meta()), encoding="utf-8")
-    assert not [x for x in spider.parse_article(response) if isinstance(x, PageItem)]
+    assert not [x for x in drain(spider.parse_article(response)) if isinstance(x, PageItem)]
     assert spider.crawler.stats.get_value("discovery/not_article") == 1
 
 
@@ -146,12 +146,12 @@ def test_article_redirects_are_followed_and_loops_recorded(spider: PortalSpider)
     target = HOME + "thoi-su/duong-dan-moi-cua-bai-viet-ve-tinh-12.html"
     request = Request(url, meta=_meta(via="listing"))
     moved = HtmlResponse(url, status=301, headers={"Location": target}, body=b"", request=request)
-    (follow,) = list(spider.parse_article(moved))
+    (follow,) = drain(spider.parse_article(moved))
     assert isinstance(follow, Request) and follow.url == target and follow.dont_filter
     assert follow.meta["redirect_chain"] == [url] and follow.meta["dont_redirect"]
 
     back = HtmlResponse(target, status=302, headers={"Location": url}, body=b"", request=follow)
-    (item,) = list(spider.parse_article(back))
+    (item,) = drain(spider.parse_article(back))
     assert isinstance(item, PageItem) and item.url == url and item.failure_status == "fetch_failed"
     assert item.failure_reason == f"redirect loop: {url} -> {target} -> {url}"
 
@@ -215,7 +215,7 @@ def test_links_on_article_pages_are_followed_only_so_many_hops(spider: PortalSpi
         response = HtmlResponse(
             ARTICLE, body=page, request=Request(ARTICLE, meta=_meta(via="listing", hops=hops))
         )
-        return [r for r in spider.parse_article(response) if isinstance(r, Request)]
+        return [r for r in drain(spider.parse_article(response)) if isinstance(r, Request)]
 
     (link,) = followed(1)
     assert link.meta["hops"] == 2
@@ -228,7 +228,7 @@ def test_listing_depth_is_carried_by_article_requests(spider: PortalSpider) -> N
     response = HtmlResponse(
         HOME + "trang-7.html", body=html, request=Request(HOME, meta=_meta(listing_depth=7, hops=0))
     )
-    (request,) = list(spider.parse_listing(response))
+    (request,) = drain(spider.parse_listing(response))
     assert request.meta["listing_depth"] == 7 and request.meta["hops"] == 0
 
 
@@ -238,7 +238,7 @@ def test_page_budget_stops_new_requests_for_the_portal() -> None:
     spider = PortalSpider.from_crawler(crawler, start_urls=HOME)
     html = f'<html><body><a href="{ARTICLE}">Bài</a></body></html>'.encode()
     pages = [
-        list(spider.parse_listing(HtmlResponse(HOME, body=html, request=Request(HOME, meta=_meta()))))
+        drain(spider.parse_listing(HtmlResponse(HOME, body=html, request=Request(HOME, meta=_meta()))))
         for _ in range(3)
     ]
     assert [len(p) for p in pages] == [1, 0, 0]
@@ -252,7 +252,7 @@ def test_redirect_to_an_overlong_or_malformed_url_is_recorded(spider: PortalSpid
     ):
         request = Request(ARTICLE, meta=_meta(via="listing"))
         moved = HtmlResponse(ARTICLE, status=302, headers={"Location": location}, body=b"", request=request)
-        (item,) = list(spider.parse_article(moved))
+        (item,) = drain(spider.parse_article(moved))
         assert isinstance(item, PageItem) and item.failure_status == "fetch_failed"
         assert item.failure_reason is not None and item.failure_reason.startswith(reason)
 
