@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -44,6 +43,14 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     "--db", "db_url", metavar="DBURL", help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite)."
 )
 @click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Backfill: walk listing pagination and sitemaps back to this day (Vietnam time), then stop.",
+)
+@click.option("--wait", is_flag=True, help="Wait for other crawls of these portals to end, not skip them.")
+@click.option("--force", is_flag=True, help="Crawl even portals another crawl holds the lease of.")
+@click.option(
     "--set",
     "overrides",
     multiple=True,
@@ -59,27 +66,33 @@ def crawl(
     portal_keys: tuple[str, ...],
     start_urls: tuple[str, ...],
     db_url: str | None,
+    since: Any,
+    wait: bool,
+    force: bool,
     overrides: tuple[str, ...],
     registry: Path | None,
 ) -> None:
     """Crawl registered portals (all when none is named) or portals given by --start-url.
 
+    A recrawl fetches only what is new, changed (a newer sitemap lastmod or feed date) or due for a
+    revisit. One crawl per portal at a time: a portal another crawl holds is skipped (--wait, --force).
+    Exit status: 0 when every portal was reached, 1 when one could not be reached or yielded nothing
+    (or the crawl failed), 130/143 when interrupted by SIGINT/SIGTERM (in-flight pages are written).
+
     \b
     Examples:
       newsarchive crawl ninhthuan khanhhoa
+      newsarchive crawl ninhthuan --since 2024-01-01
       newsarchive crawl --start-url https://baolaocai.vn/ --set CLOSESPIDER_ITEMCOUNT=200
     """
-    from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
-    from crawler.portals import Portal, RegistryError, load_registry, select_portals
+    from crawler.portals import RegistryError, load_registry, resolve_portals
+    from crawler.run import crawl_summary, run_crawl, wait_for_leases
 
     url = database_url(db_url)
     try:
-        if portal_keys or not start_urls:
-            select_portals(list(portal_keys), load_registry(registry))
-        for start_url in start_urls:
-            Portal.from_start_url(start_url)
+        portals = resolve_portals(list(portal_keys), list(start_urls), load_registry(registry))
     except RegistryError as exc:
         _fail(str(exc), 2)
     try:
@@ -89,58 +102,30 @@ def crawl(
         _fail(str(exc))
     settings = get_project_settings()
     settings.set("ARCHIVE_DATABASE_URL", url, priority="cmdline")
+    settings.set("NEWSARCHIVE_LEASE_FORCE", force, priority="cmdline")
+    if sys.stdout.isatty() and "NEWSARCHIVE_LOG_LEVEL" not in os.environ:
+        settings.set("LOG_LEVEL", "WARNING", priority="project")  # the live progress table says the rest
     for override in overrides:
         name, sep, value = override.partition("=")
         if not sep or not name:
             _fail(f"--set expects NAME=VALUE, got {override!r}", 2)
         settings.set(name.strip(), value, priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler("portal")
-    started = time.monotonic()
-    process.crawl(
-        crawler,
-        portal=",".join(portal_keys) or None,
-        start_urls=",".join(start_urls) or None,
-        registry=str(registry) if registry else None,
+    if wait and not force:
+        wait_for_leases(url, portals)
+    result = run_crawl(
+        settings,
+        {
+            "portal": ",".join(portal_keys) or None,
+            "start_urls": ",".join(start_urls) or None,
+            "registry": str(registry) if registry else None,
+            "since": since.date().isoformat() if since else None,
+        },
     )
-    process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    elapsed = time.monotonic() - started
-    spider = crawler.spider
-    portals = sorted(getattr(spider, "portals", {})) if spider else []
-    click.echo(crawl_summary(stats, portals, elapsed))
-    reason = stats.get("finish_reason")
-    if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
-        _fail(f"crawl did not finish cleanly (finish reason: {reason})")
-
-
-def crawl_summary(stats: dict[str, Any], portals: list[str], elapsed: float) -> str:
-    """Return the human summary of one crawl from its Scrapy stats."""
-    pages = stats.get("downloader/response_count", 0)
-    rows = [
-        ("portals", ", ".join(portals) or "-"),
-        ("pages fetched", pages),
-        ("articles archived", stats.get("archive/stored", 0)),
-        ("new versions", stats.get("archive/version", 0)),
-        ("unchanged revisits", stats.get("archive/revisit", 0)),
-        ("exact duplicates", stats.get("archive/duplicate", 0)),
-        ("near duplicates", stats.get("archive/near_duplicate", 0)),
-        ("off-language", stats.get("archive/off_language", 0)),
-        ("failures", stats.get("archive/failed", 0)),
-        ("robots.txt refusals", stats.get("discovery/robots_forbidden", 0)),
-        ("address guard refusals", stats.get("guard/refused", 0)),
-        ("elapsed", f"{elapsed:.1f} s ({pages / elapsed if elapsed else 0:.1f} pages/s)"),
-    ]
-    bounds = {
-        key.removeprefix("bounds/"): value
-        for key, value in sorted(stats.items())
-        if key.startswith("bounds/")
-    }
-    if bounds:
-        # A bound that was hit means the crawl stopped short on purpose; operators must see which.
-        rows.append(("limits reached", ", ".join(f"{name} x{count}" for name, count in bounds.items())))
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    click.echo(crawl_summary(result.stats, result.portals, result.elapsed))
+    if result.exit_status:
+        reason = result.stats.get("finish_reason")
+        click.echo(f"error: crawl {result.status} (finish reason: {reason})", err=True)
+    raise SystemExit(result.exit_status)
 
 
 @main.command()
@@ -244,7 +229,8 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
     from pipelines.reextract import reextract as run_reextract
 
     try:
-        engine, factory = open_archive(database_url(db_url))
+        engine, factory = open_archive(database_url(db_url), writer=True)
+        reading_engine, reader = open_archive(database_url(db_url))
     except ArchiveUnavailable as exc:
         _fail(str(exc))
     since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None
@@ -255,9 +241,16 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
     total = count_captures(factory, portal=portal, since=since_at)
     with click.progressbar(length=total, label="re-extracting", file=sys.stderr) as bar:
         summary = run_reextract(
-            factory, portal=portal, since=since_at, workers=workers, hints=hints, on_progress=bar.update
+            factory,
+            portal=portal,
+            since=since_at,
+            workers=workers,
+            hints=hints,
+            on_progress=bar.update,
+            reader=reader,
         )
     engine.dispose()
+    reading_engine.dispose()
     click.echo(
         f"examined {summary.examined}: {summary.changed} changed (new version), "
         f"{summary.unchanged} unchanged, {summary.recovered} recovered from failed extraction, "

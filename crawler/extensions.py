@@ -1,39 +1,138 @@
-"""CrawlRunRecorder: one crawl-run row per crawl in the archive, with the final stats copied into it."""
+"""Crawl-run bookkeeping: the run row (heartbeat, honest outcome per portal) and the portals' leases."""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
-from typing import Any
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from twisted.internet import task, threads
 
-from storage import repository
+from storage import leases, repository
 from storage.db import ArchiveUnavailable, open_archive
+from storage.models import RunStatus
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The run row's heartbeat: often enough that a killed crawl is recognised within minutes, rarely enough
+# to cost nothing. A running run whose heartbeat is older than STALE_AFTER was killed.
+HEARTBEAT_SECONDS = 30.0
+STALE_AFTER = timedelta(minutes=3)
+# What each portal's crawl came to (the run's ``outcomes``); the first two fail the run.
+UNREACHABLE, ROBOTS_REFUSED, REACHED, NOTHING_NEW, ERRORS, LEASED = (
+    "unreachable", "robots_refused", "reached", "nothing_new", "errors", "leased",
+)  # fmt: skip
+_FAILING = (UNREACHABLE, ROBOTS_REFUSED)
+
+
+class NetworkErrorsOnOneLine(logging.Filter):
+    """Network failures (refused connections, DNS errors, timeouts) are a portal's state, not a bug:
+    Scrapy logs some with a traceback (robots.txt fetches); this keeps them to their one-line message.
+    Tracebacks of anything else are kept."""
+
+    _MODULES = ("twisted.internet.error", "twisted.web._newclient", "scrapy.exceptions", "OpenSSL")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            causes = [error, error.__cause__, error.__context__]
+            if any(
+                cause is not None and type(cause).__module__.startswith(self._MODULES) for cause in causes
+            ):
+                record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_network_tracebacks() -> None:
+    """Install NetworkErrorsOnOneLine on the Scrapy loggers that log network failures with tracebacks."""
+    for name in ("scrapy.downloadermiddlewares.robotstxt", "scrapy.core.scraper", "scrapy.core.engine"):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, NetworkErrorsOnOneLine) for f in target.filters):
+            target.addFilter(NetworkErrorsOnOneLine())
+
+
+class _Archive:
+    """A small engine of the extensions' own, its calls run in Twisted's thread pool."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine: Engine
+        self.factory: sessionmaker[Session]
+        self.engine, self.factory = open_archive(database_url, create=True, writer=True)
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        with self.factory.begin() as session:
+            return work(session)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
+    """Return what one portal's crawl came to, from the crawl's stats, with the figures behind it."""
+    prefix = f"portal/{key}/"
+    responses = stats.get(prefix + "responses", 0)
+    kinds = ("stored", "version", "revisit", "duplicate", "near_duplicate", "off_language", "failed")
+    archive = {kind: stats.get(f"{prefix}archive/{kind}", 0) for kind in kinds}
+    fresh = archive["stored"] + archive["version"] + archive["duplicate"] + archive["near_duplicate"]
+    fetched = sum(archive.values())
+    home = stats.get(prefix + "home_failed")
+    if responses == 0:
+        outcome = ROBOTS_REFUSED if home and "robots.txt" in home else UNREACHABLE
+    elif fresh:
+        outcome = REACHED
+    elif archive["failed"] and archive["failed"] * 2 >= fetched:
+        outcome = ERRORS
+    else:
+        outcome = NOTHING_NEW
+    result: dict[str, Any] = {"outcome": outcome, "responses": responses, "new": fresh, **archive}
+    if home:
+        result["home"] = home
+    return result
 
 
 class CrawlRunRecorder:
     """Records crawl runs so operators can see what every crawl did (`newsarchive runs`).
 
-    Settings: CRAWL_RUN_RECORDER_ENABLED (default True), ARCHIVE_DATABASE_URL. Puts the run id in the
+    At start: a ``running`` row (host, pid), after marking runs whose heartbeat stopped as
+    ``abandoned``. While crawling: a heartbeat every HEARTBEAT_SECONDS. At the end: an outcome per
+    portal (reached, nothing_new, errors, unreachable, robots_refused, leased) and the run's status:
+    ``failed`` when a portal could not be reached or yielded no page (or the archive was lost),
+    ``interrupted`` on SIGINT/SIGTERM, else ``finished``. The status and outcomes are also put in the
+    stats (``run/status``, ``run/outcomes``) for the command that started the crawl.
+
+    Settings: CRAWL_RUN_RECORDER_ENABLED (default True), ARCHIVE_DATABASE_URL, NEWSARCHIVE_SCRAPYD_NODE
+    (recorded as the run's node; the Scrapyd job id comes from $SCRAPY_JOB). Puts the run id in the
     stats as ``archive/run_id`` for the archive pipeline.
     """
 
-    def __init__(self, database_url: str, crawler: Any) -> None:
+    def __init__(self, database_url: str, crawler: Any, node: str | None = None) -> None:
         self.database_url = database_url
         self.crawler = crawler
+        self.node = node
         self.run_id: int | None = None
+        self.archive: _Archive | None = None
+        self.beat: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlRunRecorder:
         if not crawler.settings.getbool("CRAWL_RUN_RECORDER_ENABLED", True):
             raise NotConfigured("CRAWL_RUN_RECORDER_ENABLED is off")
-        recorder = cls(crawler.settings.get("ARCHIVE_DATABASE_URL"), crawler)
+        quiet_network_tracebacks()
+        recorder = cls(
+            crawler.settings.get("ARCHIVE_DATABASE_URL"),
+            crawler,
+            crawler.settings.get("NEWSARCHIVE_SCRAPYD_NODE"),
+        )
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
@@ -41,29 +140,176 @@ class CrawlRunRecorder:
     def spider_opened(self, spider: Any) -> None:
         portals = sorted(getattr(spider, "portals", {}))
         try:
-            engine, factory = open_archive(self.database_url, create=False)
-            with factory.begin() as session:
-                self.run_id = repository.start_run(session, spider.name, portals).id
-            engine.dispose()
+            self.archive = _Archive(self.database_url)
+            abandoned = self.archive.run(
+                lambda session: repository.abandon_stale_runs(
+                    session, STALE_AFTER, is_dead=leases.dead_on_this_host
+                )
+            )
+            self.run_id = self.archive.run(
+                lambda session: repository.start_run(
+                    session, spider.name, portals, host=socket.gethostname(), pid=os.getpid(),
+                    node=self.node, job_id=os.environ.get("SCRAPY_JOB"),
+                ).id
+            )  # fmt: skip
         except (ArchiveUnavailable, SQLAlchemyError) as exc:
             logger.error("cannot record the crawl run: %s", exc)
             return
+        if abandoned:
+            logger.warning("crawl runs %s stopped without finishing (killed): marked abandoned", abandoned)
         self.crawler.stats.set_value("archive/run_id", self.run_id)
+        self.beat = task.LoopingCall(self._heartbeat)
+        self.beat.start(HEARTBEAT_SECONDS, now=False)
+
+    def _heartbeat(self) -> Any:
+        if self.archive is None or self.run_id is None:
+            return None
+        archive, run_id, stats = self.archive, self.run_id, _json_able(self.crawler.stats.get_stats())
+        deferred = threads.deferToThread(
+            archive.run, lambda session: repository.heartbeat_run(session, run_id, stats)
+        )
+        deferred.addErrback(
+            lambda failure: logger.warning("heartbeat not recorded: %s", failure.getErrorMessage())
+        )
+        return deferred
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.run_id is None:
+        if self.beat is not None and self.beat.running:
+            self.beat.stop()
+        if self.run_id is None or self.archive is None:
             return
-        stats = _json_able(self.crawler.stats.get_stats())
-        status = (
-            "finished" if reason == "finished" else "failed" if reason == "archive_unavailable" else reason
-        )
+        stats = self.crawler.stats
+        leased = set(getattr(spider, "leased_portals", {}))
+        outcomes = {
+            key: {"outcome": LEASED, "holder": spider.leased_portals[key]}
+            if key in leased
+            else portal_outcome(stats.get_stats(), key)
+            for key in sorted(set(getattr(spider, "portals", {})) | leased)
+        }
+        status, why = run_status(reason, outcomes)
+        stats.set_value("run/status", status)
+        stats.set_value("run/outcomes", outcomes)
+        final = _json_able(stats.get_stats())
+        run_id = self.run_id
         try:
-            engine, factory = open_archive(self.database_url, create=False)
-            with factory.begin() as session:
-                repository.finish_run(session, self.run_id, status=status, reason=reason, stats=stats)
-            engine.dispose()
-        except (ArchiveUnavailable, SQLAlchemyError) as exc:
-            logger.error("cannot record the end of crawl run %s: %s", self.run_id, exc)
+            self.archive.run(
+                lambda session: repository.finish_run(
+                    session, run_id, status=status, reason=why, stats=final, outcomes=outcomes
+                )
+            )
+        except SQLAlchemyError as exc:
+            logger.error("cannot record the end of crawl run %s: %s", run_id, exc)
+        finally:
+            self.archive.dispose()
+
+
+def run_status(reason: str, outcomes: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """Return the run's status and why, from Scrapy's finish reason and the portals' outcomes."""
+    if reason == "shutdown":
+        return RunStatus.INTERRUPTED.value, "interrupted by a signal (SIGINT or SIGTERM)"
+    if reason == "archive_unavailable":
+        return RunStatus.FAILED.value, "the archive could not be written"
+    failing = {key: value["outcome"] for key, value in outcomes.items() if value["outcome"] in _FAILING}
+    if failing:
+        return RunStatus.FAILED.value, "; ".join(f"{key}: {outcome}" for key, outcome in failing.items())
+    if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
+        return RunStatus.FAILED.value, reason
+    return RunStatus.FINISHED.value, reason
+
+
+class LeaseKeeper:
+    """Crawls a portal only while holding its lease (storage.leases): one crawl per portal at a time
+    across processes and machines. Portals another live crawl holds are skipped with one line (and
+    listed in the spider's ``leased_portals``); leases are renewed with the heartbeat and released at
+    the end. NEWSARCHIVE_LEASE_FORCE takes leases regardless.
+
+    Settings: LEASES_ENABLED (default True), ARCHIVE_DATABASE_URL, NEWSARCHIVE_LEASE_FORCE.
+    """
+
+    def __init__(self, database_url: str, force: bool) -> None:
+        self.database_url = database_url
+        self.force = force
+        self.holder = leases.new_holder()
+        self.held: list[str] = []
+        self.archive: _Archive | None = None
+        self.renewal: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> LeaseKeeper:
+        if not crawler.settings.getbool("LEASES_ENABLED", True):
+            raise NotConfigured("LEASES_ENABLED is off")
+        keeper = cls(
+            crawler.settings.get("ARCHIVE_DATABASE_URL"), crawler.settings.getbool("NEWSARCHIVE_LEASE_FORCE")
+        )
+        crawler.signals.connect(keeper.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(keeper.spider_closed, signal=signals.spider_closed)
+        return keeper
+
+    def spider_opened(self, spider: Any) -> None:
+        portals: dict[str, Any] = getattr(spider, "portals", {})
+        spider.leased_portals = {}
+        try:
+            self.archive = _Archive(self.database_url)
+        except ArchiveUnavailable as exc:
+            logger.error("leases unavailable: %s", exc)
+            return
+        for key in list(portals):
+            blocker = self.archive.run(self._acquirer(key))
+            if blocker is not None and leases.dead_on_this_host(*leases.holder_process(blocker.holder)):
+                # Its holder was killed on this machine: no need to wait for the lease to lapse.
+                logger.warning(
+                    "portal %s: the lease of a killed crawl (%s) is taken over", key, blocker.holder
+                )
+                blocker = self.archive.run(self._acquirer(key, force=True))
+            if blocker is None:
+                self.held.append(key)
+                continue
+            until = blocker.expires_at.isoformat(timespec="seconds")
+            logger.warning(
+                "portal %s is being crawled by %s (lease until %s): skipped", key, blocker.holder, until
+            )
+            spider.leased_portals[key] = blocker.holder
+            del portals[key]
+        self.renewal = task.LoopingCall(self._renew)
+        self.renewal.start(leases.LEASE_TTL.total_seconds() / 3, now=False)
+
+    def _renew(self) -> Any:
+        if self.archive is None or not self.held:
+            return None
+        archive, held, holder = self.archive, list(self.held), self.holder
+        deferred = threads.deferToThread(archive.run, lambda session: leases.renew(session, held, holder))
+
+        def lost(keys: list[str]) -> None:
+            for key in keys:
+                logger.error("the lease on portal %s was taken by another crawl (--force)", key)
+                self.held.remove(key)
+
+        deferred.addCallback(lost)
+        deferred.addErrback(
+            lambda failure: logger.warning("leases not renewed: %s", failure.getErrorMessage())
+        )
+        return deferred
+
+    def _acquirer(self, key: str, force: bool = False) -> Callable[[Session], leases.LeaseInfo | None]:
+        return lambda session: leases.acquire(session, key, self.holder, force=force or self.force)
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.renewal is not None and self.renewal.running:
+            self.renewal.stop()
+        if self.archive is None:
+            return
+        try:
+            if self.held:
+                held, holder = list(self.held), self.holder
+                self.archive.run(lambda session: leases.release(session, held, holder))
+        except SQLAlchemyError as exc:
+            logger.warning("leases not released (they lapse on their own): %s", exc)
+        finally:
+            self.archive.dispose()
+
+
+def _log_failure(failure: Any, what: str) -> None:
+    logger.warning("%s: %s", what, failure.getErrorMessage())
 
 
 def _json_able(stats: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,9 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     # First: nothing else (robots.txt included) may reach a host the guard refuses.
     "crawler.guard.AddressGuardMiddleware": 50,
+    # Scrapy's own lets requests that wait for robots.txt through unchecked (crawler/robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtMiddleware": 100,
     "crawler.middlewares.FrontierMiddleware": 560,
 }
 # Safety (README "Safety"): only http(s) is fetched; the guarded resolver refuses names that resolve to
@@ -52,6 +55,8 @@ NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS = [
 ]
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
+    "crawler.extensions.LeaseKeeper": 510,
+    "crawler.progress.ProgressReporter": 520,
 }
 
 # The archive: $ARCHIVE_DATABASE_URL, else SQLite in the working directory.
@@ -60,7 +65,7 @@ ARCHIVE_DATABASE_URL = os.environ.get("ARCHIVE_DATABASE_URL", "sqlite:///archive
 EXTRACTION_WORKERS = int(os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", str(os.cpu_count() or 2)))
 # Bounds of one crawl (crawler/spiders/portal.py Bounds; each counted under bounds/* when hit).
 NEWSARCHIVE_ARTICLE_LINK_HOPS = 2
-NEWSARCHIVE_MAX_LISTING_DEPTH = 200
+NEWSARCHIVE_MAX_LISTING_DEPTH = 1000
 NEWSARCHIVE_SITEMAP_MAX_DEPTH = 3
 NEWSARCHIVE_PORTAL_PAGE_BUDGET = int(os.environ.get("NEWSARCHIVE_PORTAL_PAGE_BUDGET", "100000"))
 NEWSARCHIVE_SITEMAP_MAX_BYTES = 50 * 1024 * 1024

@@ -94,11 +94,14 @@ def reextract(
     hints: dict[str, tuple[str, ...]] | None = None,
     on_progress: Callable[[int], Any] = lambda done: None,
     timeout: float = 20.0,
+    reader: sessionmaker[Session] | None = None,
 ) -> ReextractSummary:
     """Re-analyse archived captures in worker processes; write each chunk in one transaction, then let the
     dedup stage decide what changed (fingerprints stored, clusters relinked).
 
     ``hints`` maps portal keys to their registry prune_xpath; ``timeout`` bounds one page's analysis.
+    ``reader`` streams the captures (default ``factory``): on SQLite, pass a plain session factory
+    when ``factory`` begins its transactions IMMEDIATE, or the reading transaction holds the write lock.
     An article whose result is unchanged is left untouched; a capture whose re-extraction fails (or
     times out) is recorded in the summary and the run goes on.
     Returns the summary.
@@ -107,9 +110,9 @@ def reextract(
     pool = WorkerPool(max(1, workers), analyse_page, timeout=timeout)
 
     async def run_all() -> None:
-        with factory() as reader:
+        with (reader or factory)() as session:
             chunk: list[_Job] = []
-            for job in _jobs(reader, _selection(portal, since), hints or {}):
+            for job in _jobs(session, _selection(portal, since), hints or {}):
                 chunk.append(job)
                 if len(chunk) == CHUNK:
                     _apply(factory, await _analysed(pool, chunk), summary, accepted_languages)

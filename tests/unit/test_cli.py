@@ -9,7 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import crawl_summary, main
+from crawler.cli import main
+from crawler.run import crawl_summary
 from tests.unit.test_pipelines import PARAGRAPHS, article_html
 
 
