@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from storage.db import open_archive
-from storage.models import Article
+from storage.models import Article, CrawlRun
 from storage.urls import canonical_url
 from tests.replica import ReplicaServer, build_world
 
@@ -89,6 +89,14 @@ def test_sigkill_mid_crawl_then_recrawl_completes_the_archive(replica: ReplicaSe
     again = subprocess.run(_command(replica, db), cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     _assert_complete(replica, db)
+    # The killed crawl's run is marked abandoned (its process is gone) and its leases were taken over
+    # at once instead of blocking the recrawl until they lapsed.
+    engine, factory = open_archive(db)
+    with factory() as session:
+        runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+    engine.dispose()
+    assert [run.status for run in runs] == ["abandoned", "finished"]
+    assert "lease of a killed crawl" in again.stderr
 
 
 def test_postgres_connections_cut_mid_crawl(
@@ -125,11 +133,21 @@ def test_jobdir_crawl_stopped_early_resumes_where_it_stopped(replica: ReplicaSer
     assert first.returncode == 0, first.stderr[-2000:]
     stopped_at = _count(db)
     assert 40 <= stopped_at < 300
+    replica.clear_requested()
     second = subprocess.run(
         _command(replica, db, *jobdir), cwd=tmp_path, capture_output=True, text=True, timeout=600
     )
     assert second.returncode == 0, second.stderr[-2000:]
     _assert_complete(replica, db)
+    # robots.txt is obeyed after the resume too: its queue is full of article links, print pages
+    # among them, all asked for while robots.txt is still being fetched (crawler/robots.py).
+    truth = replica.ground_truth()
+    requested = {base + path for base, path in replica.requested()}
+    assert truth.disallowed_urls and not truth.disallowed_urls & requested
+    engine, factory = open_archive(db)
+    with factory() as session:
+        assert session.scalars(select(Article).where(Article.version > 1)).all() == []
+    engine.dispose()
     # The resumed crawl continued from the saved queue instead of starting over: a fresh start would
     # have revisited every article the first run archived.
     revisits = int(second.stdout.split("unchanged revisits")[1].split()[0])

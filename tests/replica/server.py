@@ -6,6 +6,7 @@ import gzip
 import threading
 import time
 import traceback
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -152,13 +153,22 @@ class ReplicaServer:
         """Return the portal registry records for the bound addresses."""
         return self.world.registry_entries(self.base_urls)
 
-    def set_edition(self, edition: int) -> None:
+    def set_edition(self, edition: int, edited_at: datetime | None = None) -> None:
         """Serve ``edition`` of the world from now on (1: the edited articles change; see ``World``)."""
-        self.world.set_edition(edition)
+        self.world.set_edition(edition, edited_at)
         for server in self._servers:
             server.site.clear_cache()
         with self._lock:
             self._gzipped.clear()
+
+    def remove(self, url: str) -> None:
+        """Take the article at ``url`` down: it answers 404 from now on (its links stay)."""
+        for server in self._servers:
+            if url.startswith(server.site.base + "/"):
+                server.site.removed.add(url[len(server.site.base) :])
+                server.site.clear_cache()
+                return
+        raise KeyError(url)
 
     def requested(self) -> list[tuple[str, str]]:
         """Return (base_url, path_with_query) of every request served so far, in arrival order."""

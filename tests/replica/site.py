@@ -89,6 +89,7 @@ class Site:
         self.tpl = TEMPLATES[portal.style]
         self._cache: OrderedDict[str, Response] = OrderedDict()
         self._lock = threading.Lock()
+        self.removed: set[str] = set()  # paths taken down (ReplicaServer.remove): they answer 404
         self.routes: dict[str, tuple[str, object]] = {"/": ("home", None), "/robots.txt": ("robots", None)}
         for cat in portal.categories:
             for n in range(1, _pages(portal, cat) + 1):
@@ -154,7 +155,7 @@ class Site:
         return response
 
     def _render(self, path_qs: str) -> Response:
-        route = self.routes.get(path_qs)
+        route = None if path_qs in self.removed else self.routes.get(path_qs)
         if route is None:
             parts = urlsplit(path_qs)
             if parts.path == "/tim-kiem/":

@@ -121,11 +121,14 @@ class World:
         self.edition = 0
         self.templated_pairs: list[tuple[Article, Article]] = []  # same report template, other story
 
-    def set_edition(self, edition: int) -> None:
-        """Switch to ``edition``: from 1 on, the edited articles have a revised text and an update time."""
+    def set_edition(self, edition: int, edited_at: datetime | None = None) -> None:
+        """Switch to ``edition``: from 1 on, the edited articles have a revised text and an update time
+        (``edited_at`` when given, e.g. the moment of the switch, so a recrawl sees a newer lastmod)."""
         self.edition = edition
         for p in self.portals:
             for a in p.articles:
+                if a.edited_at is not None and edited_at is not None:
+                    a.edited_at = edited_at
                 if a.edited_at is not None and p.style in ("A", "B"):
                     a.updated_at = a.edited_at if edition >= 1 else None
         with self._lock:

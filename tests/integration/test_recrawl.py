@@ -1,0 +1,233 @@
+"""Daily crawls an operator can trust, on the replica: edits refetched as versions, removals marked,
+backfill to a date, honest exit statuses and run states, signals, and one crawl per portal at a time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from pipelines.dates import VN_TZ
+from storage.db import open_archive
+from storage.models import Article, CrawlRun, FrontierEntry
+from storage.urls import canonical_url
+from tests.replica import ReplicaServer, build_world, urls
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "LOG_LEVEL=WARNING"]
+
+
+def newsarchive(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("newsarchive")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _popen(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    script = Path(sys.executable).with_name("newsarchive")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [str(script), *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _articles(database: str) -> dict[str, Article]:
+    engine, factory = open_archive(database)
+    with factory() as session:
+        rows = {a.canonical_url: a for a in session.scalars(select(Article))}
+    engine.dispose()
+    return rows
+
+
+def _runs(database: str) -> list[CrawlRun]:
+    engine, factory = open_archive(database)
+    with factory() as session:
+        runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+    engine.dispose()
+    return runs
+
+
+@pytest.fixture
+def replica() -> Iterator[ReplicaServer]:
+    with ReplicaServer(build_world(portals=3, articles=60, seed=21), first_host=70, port=0) as server:
+        yield server
+
+
+def test_edits_are_refetched_as_versions_and_removals_are_marked(
+    replica: ReplicaServer, archive_url: str, tmp_path: Path
+) -> None:
+    start = ["--start-url", replica.home_urls[replica.world.portal_keys[0]]]  # the portal with sitemaps
+    assert newsarchive("crawl", *start, "--db", archive_url, *FAST, cwd=tmp_path).returncode == 0
+    truth = replica.ground_truth()
+    portal = replica.world.portals[0]
+    edited = [replica.base_urls[portal.key] + a.path for a in portal.articles if a.edited_at is not None]
+    assert edited
+    # The portal edits old articles now (a newer sitemap lastmod) and takes one article down.
+    replica.set_edition(1, edited_at=datetime.now(UTC))
+    gone = next(url for url, t in truth.articles.items() if url.startswith(start[1]) and url not in edited)
+    replica.remove(gone)
+    engine, factory = open_archive(archive_url)
+    with factory.begin() as session:  # its revisit is due (as it would be for a young article)
+        session.execute(
+            update(FrontierEntry)
+            .where(FrontierEntry.url_key == canonical_url(gone))
+            .values(next_fetch_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    engine.dispose()
+    replica.clear_requested()
+    again = newsarchive("crawl", *start, "--db", archive_url, *FAST, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    requested = {base + path for base, path in replica.requested()}
+    rows = _articles(archive_url)
+    for url in edited:
+        assert url in requested and rows[canonical_url(url)].version == 2, url
+    removed = rows[canonical_url(gone)]
+    assert removed.removed_at is not None and removed.removed_http_status == 404 and removed.text
+    untouched = [a for url, a in rows.items() if url not in {canonical_url(u) for u in [*edited, gone]}]
+    assert all(a.version == 1 and a.removed_at is None for a in untouched)
+    assert len([url for url in requested if url in truth.articles]) == len(edited) + 1
+
+
+@pytest.fixture(scope="module")
+def older_replica() -> Iterator[ReplicaServer]:
+    """Two years of articles, a few listing pages per category: enough history to reach back into."""
+    with ReplicaServer(build_world(portals=3, articles=300, seed=24), first_host=90, port=0) as server:
+        yield server
+
+
+def test_backfill_walks_back_to_its_date_and_stops(older_replica: ReplicaServer, tmp_path: Path) -> None:
+    replica = older_replica
+    database = f"sqlite:///{tmp_path}/backfill.sqlite3"
+    since = datetime(2025, 10, 1, tzinfo=VN_TZ)
+    truth = replica.ground_truth()
+    for index in (0, 2):  # sitemaps by lastmod; listing pagination
+        key = replica.world.portal_keys[index]
+        base = replica.base_urls[key]
+        replica.clear_requested()
+        result = newsarchive(
+            "crawl",
+            "--start-url",
+            base + "/",
+            "--since",
+            f"{since:%Y-%m-%d}",
+            "--db",
+            database,
+            *FAST,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        site = next(server.site for server in replica._servers if server.site.base == base)
+        requested = {path for b, path in replica.requested() if b == base}
+        # Pagination stopped at the first page whose articles are all older than the date.
+        style, size = site.portal.style, urls.PAGE_SIZE[site.portal.style]
+        for category in site.portal.categories:
+            listed = site.portal.in_category(category.slug)
+            pages = [listed[n * size : (n + 1) * size] for n in range(-(-len(listed) // size))]
+            stop = next(
+                (n for n, page in enumerate(pages, 1) if all(a.published_at < since for a in page)),
+                len(pages),
+            )
+            assert urls.listing_path(style, category.slug, 1) in requested
+            beyond = [
+                n
+                for n in range(stop + 1, len(pages) + 1)
+                if urls.listing_path(style, category.slug, n) in requested
+            ]
+            assert not beyond, (category.slug, stop, beyond)
+        rows = {url: a for url, a in _articles(database).items() if url.startswith(canonical_url(base))}
+        expected = {
+            canonical_url(u)
+            for u, t in truth.articles.items()
+            if u.startswith(base) and t.published_at >= since
+        }
+        assert expected <= set(rows), f"missed {len(expected - set(rows))} articles after {since:%Y-%m-%d}"
+        # Also fetched: sidebar links that show no date, and articles a sitemap dates (lastmod) after it.
+        undated = {canonical_url(base + a.path) for a in site.most_read}
+        changed = {
+            canonical_url(base + a.path)
+            for a in site.portal.articles
+            if (a.updated_at or a.published_at) >= since
+        }
+        older = [url for url in rows if url not in expected | undated | changed]
+        assert not older, older[:3]
+
+
+def test_an_unreachable_portal_fails_the_run_with_a_non_zero_exit(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path}/unreachable.sqlite3"
+    result = newsarchive("crawl", "--start-url", "http://127.0.0.1:9/", "--db", database, *FAST, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "portal 127.0.0.1:9" in result.stdout and "unreachable" in result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith("error: crawl failed")
+    assert "Traceback" not in result.stderr
+    (run,) = _runs(database)
+    assert run.status == "failed" and run.outcomes["127.0.0.1:9"]["outcome"] == "unreachable"
+    assert "127.0.0.1:9: unreachable" in (run.finish_reason or "")
+
+
+def test_sigint_writes_in_flight_pages_and_stops_within_seconds(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path}/interrupted.sqlite3"
+    with ReplicaServer(build_world(portals=1, articles=400, seed=22), first_host=80, port=0) as server:
+        crawl = _popen(
+            "crawl",
+            "--start-url",
+            next(iter(server.home_urls.values())),
+            "--db",
+            database,
+            *FAST,
+            cwd=tmp_path,
+        )
+        deadline = time.monotonic() + 120
+        while (
+            time.monotonic() < deadline
+            and len([p for _, p in server.requested() if p.endswith(".html")]) < 30
+        ):
+            time.sleep(0.2)
+        crawl.send_signal(signal.SIGINT)
+        interrupted_at = time.monotonic()
+        _, stderr = crawl.communicate(timeout=60)
+        stopped_in = time.monotonic() - interrupted_at
+    assert crawl.returncode == 130, stderr[-2000:]
+    assert stopped_in < 10, stopped_in
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-3000:]
+    (run,) = _runs(database)
+    assert run.status == "interrupted" and run.finished_at is not None
+    assert 0 < len(_articles(database)) < 400
+
+
+def test_a_second_crawl_of_a_leased_portal_skips_it(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path}/leased.sqlite3"
+    with ReplicaServer(
+        build_world(portals=1, articles=300, seed=23), first_host=85, port=0, slow_delay=0.0
+    ) as server:
+        home = next(iter(server.home_urls.values()))
+        slow = [
+            "--set",
+            "DOWNLOAD_DELAY=0.05",
+            "--set",
+            "AUTOTHROTTLE_ENABLED=False",
+            "--set",
+            "LOG_LEVEL=WARNING",
+        ]
+        first = _popen("crawl", "--start-url", home, "--db", database, *slow, cwd=tmp_path)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not [p for _, p in server.requested() if p.endswith(".html")]:
+            time.sleep(0.2)
+        second = newsarchive("crawl", "--start-url", home, "--db", database, *FAST, cwd=tmp_path)
+        first_out, first_err = first.communicate(timeout=600)
+    assert first.returncode == 0, first_err[-2000:]
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "is being crawled by" in second.stderr and "skipped" in second.stderr
+    key = home.removeprefix("http://").rstrip("/")
+    runs = _runs(database)
+    assert [run.outcomes[key]["outcome"] for run in runs] == ["reached", "leased"]
+    assert runs[1].stats.get("downloader/response_count", 0) == 0
