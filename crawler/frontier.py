@@ -1,13 +1,15 @@
 """The spider's view of the frontier (storage.frontier): which discovered URLs to fetch, off the reactor.
 
-Every call runs in one dedicated thread with its own short transaction, so the reactor never waits on
-the database and the frontier's writes never race each other.
+Decisions are read-only lookups in a thread of their own, so the spider never waits for the database's
+write lock; what discovery learned (new URLs, when each was seen, sitemap and listing records) is
+buffered and written by a second thread in one transaction about once a second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,75 +17,104 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.portals import Portal
 from storage import frontier, repository
 from storage.db import open_archive
+from storage.models import utcnow
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 TRANSACTION_ATTEMPTS = 4
+# Discovery records are written at most this often: one write transaction instead of one per page.
+FLUSH_SECONDS = 1.0
 
 
 class Frontier:
     """Plans article fetches for the spider: new, changed, due or retried URLs; the rest are skipped.
 
-    Opened by the spider when the crawl starts (``open``), closed with it. Without an archive (a unit
-    test's spider) every URL is planned as new.
+    Opened by the spider when the crawl starts (``open``), flushed and closed with it. Without an
+    archive (a unit test's spider) every URL is planned as new.
     """
 
     def __init__(self, database_url: str | None) -> None:
         self.database_url = database_url
         self.engine: Engine | None = None
         self.factory: sessionmaker[Session] | None = None
+        self.writer_engine: Engine | None = None
+        self.writer: sessionmaker[Session] | None = None
         self.portal_ids: dict[str, int] = {}
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontier")
+        self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontier-read")
+        self._pending: list[Callable[[Session], None]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     def open(self, portals: Sequence[Portal]) -> None:
         """Open the archive and register the portals. Raises ArchiveUnavailable."""
         if not self.database_url:
             return
-        self.engine, self.factory = open_archive(self.database_url, create=True, writer=True)
-        with self.factory.begin() as session:
+        self.writer_engine, self.writer = open_archive(self.database_url, create=True, writer=True)
+        self.engine, self.factory = open_archive(self.database_url)
+        with self.writer.begin() as session:
             for portal in portals:
                 self.portal_ids[portal.key] = repository.ensure_portal(
                     session, portal.key, portal.name, portal.home_url
                 ).id
+        self._flusher = threading.Thread(target=self._flush_loop, name="frontier-write", daemon=True)
+        self._flusher.start()
 
     def close(self) -> None:
-        self._thread.shutdown(wait=True)
-        if self.engine is not None:
-            self.engine.dispose()
+        self._reads.shutdown(wait=True)
+        self._stop.set()
+        if self._flusher is not None:
+            self._flusher.join()
+        self._flush()  # what the last second discovered
+        for engine in (self.engine, self.writer_engine):
+            if engine is not None:
+                engine.dispose()
 
-    async def _run(self, work: Callable[[Session], T]) -> T:
+    # -- writes: buffered ------------------------------------------------------------------------
+
+    def _later(self, work: Callable[[Session], None]) -> None:
+        if self.writer is not None:
+            with self._lock:
+                self._pending.append(work)
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(FLUSH_SECONDS):
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending or self.writer is None:
+            return
+        try:
+            _retrying(self.writer, lambda session: [work(session) for work in pending])
+        except SQLAlchemyError as exc:
+            # Lost records cost a refetch or a re-walk next time, never an article: log and go on.
+            logger.warning("frontier: %d discovery records not written: %s", len(pending), exc)
+
+    # -- reads: decisions ------------------------------------------------------------------------
+
+    async def _read(self, work: Callable[[Session], T]) -> T:
         assert self.factory is not None
         factory = self.factory
-
-        def transaction() -> T:
-            # The archive writer updates the same rows from its own transactions: on PostgreSQL one
-            # of two may be chosen as a deadlock victim; the frontier's short transaction is retried.
-            for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
-                try:
-                    with factory.begin() as session:
-                        return work(session)
-                except OperationalError:
-                    if attempt == TRANSACTION_ATTEMPTS:
-                        raise
-                    time.sleep(0.2 * attempt)
-            raise AssertionError("unreachable")
-
-        return await asyncio.get_running_loop().run_in_executor(self._thread, transaction)
+        return await asyncio.get_running_loop().run_in_executor(self._reads, lambda: _retrying(factory, work))
 
     async def plan(
         self, portal: Portal, discoveries: Sequence[frontier.Discovery], since: datetime | None = None
     ) -> list[frontier.Plan]:
-        """Return whether to fetch each discovered URL (see storage.frontier.plan)."""
+        """Return whether to fetch each discovered URL (storage.frontier.plan), and record the discovery."""
         if self.factory is None or not discoveries:
             return [frontier.Plan(d.url, True, "new", False) for d in discoveries]
-        portal_id = self.portal_ids[portal.key]
-        return await self._run(lambda session: frontier.plan(session, portal_id, discoveries, since=since))
+        portal_id, now, found = self.portal_ids[portal.key], utcnow(), list(discoveries)
+        plans = await self._read(lambda session: frontier.plan(session, found, now=now, since=since))
+        self._later(lambda session: frontier.record_discoveries(session, portal_id, found, now=now))
+        return plans
 
     async def due(self, portal: Portal, limit: int) -> list[tuple[str, str | None, str | None]]:
         """Return (url, etag, last_modified) of the portal's entries whose revisit or retry is due."""
@@ -94,34 +125,43 @@ class Frontier:
         def work(session: Session) -> list[tuple[str, str | None, str | None]]:
             return [(e.url, e.etag, e.last_modified) for e in frontier.due(session, portal_id, limit=limit)]
 
-        return await self._run(work)
+        return await self._read(work)
 
     async def sitemap_changed(self, portal: Portal, url: str, lastmod: datetime | None) -> bool:
         if self.factory is None:
             return True
         portal_id = self.portal_ids[portal.key]
-        return await self._run(lambda session: frontier.sitemap_changed(session, portal_id, url, lastmod))
+        return await self._read(lambda session: frontier.sitemap_changed(session, portal_id, url, lastmod))
 
     async def record_sitemap(self, portal: Portal, url: str, fetched_at: datetime) -> None:
-        if self.factory is None:
-            return
-        portal_id = self.portal_ids[portal.key]
-        await self._run(lambda session: frontier.record_sitemap(session, portal_id, url, fetched_at))
+        if self.factory is not None:
+            portal_id = self.portal_ids[portal.key]
+            self._later(lambda session: frontier.record_sitemap(session, portal_id, url, fetched_at))
 
     async def listing_walked(
         self, portal: Portal, url: str, next_pages: Sequence[str], fetched_at: datetime
     ) -> set[str]:
-        """Record that the listing page ``url`` was walked; return which of ``next_pages`` were walked
-        by an earlier crawl."""
+        """Record that the listing page ``url`` was walked; return which of ``next_pages`` an earlier
+        crawl walked."""
         if self.factory is None:
             return set()
-        portal_id = self.portal_ids[portal.key]
-
-        def work(session: Session) -> set[str]:
-            frontier.record_listing(session, portal_id, url, fetched_at)
-            return frontier.walked_listings(session, next_pages)
-
-        return await self._run(work)
+        portal_id, pages = self.portal_ids[portal.key], list(next_pages)
+        self._later(lambda session: frontier.record_listing(session, portal_id, url, fetched_at))
+        return await self._read(lambda session: frontier.walked_listings(session, pages))
 
     def describe(self) -> dict[str, Any]:
         return {"archive": self.database_url, "portals": dict(self.portal_ids)}
+
+
+def _retrying(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """Run ``work`` in a transaction; retried when the archive writer's own transaction made this one a
+    deadlock victim (PostgreSQL) or the database briefly dropped out."""
+    for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        try:
+            with factory.begin() as session:
+                return work(session)
+        except OperationalError:
+            if attempt == TRANSACTION_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import lxml.etree
 
+from pipelines.page_links import LinkRules
 from storage.frontier import RevisitPolicy
 from storage.urls import site_key
 
@@ -40,6 +41,11 @@ class Portal:
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
     # How often archived articles are fetched again, by age (registry table ``revisit``).
     revisit: RevisitPolicy = field(default_factory=RevisitPolicy)
+
+    @property
+    def link_rules(self) -> LinkRules:
+        """How this portal's URLs classify (pipelines.page_links), picklable for the extraction workers."""
+        return LinkRules(self.site, self.article_url_pattern, self.listing_url_pattern)
 
     @property
     def site(self) -> str:

@@ -264,6 +264,8 @@ class ArchivePipeline:
             content_type=item.content_type,
             discovered_via=item.discovered_via,
             fetched_at=item.fetched_at,
+            sha256=item.digest.sha256 if item.digest else None,
+            compressed=item.digest.compressed if item.digest else None,
         )
         if item.failure_status == "not_modified":
             revisit = repository.record_not_modified(session, [item.url, item.final_url], item.fetched_at)

@@ -40,6 +40,10 @@ class ExtractionPipeline:
     async def process_item(self, item: PageItem) -> PageItem:
         if item.failure_status:
             return item
+        if item.analysis is not None:  # the spider had the page analysed with its links: not twice
+            apply_result(item, item.analysis)
+            self.stats.inc_value("extraction/ok" if item.article is not None else "extraction/failed")
+            return item
         job = PageJob(item.body, item.final_url, item.content_type, item.feed_date, item.prune_xpath)
         try:
             result: PageResult = await self.pool.run(job)
@@ -54,6 +58,8 @@ class ExtractionPipeline:
 
 def apply_result(item: PageItem, result: PageResult) -> None:
     """Copy a worker's analysis onto the item: the article, its language and its text identity."""
+    item.analysis = None  # its parts are copied below; the item need not carry them twice
+    item.digest = result.digest
     if result.article is None:
         item.fail("extraction_failed", result.error or "no article extracted")
         return

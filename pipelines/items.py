@@ -31,8 +31,10 @@ class PageItem:
     # Set when the page cannot become an article: (status, reason), e.g. ("fetch_failed", "HTTP 404").
     failure_status: str | None = None
     failure_reason: str | None = None
-    # Extraction stage (pipelines.page.analyse_page, in a worker process).
+    # Extraction stage (pipelines.page.analyse_page, in a worker process; the spider may have run it).
+    analysis: Any = None  # pipelines.page.PageResult, when the spider already had the page analysed
     article: Any = None  # pipelines.article_extractor.ExtractedArticle
+    digest: Any = None  # pipelines.page.Digest: the capture's sha256 and compressed bytes
     # Language stage.
     language: str | None = None
     language_confidence: float | None = None

@@ -1,7 +1,10 @@
-"""One page through every CPU-bound stage in one worker call: extraction, language, text identity."""
+"""One page through every CPU-bound stage in one worker call: parse for discovery (links, article
+signals), extraction, language, text identity, and the capture's hash and compression."""
 
 from __future__ import annotations
 
+import hashlib
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -9,6 +12,7 @@ from pipelines.article_extractor import ExtractedArticle, ExtractionError, extra
 from pipelines.dedup import Fingerprint, fingerprint
 from pipelines.langid import LanguageResult
 from pipelines.language import label_language
+from pipelines.page_links import LinkRules, PageLinks, read_links
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,22 @@ class PageJob:
     content_type: str | None = None
     feed_date: str | None = None
     prune_xpath: Sequence[str] = field(default_factory=tuple)
+    links: LinkRules | None = None  # read the page's links and article signals by these rules
+    listing_dates: bool = False  # ... with the dates a listing shows beside its items (backfill)
+    extract: bool = True  # extract the article (false for a listing page)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The capture as the archive stores it: sha256 of the bytes, zlib-compressed bytes, size."""
+
+    sha256: str
+    compressed: bytes
+    size: int
+
+    @classmethod
+    def of(cls, body: bytes) -> Digest:
+        return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, 6), len(body))
 
 
 @dataclass(frozen=True)
@@ -30,15 +50,23 @@ class PageResult:
     error: str | None = None
     language: LanguageResult | None = None
     fingerprint: Fingerprint | None = None
+    links: PageLinks | None = None  # when the job asked for them and the page is HTML
+    digest: Digest | None = None
 
 
 def analyse_page(job: PageJob) -> PageResult:
-    """Return the extracted, language-labelled and fingerprinted article of ``job``, or why there is none.
+    """Return the page's discovery view (when asked) and its extracted, language-labelled and
+    fingerprinted article, or why there is none.
 
     The one entry point for page processing: the crawl's worker pool, ``newsarchive reextract`` and
-    ``newsarchive extract`` all call it, so the three can never disagree. Never raises for a bad page:
-    an extractor failure, expected or not, is returned as ``error``.
+    ``newsarchive extract`` all call it, so the three can never disagree. A page whose signals say it
+    is no article is not extracted. Never raises for a bad page: an extractor failure, expected or
+    not, is returned as ``error``.
     """
+    links = read_links(job.body, job.url, job.links, dates=job.listing_dates) if job.links else None
+    if not job.extract or (links is not None and not links.is_article):
+        return PageResult(None, links=links)
+    digest = Digest.of(job.body)
     try:
         article = extract_article(
             job.body,
@@ -48,7 +76,7 @@ def analyse_page(job: PageJob) -> PageResult:
             prune_xpath=tuple(job.prune_xpath),
         )
     except ExtractionError as exc:
-        return PageResult(None, str(exc))
+        return PageResult(None, str(exc), links=links, digest=digest)
     except Exception as exc:  # noqa: BLE001 - a library bug on one page is that page's failure, not the crawl's
-        return PageResult(None, f"extractor error: {type(exc).__name__}: {exc}")
-    return PageResult(article, None, label_language(article), fingerprint(article.text))
+        return PageResult(None, f"extractor error: {type(exc).__name__}: {exc}", links=links, digest=digest)
+    return PageResult(article, None, label_language(article), fingerprint(article.text), links, digest)

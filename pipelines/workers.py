@@ -7,7 +7,10 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import queue
 import resource
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -21,9 +24,15 @@ logger = logging.getLogger(__name__)
 _ATTRIBUTE = "_newsarchive_worker_pool"
 # How often deadlines are checked; a page over its timeout is cut within this much more.
 _TICK = 0.25
+# Jobs handed to a worker ahead of its answers: the next page is already in its pipe when it finishes
+# one, so it never waits for the reactor to notice the answer and send more. Two was enough to keep
+# both workers busy on the crawl benchmark; more only lengthens what a crashed worker takes down.
+DEPTH = 2
 # Address space of one worker: far above what any page needs (a 10 MB page extracts in ~300 MB) and
 # low enough that a pathological page fails its worker instead of exhausting the machine.
 DEFAULT_MEMORY_LIMIT_MB = 3072
+
+_Job = tuple[int, Any, "asyncio.Future[Any]"]
 
 
 class WorkerFailed(Exception):
@@ -31,47 +40,62 @@ class WorkerFailed(Exception):
 
 
 def _serve(connection: Connection, function: Callable[[Any], Any], memory_limit_mb: int) -> None:
-    """Worker process: answer each job on ``connection`` with (job id, result), until EOF."""
+    """Worker process: answer each job on ``connection`` with (job id, result), in order, until EOF."""
+    # Ctrl-C reaches the whole process group: the crawl decides when its workers stop, not the terminal.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if memory_limit_mb:
         limit = memory_limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    # Ready: the parent starts a page's clock only from here, not while this process starts up.
-    connection.send((0, ("ready", None)))
-    while True:
-        try:
+    try:
+        # Ready: the parent starts a page's clock only from here, not while this process starts up.
+        connection.send((0, ("ready", None)))
+        while True:
             job_id, job = connection.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
+            try:
+                result: tuple[str, Any] = ("ok", function(job))
+            except MemoryError:
+                result = ("error", "worker ran out of memory on this page")
+            except Exception as exc:  # noqa: BLE001 - reported for this job; the worker goes on
+                result = ("error", f"{type(exc).__name__}: {exc}")
+            connection.send((job_id, result))
+    except (EOFError, OSError, ValueError):
+        return  # the pool closed its end
+
+
+def _send_all(connection: Connection, outbox: queue.SimpleQueue[tuple[int, Any] | None]) -> None:
+    """Sender thread: write queued jobs to the worker's pipe, so a large page never blocks the reactor
+    while the worker is still busy with the page before it."""
+    while True:
+        message = outbox.get()
+        if message is None:
             return
         try:
-            result: tuple[str, Any] = ("ok", function(job))
-        except MemoryError:
-            result = ("error", "worker ran out of memory on this page")
-        except Exception as exc:  # noqa: BLE001 - reported for this job; the worker goes on
-            result = ("error", f"{type(exc).__name__}: {exc}")
-        try:
-            connection.send((job_id, result))
+            connection.send(message)
         except (OSError, ValueError):
-            return  # the pool is gone
+            return  # the worker is gone: the reader sees EOF and requeues what it held
 
 
 @dataclass
 class _Worker:
     process: BaseProcess
     connection: Connection
+    outbox: queue.SimpleQueue[tuple[int, Any] | None]
+    sender: threading.Thread
     ready: bool = False
-    job: tuple[int, Any, asyncio.Future[Any]] | None = None
-    started: float = 0.0
+    inflight: deque[_Job] = field(default_factory=deque)  # sent, in the order the worker answers them
+    started: float = 0.0  # when the first job in flight started
 
 
 @dataclass
 class WorkerPool:
-    """``workers`` processes each working on one job at a time, fed over its own pipe.
+    """``workers`` processes fed over their own pipes, each up to DEPTH jobs ahead, answering in order.
 
     ``await pool.run(job)`` returns ``function(job)`` from a worker, or raises WorkerFailed when the job
-    ran longer than ``timeout`` seconds (its worker is killed and replaced) or its worker died. Results
-    arrive through the event loop's reader callbacks: no threads, no per-job processes. Workers start
-    from a forkserver (never a fork of the crawler with its reactor) that preloads the function's
-    module, so they share its imported libraries' memory.
+    ran longer than ``timeout`` seconds (its worker is killed and replaced; the jobs queued behind it
+    go to another worker) or its worker died. Answers arrive through the event loop's reader callbacks;
+    jobs leave through one sender thread per worker. Workers start from a forkserver (never a fork of
+    the crawler with its reactor) that preloads the function's module, so they share its libraries'
+    memory.
 
     Settings (for_crawler): EXTRACTION_WORKERS (processes; default one per core), EXTRACTION_TIMEOUT
     (seconds; default 20), EXTRACTION_WORKER_MEMORY_MB (address-space limit per worker; 0 = none).
@@ -82,7 +106,7 @@ class WorkerPool:
     timeout: float = 20.0
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
     _pool: list[_Worker] = field(default_factory=list)
-    _queue: deque[tuple[int, Any, asyncio.Future[Any]]] = field(default_factory=deque)
+    _queue: deque[_Job] = field(default_factory=deque)
     _next_id: int = 0
     _ticker: asyncio.TimerHandle | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -133,20 +157,15 @@ class WorkerPool:
             yield result
 
     def shutdown(self) -> None:
-        """Stop every worker; jobs still waiting fail."""
+        """Stop every worker; jobs in flight or still waiting fail."""
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
         for worker in list(self._pool):
-            if worker.job is not None and not worker.job[2].done():
-                worker.job[2].set_exception(WorkerFailed("the worker pool was shut down"))
-            worker.job = None
+            self._fail(worker.inflight, "the worker pool was shut down")
             self._stop(worker, kill=False)
         self._pool.clear()
-        while self._queue:
-            _, _, future = self._queue.popleft()
-            if not future.done():
-                future.set_exception(WorkerFailed("the worker pool was shut down"))
+        self._fail(self._queue, "the worker pool was shut down")
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -177,39 +196,37 @@ class WorkerPool:
         )
         process.start()
         child.close()
-        worker = _Worker(process, parent)
+        outbox: queue.SimpleQueue[tuple[int, Any] | None] = queue.SimpleQueue()
+        sender = threading.Thread(target=_send_all, args=(parent, outbox), daemon=True, name="worker-sender")
+        sender.start()
+        worker = _Worker(process, parent, outbox, sender)
         self._loop.add_reader(parent.fileno(), self._on_result, worker)
         return worker
 
     def _dispatch(self) -> None:
         for worker in self._pool:
-            if not self._queue:
-                return
-            if worker.ready and worker.job is None:
+            while worker.ready and len(worker.inflight) < DEPTH and self._queue:
                 job = self._queue.popleft()
                 if job[2].done():  # cancelled while waiting
                     continue
-                try:
-                    worker.connection.send((job[0], job[1]))
-                except (OSError, ValueError):
-                    self._queue.appendleft(job)
-                    self._replace(worker, None)
-                    continue
-                worker.job, worker.started = job, time.monotonic()
+                if not worker.inflight:
+                    worker.started = time.monotonic()
+                worker.inflight.append(job)
+                worker.outbox.put((job[0], job[1]))
 
     def _on_result(self, worker: _Worker) -> None:
         try:
             job_id, (status, value) = worker.connection.recv()
         except (EOFError, OSError):
             self.crashed += 1
-            self._replace(worker, WorkerFailed("extraction worker crashed on this page"))
+            self._replace(worker, "extraction worker crashed on this page")
             return
         if status == "ready":
             worker.ready = True
             self._dispatch()
             return
-        job = worker.job
-        worker.job = None
+        job = worker.inflight.popleft() if worker.inflight else None
+        worker.started = time.monotonic()  # the next job in flight starts now
         if job is not None and job[0] == job_id and not job[2].done():
             if status == "ok":
                 job[2].set_result(value)
@@ -221,35 +238,46 @@ class WorkerPool:
         self._ticker = None
         now = time.monotonic()
         for worker in list(self._pool):
-            if worker.job is not None and now - worker.started > self.timeout:
+            if worker.inflight and now - worker.started > self.timeout:
                 self.timed_out += 1
-                what = getattr(worker.job[1], "url", "a page")
+                what = getattr(worker.inflight[0][1], "url", "a page")
                 logger.warning("%s took over %g s to extract; its worker is replaced", what, self.timeout)
-                self._replace(worker, WorkerFailed(f"extraction timed out after {self.timeout:g} s"))
-            elif not worker.process.is_alive() and worker.job is None:
-                self._replace(worker, None)
+                self._replace(worker, f"extraction timed out after {self.timeout:g} s")
+            elif not worker.process.is_alive() and not worker.inflight:
+                self._replace(worker, "extraction worker stopped")
         if self._loop is not None and not self._loop.is_closed():
             self._ticker = self._loop.call_later(_TICK, self._check_deadlines)
 
-    def _replace(self, worker: _Worker, failure: WorkerFailed | None) -> None:
-        """Fail the worker's current job with ``failure``, kill it, start a new one, dispatch."""
-        job = worker.job
-        worker.job = None
-        if job is not None and not job[2].done():
-            job[2].set_exception(failure or WorkerFailed("extraction worker stopped"))
+    def _replace(self, worker: _Worker, reason: str) -> None:
+        """Fail the job the worker was on with ``reason``, give the jobs queued behind it to the others,
+        kill it, start a new one, dispatch."""
+        if worker.inflight:
+            self._fail([worker.inflight.popleft()], reason)
+        self._queue.extendleft(reversed(worker.inflight))
+        worker.inflight.clear()
         self._stop(worker, kill=True)
         if worker in self._pool:
             self._pool[self._pool.index(worker)] = self._spawn()
         self._dispatch()
 
+    @staticmethod
+    def _fail(jobs: Iterable[_Job], reason: str) -> None:
+        for _, _, future in list(jobs):
+            if not future.done():
+                future.set_exception(WorkerFailed(reason))
+        if isinstance(jobs, deque):
+            jobs.clear()
+
     def _stop(self, worker: _Worker, *, kill: bool) -> None:
         if self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(OSError, ValueError):
                 self._loop.remove_reader(worker.connection.fileno())
-        worker.connection.close()  # an idle worker sees EOF and exits
+        worker.outbox.put(None)
         if kill:
             worker.process.kill()
+        worker.connection.close()  # an idle worker sees EOF and exits
         worker.process.join(timeout=1)
         if worker.process.is_alive():
             worker.process.kill()
             worker.process.join(timeout=5)
+        worker.sender.join(timeout=1)

@@ -138,13 +138,12 @@ def _new_row(portal_id: int | None, url: str, kind: str, at: datetime) -> dict[s
 
 def plan(
     session: Session,
-    portal_id: int,
     discoveries: Sequence[Discovery],
     *,
     now: datetime | None = None,
     since: datetime | None = None,
 ) -> list[Plan]:
-    """Record what discovery found and decide, for each URL, whether to fetch it now.
+    """Decide, for each discovered URL, whether to fetch it now; read-only (see record_discoveries).
 
     New URLs are fetched; a known archived one only when its sitemap/feed date is newer than its last
     fetch or its revisit is due; a failed one when its retry is due; one still ``discovered`` (never
@@ -152,43 +151,75 @@ def plan(
     older is not fetched. Returns one Plan per discovery, in order.
     """
     now = now or utcnow()
+    keys = [_key(discovery.url) for discovery in discoveries]
+    existing: dict[str, FrontierEntry] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), _PLAN_CHUNK):
+        chunk = unique[start : start + _PLAN_CHUNK]
+        existing.update(
+            (row.url_key, row)
+            for row in session.scalars(select(FrontierEntry).where(FrontierEntry.url_key.in_(chunk)))
+        )
+    plans = []
+    for key, discovery in zip(keys, discoveries, strict=True):
+        row = existing.get(key)
+        known = row is not None and row.state != FrontierState.DISCOVERED.value
+        published = row.published_at if row is not None else None
+        if published is None and discovery.via in ("listing", "home") and discovery.date is not None:
+            published = discovery.date
+        fetch, why = _decide(row, published, discovery, known, now, since)
+        plans.append(
+            Plan(
+                discovery.url,
+                fetch,
+                why,
+                known,
+                row.etag if row is not None else None,
+                row.last_modified if row is not None else None,
+                published,
+                discovery.date is not None or published is not None,
+            )
+        )
+    return plans
+
+
+def record_discoveries(
+    session: Session, portal_id: int, discoveries: Sequence[Discovery], *, now: datetime | None = None
+) -> None:
+    """Record what discovery found: new URLs as ``discovered``, and when each was last seen with the
+    date its sitemap (lastmod), feed or listing (publication) gave it."""
+    now = now or utcnow()
     by_key: dict[str, Discovery] = {}
     for discovery in discoveries:
-        by_key.setdefault(_key(discovery.url), discovery)
-    existing = _entries(
-        session, {key: _new_row(portal_id, d.url, "article", now) for key, d in by_key.items()}
-    )
-    plans: dict[str, Plan] = {}
+        by_key[_key(discovery.url)] = discovery
+    rows = _entries(session, {key: _new_row(portal_id, d.url, "article", now) for key, d in by_key.items()})
     for key, discovery in by_key.items():
-        row = existing[key]
-        known = row.state != FrontierState.DISCOVERED.value
-        row.last_seen_at = now
-        row.url = discovery.url
-        if discovery.date is not None:
-            if discovery.via == "sitemap":
-                row.sitemap_lastmod = discovery.date
-            elif discovery.via == "feed":
-                row.feed_date = discovery.date
-            elif row.published_at is None:
-                # A listing shows the publication date: remembered, so the same link seen undated
-                # elsewhere (a sidebar) is still known to be older than a backfill's date.
-                row.published_at = discovery.date
-        fetch, why = _decide(row, discovery, known, now, since)
-        dated = discovery.date is not None or row.published_at is not None
-        plans[key] = Plan(
-            discovery.url, fetch, why, known, row.etag, row.last_modified, row.published_at, dated
-        )
-    session.flush()
-    return [plans[_key(discovery.url)] for discovery in discoveries]
+        row = rows[key]
+        row.last_seen_at, row.url = now, discovery.url
+        if discovery.date is None:
+            continue
+        if discovery.via == "sitemap":
+            row.sitemap_lastmod = discovery.date
+        elif discovery.via == "feed":
+            row.feed_date = discovery.date
+        elif row.published_at is None:
+            # A listing shows the publication date: remembered, so the same link seen undated
+            # elsewhere (a sidebar) is still known to be older than a backfill's date.
+            row.published_at = discovery.date
 
 
 def _decide(
-    row: FrontierEntry, discovery: Discovery, known: bool, now: datetime, since: datetime | None
+    row: FrontierEntry | None,
+    published: datetime | None,
+    discovery: Discovery,
+    known: bool,
+    now: datetime,
+    since: datetime | None,
 ) -> tuple[bool, str]:
-    dated = discovery.date or row.published_at
+    dated = discovery.date or published
     if since is not None and dated is not None and dated < since:
         return False, "older_than_since"
-    if not known:
+    if not known or row is None:
         return True, "new"
     # Only a sitemap lastmod or a feed date says an article changed; a listing's date is its publication.
     changed_at = discovery.date if discovery.via in ("sitemap", "feed") else None

@@ -146,6 +146,9 @@ class CaptureData:
     content_type: str | None
     discovered_via: str | None
     fetched_at: datetime
+    # Computed off the writer thread when available (the extraction worker): sha256 hex and zlib bytes.
+    sha256: str | None = None
+    compressed: bytes | None = None
 
 
 @dataclass
@@ -196,7 +199,7 @@ def record_capture(
 
     Returns the capture row and whether it is new.
     """
-    digest = hashlib.sha256(data.body).hexdigest()
+    digest = data.sha256 or hashlib.sha256(data.body).hexdigest()
     url = indexable_url(data.url)
     existing = session.scalars(
         select(Capture).where(Capture.url == url, Capture.body_sha256 == digest)
@@ -213,7 +216,7 @@ def record_capture(
         final_url=data.final_url,
         http_status=data.http_status,
         headers=data.headers,
-        body_compressed=zlib.compress(data.body, 6),
+        body_compressed=data.compressed if data.compressed is not None else zlib.compress(data.body, 6),
         body_sha256=digest,
         body_size=len(data.body),
         content_type=data.content_type,

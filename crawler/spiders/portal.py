@@ -24,6 +24,9 @@ from crawler.guard import AddressRefused
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from pipelines.dates import VN_TZ, parse_date
 from pipelines.items import PageItem
+from pipelines.page import PageJob, PageResult, analyse_page
+from pipelines.page_links import PageLinks
+from pipelines.workers import WorkerFailed, WorkerPool
 from storage import frontier
 from storage.db import ArchiveUnavailable
 from storage.urls import site_key
@@ -114,6 +117,9 @@ class PortalSpider(scrapy.Spider):
         self.since = backfill_start(since) if since else None
         self.responses: Counter[str] = Counter()  # responses per portal, for the page budget
         self.frontier = Frontier(None)
+        # Article URLs planned this crawl: as many as the portal has articles (the dupefilter holds as much).
+        self.planned: set[str] = set()
+        self._pool: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -129,6 +135,13 @@ class PortalSpider(scrapy.Spider):
         crawler.signals.connect(spider.open_frontier, signal=signals.spider_opened)
         crawler.signals.connect(spider.close_frontier, signal=signals.spider_closed)
         return spider
+
+    @property
+    def pool(self) -> WorkerPool:
+        """The crawl's worker pool (pipelines.workers), shared with the extraction pipeline."""
+        if self._pool is None:
+            self._pool = WorkerPool.for_crawler(self.crawler, analyse_page)
+        return self._pool
 
     def open_frontier(self, spider: Any) -> None:
         try:
@@ -258,47 +271,66 @@ class PortalSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         self._inc("discovery/listing_pages")
-        tree = _tree(response)
-        if tree is None:
+        job = PageJob(
+            response.body,
+            response.url,
+            extract=False,
+            links=portal.link_rules,
+            listing_dates=self.since is not None,
+        )
+        try:
+            result: PageResult = await self.pool.run(job)
+        except WorkerFailed as exc:
+            self._inc("discovery/listing_unreadable")
+            self.logger.warning("listing page %s not read: %s", response.url[:300], exc)
             return
-        for url in discovery.feed_links(tree, response.url):
+        if result.links is None:
+            return
+        for url in result.links.feeds:
             if self._discovery_host_ok(url, portal):
                 request = self._feed_request(url, portal)
                 if request is not None:
                     yield request
-        async for request in self._follow_links(tree, response, portal, hops=response.meta.get("hops", 0)):
+        async for request in self._follow_links(
+            result.links, response, portal, hops=response.meta.get("hops", 0)
+        ):
             yield request
 
     async def _follow_links(
-        self, tree: lxml.html.HtmlElement, response: Response, portal: Portal, *, hops: int
+        self, links: PageLinks, response: Response, portal: Portal, *, hops: int
     ) -> AsyncIterator[scrapy.Request]:
         depth = response.meta.get("listing_depth", 0)
-        via = "article" if response.meta.get("callback_kind") == "article" else "listing"
-        dates = discovery.listing_dates(tree, response.url) if self.since is not None else {}
-        articles, listings = [], []
-        for url in discovery.page_links(tree, response.url):
-            kind = discovery.classify_url(url, portal)
-            if kind == "article":
-                articles.append(frontier.Discovery(url, via, dates.get(url)))
-            elif kind == "listing":
-                listings.append(url)
-        plans = [plan async for plan in self._plans(articles, portal)]
+        from_article = response.meta.get("callback_kind") == "article"
+        via = "article" if from_article else "listing"
+        dates = dict(links.dates)
+        fresh = [url for url in links.articles if url not in self.planned]
+        # Each article URL is planned once per crawl: the links a page shares with every other page
+        # (menus, most-read boxes) cost the frontier nothing after their first sight.
+        self.planned.update(fresh)
+        plans = [
+            plan
+            async for plan in self._plans([frontier.Discovery(u, via, dates.get(u)) for u in fresh], portal)
+        ]
         for plan in plans:
             if plan.fetch:
                 request = self._article_request(plan.url, portal, via=via, hops=hops, listing_depth=depth)
                 if request is not None:
                     request.meta["validators"] = (plan.etag, plan.last_modified) if plan.known else None
                     yield request
+        if from_article:
+            return  # pagination is walked from listing pages only
+        listings = list(links.listings)
+        # The pagination decision weighs every article the page lists, planned before or not.
+        plans += [frontier.Plan(url, False, "known", True) for url in links.articles if url not in fresh]
         next_pages = discovery.next_listing_pages(response.url, listings)
-        if response.meta.get("callback_kind") != "article":
-            walked = await self.frontier.listing_walked(portal, response.url, next_pages, datetime.now(UTC))
-            stop = self._pagination_stop(response, plans, depth) if next_pages else None
-            if stop == "known":
-                # Known ground; but pages an earlier crawl never reached (it was killed, or cut short by
-                # a bound) are walked anyway, so nothing it missed stays missed.
-                next_pages = [url for url in next_pages if url not in walked]
-            elif stop is not None:
-                next_pages = []
+        walked = await self.frontier.listing_walked(portal, response.url, next_pages, datetime.now(UTC))
+        stop = self._pagination_stop(response, plans, depth) if next_pages else None
+        if stop == "known":
+            # Known ground; but pages an earlier crawl never reached (it was killed, or cut short by
+            # a bound) are walked anyway, so nothing it missed stays missed.
+            next_pages = [url for url in next_pages if url not in walked]
+        elif stop is not None:
+            next_pages = []
         for url in next_pages:
             if depth >= self.bounds.listing_depth:
                 self._bound("listing_depth", response.url)
@@ -370,31 +402,38 @@ class PortalSpider(scrapy.Spider):
         portal = self._portal(response)
         self._count_response(portal)
         if response.status in REDIRECT_STATUSES:
-            for result in self._follow_redirect(response, portal):
-                yield result
+            for redirected in self._follow_redirect(response, portal):
+                yield redirected
             return
-        if (
-            isinstance(response, TextResponse)
-            and _is_html(response)
-            and discovery.looks_like_html(response.body)
-        ):
-            tree = _tree(response)
-            if tree is not None:
-                is_article, evidence = discovery.article_signals(tree)
-                hops = response.meta.get("hops", 0)
-                if self.since is not None:
-                    pass  # backfill walks listings and sitemaps, whose dates it can read, not article links
-                elif hops < self.bounds.article_hops:
+        item = self._page_item(response, portal)
+        if isinstance(response, TextResponse) and _is_html(response):
+            # One worker call reads the page's links and signals and extracts the article: the reactor
+            # never parses a page.
+            hops = response.meta.get("hops", 0)
+            follow = self.since is None and hops < self.bounds.article_hops
+            job = PageJob(
+                response.body, response.url, item.content_type, item.feed_date, portal.prune_xpath,
+                links=portal.link_rules,
+            )  # fmt: skip
+            try:
+                result: PageResult = await self.pool.run(job)
+            except WorkerFailed as exc:
+                item.fail("extraction_failed", str(exc))
+                yield item
+                return
+            if result.links is not None:
+                if follow:
                     response.meta["callback_kind"] = "article"
-                    async for request in self._follow_links(tree, response, portal, hops=hops + 1):
+                    async for request in self._follow_links(result.links, response, portal, hops=hops + 1):
                         yield request
-                else:
+                elif self.since is None:
                     self._bound("article_hops", response.url)
-                if not is_article:
+                if not result.links.is_article:
                     self._inc("discovery/not_article")
-                    self.logger.debug("not an article (%s): %s", evidence, response.url)
+                    self.logger.debug("not an article (%s): %s", result.links.evidence, response.url)
                     return
-        yield self._page_item(response, portal)
+            item.analysis = result
+        yield item
 
     def _follow_redirect(self, response: Response, portal: Portal) -> Iterator[PageItem | scrapy.Request]:
         chain = [*response.meta.get("redirect_chain", []), response.url]

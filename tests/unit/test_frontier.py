@@ -55,7 +55,10 @@ def _archive(factory, portal_id: int, at: datetime, published: datetime) -> int:
 
 def _plan(factory, portal_id: int, *discoveries: Discovery, now: datetime = NOW, since=None):  # type: ignore[no-untyped-def]
     with factory.begin() as session:
-        return frontier.plan(session, portal_id, list(discoveries), now=now, since=since)
+        plans = frontier.plan(session, list(discoveries), now=now, since=since)
+    with factory.begin() as session:
+        frontier.record_discoveries(session, portal_id, list(discoveries), now=now)
+    return plans
 
 
 def test_new_then_known_then_changed_then_due(archive) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ HOME = "https://baoninhthuan.com.vn/"
 
 @pytest.fixture
 def spider() -> PortalSpider:
-    crawler = get_crawler(PortalSpider)
+    crawler = get_crawler(PortalSpider, {"EXTRACTION_WORKERS": 1})
     crawler.stats.open_spider()
     return PortalSpider.from_crawler(crawler, start_urls=HOME)
 
@@ -236,11 +236,11 @@ def test_page_budget_stops_new_requests_for_the_portal() -> None:
     crawler = get_crawler(PortalSpider, {"NEWSARCHIVE_PORTAL_PAGE_BUDGET": 2})
     crawler.stats.open_spider()
     spider = PortalSpider.from_crawler(crawler, start_urls=HOME)
-    html = f'<html><body><a href="{ARTICLE}">Bài</a></body></html>'.encode()
-    pages = [
-        drain(spider.parse_listing(HtmlResponse(HOME, body=html, request=Request(HOME, meta=_meta()))))
-        for _ in range(3)
-    ]
+    pages = []
+    for number in range(3):
+        html = f'<html><body><a href="{ARTICLE.replace("12", str(40 + number))}">Bài</a></body></html>'
+        response = HtmlResponse(HOME, body=html.encode(), request=Request(HOME, meta=_meta()))
+        pages.append(drain(spider.parse_listing(response)))
     assert [len(p) for p in pages] == [1, 0, 0]
     assert crawler.stats.get_value("bounds/page_budget") == 2
 
