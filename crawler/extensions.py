@@ -111,8 +111,9 @@ class CrawlRunRecorder:
     stats (``run/status``, ``run/outcomes``) for the command that started the crawl.
 
     Settings: CRAWL_RUN_RECORDER_ENABLED (default True), ARCHIVE_DATABASE_URL, NEWSARCHIVE_SCRAPYD_NODE
-    (recorded as the run's node; the Scrapyd job id comes from $SCRAPY_JOB). Puts the run id in the
-    stats as ``archive/run_id`` for the archive pipeline.
+    (recorded as the run's node; the job id is Scrapyd's ``_job`` spider argument, or $SCRAPY_JOB for a
+    crawl a local scheduler started). Puts the run id in the stats as ``archive/run_id`` for the
+    archive pipeline.
     """
 
     def __init__(self, database_url: str, crawler: Any, node: str | None = None) -> None:
@@ -149,7 +150,7 @@ class CrawlRunRecorder:
             self.run_id = self.archive.run(
                 lambda session: repository.start_run(
                     session, spider.name, portals, host=socket.gethostname(), pid=os.getpid(),
-                    node=self.node, job_id=os.environ.get("SCRAPY_JOB"),
+                    node=self.node, job_id=getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB"),
                 ).id
             )  # fmt: skip
         except (ArchiveUnavailable, SQLAlchemyError) as exc:

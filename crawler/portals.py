@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import lxml.etree
 
+from crawler.rules import Rule, registry_rule
 from pipelines.page_links import LinkRules
 from storage.frontier import RevisitPolicy
 from storage.urls import site_key
@@ -41,6 +42,8 @@ class Portal:
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
     # How often archived articles are fetched again, by age (registry table ``revisit``).
     revisit: RevisitPolicy = field(default_factory=RevisitPolicy)
+    # A recurring crawl declared in the registry (``schedule = { every = "6h" }``); see crawler.scheduling.
+    schedule: Rule | None = None
 
     @property
     def link_rules(self) -> LinkRules:
@@ -74,11 +77,20 @@ def registry_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(explicit or os.environ.get("NEWSARCHIVE_PORTALS_FILE") or DEFAULT_REGISTRY)
 
 
+def _read(file: Path) -> str:
+    if file == DEFAULT_REGISTRY and not file.is_file():
+        # The package runs from a zipped egg (a Scrapyd node): the bundled registry is a resource.
+        from importlib import resources
+
+        return resources.files("crawler").joinpath("portals.toml").read_text(encoding="utf-8")
+    return file.read_text(encoding="utf-8")
+
+
 def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Portal]:
     """Return the portals of the registry file by key. Raises RegistryError with the exact problem."""
     file = registry_path(path)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read(file))
     except OSError as exc:
         raise RegistryError(f"cannot read portal registry {file}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -118,8 +130,16 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Porta
             prune_xpath=tuple(entry.get("prune_xpath", ())),
             extra_hosts=tuple(_site_keys(entry.get("extra_hosts", []), where)),
             revisit=_revisit(entry.get("revisit"), where),
+            schedule=_schedule(entry.get("schedule"), where),
         )
     return portals
+
+
+def _schedule(table: Any, where: str) -> Rule | None:
+    try:
+        return registry_rule(table, where)
+    except ValueError as exc:
+        raise RegistryError(str(exc) if str(exc).startswith(where) else f"{where}: schedule: {exc}") from exc
 
 
 def _revisit(table: Any, where: str) -> RevisitPolicy:

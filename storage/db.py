@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +90,35 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def _migrations_dir() -> Path:
+    """The Alembic scripts as a directory on disk: where they are, or, when the package runs from a
+    zipped egg (a Scrapyd node), a copy extracted once per process (Alembic reads real files)."""
+    if MIGRATIONS_DIR.is_dir():
+        return MIGRATIONS_DIR
+    global _EXTRACTED
+    if _EXTRACTED is None:
+        from importlib import resources
+
+        target = Path(tempfile.mkdtemp(prefix="newsarchive-migrations-"))
+        source = resources.files("storage") / "migrations"
+        for path in (source, source / "versions"):
+            destination = target / path.name if path is not source else target
+            destination.mkdir(parents=True, exist_ok=True)
+            for entry in path.iterdir():
+                if entry.is_file() and entry.name.endswith((".py", ".mako", ".ini")):
+                    (destination / entry.name).write_bytes(entry.read_bytes())
+        _EXTRACTED = target
+    return _EXTRACTED
+
+
+_EXTRACTED: Path | None = None
+
+
 def _alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(_migrations_dir()))
     config.attributes["engine"] = engine
     return config
 

@@ -128,6 +128,29 @@ class Lease(Base):
     expires_at: Mapped[datetime]
 
 
+class Schedule(Base):
+    """A portal's recurring crawl: its rule, when it is next due, and how its last run went. Held in the
+    archive, so it survives restarts and every scheduler host shares it."""
+
+    __tablename__ = "schedules"
+
+    portal_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    every_seconds: Mapped[int | None]  # "every 2h" ...
+    cron: Mapped[str | None] = mapped_column(Text)  # ... or a cron expression (Asia/Ho_Chi_Minh)
+    source: Mapped[str] = mapped_column(String(20), default="cli")  # cli | registry
+    next_run_at: Mapped[datetime]
+    # Claimed by a scheduler (host:pid or a Scrapyd node and job) while its crawl runs.
+    running_since: Mapped[datetime | None]
+    running_on: Mapped[str | None] = mapped_column(Text)
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_run_id: Mapped[int | None]
+    last_status: Mapped[str | None] = mapped_column(String(30))
+    last_outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class FrontierState(enum.StrEnum):
     """Where a discovered article URL stands."""
 

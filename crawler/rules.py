@@ -1,0 +1,71 @@
+"""Crawl schedule rules: every DURATION (30m, 2h, 1d), or a cron expression (croniter, Vietnam time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from storage.frontier import parse_duration
+from storage.models import Schedule
+
+# Cron expressions are read in Vietnam time: "0 6 * * *" is six in the morning in the portals' country.
+CRON_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When a portal is crawled: every fixed interval, or at the times of a cron expression."""
+
+    every: timedelta | None = None
+    cron: str | None = None
+
+    @classmethod
+    def parse(cls, every: str | None = None, cron: str | None = None) -> Rule:
+        """Return the rule of ``--every 2h`` or ``--cron "0 */6 * * *"`` (exactly one). Raises ValueError."""
+        if (every is None) == (cron is None):
+            raise ValueError("give exactly one of --every DURATION or --cron EXPR")
+        if every is not None:
+            return cls(every=parse_duration(every))
+        assert cron is not None
+        if not croniter.is_valid(cron):
+            raise ValueError(f"{cron!r} is not a cron expression (minute hour day month weekday)")
+        return cls(cron=cron.strip())
+
+    @classmethod
+    def of(cls, schedule: Schedule) -> Rule:
+        return cls(
+            timedelta(seconds=schedule.every_seconds) if schedule.every_seconds else None, schedule.cron
+        )
+
+    def first_run(self, now: datetime) -> datetime:
+        """When a new schedule is first due: now for an interval, the next cron time for a cron rule."""
+        return now if self.every is not None else self.next_after(now)
+
+    def next_after(self, now: datetime) -> datetime:
+        """The next due time after ``now``: one slot ahead, however many a downtime missed."""
+        if self.every is not None:
+            return now + self.every
+        assert self.cron is not None
+        return croniter(self.cron, now.astimezone(CRON_TZ)).get_next(datetime)
+
+    def __str__(self) -> str:
+        if self.every is not None:
+            seconds = int(self.every.total_seconds())
+            for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+                if seconds % size == 0:
+                    return f"every {seconds // size}{unit}"
+            return f"every {seconds}s"
+        return f"cron {self.cron}"
+
+
+def registry_rule(table: Any, where: str) -> Rule | None:
+    """The rule of a registry entry's ``schedule = { every = "6h" }`` or ``{ cron = "0 6 * * *" }``."""
+    if table is None:
+        return None
+    if not isinstance(table, dict) or set(table) - {"every", "cron"}:
+        raise ValueError(f'{where}: schedule must be {{ every = "6h" }} or {{ cron = "0 6 * * *" }}')
+    return Rule.parse(table.get("every"), table.get("cron"))

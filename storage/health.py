@@ -1,0 +1,223 @@
+"""Portal health from the archive: each portal's recent output and quality against its own baseline.
+
+A portal that silently changes its template keeps answering but yields articles without bodies or
+dates, or fewer articles, or failures; one that goes away stops yielding. Both show here, by portal,
+with the figure and the baseline it is compared with, within a day of a daily crawl.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Capture, CrawlRun, Portal, Schedule, utcnow
+
+OK, WARNING, ERROR = "ok", "warning", "error"
+_LEVELS = {OK: 0, WARNING: 1, ERROR: 2}
+RECENT = timedelta(days=7)
+# The baseline is the portal's own output in the four weeks before the recent week.
+BASELINE = timedelta(days=28)
+LONG_BODY = 500  # characters of text: a body "over 500 characters"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a figure is a warning or an error (the `newsarchive health` options; defaults documented
+    there and in the README)."""
+
+    drop_warning: float = 0.5  # recent articles/day below this share of the baseline: warning
+    drop_error: float = 0.2  # ... below this share: error (a portal that stopped yielding)
+    coverage_drop: float = 0.3  # a field's share (date, author, title, long body) drops this much: warning
+    extraction_jump: float = 0.3  # extraction failure rate rises this much over the baseline: error
+    fetch_errors: float = 0.2  # recent fetch error rate above this: warning
+    off_language: float = 0.3  # recent off-language share above this: warning
+    late: timedelta = timedelta(hours=2)  # a schedule overdue by more than this: warning
+    min_baseline: int = 10  # fewer baseline articles than this: too little history to compare
+
+
+@dataclass
+class PortalHealth:
+    """One portal's health: its level (ok, warning, error), each problem in words, and the figures."""
+
+    portal: str
+    level: str = OK
+    problems: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def flag(self, level: str, problem: str) -> None:
+        self.problems.append(problem)
+        if _LEVELS[level] > _LEVELS[self.level]:
+            self.level = level
+
+    @property
+    def exit_status(self) -> int:
+        return _LEVELS[self.level]
+
+
+def _window_stats(session: Session, portal_id: int, start: datetime, end: datetime) -> dict[str, Any]:
+    """Article counts and field coverage, capture failure counts, for one portal and time window."""
+    in_window = and_(
+        Article.portal_id == portal_id, Article.first_captured_at >= start, Article.first_captured_at < end
+    )
+    articles = session.execute(
+        select(
+            func.count(),
+            func.sum(case((Article.published_at.is_not(None), 1), else_=0)),
+            func.sum(case((and_(Article.author.is_not(None), Article.author != ""), 1), else_=0)),
+            func.sum(case((and_(Article.title.is_not(None), Article.title != ""), 1), else_=0)),
+            func.sum(case((func.length(Article.text) > LONG_BODY, 1), else_=0)),
+            func.sum(case((Article.status == "off_language", 1), else_=0)),
+        ).where(in_window)
+    ).one()
+    captures = session.execute(
+        select(
+            func.count(),
+            func.sum(case((Capture.status == "fetch_failed", 1), else_=0)),
+            func.sum(case((Capture.status == "extraction_failed", 1), else_=0)),
+        ).where(Capture.portal_id == portal_id, Capture.fetched_at >= start, Capture.fetched_at < end)
+    ).one()
+    count = int(articles[0] or 0)
+    fetched = int(captures[0] or 0)
+    share = lambda value: (int(value or 0) / count) if count else None  # noqa: E731
+    return {
+        "articles": count,
+        "dated": share(articles[1]),
+        "with_author": share(articles[2]),
+        "with_title": share(articles[3]),
+        "long_body": share(articles[4]),
+        "off_language": share(articles[5]),
+        "captures": fetched,
+        "fetch_error_rate": (int(captures[1] or 0) / fetched) if fetched else None,
+        "extraction_failure_rate": (int(captures[2] or 0) / fetched) if fetched else None,
+    }
+
+
+def _last_runs(session: Session, key: str, limit: int = 50) -> list[CrawlRun]:
+    """The portal's most recent finished or failed runs, newest first (runs list the portals they crawled)."""
+    runs = session.scalars(
+        select(CrawlRun).where(CrawlRun.status != "running").order_by(CrawlRun.started_at.desc()).limit(limit)
+    )
+    return [run for run in runs if key in (run.outcomes or {}) or key in (run.portals or [])]
+
+
+def portal_health(
+    session: Session, key: str, thresholds: Thresholds = Thresholds(), now: datetime | None = None
+) -> PortalHealth:
+    """Return the health of the portal ``key`` (registered in the archive's portals table)."""
+    now = now or utcnow()
+    report = PortalHealth(key)
+    portal_id = session.scalar(select(Portal.id).where(Portal.key == key))
+    if portal_id is None:
+        report.flag(ERROR, "never crawled into this archive")
+        return report
+    recent = _window_stats(session, portal_id, now - RECENT, now)
+    baseline = _window_stats(session, portal_id, now - RECENT - BASELINE, now - RECENT)
+    days = {label: _window_stats(session, portal_id, now - span, now)["articles"] / span.days
+            for label, span in (("1d", timedelta(days=1)), ("7d", RECENT), ("28d", BASELINE))}  # fmt: skip
+    report.figures = {
+        "articles_per_day": days,
+        "baseline_per_day": baseline["articles"] / BASELINE.days,
+        "recent": recent,
+        "baseline": baseline,
+    }
+    runs = _last_runs(session, key)
+    last = runs[0] if runs else None
+    good = next((run for run in runs if _portal_outcome(run, key) in ("reached", "nothing_new")), None)
+    report.figures["last_run"] = _run_summary(last, key)
+    report.figures["last_successful_run"] = (
+        good.finished_at.isoformat() if good and good.finished_at else None
+    )
+    _judge_last_run(report, last, key)
+    _judge_output(report, recent, baseline, thresholds)
+    _judge_schedule(report, session.get(Schedule, key), thresholds, now)
+    return report
+
+
+def _portal_outcome(run: CrawlRun, key: str) -> str | None:
+    outcome = (run.outcomes or {}).get(key)
+    return outcome.get("outcome") if isinstance(outcome, dict) else None
+
+
+def _run_summary(run: CrawlRun | None, key: str) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "status": run.status,
+        "outcome": _portal_outcome(run, key),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def _judge_last_run(report: PortalHealth, last: CrawlRun | None, key: str) -> None:
+    if last is None:
+        report.flag(WARNING, "no crawl run recorded yet")
+        return
+    outcome = _portal_outcome(last, key)
+    if outcome in ("unreachable", "robots_refused"):
+        report.flag(ERROR, f"last crawl (run {last.id}) reached nothing: {outcome}")
+    elif last.status in ("failed", "abandoned") and outcome != "leased":
+        report.flag(ERROR, f"last crawl (run {last.id}) {last.status}: {last.finish_reason or ''}".strip())
+    elif outcome == "errors":
+        report.flag(WARNING, f"last crawl (run {last.id}) mostly failed to fetch")
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _judge_output(
+    report: PortalHealth, recent: dict[str, Any], baseline: dict[str, Any], limits: Thresholds
+) -> None:
+    per_day = recent["articles"] / RECENT.days
+    base_per_day = baseline["articles"] / BASELINE.days
+    if baseline["articles"] >= limits.min_baseline:
+        if per_day < limits.drop_error * base_per_day:
+            report.flag(ERROR, f"{per_day:.1f} articles/day in the last 7 days, baseline {base_per_day:.1f}")
+        elif per_day < limits.drop_warning * base_per_day:
+            report.flag(
+                WARNING, f"{per_day:.1f} articles/day in the last 7 days, baseline {base_per_day:.1f}"
+            )
+        fields = (
+            ("dated", "with a date"),
+            ("with_author", "with an author"),
+            ("with_title", "with a title"),
+            ("long_body", f"with a body over {LONG_BODY} chars"),
+        )
+        for name, label in fields:
+            now_share, before = recent[name], baseline[name]
+            if now_share is not None and before is not None and before - now_share > limits.coverage_drop:
+                report.flag(WARNING, f"{_pct(now_share)} of recent articles {label}, baseline {_pct(before)}")
+        jump = (recent["extraction_failure_rate"] or 0) - (baseline["extraction_failure_rate"] or 0)
+        if recent["extraction_failure_rate"] is not None and jump > limits.extraction_jump:
+            report.flag(
+                ERROR,
+                f"extraction failures {_pct(recent['extraction_failure_rate'])} of recent captures, "
+                f"baseline {_pct(baseline['extraction_failure_rate'])} (a template change?)",
+            )
+    elif recent["articles"] == 0 and baseline["articles"] == 0 and report.figures.get("last_run"):
+        report.flag(ERROR, "no article archived yet")
+    if (recent["fetch_error_rate"] or 0) > limits.fetch_errors:
+        report.flag(WARNING, f"fetch errors {_pct(recent['fetch_error_rate'])} of recent captures")
+    if (recent["off_language"] or 0) > limits.off_language:
+        report.flag(WARNING, f"{_pct(recent['off_language'])} of recent articles in another language")
+
+
+def _judge_schedule(
+    report: PortalHealth, schedule: Schedule | None, limits: Thresholds, now: datetime
+) -> None:
+    if schedule is None:
+        return
+    late = now - schedule.next_run_at
+    report.figures["schedule_late_seconds"] = max(0, int(late.total_seconds()))
+    if schedule.running_since is None and late > limits.late:
+        report.flag(WARNING, f"scheduled crawl overdue by {late.total_seconds() / 3600:.1f} h")
+
+
+def all_portal_keys(session: Session) -> list[str]:
+    """Every portal the archive knows, by key."""
+    return list(session.scalars(select(Portal.key).order_by(Portal.key)))
