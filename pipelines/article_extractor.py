@@ -6,13 +6,19 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor
 
 from pipelines.dates import find_dates, parse_date_details
+from pipelines.extract_input import (
+    PARSER_MAX_DEPTH,
+    depth_capped,
+    limit_attributes,
+    oversize,
+    strip_control_characters,
+)
 from pipelines.extract_layout import (
     closing_byline,
     lead_after_headline,
@@ -21,6 +27,7 @@ from pipelines.extract_layout import (
     restore_repeated_paragraphs,
 )
 from pipelines.extract_meta import (
+    absolute_url,
     best_title,
     bold_lead,
     breadcrumbs,
@@ -67,6 +74,9 @@ _MAGIC = (
 )
 # How far into the body we look for NUL bytes; binary formats show them within the first block.
 _SNIFF = 8192
+# Binary formats are full of NUL bytes; a text page with a stray one (a CMS bug) is still a page, and the
+# NUL is removed with the other control characters.
+MAX_NUL_SHARE = 0.01
 
 
 class ExtractionError(Exception):
@@ -125,8 +135,8 @@ def _check_bytes(body: bytes, mime: str | None) -> None:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             raise ExtractionError(f"binary content ({kind})")
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractionError(f"binary content ({mime or 'NUL bytes'})")
+    if head.count(b"\x00") > MAX_NUL_SHARE * len(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExtractionError(f"binary content (NUL bytes{' in ' + mime if mime else ''})")
 
 
 def _options(url: str) -> Extractor:
@@ -238,13 +248,16 @@ def extract_article(
     """
     mime, charset = _content_type(content_type)
     _check_bytes(body, mime)
+    too_large = oversize(body)
+    if too_large:
+        raise ExtractionError(too_large)
     try:
         markup, encoding = decode_html(body, charset)
     except UnicodeDecodeError as exc:
         raise ExtractionError("undecodable bytes") from exc
-    tree = trafilatura.load_html(markup)
+    tree = trafilatura.load_html(limit_attributes(strip_control_characters(markup)))
     if tree is None:
-        raise ExtractionError("no article body found")
+        raise ExtractionError("no article body found (not an HTML document)")
     prune_figure_and_menu_tables(tree)
     prune_comment_sections(tree)
     _unwrap_layout_tables(tree)
@@ -252,7 +265,7 @@ def extract_article(
     prune = [*_LINK_LISTS, *prune_xpath]
     document = trafilatura.bare_extraction(tree, url=url, options=_options(url), prune_xpath=prune)
     if not isinstance(document, Document):
-        raise ExtractionError("no article body found")
+        raise ExtractionError(_no_body(tree))
     site_name = _site_name(document)
     title = best_title(tree, document.title, site_name, url)
     paragraphs = restore_repeated_paragraphs(_paragraphs(document.text), tree)
@@ -268,8 +281,16 @@ def extract_article(
         author = author or clean_author(byline, site_name, url)
     text = "\n".join(paragraphs)
     if len(text) + len(sapo or "") < MIN_BODY_CHARS:
-        raise ExtractionError("no article body found")
+        raise ExtractionError(_no_body(tree))
     return _assemble(tree, document, url, title, sapo, text, author, encoding, feed_date)
+
+
+def _no_body(tree: HtmlElement) -> str:
+    if depth_capped(tree):
+        return (
+            f"no article body found (HTML nested deeper than {PARSER_MAX_DEPTH} levels: text below is lost)"
+        )
+    return "no article body found"
 
 
 def _assemble(
@@ -289,7 +310,8 @@ def _assemble(
         breadcrumbs(tree) or _list(meta_values(tree, "article:section")) or _list(document.categories)
     )
     tags = _list(meta_values(tree, "article:tag", "news_keywords")) or _list(document.tags)
-    image = document.image or next(iter(meta_values(tree, "og:image", "twitter:image")), None)
+    images = (document.image, *meta_values(tree, "og:image", "twitter:image"))
+    image = next(filter(None, (absolute_url(candidate, url) for candidate in images)), None)
     return ExtractedArticle(
         url=url,
         canonical_url=canonical_url(tree, document.url, url),
@@ -299,7 +321,7 @@ def _assemble(
         author=author,
         categories=categories,
         tags=tags,
-        image=urljoin(url, image.strip()) if image else None,
+        image=image,
         site_name=site_name,
         published_at=dates.published_at,
         updated_at=dates.updated_at,

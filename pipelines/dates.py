@@ -253,20 +253,31 @@ def _meta_candidates(tree: HtmlElement) -> list[_Candidate]:
     return found
 
 
-def _walk_jsonld(node: Any, out: list[tuple[str, str, bool]]) -> None:
-    if isinstance(node, list):
-        for item in node:
-            _walk_jsonld(item, out)
-    elif isinstance(node, dict):
-        types = node.get("@type") or ""
-        is_article = any("article" in str(t).lower() or "posting" in str(t).lower() for t in _as_list(types))
-        for key in ("datePublished", "dateModified", "dateCreated"):
-            value = node.get(key)
-            if isinstance(value, str):
-                out.append((key, value, is_article))
-        for key, value in node.items():
-            if key in ("@graph", "mainEntity", "mainEntityOfPage") or isinstance(value, list):
-                _walk_jsonld(value, out)
+def _walk_jsonld(root: Any, out: list[tuple[str, str, bool]]) -> None:
+    """Append the date fields of ``root`` and its graph/list members to ``out``, in document order.
+
+    Iterative: a JSON-LD block nested a thousand levels deep must not exhaust the Python stack.
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            types = node.get("@type") or ""
+            is_article = any(
+                "article" in str(t).lower() or "posting" in str(t).lower() for t in _as_list(types)
+            )
+            for key in ("datePublished", "dateModified", "dateCreated"):
+                value = node.get(key)
+                if isinstance(value, str):
+                    out.append((key, value, is_article))
+            children = [
+                value
+                for key, value in node.items()
+                if key in ("@graph", "mainEntity", "mainEntityOfPage") or isinstance(value, list)
+            ]
+            stack.extend(reversed(children))
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -279,7 +290,7 @@ def _jsonld_candidates(tree: HtmlElement) -> list[_Candidate]:
         code = (script.text or "").strip()
         try:
             _walk_jsonld(json.loads(code, strict=False), entries)
-        except ValueError:  # broken JSON-LD is common: fall back to the first fields by pattern
+        except (ValueError, RecursionError):  # broken (or absurdly deep) JSON-LD: find the fields by pattern
             for match in re.finditer(r'"(date(?:Published|Modified|Created))"\s*:\s*"([^"]{6,40})"', code):
                 entries.append((match[1], match[2], True))
     found: list[_Candidate] = []
