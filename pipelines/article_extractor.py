@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -151,19 +151,49 @@ def _paragraphs(text: str | None) -> list[str]:
     return cleaned.split("\n") if cleaned else []
 
 
+_LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "table")
+
+
+def _cells(table: HtmlElement) -> Iterator[HtmlElement]:
+    """Yield the cells of ``table``'s own rows (not those of tables nested in them)."""
+    for child in table:
+        rows = [child] if child.tag == "tr" else child if child.tag in ("tbody", "thead", "tfoot") else []
+        for row in rows:
+            if row.tag == "tr":
+                yield from (cell for cell in row if cell.tag in ("td", "th"))
+
+
 def _unwrap_layout_tables(tree: HtmlElement) -> None:
     """Turn layout tables (cells holding paragraphs, headings or blocks) into divs, in place.
 
     Old provincial portals lay whole pages out in tables; trafilatura would flatten the article into one
-    "| cell |" line. Data tables (cells of plain text) are left alone.
+    "| cell |" line. Data tables (cells of plain text) are left alone. Linear in the page: every element is
+    marked "holds a block" at most once (an XPath per table was quadratic on a page-sized table).
     """
+    holds_block: set[HtmlElement] = set()
+    for block in tree.iter(*_LAYOUT_BLOCKS):
+        node = block.getparent()
+        while node is not None and node not in holds_block:
+            holds_block.add(node)
+            node = node.getparent()
     for table in list(tree.iter("table")):
-        if table.xpath(
-            "./tr/td//*[self::p or self::div or self::h1 or self::h2 or self::table]"
-            " | ./tbody/tr/td//*[self::p or self::div or self::h1 or self::h2 or self::table]"
-        ):
-            for element in [table, *table.iter("tbody", "thead", "tfoot", "tr", "td", "th")]:
-                element.tag = "div"
+        if any(cell.tag == "td" and cell in holds_block for cell in _cells(table)):
+            for child in list(table):
+                if child.tag in ("tbody", "thead", "tfoot"):
+                    for row in child:
+                        _rename_row(row)
+                    child.tag = "div"
+                else:
+                    _rename_row(child)
+            table.tag = "div"
+
+
+def _rename_row(row: HtmlElement) -> None:
+    if row.tag == "tr":
+        for cell in row:
+            if cell.tag in ("td", "th"):
+                cell.tag = "div"
+        row.tag = "div"
 
 
 def _is_date_line(paragraph: str) -> bool:
@@ -182,13 +212,14 @@ def _strip_leading(
 ) -> list[str]:
     """Drop headline repeats, date lines and site labels that trafilatura keeps at the top of the body."""
     keys = {search_key(title) for title in titles if title}
-    while paragraphs and (
-        search_key(paragraphs[0]) in keys
-        or _is_date_line(paragraphs[0])
-        or _is_chrome_line(paragraphs[0], site_name, url)
+    start = 0
+    while start < len(paragraphs) and (
+        search_key(paragraphs[start]) in keys
+        or _is_date_line(paragraphs[start])
+        or _is_chrome_line(paragraphs[start], site_name, url)
     ):
-        paragraphs = paragraphs[1:]
-    return paragraphs
+        start += 1
+    return paragraphs[start:]
 
 
 def _drop_sapo(paragraphs: list[str], sapo: str) -> list[str]:

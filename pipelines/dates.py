@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import lxml.html
 from lxml.html import HtmlElement
 
+from pipelines.html_text import short_text
+
 VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
 
 _VI_WEEKDAYS = {
@@ -334,7 +336,7 @@ def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
     for index, element in enumerate(tree.iter()):
         if not isinstance(element.tag, str) or element.tag == "meta":
             continue
-        if anchor is None and element.tag == "h1" and len(element.text_content().strip()) > 15:
+        if anchor is None and element.tag == "h1" and short_text(element, 15) is None:  # > 15 characters
             anchor = index
         if (element.tag == "time" and element.get("datetime")) or element.get("itemprop") in _MACHINE_PROPS:
             machine.append((index, element))
@@ -354,8 +356,8 @@ def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
         distance = abs(index - anchor) if anchor is not None else index
         if anchor is not None and distance > MAX_TITLE_DISTANCE:
             continue
-        text = " ".join(element.text_content().split())
-        if not text or len(text) > MAX_DATE_LINE or element.xpath(_CHROME_XPATH):
+        text = short_text(element, MAX_DATE_LINE)
+        if not text or element.xpath(_CHROME_XPATH):
             continue
         for kind, segment in _split_labeled(text):
             parsed = parse_date_details(segment)
@@ -364,8 +366,8 @@ def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
                 label = f"{element.tag}.{marker[0] if marker else ''}"
                 found.append(_Candidate(kind, f"visible:{label}", segment.strip(" |-,"), parsed, distance))
     for index, element in nearby:
-        text = " ".join(element.text_content().split())
-        if not text or len(text) > NEARBY_LINE or element.xpath(_CHROME_XPATH):
+        text = short_text(element, NEARBY_LINE)
+        if not text or element.xpath(_CHROME_XPATH):
             continue
         for kind, segment in _split_labeled(text):
             parsed = parse_date_details(segment)

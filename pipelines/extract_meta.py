@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from pipelines.html_text import text_within
 from storage.text import normalize_text, search_key, strip_diacritics
 
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
@@ -145,7 +146,7 @@ def find_sapo(tree: HtmlElement) -> str | None:
             continue
         if element.xpath("ancestor::*[self::header or self::nav or self::footer or self::aside or self::a]"):
             continue
-        text = clean(element.text_content())
+        text = clean(text_within(element, 2 * MAX_SAPO))  # a page-sized "content-lead" box is no sapo
         if text and MIN_SAPO <= len(text) <= MAX_SAPO and "\n" not in text.strip():
             return text
     return None
@@ -160,13 +161,13 @@ def bold_lead(body_paragraphs: list[str], tree: HtmlElement) -> str | None:
         return None
     key = search_key(first)
     for bold in tree.iter("strong", "b"):
-        text = clean(bold.text_content())
+        text = clean(text_within(bold, 2 * MAX_SAPO))
         if text and search_key(text) == key:
             parent = bold.getparent()
             if (
                 parent is not None
                 and parent.tag in ("p", "div", "h2")
-                and search_key(clean(parent.text_content()) or "") == key
+                and search_key(clean(text_within(parent, 2 * MAX_SAPO)) or "") == key
             ):
                 return first
     return None
