@@ -39,6 +39,7 @@ from pipelines.extract_meta import (
     is_site_name,
     meta_values,
 )
+from pipelines.extract_related import drop_related, related_lines
 from storage.text import decode_html, search_key
 
 # Fewer characters of body (sapo + text) than this is not an article (an error, video-only or stub page).
@@ -291,6 +292,7 @@ def extract_article(
         raise ExtractionError("no article body found (not an HTML document)")
     prune_figure_and_menu_tables(tree)
     prune_comment_sections(tree)
+    related = related_lines(tree, url, canonical_url(tree, None, url))
     _unwrap_layout_tables(tree)
     # prune_xpath: a portal's registry hints for boilerplate trafilatura keeps there (crawler/portals.toml).
     prune = [*_LINK_LISTS, *prune_xpath]
@@ -299,7 +301,8 @@ def extract_article(
         raise ExtractionError(_no_body(tree))
     site_name = _site_name(document)
     title = best_title(tree, document.title, site_name, url)
-    paragraphs = restore_repeated_paragraphs(_paragraphs(document.text), tree)
+    paragraphs = drop_related(_paragraphs(document.text), related)
+    paragraphs = restore_repeated_paragraphs(paragraphs, tree)
     paragraphs = _strip_leading(paragraphs, (title, document.title), site_name, url)
     sapo = find_sapo(tree) or lead_after_headline(tree, title) or bold_lead(paragraphs, tree)
     if sapo:

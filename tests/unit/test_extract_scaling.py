@@ -63,16 +63,28 @@ def reply_box(size: int) -> bytes:
     return _page("", after=f"<div><div>Ý kiến bạn đọc</div>{replies}</div>")
 
 
+def inline_related(size: int) -> bytes:
+    line = "<p>{}</p><p>&gt;&gt; Xem thêm: <a href='/tin-{}.html'>{}</a></p>\n"
+    return _page(_fill(size, lambda r, i: line.format(_sentence(r, 30), i, _sentence(r, 8))))
+
+
 def _cpu_seconds(body: bytes) -> float:
     started = time.process_time()
     extract_article(body, "https://baotinh.vn/thoi-su/tong-ket-post1.html")
     return time.process_time() - started
 
 
-@pytest.mark.parametrize("make", [broken_lines, huge_table, reply_box], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "make", [broken_lines, huge_table, reply_box, inline_related], ids=lambda f: f.__name__
+)
 def test_extraction_time_grows_linearly(make: Callable[[int], bytes]) -> None:
     small, large = make(SMALL), make(LARGE)
     assert len(large) / len(small) == pytest.approx(4, rel=0.05)
     base = min(_cpu_seconds(small) for _ in range(2))  # the small page is cheap: take the steadier reading
     ratio = _cpu_seconds(large) / base
     assert ratio <= MAX_RATIO, f"{make.__name__}: 4x the page cost {ratio:.1f}x the time"
+
+
+def test_inline_related_lines_of_a_big_page_are_all_dropped() -> None:
+    article = extract_article(inline_related(SMALL), "https://baotinh.vn/thoi-su/tong-ket-post1.html")
+    assert "Xem thêm" not in article.text

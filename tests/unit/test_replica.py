@@ -173,6 +173,35 @@ def test_article_pages_have_true_text_and_dates(sites: dict[str, Site], truth: G
     assert "og:title" not in metas["C"] and "ld+json" not in metas["C"]
 
 
+INLINE_LABELS = ("Xem thêm:", "Đọc thêm:", "Tin liên quan", "TIN LIÊN QUAN", "Bài liên quan:")
+
+
+def test_inline_related_blocks_are_in_pages_between_paragraphs_not_in_truth(
+    sites: dict[str, Site], truth: GroundTruth, world: World
+) -> None:
+    with_blocks = [(url, art) for url, art in truth.articles.items() if art.inline_related]
+    styles = {sites[art.portal].portal.style for _url, art in with_blocks}
+    assert styles == {"A", "B", "C"} and len(with_blocks) >= 0.2 * len(truth.articles)
+    kinds = set()
+    for url, art in with_blocks:
+        site = sites[art.portal]
+        response = site.respond(path_qs(url))
+        page = unicodedata.normalize("NFC", response.body.decode(response.content_type.split("charset=")[-1]))
+        text = world.text(next(a for a in site.portal.articles if site.base + a.path == url))
+        kinds.update(kind for _at, kind in text.related_at)
+        for at, _kind in text.related_at:
+            before, after = html.escape(art.body_paragraphs[at]), html.escape(art.body_paragraphs[at + 1])
+            between = page[page.index(before) + len(before) : page.index(after)]
+            assert any(label in between for label in INLINE_LABELS), (url, at)
+            linked = re.findall(r'<a href="([^"]+)">([^<]+)</a>', between)
+            assert linked and all(urljoin(url, href).startswith(site.base + "/") for href, _t in linked)
+            for _href, title in linked:  # other articles' titles: on the page, never in the truth body
+                assert all(html.unescape(title) not in para for para in art.body_paragraphs), url
+    assert kinds == {"line", "pair", "box", "label_list"}
+    plain = [art for art in truth.articles.values() if not art.inline_related]
+    assert plain, "most articles have no inline related links"
+
+
 def test_dup_groups_are_exact_copies(truth: GroundTruth, world: World) -> None:
     assert truth.dup_groups
     for urls in truth.dup_groups.values():
