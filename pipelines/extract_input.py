@@ -73,7 +73,8 @@ def depth_capped(tree: HtmlElement) -> bool:
     depth: dict[HtmlElement, int] = {}
     for element in tree.iter():
         parent = element.getparent()
-        level = depth[parent] + 1 if parent is not None else 0
+        # ``tree`` need not be the document root: its own depth is counted once
+        level = depth[parent] + 1 if parent in depth else sum(1 for _ in element.iterancestors())
         if level >= PARSER_MAX_DEPTH:
             return True
         depth[element] = level

@@ -10,7 +10,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipelines.article_extractor import ExtractedArticle, ExtractionError, extract_article
@@ -259,7 +259,7 @@ _HEAD = st.lists(
     ),
     url=st.sampled_from([URL, "http://[bad/", "not a url"]),
 )
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 def test_generated_markup_gives_an_article_or_a_reason(
     head: str, body: list[str], encoding: str, content_type: str | None, url: str
 ) -> None:
@@ -274,7 +274,8 @@ def test_generated_markup_gives_an_article_or_a_reason(
 
 
 @given(st.binary(max_size=4000))
-@settings(max_examples=150, deadline=None)
+@example(b"html")  # parsed as a lone <span> below <html>: the depth check once assumed the document root
+@settings(max_examples=150, deadline=None, derandomize=True)
 def test_arbitrary_bytes_give_an_article_or_a_reason(data: bytes) -> None:
     try:
         extract_article(data, URL, content_type="text/html")
