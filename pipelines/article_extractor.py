@@ -18,6 +18,7 @@ from pipelines.extract_input import (
     limit_attributes,
     oversize,
     strip_control_characters,
+    too_many_paragraph_texts,
 )
 from pipelines.extract_layout import (
     closing_byline,
@@ -292,6 +293,9 @@ def extract_article(
         raise ExtractionError("no article body found (not an HTML document)")
     prune_figure_and_menu_tables(tree)
     prune_comment_sections(tree)
+    too_many = too_many_paragraph_texts(tree)  # checked once reader comments are gone
+    if too_many:
+        raise ExtractionError(too_many)
     related = related_lines(tree, url, canonical_url(tree, None, url))
     _unwrap_layout_tables(tree)
     # prune_xpath: a portal's registry hints for boilerplate trafilatura keeps there (crawler/portals.toml).

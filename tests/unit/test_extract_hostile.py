@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipelines.article_extractor import ExtractedArticle, ExtractionError, extract_article
-from pipelines.extract_input import MAX_ATTRIBUTES, MAX_PAGE_BYTES, PARSER_MAX_DEPTH
+from pipelines.extract_input import MAX_ATTRIBUTES, MAX_PAGE_BYTES, MAX_PARAGRAPH_TEXTS, PARSER_MAX_DEPTH
 from storage.text import CONTROL_CHARACTERS
 
 URL = "https://baotinh.vn/thoi-su/cai-cach-hanh-chinh-post1.html"
@@ -303,3 +303,28 @@ def test_a_tag_with_thousands_of_attributes_reaches_the_parser_trimmed(
     article = extract_article(page(paragraphs).encode(), URL)
     assert article.text == "\n".join(PARAS)
     assert max(len(element.attrib) for element in parsed[0].iter()) == MAX_ATTRIBUTES
+
+
+def test_tens_of_thousands_of_paragraph_runs_are_refused_before_trafilatura(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # trafilatura's "//p//text()" is quadratic in libxml2: 80,000 runs cost 18 s per call, 91 s per page
+    import pipelines.article_extractor as extractor
+
+    calls: list[object] = []
+    bare_extraction = extractor.trafilatura.bare_extraction
+    monkeypatch.setattr(
+        extractor.trafilatura, "bare_extraction", lambda *a, **k: calls.append(a) or bare_extraction(*a, **k)
+    )
+    runs = [f"Dòng {i} của trang<br>phần sau {i}" for i in range(MAX_PARAGRAPH_TEXTS // 2 + 1)]
+    with pytest.raises(
+        ExtractionError, match=r"^too many paragraph text runs to extract \(30,00\d > 30,000\)$"
+    ):
+        extract_article(page([*PARAS, *runs]).encode(), URL)
+    assert not calls
+    # reader comments are counted out: they are pruned first
+    comments = "".join(f"<div><b>Bạn đọc {i}</b><p>{PARAS[0]}</p></div>" for i in range(MAX_PARAGRAPH_TEXTS))
+    box = f"<div><div>Ý kiến bạn đọc</div>{comments}</div>"
+    assert extract_article(page().replace("</article>", "</article>" + box).encode(), URL).text == "\n".join(
+        PARAS
+    )
