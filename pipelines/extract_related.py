@@ -96,9 +96,40 @@ def _label_only(text: str) -> bool:
     return not words or " ".join(_NUMBERS.sub(" ", words).split()) in _LABELS
 
 
+_ABSOLUTE = re.compile(r"^(?:https?:)?//(?:[^/?#@]*@)?([^/?#:]*)", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+class _Links:
+    """Tells links to other pages of the page's site from the rest, cheaply (pages have hundreds)."""
+
+    def __init__(self, url: str, canonical: str | None) -> None:
+        self.url = url
+        self.site = _site(host_of(url))
+        self.own = {_page_key(url), _page_key(canonical)}
+        self.known: dict[str, bool] = {}
+
+    def same_site(self, href: str | None) -> bool:
+        key = (href or "").strip()
+        if key not in self.known:
+            self.known[key] = self._same_site(key)
+        return self.known[key]
+
+    def _same_site(self, href: str) -> bool:
+        absolute = _ABSOLUTE.match(href)
+        if absolute:
+            full = href if href.lower().startswith("http") else "https:" + href
+            return _site(absolute[1]) == self.site and _page_key(full) not in self.own
+        if not href or href.startswith("#") or _SCHEME.match(href):  # javascript:, mailto:, tel:, data:
+            return False
+        if href.startswith("/"):  # most links: a path on this site
+            return f"{self.site}/{href[1:].split('#')[0].rstrip('/')}" not in self.own
+        resolved = absolute_url(href, self.url)  # a relative link: resolved against the page
+        return resolved is not None and _page_key(resolved) not in self.own
+
+
 def _tallies(elements: list[HtmlElement], url: str, canonical: str | None) -> dict[HtmlElement, _Tally]:
-    site = _site(host_of(url))
-    own = {_page_key(url), _page_key(canonical)}
+    links = _Links(url, canonical)
     tallies: dict[HtmlElement, _Tally] = {}
     for element in reversed(elements):  # children before their parents
         tally = _Tally()
@@ -106,9 +137,8 @@ def _tallies(elements: list[HtmlElement], url: str, canonical: str | None) -> di
         if element.tag in _SKIP:
             continue
         if element.tag == "a":
-            if " ".join(element.text_content().split()):
-                target = absolute_url(element.get("href"), url)
-                if target is not None and _site(host_of(target)) == site and _page_key(target) not in own:
+            if element.text_content().strip():
+                if links.same_site(element.get("href")):
                     tally.same_site = 1
                 else:
                     tally.other = 1
@@ -136,29 +166,19 @@ def related_lines(tree: HtmlElement, url: str, canonical: str | None = None) -> 
     """
     elements = [e for e in tree.iter() if isinstance(e.tag, str)]
     tallies = _tallies(elements, url, canonical)
-    skipped: set[HtmlElement] = set()  # chrome, and everything inside a related block
+    taken: set[HtmlElement] = set()  # related blocks found so far (outermost first, in document order)
     lines: set[str] = set()
     for element in elements:
-        parent = element.getparent()
-        if (
-            parent in skipped
-            or element.tag in _CHROME
-            or "breadcrumb" in (element.get("class") or "").lower()
-        ):
-            skipped.add(element)
-            continue
         tally = tallies[element]
-        if (
-            element.tag in _INLINE
-            or element.tag in ("html", "body")
-            or parent is None
-            or tally.headline
-            or not tally.same_site
-            or tally.other
-            or not tally.label_only
-        ):
+        # cheap tests first: most elements hold no link, or some prose
+        if not tally.same_site or tally.other or tally.headline or element.tag in _INLINE:
             continue
-        skipped.add(element)
+        parent = element.getparent()
+        if parent is None or element.tag in ("html", "body") or not tally.label_only:
+            continue
+        if any(node in taken or _chrome(node) for node in (element, *element.iterancestors())):
+            continue
+        taken.add(element)
         label = element.getprevious()
         if label is not None and isinstance(label.tag, str) and _is_label_line(tallies[label]):
             lines.add(line_key(label.text_content()))
@@ -170,6 +190,11 @@ def related_lines(tree: HtmlElement, url: str, canonical: str | None = None) -> 
                 lines.add(line)
     lines.discard("")
     return frozenset(lines)
+
+
+def _chrome(element: HtmlElement) -> bool:
+    """Navigation keeps its links: menus are trafilatura's to drop, breadcrumbs feed the categories."""
+    return element.tag in _CHROME or "breadcrumb" in (element.get("class") or "").lower()
 
 
 def drop_related(paragraphs: list[str], lines: frozenset[str]) -> list[str]:
