@@ -172,13 +172,16 @@ def _unwrap_layout_tables(tree: HtmlElement) -> None:
     "| cell |" line. Data tables (cells of plain text) are left alone. Linear in the page: every element is
     marked "holds a block" at most once (an XPath per table was quadratic on a page-sized table).
     """
+    tables = list(tree.iter("table"))
+    if not tables:
+        return
     holds_block: set[HtmlElement] = set()
     for block in tree.iter(*_LAYOUT_BLOCKS):
         node = block.getparent()
         while node is not None and node not in holds_block:
             holds_block.add(node)
             node = node.getparent()
-    for table in list(tree.iter("table")):
+    for table in tables:
         if any(cell.tag == "td" and cell in holds_block for cell in _cells(table)):
             for child in list(table):
                 if child.tag in ("tbody", "thead", "tfoot"):
