@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor
 
 from pipelines.dates import find_dates, parse_date_details
+from pipelines.extract_input import (
+    PARSER_MAX_DEPTH,
+    depth_capped,
+    limit_attributes,
+    oversize,
+    strip_control_characters,
+    too_many_paragraph_texts,
+)
 from pipelines.extract_layout import (
     closing_byline,
     lead_after_headline,
@@ -21,6 +28,7 @@ from pipelines.extract_layout import (
     restore_repeated_paragraphs,
 )
 from pipelines.extract_meta import (
+    absolute_url,
     best_title,
     bold_lead,
     breadcrumbs,
@@ -32,6 +40,7 @@ from pipelines.extract_meta import (
     is_site_name,
     meta_values,
 )
+from pipelines.extract_related import drop_related, related_lines
 from storage.text import decode_html, search_key
 
 # Fewer characters of body (sapo + text) than this is not an article (an error, video-only or stub page).
@@ -67,6 +76,9 @@ _MAGIC = (
 )
 # How far into the body we look for NUL bytes; binary formats show them within the first block.
 _SNIFF = 8192
+# Binary formats are full of NUL bytes; a text page with a stray one (a CMS bug) is still a page, and the
+# NUL is removed with the other control characters.
+MAX_NUL_SHARE = 0.01
 
 
 class ExtractionError(Exception):
@@ -125,8 +137,8 @@ def _check_bytes(body: bytes, mime: str | None) -> None:
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             raise ExtractionError(f"binary content ({kind})")
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractionError(f"binary content ({mime or 'NUL bytes'})")
+    if head.count(b"\x00") > MAX_NUL_SHARE * len(head) and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExtractionError(f"binary content (NUL bytes{' in ' + mime if mime else ''})")
 
 
 def _options(url: str) -> Extractor:
@@ -141,19 +153,52 @@ def _paragraphs(text: str | None) -> list[str]:
     return cleaned.split("\n") if cleaned else []
 
 
+_LAYOUT_BLOCKS = ("p", "div", "h1", "h2", "table")
+
+
+def _cells(table: HtmlElement) -> Iterator[HtmlElement]:
+    """Yield the cells of ``table``'s own rows (not those of tables nested in them)."""
+    for child in table:
+        rows = [child] if child.tag == "tr" else child if child.tag in ("tbody", "thead", "tfoot") else []
+        for row in rows:
+            if row.tag == "tr":
+                yield from (cell for cell in row if cell.tag in ("td", "th"))
+
+
 def _unwrap_layout_tables(tree: HtmlElement) -> None:
     """Turn layout tables (cells holding paragraphs, headings or blocks) into divs, in place.
 
     Old provincial portals lay whole pages out in tables; trafilatura would flatten the article into one
-    "| cell |" line. Data tables (cells of plain text) are left alone.
+    "| cell |" line. Data tables (cells of plain text) are left alone. Linear in the page: every element is
+    marked "holds a block" at most once (an XPath per table was quadratic on a page-sized table).
     """
-    for table in list(tree.iter("table")):
-        if table.xpath(
-            "./tr/td//*[self::p or self::div or self::h1 or self::h2 or self::table]"
-            " | ./tbody/tr/td//*[self::p or self::div or self::h1 or self::h2 or self::table]"
-        ):
-            for element in [table, *table.iter("tbody", "thead", "tfoot", "tr", "td", "th")]:
-                element.tag = "div"
+    tables = list(tree.iter("table"))
+    if not tables:
+        return
+    holds_block: set[HtmlElement] = set()
+    for block in tree.iter(*_LAYOUT_BLOCKS):
+        node = block.getparent()
+        while node is not None and node not in holds_block:
+            holds_block.add(node)
+            node = node.getparent()
+    for table in tables:
+        if any(cell.tag == "td" and cell in holds_block for cell in _cells(table)):
+            for child in list(table):
+                if child.tag in ("tbody", "thead", "tfoot"):
+                    for row in child:
+                        _rename_row(row)
+                    child.tag = "div"
+                else:
+                    _rename_row(child)
+            table.tag = "div"
+
+
+def _rename_row(row: HtmlElement) -> None:
+    if row.tag == "tr":
+        for cell in row:
+            if cell.tag in ("td", "th"):
+                cell.tag = "div"
+        row.tag = "div"
 
 
 def _is_date_line(paragraph: str) -> bool:
@@ -172,13 +217,14 @@ def _strip_leading(
 ) -> list[str]:
     """Drop headline repeats, date lines and site labels that trafilatura keeps at the top of the body."""
     keys = {search_key(title) for title in titles if title}
-    while paragraphs and (
-        search_key(paragraphs[0]) in keys
-        or _is_date_line(paragraphs[0])
-        or _is_chrome_line(paragraphs[0], site_name, url)
+    start = 0
+    while start < len(paragraphs) and (
+        search_key(paragraphs[start]) in keys
+        or _is_date_line(paragraphs[start])
+        or _is_chrome_line(paragraphs[start], site_name, url)
     ):
-        paragraphs = paragraphs[1:]
-    return paragraphs
+        start += 1
+    return paragraphs[start:]
 
 
 def _drop_sapo(paragraphs: list[str], sapo: str) -> list[str]:
@@ -238,24 +284,32 @@ def extract_article(
     """
     mime, charset = _content_type(content_type)
     _check_bytes(body, mime)
+    too_large = oversize(body)
+    if too_large:
+        raise ExtractionError(too_large)
     try:
         markup, encoding = decode_html(body, charset)
     except UnicodeDecodeError as exc:
         raise ExtractionError("undecodable bytes") from exc
-    tree = trafilatura.load_html(markup)
+    tree = trafilatura.load_html(limit_attributes(strip_control_characters(markup)))
     if tree is None:
-        raise ExtractionError("no article body found")
+        raise ExtractionError("no article body found (not an HTML document)")
     prune_figure_and_menu_tables(tree)
     prune_comment_sections(tree)
+    too_many = too_many_paragraph_texts(tree)  # checked once reader comments are gone
+    if too_many:
+        raise ExtractionError(too_many)
+    related = related_lines(tree, url, canonical_url(tree, None, url))
     _unwrap_layout_tables(tree)
     # prune_xpath: a portal's registry hints for boilerplate trafilatura keeps there (crawler/portals.toml).
     prune = [*_LINK_LISTS, *prune_xpath]
     document = trafilatura.bare_extraction(tree, url=url, options=_options(url), prune_xpath=prune)
     if not isinstance(document, Document):
-        raise ExtractionError("no article body found")
+        raise ExtractionError(_no_body(tree))
     site_name = _site_name(document)
     title = best_title(tree, document.title, site_name, url)
-    paragraphs = restore_repeated_paragraphs(_paragraphs(document.text), tree)
+    paragraphs = drop_related(_paragraphs(document.text), related)
+    paragraphs = restore_repeated_paragraphs(paragraphs, tree)
     paragraphs = _strip_leading(paragraphs, (title, document.title), site_name, url)
     sapo = find_sapo(tree) or lead_after_headline(tree, title) or bold_lead(paragraphs, tree)
     if sapo:
@@ -268,8 +322,16 @@ def extract_article(
         author = author or clean_author(byline, site_name, url)
     text = "\n".join(paragraphs)
     if len(text) + len(sapo or "") < MIN_BODY_CHARS:
-        raise ExtractionError("no article body found")
+        raise ExtractionError(_no_body(tree))
     return _assemble(tree, document, url, title, sapo, text, author, encoding, feed_date)
+
+
+def _no_body(tree: HtmlElement) -> str:
+    if depth_capped(tree):
+        return (
+            f"no article body found (HTML nested deeper than {PARSER_MAX_DEPTH} levels: text below is lost)"
+        )
+    return "no article body found"
 
 
 def _assemble(
@@ -289,7 +351,8 @@ def _assemble(
         breadcrumbs(tree) or _list(meta_values(tree, "article:section")) or _list(document.categories)
     )
     tags = _list(meta_values(tree, "article:tag", "news_keywords")) or _list(document.tags)
-    image = document.image or next(iter(meta_values(tree, "og:image", "twitter:image")), None)
+    images = (document.image, *meta_values(tree, "og:image", "twitter:image"))
+    image = next(filter(None, (absolute_url(candidate, url) for candidate in images)), None)
     return ExtractedArticle(
         url=url,
         canonical_url=canonical_url(tree, document.url, url),
@@ -299,7 +362,7 @@ def _assemble(
         author=author,
         categories=categories,
         tags=tags,
-        image=urljoin(url, image.strip()) if image else None,
+        image=image,
         site_name=site_name,
         published_at=dates.published_at,
         updated_at=dates.updated_at,

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import lxml.html
 from lxml.html import HtmlElement
 
+from pipelines.html_text import short_text
+
 VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
 
 _VI_WEEKDAYS = {
@@ -253,20 +255,31 @@ def _meta_candidates(tree: HtmlElement) -> list[_Candidate]:
     return found
 
 
-def _walk_jsonld(node: Any, out: list[tuple[str, str, bool]]) -> None:
-    if isinstance(node, list):
-        for item in node:
-            _walk_jsonld(item, out)
-    elif isinstance(node, dict):
-        types = node.get("@type") or ""
-        is_article = any("article" in str(t).lower() or "posting" in str(t).lower() for t in _as_list(types))
-        for key in ("datePublished", "dateModified", "dateCreated"):
-            value = node.get(key)
-            if isinstance(value, str):
-                out.append((key, value, is_article))
-        for key, value in node.items():
-            if key in ("@graph", "mainEntity", "mainEntityOfPage") or isinstance(value, list):
-                _walk_jsonld(value, out)
+def _walk_jsonld(root: Any, out: list[tuple[str, str, bool]]) -> None:
+    """Append the date fields of ``root`` and its graph/list members to ``out``, in document order.
+
+    Iterative: a JSON-LD block nested a thousand levels deep must not exhaust the Python stack.
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            types = node.get("@type") or ""
+            is_article = any(
+                "article" in str(t).lower() or "posting" in str(t).lower() for t in _as_list(types)
+            )
+            for key in ("datePublished", "dateModified", "dateCreated"):
+                value = node.get(key)
+                if isinstance(value, str):
+                    out.append((key, value, is_article))
+            children = [
+                value
+                for key, value in node.items()
+                if key in ("@graph", "mainEntity", "mainEntityOfPage") or isinstance(value, list)
+            ]
+            stack.extend(reversed(children))
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -279,7 +292,7 @@ def _jsonld_candidates(tree: HtmlElement) -> list[_Candidate]:
         code = (script.text or "").strip()
         try:
             _walk_jsonld(json.loads(code, strict=False), entries)
-        except ValueError:  # broken JSON-LD is common: fall back to the first fields by pattern
+        except (ValueError, RecursionError):  # broken (or absurdly deep) JSON-LD: find the fields by pattern
             for match in re.finditer(r'"(date(?:Published|Modified|Created))"\s*:\s*"([^"]{6,40})"', code):
                 entries.append((match[1], match[2], True))
     found: list[_Candidate] = []
@@ -323,7 +336,7 @@ def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
     for index, element in enumerate(tree.iter()):
         if not isinstance(element.tag, str) or element.tag == "meta":
             continue
-        if anchor is None and element.tag == "h1" and len(element.text_content().strip()) > 15:
+        if anchor is None and element.tag == "h1" and short_text(element, 15) is None:  # > 15 characters
             anchor = index
         if (element.tag == "time" and element.get("datetime")) or element.get("itemprop") in _MACHINE_PROPS:
             machine.append((index, element))
@@ -343,8 +356,8 @@ def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
         distance = abs(index - anchor) if anchor is not None else index
         if anchor is not None and distance > MAX_TITLE_DISTANCE:
             continue
-        text = " ".join(element.text_content().split())
-        if not text or len(text) > MAX_DATE_LINE or element.xpath(_CHROME_XPATH):
+        text = short_text(element, MAX_DATE_LINE)
+        if not text or element.xpath(_CHROME_XPATH):
             continue
         for kind, segment in _split_labeled(text):
             parsed = parse_date_details(segment)
@@ -353,8 +366,8 @@ def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
                 label = f"{element.tag}.{marker[0] if marker else ''}"
                 found.append(_Candidate(kind, f"visible:{label}", segment.strip(" |-,"), parsed, distance))
     for index, element in nearby:
-        text = " ".join(element.text_content().split())
-        if not text or len(text) > NEARBY_LINE or element.xpath(_CHROME_XPATH):
+        text = short_text(element, NEARBY_LINE)
+        if not text or element.xpath(_CHROME_XPATH):
             continue
         for kind, segment in _split_labeled(text):
             parsed = parse_date_details(segment)

@@ -7,6 +7,7 @@ is the byline, a paragraph the page repeats is body text); none names a portal, 
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ from lxml.html import HtmlElement
 
 from pipelines.dates import parse_date_details
 from pipelines.extract_meta import MAX_SAPO, MIN_SAPO, clean
+from pipelines.html_text import short_text, text_within
 from storage.text import search_key
 
 _BOLD_TAGS = frozenset(["b", "strong"])
@@ -45,6 +47,9 @@ _COMMENT_HEADING = re.compile(
 )
 MAX_HEADING_CHARS = 40
 _COMMENT_START = re.compile(r"^(?:\d+\s*)?(?:ý|bạn|bình|gửi|viết|comment|leave)", re.IGNORECASE)
+# Dropped paragraphs searched for (as a substring) in the extracted text, per page; each search reads the
+# whole text. Exact repeats are always found. The most any page of fundus, AEB and vi_news_html needs is 4.
+MAX_CONTAINMENT_CHECKS = 200
 _BYLINE_LABEL = re.compile(r"^(?:(?:bài|ảnh|bài\s*(?:và|,|&)\s*ảnh|tin|tin\s*(?:và|,|&)\s*ảnh)\s*:)\s*", re.I)
 
 
@@ -93,12 +98,8 @@ def _comment_heading(element: HtmlElement) -> bool:
         return False
     if element.xpath(f"./*[{_BLOCKS}]"):
         return False
-    text = " ".join(element.text_content().split())
-    return len(text) <= MAX_HEADING_CHARS and bool(_COMMENT_HEADING.match(text))
-
-
-def _texts_equal(a: HtmlElement, b: HtmlElement) -> bool:
-    return " ".join(a.text_content().split()) == " ".join(b.text_content().split())
+    text = short_text(element, MAX_HEADING_CHARS)
+    return text is not None and bool(_COMMENT_HEADING.match(text))
 
 
 def prune_comment_sections(tree: HtmlElement) -> None:
@@ -107,16 +108,30 @@ def prune_comment_sections(tree: HtmlElement) -> None:
     trafilatura drops comment blocks it recognises by English class names ("comment"); a box titled in
     Vietnamese is kept, and on a page with thousands of comments it outweighs the article itself.
     """
-    headlines = [h1 for h1 in tree.iter("h1") if _visible_text(h1)]
+    # A box holding a headline is the article, whatever its first line says.
+    holds_headline = {
+        node for h1 in tree.iter("h1") if _visible_text(h1) for node in (h1, *h1.iterancestors())
+    }
     for element in list(tree.iter("div", "h2", "h3", "h4", "h5", "p", "span", "strong", "b", "header")):
         if element.getparent() is None or not _comment_heading(element):
             continue
         title, box = element, element.getparent()
-        while box is not None and box.tag not in ("body", "html") and _texts_equal(box, title):
-            title, box = box, box.getparent()  # <div class="title"><b>Bình luận</b></div>: climb to the box
-        if box is None or box.tag in ("body", "html") or box.index(title) != 0 or (box.text or "").strip():
+        heading = short_text(element, MAX_HEADING_CHARS)
+        # <div class="title"><b>Bình luận</b></div>: climb to the box (reading at most the heading's length)
+        while (
+            box is not None
+            and box.tag not in ("body", "html")
+            and short_text(box, MAX_HEADING_CHARS) == heading
+        ):
+            title, box = box, box.getparent()
+        if (
+            box is None
+            or box.tag in ("body", "html")
+            or title.getprevious() is not None
+            or (box.text or "").strip()
+        ):
             continue
-        if any(h1 is box or box in h1.iterancestors() or h1 in box.iterdescendants() for h1 in headlines):
+        if box in holds_headline:
             continue
         if box.getparent() is not None:
             box.drop_tree()
@@ -193,7 +208,10 @@ def lead_after_headline(tree: HtmlElement, title: str | None) -> str | None:
             return None
         if element.tag in ("script", "style", "noscript", "a", "time"):
             continue
-        text = clean(element.text_content())
+        raw = text_within(element, 2 * MAX_SAPO)
+        if raw is None:
+            continue  # a container far longer than a lead: its blocks follow in document order
+        text = clean(raw)
         if not text or len(text) < MIN_SAPO:
             continue
         if len(text) <= _DATE_LINE_CHARS and parse_date_details(text) is not None:
@@ -226,13 +244,18 @@ def closing_byline(paragraphs: list[str], tree: HtmlElement) -> str | None:
         return None
     last = paragraphs[-1]
     key = search_key(last)
+
+    def holds_name(element: HtmlElement) -> bool:
+        text = text_within(element, 2 * MAX_BYLINE_CHARS)
+        return text is not None and search_key(clean(text) or "") == key
+
     for element in tree.iter("p", "div", "span", "strong", "b", "td"):
-        if search_key(clean(element.text_content()) or "") != key:
+        if not holds_name(element):
             continue
         styled = element
         while styled.tag in ("span", "strong", "b", "em", "i"):  # the block that holds the name
             parent = styled.getparent()
-            if parent is None or search_key(clean(parent.text_content()) or "") != key:
+            if parent is None or not holds_name(parent):
                 break
             styled = parent
         if wholly_bold(styled) or _right_aligned(styled):
@@ -247,21 +270,30 @@ def restore_repeated_paragraphs(paragraphs: list[str], tree: HtmlElement) -> lis
     recovery pass and adjacent-duplicate check). When the page really repeats a sentence as a paragraph
     of its own, that loses body text. A sibling <p> that sits between two extracted paragraphs of the same
     container and whose text is such a repeat is restored in place; nothing else is added.
+
+    Linear in the page: paragraphs are aligned through an index of <p> texts, exact repeats are looked up in
+    a set, and at most MAX_CONTAINMENT_CHECKS dropped paragraphs are searched for in the extracted text.
     """
     if len(paragraphs) < 2:
         return paragraphs
     nodes = [(p, clean(p.text_content())) for p in tree.iter("p")]
     position = {p: index for index, (p, _text) in enumerate(nodes)}
+    where: dict[str, list[int]] = {}
+    for index, (_p, text) in enumerate(nodes):
+        if text:
+            where.setdefault(text, []).append(index)
     aligned: list[HtmlElement | None] = []
     cursor = 0
-    for paragraph in paragraphs:
+    for paragraph in paragraphs:  # each paragraph to its first <p> after the previous one's
+        indices = where.get(paragraph, [])
+        at = bisect.bisect_left(indices, cursor)
         found = None
-        for index in range(cursor, len(nodes)):
-            if nodes[index][1] == paragraph:
-                found, cursor = nodes[index][0], index + 1
-                break
+        if at < len(indices):
+            found, cursor = nodes[indices[at]][0], indices[at] + 1
         aligned.append(found)
     seen = "\n".join(paragraphs)
+    exact = set(paragraphs)
+    checks_left = MAX_CONTAINMENT_CHECKS
     out: list[str] = []
     for index, paragraph in enumerate(paragraphs):
         out.append(paragraph)
@@ -273,6 +305,12 @@ def restore_repeated_paragraphs(paragraphs: list[str], tree: HtmlElement) -> lis
             if sibling is after:
                 break
             text = nodes[position[sibling]][1] if sibling in position else None
-            if text and text in seen:
+            if not text:
+                continue
+            if text in exact:
                 out.append(text)
+            elif checks_left > 0:
+                checks_left -= 1
+                if text in seen:
+                    out.append(text)
     return out

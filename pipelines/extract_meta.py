@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from pipelines.html_text import text_within
 from storage.text import normalize_text, search_key, strip_diacritics
 
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
@@ -43,6 +44,34 @@ def clean(text: str | None) -> str | None:
     return text or None
 
 
+def host_of(url: str) -> str:
+    """Return the host of ``url``, or "" when it has none or is malformed ("http://[bad/")."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def absolute_url(href: str | None, base: str) -> str | None:
+    """Return ``href`` resolved against ``base`` if that gives a well-formed http(s) URL, else None.
+
+    Portals write malformed URLs ("http://[bad/", ports past 65535); such a value is dropped, never raised.
+    """
+    href = (href or "").strip()
+    if not href:
+        return None
+    try:
+        joined = urljoin(base, href)
+    except ValueError:  # the page URL itself is malformed: only an absolute href can stand
+        joined = href
+    try:
+        parts = urlsplit(joined)
+        port_ok = parts.port is None or parts.port > 0  # .port raises ValueError past 65535
+    except ValueError:
+        return None
+    return joined if parts.scheme in ("http", "https") and parts.hostname and port_ok else None
+
+
 def _site_like(segment: str, site_name: str | None, host: str) -> bool:
     key = search_key(segment)
     bare = strip_diacritics(key).replace(" ", "")
@@ -58,7 +87,7 @@ def _site_like(segment: str, site_name: str | None, host: str) -> bool:
 
 def is_site_name(segment: str, site_name: str | None, url: str) -> bool:
     """True if ``segment`` names the outlet (its site name, host, or "Báo ..."-style name)."""
-    return _site_like(segment, site_name, urlsplit(url).hostname or "")
+    return _site_like(segment, site_name, host_of(url))
 
 
 def strip_site_name(title: str | None, site_name: str | None, url: str) -> str | None:
@@ -66,7 +95,7 @@ def strip_site_name(title: str | None, site_name: str | None, url: str) -> str |
     title = clean(title)
     if not title:
         return None
-    host = urlsplit(url).hostname or ""
+    host = host_of(url)
     changed = True
     while changed:
         changed = False
@@ -117,7 +146,7 @@ def find_sapo(tree: HtmlElement) -> str | None:
             continue
         if element.xpath("ancestor::*[self::header or self::nav or self::footer or self::aside or self::a]"):
             continue
-        text = clean(element.text_content())
+        text = clean(text_within(element, 2 * MAX_SAPO))  # a page-sized "content-lead" box is no sapo
         if text and MIN_SAPO <= len(text) <= MAX_SAPO and "\n" not in text.strip():
             return text
     return None
@@ -132,13 +161,13 @@ def bold_lead(body_paragraphs: list[str], tree: HtmlElement) -> str | None:
         return None
     key = search_key(first)
     for bold in tree.iter("strong", "b"):
-        text = clean(bold.text_content())
+        text = clean(text_within(bold, 2 * MAX_SAPO))
         if text and search_key(text) == key:
             parent = bold.getparent()
             if (
                 parent is not None
                 and parent.tag in ("p", "div", "h2")
-                and search_key(clean(parent.text_content()) or "") == key
+                and search_key(clean(text_within(parent, 2 * MAX_SAPO)) or "") == key
             ):
                 return first
     return None
@@ -150,7 +179,7 @@ def breadcrumbs(tree: HtmlElement) -> list[str]:
     for script in tree.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
         try:
             data = json.loads(script.text or "", strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # broken or absurdly deep JSON-LD
             continue
         for node in _iter_nodes(data):
             if node.get("@type") == "BreadcrumbList":
@@ -219,18 +248,25 @@ def declared_language(tree: HtmlElement) -> str | None:
 
 
 def canonical_url(tree: HtmlElement, trafilatura_url: str | None, url: str) -> str | None:
-    """Return the absolute canonical URL (link rel=canonical, og:url, trafilatura's guess), or None."""
-    for link in tree.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            return urljoin(url, (link.get("href") or "").strip())
-    for value in meta_values(tree, "og:url"):
-        return urljoin(url, value.strip())
-    return urljoin(url, trafilatura_url) if trafilatura_url else None
+    """Return the absolute canonical URL (link rel=canonical, og:url, trafilatura's guess), or None.
+
+    The first well-formed candidate wins; a malformed one is skipped.
+    """
+    links = [
+        link.get("href")
+        for link in tree.iter("link")
+        if "canonical" in (link.get("rel") or "").lower().split()
+    ]
+    for candidate in (*links, *meta_values(tree, "og:url"), trafilatura_url):
+        absolute = absolute_url(candidate, url)
+        if absolute:
+            return absolute
+    return None
 
 
 def clean_author(author: str | None, site_name: str | None, url: str) -> str | None:
     """Return the author(s) without entries that are the outlet itself ("NLD COM VN; Baotuoitre")."""
-    host = urlsplit(url).hostname or ""
+    host = host_of(url)
     names = [clean(part) for part in re.split(r"[;|]", author or "")]
     kept = [name for name in names if name and not _site_like(name, site_name, host)]
     return "; ".join(dict.fromkeys(kept)) or None

@@ -13,14 +13,23 @@ import charset_normalizer
 # and search without being visible.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"[ \t\u00a0\u202f\u3000]+")
+# C0 and C1 control characters except tab, line feed and carriage return: no portal means them as text, XML
+# refuses them, and some (VT, FF, NEL) would split a paragraph in two.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def remove_control_characters(text: str) -> str:
+    """Return ``text`` without C0/C1 control characters (tab, line feed and carriage return kept)."""
+    return CONTROL_CHARACTERS.sub("", text)
 
 
 def normalize_text(text: str) -> str:
-    """Return ``text`` NFC-normalised, without invisible characters, with runs of spaces collapsed.
+    """Return ``text`` NFC-normalised, without invisible and control characters, with runs of spaces
+    collapsed.
 
     Line breaks are kept (one per paragraph); blank lines and surrounding spaces are dropped.
     """
-    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    text = unicodedata.normalize("NFC", remove_control_characters(text.translate(_INVISIBLE)))
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 

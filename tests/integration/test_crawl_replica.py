@@ -62,6 +62,14 @@ def test_crawl_scores_against_ground_truth(replica: ReplicaServer, archive_url: 
     wrong_titles = [u for u, t in truth.articles.items() if articles[canonical_url(u)].title != t.title]
     assert not wrong_titles, wrong_titles[:3]
 
+    # Inline related-article lines and boxes ("Xem thêm: <a>…</a>", "Tin liên quan") are not archived text.
+    inline = [url for url, t in truth.articles.items() if getattr(t, "inline_related", 0)]
+    assert inline
+    polluted = [
+        u for u in inline if articles[canonical_url(u)].text != "\n".join(truth.articles[u].body_paragraphs)
+    ]
+    assert not polluted, polluted[:3]
+
     # Dates are right to the minute with their offset, published and updated apart, on every template
     # (style C pages carry their date only in the visible line), and on the NFD and windows-1258 pages.
     wrong_dates = [

@@ -97,3 +97,10 @@ def footer_lines(portal: Portal) -> list[str]:
         f"Điện thoại: (0259) 38{portal.index:02d} 2{portal.index}7 - Email: toasoan@bao{portal.key}.vn",
         f'© Bản quyền thuộc về {portal.name}. Ghi rõ nguồn "{portal.name}" khi phát hành lại thông tin.',
     ]
+
+
+def inline_links(v: ArticleView, at: int, count: int) -> list[Link]:
+    """Return ``count`` of the article's related links for the inline block after paragraph ``at``."""
+    if not v.related:
+        return []
+    return [v.related[(at + n) % len(v.related)] for n in range(min(count, len(v.related)))]

@@ -212,6 +212,9 @@ class ArticleText:
     sapo: str
     paragraphs: list[str]
     figures: list[tuple[int, str]] = field(default_factory=list)  # (after paragraph index, caption)
+    # Inline related-article blocks the page shows between body paragraphs: (after paragraph index, kind).
+    # Boilerplate: they are not in ``paragraphs`` (the truth), only in the page.
+    related_at: list[tuple[int, str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     comments: list[tuple[str, str]] = field(default_factory=list)  # (name, text)
 
@@ -315,6 +318,15 @@ def make_head(
     return title, author
 
 
+def placed_title(title: str, key: str, attempt: int) -> str:
+    """Return ``title`` led by a commune's name ("Phước Hà: ..."), as portals tell apart two reports with
+    the same headline; ``attempt`` draws another commune. The commune space is large, so one draw almost
+    always gives a new title: a redraw of the whole head would pick from a headline space that a
+    10,000-article world fills up (2.5 draws per article at 5 x 2,000, 4.2 at 5 x 4,000)."""
+    place = commune(random.Random(f"{key}:place:{attempt}"))[1]
+    return nfc(f"{place}: {title}")
+
+
 def title_template(key: str, topic: topics.Topic) -> str:
     """Return the unfilled title template of the article seeded by ``key``."""
     return topic.titles[random.Random(key + ":title").randrange(len(topic.titles))]
@@ -366,6 +378,7 @@ def make_article(
         for i in sorted(rng.sample(range(n_par - 1), k=rng.randint(0, 2)))
     ]
     tags = rng.sample(topic.tags, k=2) + [district_name(slots["huyen"])]
+    related_at = inline_related(key, n_par)
     comments = []
     for _ in range(rng.randint(0, 4)):
         _hon, name = person(rng)
@@ -382,7 +395,25 @@ def make_article(
         figures=[(i, nfc(c)) for i, c in figures],
         tags=[nfc(t) for t in tags],
         comments=[(nfc(n), nfc(c)) for n, c in comments],
+        related_at=related_at,
     )
+
+
+RELATED_SHARE = 0.35  # share of articles with inline related-article lines or boxes in the body
+RELATED_KINDS = ("line", "pair", "box", "label_list")
+
+
+def inline_related(key: str, n_paragraphs: int) -> list[tuple[int, str]]:
+    """Return where (after which paragraph, never the last) and which inline related blocks the article
+    seeded by ``key`` shows: ">> Xem thêm: <link>" lines, "Đọc thêm:" pairs, "Tin liên quan" boxes.
+
+    A generator of its own, so adding them left every other draw of the world as it was.
+    """
+    rng = random.Random(key + ":related")
+    if n_paragraphs < 3 or rng.random() >= RELATED_SHARE:
+        return []
+    places = sorted(rng.sample(range(n_paragraphs - 1), k=rng.randint(1, 2)))
+    return [(index, rng.choice(RELATED_KINDS)) for index in places]
 
 
 _SENTENCE_END = re.compile(r'(?<=[.!?])\s+|(?<=[.!?]["”])\s+')
@@ -410,10 +441,11 @@ def apply_near(text: ArticleText, edit: NearEdit, title: str) -> ArticleText:
     if edit.prefix:
         first = paragraphs[0]
         paragraphs[0] = edit.prefix + (first[:1].lower() + first[1:] if edit.lower_first else first)
-    figures = list(text.figures)
+    figures, related_at = list(text.figures), list(text.related_at)
     if edit.lead:
         paragraphs.insert(0, edit.lead)
         figures = [(i + 1, caption) for i, caption in figures]
+        related_at = [(i + 1, kind) for i, kind in related_at]
     if edit.credit:
         paragraphs.append(edit.credit)
     return ArticleText(
@@ -423,4 +455,5 @@ def apply_near(text: ArticleText, edit: NearEdit, title: str) -> ArticleText:
         figures=figures,
         tags=list(text.tags),
         comments=list(text.comments),
+        related_at=related_at,
     )

@@ -11,6 +11,7 @@ from tests.replica.html_common import (
     esc,
     figure_src,
     footer_lines,
+    inline_links,
     page_numbers,
 )
 
@@ -137,7 +138,7 @@ def article(c: Chrome, v: ArticleView) -> str:
         f'<span class="{p}-updated">Cập nhật: {dates.line_a(a.updated_at)}</span>' if a.updated_at else ""
     )
     body = []
-    figures = dict(t.figures)
+    figures, related = dict(t.figures), dict(t.related_at)
     for i, para in enumerate(t.paragraphs):
         body.append(f"<p>{esc(para)}</p>")
         if i in figures:
@@ -145,6 +146,8 @@ def article(c: Chrome, v: ArticleView) -> str:
                 f'<figure class="{p}-image"><img src="{figure_src(c.portal, a, i)}" alt="{esc(a.title)}">'
                 f"<figcaption>{esc(figures[i])}</figcaption></figure>"
             )
+        if i in related:
+            body.append(_inline_related(c, v, i, related[i]))
     author = f'<p class="{p}-author"><strong>{esc(a.author)}</strong></p>' if a.author else ""
     tags = " ".join(f'<a href="{tag.href}">{esc(tag.title)}</a>' for tag in v.tags)
     related = "".join(f'<li><a href="{r.href}">{esc(r.title)}</a></li>' for r in v.related)
@@ -171,6 +174,22 @@ def article(c: Chrome, v: ArticleView) -> str:
         + _sidebar(c)
         + _footer(c)
     )
+
+
+def _inline_related(c: Chrome, v: ArticleView, at: int, kind: str) -> str:
+    """An editor's related-article line or box between two body paragraphs."""
+    p = c.portal.css
+    links = [f'<a href="{link.href}">{esc(link.title)}</a>' for link in inline_links(v, at, 3)]
+    if not links:
+        return ""
+    if kind == "line":
+        return f'<p class="{p}-xemthem">&gt;&gt; Xem thêm: {links[0]}</p>'
+    if kind == "pair":
+        return f"<p><strong>Đọc thêm:</strong> {'; '.join(links[:2])}</p>"
+    items = "".join(f"<li>{link}</li>" for link in links)
+    if kind == "box":
+        return f'<div class="{p}-box-related"><h4>Tin liên quan</h4><ul>{items}</ul></div>'
+    return f"<p><strong>Tin liên quan:</strong></p><ul>{items}</ul>"
 
 
 def print_page(c: Chrome, v: ArticleView) -> str:

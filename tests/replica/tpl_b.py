@@ -13,6 +13,7 @@ from tests.replica.html_common import (
     esc,
     figure_src,
     footer_lines,
+    inline_links,
     page_numbers,
 )
 
@@ -156,7 +157,7 @@ def article(c: Chrome, v: ArticleView) -> str:
     updated = ""
     if a.updated_at:
         updated = f' <span class="updated-on">Cập nhật: {dates.line_b(a.updated_at)}</span>'
-    figures = dict(t.figures)
+    figures, inline = dict(t.figures), dict(t.related_at)
     body = []
     for i, para in enumerate(t.paragraphs):
         body.append(f"<p>{esc(para)}</p>")
@@ -165,6 +166,8 @@ def article(c: Chrome, v: ArticleView) -> str:
                 f'<figure class="wp-block-image size-large"><img src="{c.base}{figure_src(c.portal, a, i)}" '
                 f'alt=""><figcaption class="wp-element-caption">{esc(figures[i])}</figcaption></figure>'
             )
+        if i in inline:
+            body.append(_inline_related(v, i, inline[i]))
     author = (
         f'<p class="has-text-align-right tac-gia"><strong>{esc(a.author)}</strong></p>' if a.author else ""
     )
@@ -200,6 +203,29 @@ def article(c: Chrome, v: ArticleView) -> str:
         + _secondary(c)
         + _colophon(c)
     )
+
+
+def _inline_related(v: ArticleView, at: int, kind: str) -> str:
+    """An editor's related-article line or block between two body paragraphs (absolute links)."""
+    chosen = inline_links(v, at, 3)
+    links = [f'<a href="{link.href}">{esc(link.title)}</a>' for link in chosen]
+    if not links:
+        return ""
+    if kind == "line":
+        return f"<p>&gt;&gt; <em>Xem thêm:</em> {links[0]}</p>"
+    if kind == "pair":
+        return f"<p><strong>Đọc thêm:</strong> {' | '.join(links[:2])}</p>"
+    if kind == "box":
+        items = "".join(
+            f"<li>{html} <small>({dates.line_b(link.when) if link.when else ''})</small></li>"
+            for html, link in zip(links, chosen, strict=True)
+        )
+        return (
+            '<div class="wp-block-group related-inline"><p class="has-text-align-left"><strong>Tin liên quan'
+            f'</strong></p><ul class="wp-block-list">{items}</ul></div>'
+        )
+    items = "".join(f"<li>{link}</li>" for link in links)
+    return f'<p>Bài liên quan:</p><ul class="wp-block-list">{items}</ul>'
 
 
 def print_page(c: Chrome, v: ArticleView) -> str:

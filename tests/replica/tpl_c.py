@@ -11,6 +11,7 @@ from tests.replica.html_common import (
     esc,
     figure_src,
     footer_lines,
+    inline_links,
     page_numbers,
 )
 
@@ -125,7 +126,7 @@ def article(c: Chrome, v: ArticleView) -> str:
     """Return an article page."""
     p = c.portal.css
     a, t = v.article, v.text
-    figures = dict(t.figures)
+    figures, inline = dict(t.figures), dict(t.related_at)
     body = []
     for i, para in enumerate(t.paragraphs):
         body.append(f'<p style="text-align: justify;">{esc(para)}</p>')
@@ -134,6 +135,8 @@ def article(c: Chrome, v: ArticleView) -> str:
                 f'<table class="{p}_image" align="center"><tr><td><img src="{figure_src(c.portal, a, i)}" '
                 f'width="600" /></td></tr><tr><td class="{p}_chuthich">{esc(figures[i])}</td></tr></table>'
             )
+        if i in inline:
+            body.append(_inline_related(c, v, i, inline[i]))
     author = f'<p class="{p}_tacgia" align="right"><b>{esc(a.author)}</b></p>' if a.author else ""
     tags = ", ".join(f'<a href="{tag.href}">{esc(tag.title)}</a>' for tag in v.tags)
     related = "".join(
@@ -165,6 +168,26 @@ def article(c: Chrome, v: ArticleView) -> str:
         + _right(c)
         + _bottom(c)
     )
+
+
+def _inline_related(c: Chrome, v: ArticleView, at: int, kind: str) -> str:
+    """An editor's related-article line or table box between two body paragraphs."""
+    p = c.portal.css
+    links = [f'<a href="{link.href}">{esc(link.title)}</a>' for link in inline_links(v, at, 3)]
+    if not links:
+        return ""
+    if kind == "line":
+        return f'<p style="text-align: justify;"><b>&gt;&gt; Xem thêm:</b> {links[0]}</p>'
+    if kind == "pair":
+        return f"<p><i>Đọc thêm:</i> {', '.join(links[:2])}</p>"
+    if kind == "box":
+        rows = "".join(f'<tr><td class="{p}_tlq">- {link}</td></tr>' for link in links)
+        return (
+            f'<table class="{p}_tinlienquan_inline" align="center" width="90%"><tr><td><b>TIN LIÊN QUAN</b>'
+            f"</td></tr>{rows}</table>"
+        )
+    items = "".join(f"<li>{link}</li>" for link in links)
+    return f"<div><b>Tin liên quan:</b></div><ul>{items}</ul>"
 
 
 def print_page(c: Chrome, v: ArticleView) -> str:

@@ -29,6 +29,9 @@ class ArticleTruth:
     category: str
     special: str | None = None  # "slow", "nfd" (served NFD), "cp1258" (served windows-1258), "huge"
     near_group: str | None = None  # near-duplicate group (edited syndicated copy); never with dup_group
+    # Related-article lines/boxes the page shows between body paragraphs ("Xem thêm:", "Tin liên quan");
+    # boilerplate, so never in body_paragraphs.
+    inline_related: int = 0
 
 
 @dataclass
@@ -139,6 +142,7 @@ def build_truth(world: World, base_urls: dict[str, str]) -> GroundTruth:
                 category=a.topic.name,
                 special=a.special,
                 near_group=a.near_group,
+                inline_related=len(text.related_at) if len(portal.articles) > 1 else 0,  # needs a link target
             )
             if a.language == "en":
                 truth.english_urls.add(url)

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 from tests.replica import urls
 from tests.replica.dates import VN_TZ
 from tests.replica.english import english_article
-from tests.replica.textgen import ArticleText, NearEdit, Variant, apply_near, make_article, make_head, slugify
+from tests.replica.textgen import (
+    ArticleText,
+    NearEdit,
+    Variant,
+    apply_near,
+    make_article,
+    make_head,
+    placed_title,
+    slugify,
+)
 from tests.replica.vi_places import PROVINCES, Province
 from tests.replica.vi_topics import TOPICS, Topic
 
@@ -26,7 +35,7 @@ UPDATED_SHARE = 0.1  # share of articles with an "updated" time on styles that s
 EDITED_SHARE = 0.03  # share of articles whose text changes in edition 1 (at least one per portal)
 LAST_UPDATE = START + timedelta(days=DAYS - 4)  # updates stay within 2025
 TEXT_CACHE_SIZE = 4096
-TITLE_ATTEMPTS = 40  # redraws to avoid repeating a title; the title space is far larger than 10k articles
+TITLE_ATTEMPTS = 40  # places tried to tell a repeated headline apart (see textgen.placed_title); 1-2 suffice
 
 
 @dataclass(eq=False)
@@ -215,11 +224,13 @@ def _new_article(
 ) -> Article:
     """Return a new article whose title is not in ``titles`` (real portals rarely repeat a title)."""
     topic = rng.choices(TOPICS, weights=(5, 4, 4, 3, 2, 3))[0]
+    key = f"{seed}:{portal.key}:{n}"
+    title, author = make_head(key, portal.province, topic, when)
+    headline = title
     for attempt in range(TITLE_ATTEMPTS):
-        key = f"{seed}:{portal.key}:{n}" + (f":{attempt}" if attempt else "")
-        title, author = make_head(key, portal.province, topic, when)
         if title not in titles:
             break
+        title = placed_title(headline, key, attempt)
     titles.add(title)
     return Article(
         portal=portal.key,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import unicodedata
 from datetime import datetime
 from pathlib import Path
@@ -200,3 +201,62 @@ def test_modified_time_equal_to_published_is_no_update() -> None:
     article = extract_article(html, "https://baotinh.vn/tin-tuc/a-post1.html")
     assert article.published_at == datetime.fromisoformat("2024-04-12T08:30:00+07:00")
     assert article.updated_at is None
+
+
+# --- inline related-article links --------------------------------------------------------------------
+
+_PROSE = [
+    "Sáng 12/4, UBND tỉnh tổ chức hội nghị tổng kết công tác cải cách hành chính năm 2023 và triển khai"
+    " nhiệm vụ năm 2024 với sự tham dự của lãnh đạo các sở, ngành và địa phương.",
+    "Theo báo cáo, tỷ lệ hồ sơ giải quyết đúng hạn đạt 97,5%, tăng 3% so với cùng kỳ năm trước, nhiều thủ"
+    " tục được thực hiện trực tuyến toàn trình.",
+    "Phát biểu kết luận, Phó Chủ tịch UBND tỉnh đề nghị các đơn vị tiếp tục đẩy mạnh chuyển đổi số trong"
+    " thời gian tới.",
+    "Trước đó, tỉnh đã khai trương <a href='/tin-tuc/trung-tam-hanh-chinh-cong-post7.html'>Trung tâm phục vụ"
+    " hành chính công</a> với 20 quầy giao dịch, phục vụ người dân cả ngày thứ Bảy.",
+    "Theo <a href='https://baochinhphu.vn/dich-vu-cong.html'>Cổng Thông tin điện tử Chính phủ</a>, cả nước"
+    " đã có 63 tỉnh, thành phố kết nối Cổng dịch vụ công quốc gia.",
+]
+_RELATED = [
+    "<p>&gt;&gt; Xem thêm: <a href='/tin-tuc/khanh-thanh-cau-song-dinh-post2.html'>Khánh thành cầu mới bắc"
+    " qua sông Dinh</a></p>",
+    "<p><strong>Đọc thêm:</strong> <a href='https://baotinh.vn/kinh-te/nho-post3.html'>Nông dân trúng mùa"
+    " nho</a>; <a href='//www.baotinh.vn/kinh-te/thanh-long-post4.html'>Giá thanh long tăng mạnh</a></p>",
+    "<div class='box'><h4>Tin liên quan</h4><ul><li><a href='/du-lich/khach-post5.html'>Tỉnh đón 1 triệu"
+    " lượt khách du lịch</a> <small>(10/4/2024)</small></li><li><a href='/kinh-te/hoi-cho-post6.html'>Khai"
+    " mạc hội chợ thương mại</a></li></ul></div>",
+    "<p><b>Bài liên quan:</b></p><ul><li><a href='/xa-hoi/bai-bien-post8.html'>Huyện Ninh Hải ra quân làm"
+    " sạch bãi biển Bình Sơn</a></li></ul>",
+]
+
+
+def _related_page() -> bytes:
+    body = "".join(f"<p>{p}</p>{_RELATED[i] if i < len(_RELATED) else ''}" for i, p in enumerate(_PROSE))
+    return (
+        "<html><head><meta charset='utf-8'><title>Đẩy mạnh cải cách hành chính - Báo Tỉnh</title></head>"
+        "<body>"
+        "<div class='breadcrumb'><a href='/'>Trang chủ</a> &gt; <a href='/thoi-su'>Thời sự</a></div>"
+        "<article><h1><a href='/thoi-su/cai-cach-post1.html'>Đẩy mạnh cải cách hành chính</a></h1>"
+        "<div>08:30 12/4/2024 | <a href='/in/cai-cach-post1.html'>In trang</a></div>"
+        f"<div class='content'>{body}"
+        "<p><a href='/thoi-su/dich-vu-cong-post9.html'>Người dân hài lòng với dịch vụ công trực tuyến</a></p>"
+        "</div></article></body></html>"
+    ).encode()
+
+
+def test_inline_related_lines_and_boxes_are_dropped_prose_with_links_kept() -> None:
+    article = extract_article(_related_page(), "https://baotinh.vn/thoi-su/cai-cach-post1.html")
+    prose = [re.sub(r"<[^>]+>", "", paragraph) for paragraph in _PROSE]
+    assert article.text == "\n".join(prose)
+    assert article.title == "Đẩy mạnh cải cách hành chính"  # a headline linking to its own page stays
+    assert article.categories == ["Thời sự"]  # breadcrumbs are navigation, not related links
+    assert article.published_at == datetime.fromisoformat(
+        "2024-04-12T08:30:00+07:00"
+    )  # date line + print link
+
+
+def test_related_links_to_another_site_stay() -> None:
+    # the brief is links to the same site's articles: a "Xem thêm" pointing elsewhere is a reference
+    page = _related_page().replace(b"href='/tin-tuc/khanh-thanh", b"href='https://vanban.gov.vn/khanh-thanh")
+    article = extract_article(page, "https://baotinh.vn/thoi-su/cai-cach-post1.html")
+    assert ">> Xem thêm: Khánh thành cầu mới bắc qua sông Dinh" in article.text.split("\n")

@@ -128,3 +128,20 @@ def test_special_pages_extract(truth: GroundTruth, extracted: dict[str, Any]) ->
             assert result.text == "\n".join(article.body_paragraphs), f"{article.special} page {url}"
     cp1258 = [url for url, a in truth.articles.items() if a.special == "cp1258"]
     assert all(extracted[url].encoding == "cp1258" for url in cp1258)
+
+
+def test_inline_related_links_are_not_in_the_text(
+    world: World, truth: GroundTruth, extracted: dict[str, Any]
+) -> None:
+    styles = {portal.key: portal.style for portal in world.portals}
+    with_blocks = [url for url, article in truth.articles.items() if article.inline_related]
+    assert {styles[truth.articles[url].portal] for url in with_blocks} == {"A", "B", "C"}
+    titles = {article.title for article in truth.articles.values()}
+    for url in with_blocks:
+        result = extracted[url]
+        assert not isinstance(result, str), f"{url}: {result}"
+        assert result.text == "\n".join(truth.articles[url].body_paragraphs), url
+        labels = ("Xem thêm:", "Đọc thêm:", "Tin liên quan", "TIN LIÊN QUAN", "Bài liên quan:")
+        assert not any(label in result.text for label in labels), url
+        shown = {line.lstrip("|- ").rstrip("| ") for line in result.text.split("\n")}
+        assert not titles & shown, url  # no other article's title

@@ -113,3 +113,12 @@ def test_decode_unlabelled_windows_1258() -> None:
 def test_decode_declared_legacy_charset_kept_when_it_fits() -> None:
     french = "<p>Café crème à la française, été très réussi.</p>"
     assert decode_html(french.encode("cp1252"), "windows-1252") == (french, "cp1252")
+
+
+def test_normalize_text_removes_control_characters_and_keeps_lines() -> None:
+    # VT, FF and NEL would otherwise split one paragraph in two; ESC, NUL and C1 are never text
+    assert (
+        normalize_text("Giá\x0b lúa\x1b tăng\x00\x85 mạnh\x9f\tnăm nay\nDòng hai")
+        == "Giá lúa tăng mạnh năm nay\nDòng hai"
+    )
+    assert content_hash("Giá lúa\x0b tăng") == content_hash("Giá lúa tăng")
