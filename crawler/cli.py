@@ -246,6 +246,7 @@ def _register_archivist_commands() -> None:
         storage_cli.search_command,
         storage_cli.show_command,
         storage_cli.runs_command,
+        storage_cli.cite_command,
     ):
         main.add_command(command)
 

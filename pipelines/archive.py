@@ -208,6 +208,8 @@ class ArchivePipeline:
             content_type=item.content_type,
             discovered_via=item.discovered_via,
             fetched_at=item.fetched_at,
+            request_headers=item.request_headers,
+            protocol=item.protocol,
         )
         if item.failure_status == "not_modified":
             revisit = repository.record_not_modified(session, [item.url, item.final_url], item.fetched_at)

@@ -24,7 +24,7 @@ from storage.models import (
     Portal,
     utcnow,
 )
-from storage.text import search_key
+from storage.search_fields import search_fields
 
 
 def insert_ignoring_conflict(
@@ -80,6 +80,9 @@ class CaptureData:
     content_type: str | None
     discovered_via: str | None
     fetched_at: datetime
+    # The request headers as sent and the response's HTTP version ("HTTP/1.1"), for the WARC export.
+    request_headers: dict[str, Any] | None = None
+    protocol: str | None = None
 
 
 @dataclass
@@ -156,6 +159,8 @@ def record_capture(
         fetch_count=1,
         status=status,
         reason=reason,
+        request_headers=data.request_headers,
+        protocol=data.protocol,
     )
     session.add(capture)
     session.flush()
@@ -287,9 +292,8 @@ def _apply_article_fields(row: Article, article: ArticleData) -> None:
     ):
         setattr(row, name, getattr(article, name))
     # What full-text search indexes: folded (lowercase, one tone placement) so "hoà" finds "hòa".
-    row.search_document = search_key(
-        "\n".join(part for part in (article.title, article.sapo, article.text) if part)
-    )
+    for name, value in search_fields(article.title, article.sapo, article.text).items():
+        setattr(row, name, value)
 
 
 def _version_row(article: Article, capture_id: int, captured_at: datetime) -> ArticleVersion:

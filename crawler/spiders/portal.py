@@ -298,6 +298,13 @@ class PortalSpider(scrapy.Spider):
             content_type=content_type.decode("latin-1") if content_type else None,
             feed_date=response.meta.get("feed_date"),
             prune_xpath=portal.prune_xpath,
+            request_headers={
+                key.decode("latin-1"): [value.decode("latin-1") for value in values]
+                for key, values in response.request.headers.items()
+            }
+            if response.request is not None
+            else None,
+            protocol=response.protocol,
         )
 
     def _portal(self, response: Response) -> Portal:
