@@ -312,7 +312,8 @@ def _postgresql(query: Query, *, rank: bool = True) -> tuple[Any, ColumnElement[
         exact = _tsquery(accented, False, "tsquery_or")
         sequence = query.sequence()
         if len(sequence) > 1 and all(Term((word,)).accented for word in sequence):
-            exact = func.tsquery_or(exact, func.phraseto_tsquery(literal_column("'simple'"), " ".join(sequence)))
+            together = func.phraseto_tsquery(literal_column("'simple'"), " ".join(sequence))
+            exact = func.tsquery_or(exact, together)
         bonus = func.ts_rank_cd(weights, exact_vector, exact, PG_NORMALISATION)
         score = score + EXACT_BONUS * case((exact_vector.op("@@")(exact), bonus), else_=0.0)
     folded_words = tuple(word for term in query.terms for word in term.folded)
@@ -323,10 +324,10 @@ def _postgresql(query: Query, *, rank: bool = True) -> tuple[Any, ColumnElement[
         bonus = func.ts_rank_cd(flat, folded_vector, phrase, PG_NORMALISATION)
         score = score + PHRASE_BONUS * case((folded_vector.op("@@")(phrase), bonus), else_=0.0)
     columns = [Article.id.label("id")] + ([score.label("total")] if rank else [])
-    matches = select(*columns).where(folded_vector.op("@@")(tsquery))
+    statement = select(*columns).where(folded_vector.op("@@")(tsquery))
     if exact_excluded:
-        matches = matches.where(~exact_vector.op("@@")(_tsquery(exact_excluded, False, "tsquery_or")))
-    matches = matches.subquery("matches")
+        statement = statement.where(~exact_vector.op("@@")(_tsquery(exact_excluded, False, "tsquery_or")))
+    matches = statement.subquery("matches")
     return matches, (matches.c.total if rank else literal(0.0))
 
 

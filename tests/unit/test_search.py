@@ -39,7 +39,7 @@ def corpus(archive: tuple[Engine, sessionmaker[Session]]) -> tuple[sessionmaker[
         # Folded, these repeat "nong do con" many times in the body: bm25 alone would put them first.
         for n in range(6):
             add(f"folded{n}", f"Nông dân vùng cao số {n}",
-                f"Xã {n}: nông dân nông thôn còn đỗ lại, còn nông sản, đỗ xanh còn nhiều; nông nghiệp còn đó. " * 3,
+                f"Xã {n}: nông dân còn đỗ lại, còn nông sản, đỗ xanh còn nhiều; nông nghiệp còn đó. " * 3,
                 n)  # fmt: skip
         add("exact", "Xử phạt vi phạm nồng độ cồn", "Lực lượng chức năng kiểm tra người điều khiển xe.", 10)
         add("body_exact", "Tuần tra ban đêm", "Nhiều trường hợp vi phạm nồng độ cồn bị xử lý.", 11)

@@ -1,4 +1,4 @@
-"""Relevance on the replica: a title phrase whose words are common elsewhere finds its article near the top."""
+"""Relevance on the replica: a title phrase of words common elsewhere finds its article near the top."""
 
 from __future__ import annotations
 
