@@ -143,10 +143,14 @@ def export_command(
         rows = records.iter_export_records(session, filters)
         if output is None:
             with utf8_stdout() as stream:
-                _write_records(fmt, rows, stream, bom=not no_bom, terminal=sys.stdout.isatty())
+                _write_records(fmt, rows, stream, bom=not no_bom, terminal=_stdout_is_terminal())
             return
         count = _write_file(output, lambda stream: _write_records(fmt, rows, stream, bom=not no_bom))
     click.echo(f"wrote {count} records to {terminal_safe(str(output), multiline=False)}", err=True)
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _write_records(fmt: str, rows: Any, stream: IO[str], *, bom: bool, terminal: bool = False) -> int:

@@ -69,9 +69,15 @@ class ArchivistCommand(click.Command):
 def _check_db(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     url = database_url(value)
     try:
-        backend = make_url(url).get_backend_name()
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
     except ArgumentError as exc:
         raise click.BadParameter(f"{url!r} is not a database URL ({exc})") from exc
+    if parsed.drivername not in ("postgresql", "postgres"):  # those get psycopg (storage.db)
+        try:
+            parsed.get_dialect()
+        except Exception as exc:  # noqa: BLE001 - NoSuchModuleError, ImportError: the driver is unusable
+            raise click.BadParameter(f"{url!r}: no database driver {parsed.drivername!r}") from exc
     if backend.split("+")[0] not in (*SUPPORTED_BACKENDS, "postgres"):
         raise click.BadParameter(
             f"{url!r}: unsupported database {backend!r}; use sqlite:///FILE or postgresql://USER@HOST/DB"

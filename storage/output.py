@@ -145,6 +145,14 @@ def fit_widths(columns: Sequence[Column], natural: list[int], total: int) -> lis
     want = sum(natural[i] for i in flexible) or 1
     for i in flexible:
         widths[i] = max(MIN_FLEXIBLE_WIDTH, min(natural[i], room * natural[i] // want))
+    # The minimum may have pushed the sum over: take the excess from the widest flexible columns.
+    excess = sum(widths[i] for i in flexible) - room
+    while excess > 0:
+        widest = max(flexible, key=lambda i: widths[i])
+        if widths[widest] <= MIN_FLEXIBLE_WIDTH:
+            break
+        widths[widest] -= 1
+        excess -= 1
     return widths
 
 
