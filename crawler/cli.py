@@ -240,6 +240,7 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
 
 def _register_archivist_commands() -> None:
     from storage import cli as storage_cli
+    from storage.web.cli import serve_command
 
     for command in (
         storage_cli.export_command,
@@ -247,6 +248,7 @@ def _register_archivist_commands() -> None:
         storage_cli.show_command,
         storage_cli.runs_command,
         storage_cli.cite_command,
+        serve_command,
     ):
         main.add_command(command)
 

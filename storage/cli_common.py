@@ -23,8 +23,9 @@ from storage.search import SearchFilters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Article ids are 64-bit integers on both databases; a larger number is not an id (and overflows SQLite).
-MAX_ID = 2**63 - 1
+# Article ids are INTEGER columns: 32-bit on PostgreSQL (64-bit on SQLite); a larger number is not an id
+# (and would overflow the database's integer instead of finding nothing).
+MAX_ID = 2**31 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
