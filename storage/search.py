@@ -24,6 +24,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -211,12 +212,19 @@ def search_articles(
     matches, score = (_postgresql if postgresql else _sqlite)(parsed)
     base = select(Article.id).select_from(matches).join(Article, Article.id == matches.c.id)
     base = base.outerjoin(Portal, Portal.id == Article.portal_id)
-    total = session.scalar(select(func.count()).select_from(_filter(base, filters, postgresql).subquery()))
     order: list[Any] = [score.desc()] if sort == "relevance" else []
     order += [Article.published_at.is_(None), Article.published_at.desc(), score.desc(), Article.id.desc()]
-    ranked = _filter(base.add_columns(score.label("score")), filters, postgresql)
+    # The count rides along the ranking (one pass over the matches instead of two).
+    ranked = _filter(
+        base.add_columns(score.label("score"), func.count().over().label("total")), filters, postgresql
+    )
     ranked = ranked.order_by(*order).limit(limit).offset((page - 1) * limit)
     rows = session.execute(ranked).all()
+    if rows:
+        total = rows[0].total
+    else:  # a page past the end: count separately
+        counted = matching_ids(session, parsed, filters).subquery()
+        total = session.scalar(select(func.count()).select_from(counted))
     by_id = {row.id: float(row.score) for row in rows}
     hits = _hits(session, parsed, [row.id for row in rows], by_id)
     return SearchPage(total or 0, page, limit, hits)
@@ -246,43 +254,39 @@ def _sqlite(query: Query, *, rank: bool = True) -> tuple[Any, ColumnElement[floa
         excluded = select(_EXACT.c.rowid).where(text("articles_fts_exact MATCH :q_not"))
         base = base.where(_FOLDED.c.rowid.not_in(excluded.params(q_not=exclusion).scalar_subquery()))
     if not rank:
-        return base.subquery("matches"), literal(0.0)
-    # bm25() is lower (more negative) for better matches; scores are negated below so they grow.
-    base = base.add_columns(func.bm25(literal_column("articles_fts"), *weights).label("s"))
-    matches = base.cte("matches").prefix_with("MATERIALIZED")
-    score: ColumnElement[float] = -matches.c.s
-    bonuses: list[tuple[Any, float]] = []
+        # Materialised, so the full-text match drives the query: otherwise SQLite may walk every
+        # article of a status (an index) and run the match once per article.
+        return base.cte("matches").prefix_with("MATERIALIZED"), literal(0.0)
+    # Each part scores the articles it matches: -bm25() (bm25 is lower for better matches) times its
+    # weight; an article's score is the sum over parts. Parts are UNION ALL + GROUP BY rather than outer
+    # joins, which SQLite runs as nested loops over unindexed materialised results.
+    parts = [base.add_columns((-func.bm25(literal_column("articles_fts"), *weights)).label("s"),
+                              literal(1).label("base"))]  # fmt: skip
     exact = fts5_exact_bonus(query)
     if exact is not None:
-        statement = (
-            select(
-                _EXACT.c.rowid.label("id"),
-                func.bm25(literal_column("articles_fts_exact"), *weights).label("s"),
-            )
+        bm25 = func.bm25(literal_column("articles_fts_exact"), *weights)
+        parts.append(
+            select(_EXACT.c.rowid.label("id"), (-EXACT_BONUS * bm25).label("s"), literal(0).label("base"))
             .where(text("articles_fts_exact MATCH :q_exact"))
             .params(q_exact=exact)
         )
-        bonuses.append((statement, EXACT_BONUS))
     phrase = fts5_phrase_bonus(query)
     if phrase is not None:
-        statement = (
-            select(
-                _FOLDED.c.rowid.label("id"), func.bm25(literal_column("articles_fts"), *weights).label("s")
-            )
+        bm25 = func.bm25(literal_column("articles_fts"), *weights)
+        parts.append(
+            select(_FOLDED.c.rowid.label("id"), (-PHRASE_BONUS * bm25).label("s"), literal(0).label("base"))
             .where(text("articles_fts MATCH :q_phrase"))
             .params(q_phrase=phrase)
         )
-        bonuses.append((statement, PHRASE_BONUS))
-    if not bonuses:
-        return matches, score
-    joined: Any = matches
-    columns = [matches.c.id, matches.c.s]
-    for number, (statement, weight) in enumerate(bonuses):
-        bonus = statement.cte(f"bonus{number}").prefix_with("MATERIALIZED")
-        joined = joined.outerjoin(bonus, bonus.c.id == matches.c.id)
-        score = score - weight * func.coalesce(bonus.c.s, 0.0)
-    combined = select(*columns, score.label("total")).select_from(joined).subquery("scored")
-    return combined, combined.c.total
+    # Materialised, so SQLite cannot flatten bm25() into a query where it is not allowed.
+    every = union_all(*parts).cte("parts").prefix_with("MATERIALIZED")
+    scored = (
+        select(every.c.id.label("id"), func.sum(every.c.s).label("total"))
+        .group_by(every.c.id)
+        .having(func.max(every.c.base) == 1)
+        .subquery("scored")
+    )
+    return scored, scored.c.total
 
 
 def _tsquery(terms: tuple[Term, ...] | list[Term], folded: bool, combine: str) -> ColumnElement[Any]:

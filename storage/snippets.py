@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -17,7 +18,9 @@ LEAD_WORDS = 6
 _SPACES = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=200_000)
 def _forms(word: str) -> tuple[str, str]:
+    # Cached: an archive's vocabulary is small next to the words of the texts being cut into snippets.
     exact = search_key(word)
     return exact, strip_diacritics(exact)
 
@@ -30,12 +33,18 @@ def hit_positions(text: str, query: Query) -> tuple[list[tuple[int, int]], list[
     """
     spans = [m.span() for m in WORD.finditer(text)]
     forms = [_forms(text[start:end]) for start, end in spans]
-    hits: set[int] = set()
+    # folded form -> the spellings asked for ("" when typed without accents: any spelling)
+    wanted: dict[str, set[str]] = {}
     for term in query.terms:
         for word, folded in zip(term.words, term.folded, strict=True):
-            exact = [i for i, (e, _) in enumerate(forms) if e == word] if word != folded else []
-            hits.update(exact or (i for i, (_, f) in enumerate(forms) if f == folded))
-    return spans, sorted(hits)
+            wanted.setdefault(folded, set()).add(word if word != folded else "")
+    present = {exact for exact, _ in forms}
+    hits = []
+    for i, (exact, folded) in enumerate(forms):
+        spellings = wanted.get(folded)
+        if spellings is not None and ("" in spellings or exact in spellings or not spellings & present):
+            hits.append(i)
+    return spans, hits
 
 
 def highlight(text: str, query: Query) -> Highlighted:
@@ -57,7 +66,7 @@ def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> Highlighted:
     hit_set = set(hits)
     for first in hits or [0]:
         window = [i for i in range(first, min(first + words, len(spans))) if i in hit_set]
-        count = len({search_key(text[slice(*spans[i])]) for i in window})
+        count = len({_forms(text[slice(*spans[i])])[0] for i in window})
         if count > best_count:
             best, best_count = first, count
     start = max(0, best - LEAD_WORDS) if hits else 0
