@@ -180,3 +180,22 @@ def test_index_tables_match_the_archive(corpus: tuple[sessionmaker[Session], dic
             return
         for table in ("articles_fts", "articles_fts_exact"):
             assert session.scalar(text(f"SELECT count(*) FROM {table}")) == len(ids)
+
+
+def test_ranking_window_pages_cover_every_match_once(
+    corpus: tuple[sessionmaker[Session], dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past RANK_WINDOW matches only the newest are ranked; the rest follow, newest first, and paging
+    still lists every match exactly once with an exact count."""
+    factory, _ = corpus
+    with factory() as session:
+        everything = search_articles(session, "nong", limit=100)
+        monkeypatch.setattr("storage.search.RANK_WINDOW", 3)
+        pages = [search_articles(session, "nong", limit=2, page=n) for n in range(1, 7)]
+    listed = [hit.id for page in pages for hit in page.hits]
+    assert all(page.total == everything.total for page in pages)
+    assert sorted(listed) == sorted(hit.id for hit in everything.hits) and len(listed) == len(set(listed))
+    newest = sorted(listed, reverse=True)[:3]
+    assert sorted(listed[:3]) == sorted(newest)  # the window: the 3 most recently archived, ranked
+    rest = [hit for page in pages for hit in page.hits][3:]
+    assert [h.published_at for h in rest] == sorted((h.published_at for h in rest), reverse=True)
