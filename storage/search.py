@@ -33,9 +33,9 @@ from storage.output import Highlighted
 from storage.query import Query, Term, parse_query
 from storage.snippets import highlight, snippet
 
-# Relative weight of a match in the title, the sapo and the body. Tuned on the replica's articles with
-# the relevance test (tests/unit/test_search_relevance.py): a title phrase match must beat articles that
-# repeat the same words all over their body.
+# Relative weight of a match in the title, the sapo and the body: set by hand, checked by the relevance
+# test on the replica (tests/unit/test_search_relevance.py), where a title phrase must beat articles
+# that repeat the same words all over their body.
 TITLE_WEIGHT, SAPO_WEIGHT, BODY_WEIGHT = 10.0, 4.0, 1.0
 # Bonus multipliers on the exact-diacritic score and on the phrase/proximity score. With 1.0 an article
 # matching "nồng độ cồn" exactly outranks one matching "nông đỗ còn" even when the latter has the words

@@ -266,7 +266,7 @@ def test_db_option_is_reusable() -> None:
     assert CliRunner().invoke(probe, ["--db", "sqlite:///x"]).stdout.strip() == "'sqlite:///x'"
 
 
-@pytest.mark.parametrize("name", ["export", "search", "show", "runs"])
+@pytest.mark.parametrize("name", ["export", "search", "show", "runs", "cite"])
 def test_every_command_has_help_with_example(name: str) -> None:
     result = invoke(name, "--help")
     assert result.exit_code == 0, result.output

@@ -126,3 +126,18 @@ def test_browser_never_writes(client: tuple[TestClient, Sample]) -> None:
         assert test_client.get(url).status_code == 200
     test_client.post("/search?q=x")
     assert path.read_bytes() == before
+
+
+def test_serve_command_help_and_bad_archive(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storage.web.cli import serve_command
+
+    result = CliRunner().invoke(serve_command, ["--help"])
+    assert result.exit_code == 0 and "newsarchive serve" in result.stdout and "--db DBURL" in result.stdout
+    result = CliRunner().invoke(serve_command, ["--db", f"sqlite:///{tmp_path}/none.sqlite3"])
+    assert (
+        result.exit_code == 1 and result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+    )
+    result = CliRunner().invoke(serve_command, ["--db", "foo://bar"])
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
