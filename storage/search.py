@@ -169,16 +169,27 @@ def fts5_exact_exclusion(query: Query) -> str | None:
     return " OR ".join(accented) if accented else None
 
 
+def exact_groups(query: Query) -> list[tuple[Term, ...]]:
+    """Return the groups whose every term was typed with diacritics: the articles spelling all of them
+    exactly are the exact-diacritic matches (a group with an unaccented term accepts any spelling)."""
+    return [group for group in query.groups if all(term.accented for term in group)]
+
+
 def fts5_exact_bonus(query: Query) -> str | None:
-    """Return the FTS5 expression (table with diacritics) for the terms typed with diacritics, or None."""
-    accented = [term for term in query.terms if term.accented]
-    if not accented:
+    """Return the FTS5 expression (table with diacritics) of the exact-diacritic matches, or None.
+
+    Every accented group must match as typed (AND: a subset of the matches, so cheap to score); the
+    whole query as a phrase scores again when every word carries its diacritics.
+    """
+    groups = exact_groups(query)
+    if not groups:
         return None
-    parts = [_fts_phrase(term.words) for term in accented]
+    parts = [" OR ".join(_fts_phrase(term.words) for term in group) for group in groups]
+    expression = " AND ".join(f"({part})" for part in parts)
     sequence = query.sequence()
-    if len(sequence) > 1 and all(Term((word,)).accented for word in sequence):
-        parts.append(_fts_phrase(sequence))
-    return " OR ".join(parts)
+    if len(sequence) > 1 and len(groups) == len(query.groups) and all(len(g) == 1 for g in groups):
+        expression = f"({expression}) OR {_fts_phrase(sequence)}"
+    return expression
 
 
 def fts5_phrase_bonus(query: Query) -> str | None:
@@ -239,7 +250,8 @@ def search_articles(
         else:  # a page past the end
             counted = matching_ids(session, parsed, filters).subquery()
             total = session.scalar(select(func.count()).select_from(counted))
-    if window_start is not None and len(rows) < limit and offset + len(rows) < (total or 0):
+    total = total or 0
+    if total > RANK_WINDOW and window_start is not None and len(rows) < limit and offset + len(rows) < total:
         # past the ranked window: the older matches, newest published first
         rows += _after_window(session, parsed, filters, window_start, offset + len(rows) - RANK_WINDOW,
                               limit - len(rows))  # fmt: skip
@@ -248,13 +260,20 @@ def search_articles(
     return SearchPage(total or 0, page, limit, hits)
 
 
-def _window_start(session: Session, query: Query, filters: SearchFilters) -> tuple[int | None, int | None]:
-    """Return the id of the RANK_WINDOW-th newest matching article and the number of matches (one
-    pass), or (None, None) when fewer match: then everything is ranked and the ranking counts."""
+def _window_start(session: Session, query: Query, filters: SearchFilters) -> tuple[int | None, int]:
+    """Return where scoring starts and the number of matches.
+
+    The start is the id of the RANK_WINDOW-th newest match (found with the count in one pass), or with
+    fewer matches the oldest one's: every match is then scored, and both indexes skip the rowids below
+    it. None without matches.
+    """
     ids = matching_ids(session, query, filters).subquery()
     statement = select(ids.c.id, func.count().over()).order_by(ids.c.id.desc())
     row = session.execute(statement.offset(RANK_WINDOW - 1).limit(1)).first()
-    return (int(row[0]), int(row[1])) if row is not None else (None, None)
+    if row is not None:
+        return int(row[0]), int(row[1])
+    oldest, total = session.execute(select(func.min(ids.c.id), func.count()).select_from(ids)).one()
+    return (int(oldest) if oldest is not None else None), int(total)
 
 
 def _after_window(
@@ -362,11 +381,14 @@ def _postgresql(
     exact_excluded = [term for term in query.excluded if term.accented]
     weights: ColumnElement[Any] = literal_column(f"'{PG_WEIGHTS}'::float4[]")
     score: ColumnElement[float] = func.ts_rank_cd(weights, folded_vector, tsquery, PG_NORMALISATION)
-    accented = [term for term in query.terms if term.accented]
-    if rank and accented:
-        exact = _tsquery(accented, False, "tsquery_or")
+    exact_only = exact_groups(query)
+    if rank and exact_only:
+        exact = _tsquery(exact_only[0], False, "tsquery_or")
+        for more in exact_only[1:]:
+            exact = func.tsquery_and(exact, _tsquery(more, False, "tsquery_or"))
         sequence = query.sequence()
-        if len(sequence) > 1 and all(Term((word,)).accented for word in sequence):
+        whole = len(exact_only) == len(query.groups) and all(len(group) == 1 for group in exact_only)
+        if len(sequence) > 1 and whole:
             together = func.phraseto_tsquery(literal_column("'simple'"), " ".join(sequence))
             exact = func.tsquery_or(exact, together)
         bonus = func.ts_rank_cd(weights, exact_vector, exact, PG_NORMALISATION)
