@@ -108,7 +108,8 @@ def _captures(session: Session, filters: SearchFilters) -> Iterator[tuple[Captur
         .where(Capture.article_id.in_(select(ids.c.id)))
         .order_by(Capture.id)
     )
-    yield from session.execute(statement.execution_options(yield_per=BATCH)).tuples()
+    for capture, key, name in session.execute(statement.execution_options(yield_per=BATCH)):
+        yield capture, key, name
     article_only = filters.languages or filters.author or filters.category
     if article_only or (filters.statuses and not set(filters.statuses) & FAILURE_STATUSES):
         return
@@ -119,7 +120,8 @@ def _captures(session: Session, filters: SearchFilters) -> Iterator[tuple[Captur
         .where(Capture.id.in_(select(failed.c.id)), Capture.http_status > 0)
         .order_by(Capture.id)
     )
-    yield from session.execute(statement.execution_options(yield_per=BATCH)).tuples()
+    for capture, key, name in session.execute(statement.execution_options(yield_per=BATCH)):
+        yield capture, key, name
 
 
 def write_warc(
