@@ -226,15 +226,20 @@ def search_articles(
     if limit < 1 or page < 1:
         raise ValueError("limit and page must be at least 1")
     postgresql = session.get_bind().dialect.name == "postgresql"
-    backend = _postgresql if postgresql else _sqlite
     offset = (page - 1) * limit
-    if sort == "date":
-        matches, score = backend(parsed, rank=False)
-        window_start = total = None
-    else:
+    window_start: int | None = None
+    total: int | None = None
+    if sort == "relevance":
         window_start, total = _window_start(session, parsed, filters)
-        matches, score = backend(parsed, min_id=window_start)
-    base = select(Article.id).select_from(matches).join(Article, Article.id == matches.c.id)
+    score: ColumnElement[float]
+    if postgresql:  # straight on articles: joining a match subquery back to articles scanned the table
+        base = select(Article.id).where(_pg_condition(parsed))
+        if window_start is not None:
+            base = base.where(Article.id >= window_start)
+        score = _pg_score(parsed) if sort == "relevance" else literal(0.0)
+    else:
+        matches, score = _sqlite(parsed, rank=sort == "relevance", min_id=window_start)
+        base = select(Article.id).select_from(matches).join(Article, Article.id == matches.c.id)
     if filters.portals:  # the join costs a lookup per match, and SQLite then avoids the status index
         base = base.outerjoin(Portal, Portal.id == Article.portal_id)
     order: list[Any] = [score.desc()] if sort == "relevance" else []
@@ -296,8 +301,11 @@ def matching_ids(session: Session, query: str | Query, filters: SearchFilters | 
     """Return a SELECT of the ids of every article matching ``query`` and ``filters`` (for facets)."""
     parsed = parse_query(query) if isinstance(query, str) else query
     postgresql = session.get_bind().dialect.name == "postgresql"
-    matches, _ = (_postgresql if postgresql else _sqlite)(parsed, rank=False)
-    base = select(Article.id).select_from(matches).join(Article, Article.id == matches.c.id)
+    if postgresql:
+        base = select(Article.id).where(_pg_condition(parsed))
+    else:
+        matches, _ = _sqlite(parsed, rank=False)
+        base = select(Article.id).select_from(matches).join(Article, Article.id == matches.c.id)
     return _filter(
         base.outerjoin(Portal, Portal.id == Article.portal_id) if filters and filters.portals else base,
         filters or SearchFilters(),
@@ -366,11 +374,13 @@ def _tsquery(terms: tuple[Term, ...] | list[Term], folded: bool, combine: str) -
     return result
 
 
-def _postgresql(
-    query: Query, *, rank: bool = True, min_id: int | None = None
-) -> tuple[Any, ColumnElement[float]]:
-    folded_vector: ColumnElement[Any] = literal_column("articles.search_vector")
-    exact_vector: ColumnElement[Any] = literal_column("articles.search_vector_exact")
+def _pg_vectors() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    return literal_column("articles.search_vector"), literal_column("articles.search_vector_exact")
+
+
+def _pg_condition(query: Query) -> ColumnElement[bool]:
+    """Return the condition on ``articles`` of matching ``query`` (PostgreSQL; GIN-indexed)."""
+    folded_vector, exact_vector = _pg_vectors()
     groups = [_tsquery(group, True, "tsquery_or") for group in query.groups]
     tsquery = groups[0]
     for group in groups[1:]:
@@ -378,11 +388,24 @@ def _postgresql(
     folded_excluded = [term for term in query.excluded if not term.accented]
     if folded_excluded:
         tsquery = func.tsquery_and(tsquery, func.tsquery_not(_tsquery(folded_excluded, True, "tsquery_or")))
+    condition: ColumnElement[bool] = folded_vector.op("@@")(tsquery)
     exact_excluded = [term for term in query.excluded if term.accented]
+    if exact_excluded:
+        condition = condition & ~exact_vector.op("@@")(_tsquery(exact_excluded, False, "tsquery_or"))
+    return condition
+
+
+def _pg_score(query: Query) -> ColumnElement[float]:
+    """Return the score of an article for ``query`` (PostgreSQL), higher for better matches."""
+    folded_vector, exact_vector = _pg_vectors()
+    groups = [_tsquery(group, True, "tsquery_or") for group in query.groups]
+    tsquery = groups[0]
+    for group in groups[1:]:
+        tsquery = func.tsquery_and(tsquery, group)
     weights: ColumnElement[Any] = literal_column(f"'{PG_WEIGHTS}'::float4[]")
     score: ColumnElement[float] = func.ts_rank_cd(weights, folded_vector, tsquery, PG_NORMALISATION)
     exact_only = exact_groups(query)
-    if rank and exact_only:
+    if exact_only:
         exact = _tsquery(exact_only[0], False, "tsquery_or")
         for more in exact_only[1:]:
             exact = func.tsquery_and(exact, _tsquery(more, False, "tsquery_or"))
@@ -394,20 +417,13 @@ def _postgresql(
         bonus = func.ts_rank_cd(weights, exact_vector, exact, PG_NORMALISATION)
         score = score + EXACT_BONUS * case((exact_vector.op("@@")(exact), bonus), else_=0.0)
     folded_words = tuple(word for term in query.terms for word in term.folded)
-    if rank and len(folded_words) > 1:
+    if len(folded_words) > 1:
         phrase = func.phraseto_tsquery(literal_column("'simple'"), " ".join(folded_words))
         # A phrase counts wherever it stands: the words together anywhere beat one word in a title.
         flat: ColumnElement[Any] = literal_column("'{1, 1, 1, 1}'::float4[]")
         bonus = func.ts_rank_cd(flat, folded_vector, phrase, PG_NORMALISATION)
         score = score + PHRASE_BONUS * case((folded_vector.op("@@")(phrase), bonus), else_=0.0)
-    columns = [Article.id.label("id")] + ([score.label("total")] if rank else [])
-    statement = select(*columns).where(folded_vector.op("@@")(tsquery))
-    if min_id is not None:
-        statement = statement.where(Article.id >= min_id)
-    if exact_excluded:
-        statement = statement.where(~exact_vector.op("@@")(_tsquery(exact_excluded, False, "tsquery_or")))
-    matches = statement.subquery("matches")
-    return matches, (matches.c.total if rank else literal(0.0))
+    return score
 
 
 def _hits(session: Session, query: Query, ids: list[int], scores: dict[int, float]) -> list[SearchHit]:
