@@ -7,7 +7,7 @@ DATA ?= ../shared/data
 PORTALS ?= 3
 ARTICLES ?= 150
 
-.PHONY: install demo crawl test lint eval eval-extraction eval-language bench bench-dedup clean
+.PHONY: install demo crawl test lint eval eval-extraction eval-language bench bench-dedup bench-search screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -43,6 +43,12 @@ bench: install
 
 bench-dedup: install
 	$(PY) -m tests.benchmarks.dedup --articles 100000 --queries 1000
+
+bench-search: install
+	$(PY) -m tests.benchmarks.search --articles 100000
+
+screenshots: install
+	$(PY) -m tests.browser.screenshots --db $${ARCHIVE_DATABASE_URL:-sqlite:///archive.sqlite3} --out docs
 
 clean:
 	rm -rf .demo build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -265,15 +265,26 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
 
 def _register_archivist_commands() -> None:
     from storage import cli as storage_cli
+    from storage.web.cli import serve_command
 
     for command in (
         storage_cli.export_command,
         storage_cli.search_command,
         storage_cli.show_command,
         storage_cli.runs_command,
+        storage_cli.cite_command,
+        serve_command,
     ):
         main.add_command(command)
 
 
+def _register_operator_commands() -> None:
+    from crawler.cli_operate import health_command, schedule_group
+
+    main.add_command(schedule_group)
+    main.add_command(health_command)
+
+
 _register_archivist_commands()
+_register_operator_commands()
 main.add_command(eval_group)

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from storage.output import Column, emit, output_options
 
 from storage.db import ArchiveUnavailable, database_url, open_archive
+from storage.output import Column, emit, output_options
 
 DB_HELP = "Archive URL (default $ARCHIVE_DATABASE_URL or SQLite)."
 
@@ -131,7 +131,13 @@ def schedule_list(db_url: str | None, output: str | None, no_bom: bool) -> None:
     if not rows and output in (None, "table"):
         click.echo("no schedules", err=True)
         return
-    columns = ["portal", "rule", "next_run", "last_status", Column("last_outcome", flexible=True)]
+    columns: list[str | Column] = [
+        "portal",
+        "rule",
+        "next_run",
+        "last_status",
+        Column("last_outcome", flexible=True),
+    ]
     emit(rows, output, columns, bom=not no_bom, fields=list(rows[0]) if rows else None)
 
 
@@ -288,7 +294,13 @@ def health_command(
         }
         for report in reports
     ]
-    columns = ["portal", "level", "per_day_7d", "baseline_per_day", Column("problems", flexible=True)]
+    columns: list[str | Column] = [
+        "portal",
+        "level",
+        "per_day_7d",
+        "baseline_per_day",
+        Column("problems", flexible=True),
+    ]
     fields = (
         None
         if output in ("json", "jsonl")

@@ -266,6 +266,8 @@ class ArchivePipeline:
             fetched_at=item.fetched_at,
             sha256=item.digest.sha256 if item.digest else None,
             compressed=item.digest.compressed if item.digest else None,
+            request_headers=item.request_headers,
+            protocol=item.protocol,
         )
         if item.failure_status == "not_modified":
             revisit = repository.record_not_modified(session, [item.url, item.final_url], item.fetched_at)

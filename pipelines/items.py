@@ -28,6 +28,8 @@ class PageItem:
     feed_date: str | None = None
     prune_xpath: tuple[str, ...] = ()  # the portal's extraction hints (crawler/portals.toml)
     revisit: Any = None  # the portal's storage.frontier.RevisitPolicy (default policy when None)
+    request_headers: dict[str, list[str]] | None = None  # as sent, for the WARC request record
+    protocol: str | None = None  # the response's HTTP version, e.g. "HTTP/1.1"
     # Set when the page cannot become an article: (status, reason), e.g. ("fetch_failed", "HTTP 404").
     failure_status: str | None = None
     failure_reason: str | None = None

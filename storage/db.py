@@ -6,14 +6,16 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///archive.sqlite3"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 class ArchiveUnavailable(RuntimeError):
@@ -54,33 +56,58 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | None = None, *, writer: bool = False) -> Engine:
-    """Return an engine for the archive URL; ``writer`` engines begin every SQLite transaction
-    IMMEDIATE (several writers share the crawl's archive). Raises ArchiveUnavailable for a malformed
-    URL."""
+def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _read_only_sqlite_url(parsed: URL) -> URL:
+    """Return the URL opening the SQLite file read-only: ``mode=ro``, or ``immutable=1`` when its
+    directory cannot be written and no WAL is present (then SQLite could not create the shared-memory
+    file a read-only WAL reader needs, and no writer can be at work either)."""
+    path = Path(str(parsed.database)).expanduser().resolve()
+    options = {"mode": "ro", "uri": "true"}
+    if not os.access(path.parent, os.W_OK) and not path.with_name(path.name + "-wal").exists():
+        options = {"immutable": "1", "uri": "true"}
+    return parsed.set(database=f"file:{quote(str(path))}").update_query_dict(options)
+
+
+def make_engine(url: str | None = None, *, writer: bool = False, read_only: bool = False) -> Engine:
+    """Return an engine for the archive URL. ``writer`` engines begin every SQLite transaction IMMEDIATE
+    (several writers share the crawl's archive); ``read_only`` engines cannot write (SQLite ``mode=ro``,
+    PostgreSQL ``default_transaction_read_only``). Raises ArchiveUnavailable for a malformed URL or an
+    unsupported database."""
     raw = _normalise_url(database_url(url))
     try:
         parsed = make_url(raw)
     except ArgumentError as exc:
         raise ArchiveUnavailable(f"malformed database URL {raw!r}: {exc}") from exc
-    if parsed.get_backend_name() == "sqlite":
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise ArchiveUnavailable(
+            f"unsupported database {backend!r} in {parsed.render_as_string()!r}: use sqlite:///FILE or "
+            "postgresql://USER@HOST/DB"
+        )
+    if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             parent = Path(parsed.database).expanduser().resolve().parent
             if not parent.is_dir():
                 raise ArchiveUnavailable(f"cannot open archive {raw}: directory {parent} does not exist")
+            if read_only:
+                parsed = _read_only_sqlite_url(parsed)
         engine = create_engine(parsed, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_read_only_pragmas if read_only else _sqlite_pragmas)
         if writer:
             event.listen(engine, "connect", _autocommit_driver)
             event.listen(engine, "begin", _begin_immediate)
         return engine
-    if parsed.get_backend_name() != "postgresql":
-        raise ArchiveUnavailable(
-            f"unsupported database URL {raw!r}: the archive is SQLite (sqlite:///FILE) or PostgreSQL "
-            "(postgresql://user@host/db)"
-        )
+    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    if read_only:
+        connect_args["options"] = "-c default_transaction_read_only=on"
     try:
-        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
         raise ArchiveUnavailable(f"cannot use database URL {raw!r}: {_first_line(exc)}") from exc
 
@@ -140,6 +167,8 @@ def check_current(engine: Engine) -> None:
 
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     database = engine.url.database
+    if database and database.startswith("file:"):  # a read-only URI (see _read_only_sqlite_url)
+        database = unquote(database.removeprefix("file:"))
     # Connecting would create an empty SQLite file where the user mistyped a path.
     if (
         engine.dialect.name == "sqlite"
@@ -163,14 +192,15 @@ def check_current(engine: Engine) -> None:
 
 
 def open_archive(
-    url: str | None = None, *, create: bool = False, writer: bool = False
+    url: str | None = None, *, create: bool = False, writer: bool = False, read_only: bool = False
 ) -> tuple[Engine, sessionmaker[Session]]:
-    """Open the archive, migrating it when ``create`` is true, else checking it is current.
+    """Open the archive, migrating it when ``create`` is true, else checking it is current; with
+    ``read_only`` (not with ``create``) the connections cannot write.
 
     ``writer``: the caller writes while other writers do (a crawl's components): see make_engine.
     Returns the engine and its session factory. Raises ArchiveUnavailable with a one-line reason.
     """
-    engine = make_engine(url, writer=writer)
+    engine = make_engine(url, writer=writer, read_only=read_only and not create)
     if create:
         upgrade(engine)
     else:

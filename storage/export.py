@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
-from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleVersion, Capture, Cluster, CrawlRun, Portal
-from storage.search import filter_articles
+from storage.models import Article, ArticleVersion, Capture, CaptureStatus, Cluster, CrawlRun, Portal
+from storage.output import write_csv_rows
+from storage.safe_text import json_safe
+from storage.search import SearchFilters, filter_articles
 
 VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
 
 EXPORT_FIELDS = (
     "id", "url", "canonical_url", "portal", "title", "sapo", "published_at", "updated_at", "author", "text",
     "language", "language_confidence", "status", "reason", "content_hash", "cluster_id", "duplicate_of",
-    "captured_at", "version", "categories", "tags", "capture_id",
+    "captured_at", "version", "categories", "tags", "capture_id", "portal_name",
 )  # fmt: skip
 # Rows fetched per round trip while streaming an export (server-side cursor on PostgreSQL). Measured peak
 # RSS exporting 100k 5 KB articles (540 MB of JSONL) from SQLite: 91 MB, vs 78 MB for 1k articles;
@@ -64,65 +62,92 @@ _ARTICLE_COLUMNS = (
     Article.published_at, Article.updated_at, Article.author, Article.text, Article.language,
     Article.language_confidence, Article.status, Article.reason, Article.content_hash, Article.cluster_id,
     Article.duplicate_of, Article.captured_at, Article.version, Article.categories, Article.tags,
+    # The capture the current version was extracted from, so rows join the WARC export's records.
+    select(ArticleVersion.capture_id)
+    .where(ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version)
+    .correlate(Article)
+    .scalar_subquery(),
+    Portal.name,
 )  # fmt: skip
 _DATE_FIELDS = frozenset({"published_at", "updated_at", "captured_at"})
+FAILURE_STATUSES = frozenset({CaptureStatus.EXTRACTION_FAILED.value, CaptureStatus.FETCH_FAILED.value})
 
 
-def _article_statement(
-    *, include_all: bool, portal: str | None, since: datetime | None, until: datetime | None
-) -> Select[*tuple[Any, ...]]:
+def article_statement(filters: SearchFilters, dialect: str) -> Select[*tuple[Any, ...]]:
+    """Return the SELECT of export columns (_ARTICLE_COLUMNS) of the articles ``filters`` admit, by id."""
     statement = select(*_ARTICLE_COLUMNS).outerjoin(Portal, Portal.id == Article.portal_id)
-    statement = filter_articles(statement, portal=portal, since=since, until=until, include_all=include_all)
-    return statement.order_by(Article.id)
+    return filter_articles(statement, filters, dialect).order_by(Article.id)
 
 
-def _capture_statement(
-    *, portal: str | None, since: datetime | None, until: datetime | None
-) -> Select[int, str, str, str, str | None, datetime]:
+def failed_capture_statement(
+    filters: SearchFilters,
+) -> Select[int, str, str, str | None, str, str | None, datetime]:
+    """Return the SELECT of captures that produced no article, within the portal and time filters
+    (by ``fetched_at``); None when the filters name anything only articles have."""
     statement = (
-        select(Capture.id, Capture.url, Portal.key, Capture.status, Capture.reason, Capture.fetched_at)
+        select(
+            Capture.id,
+            Capture.url,
+            Portal.key,
+            Portal.name,
+            Capture.status,
+            Capture.reason,
+            Capture.fetched_at,
+        )
         .outerjoin(Portal, Portal.id == Capture.portal_id)
         .where(Capture.article_id.is_(None))
     )
-    if portal is not None:
-        statement = statement.where(Portal.key == portal)
-    if since is not None:
-        statement = statement.where(Capture.fetched_at >= since)
-    if until is not None:
-        statement = statement.where(Capture.fetched_at < until)
+    if filters.portals:
+        statement = statement.where(Portal.key.in_(filters.portals))
+    if filters.statuses:
+        statement = statement.where(Capture.status.in_(filters.statuses))
+    if filters.since is not None:
+        statement = statement.where(Capture.fetched_at >= filters.since)
+    if filters.until is not None:
+        statement = statement.where(Capture.fetched_at < filters.until)
     return statement.order_by(Capture.id)
 
 
-def iter_export_records(
-    session: Session,
+def export_filters(
     *,
     include_all: bool = False,
     portal: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    batch_size: int = EXPORT_BATCH,
+) -> SearchFilters:
+    """Return the filters of the default export (archived articles) or of ``--all`` (every status)."""
+    return SearchFilters(
+        portals=(portal,) if portal else (), since=since, until=until,
+        statuses=() if include_all else SearchFilters().statuses,
+    )  # fmt: skip
+
+
+def iter_export_records(
+    session: Session, filters: SearchFilters, *, batch_size: int = EXPORT_BATCH
 ) -> Iterator[dict[str, Any]]:
     """Yield one dict per article (keys EXPORT_FIELDS, dates ISO 8601 in +07:00), streamed in batches.
 
-    Only ``archived`` articles unless ``include_all``, which adds articles of every status and then the
-    captures that produced no article (``id`` null, ``capture_id`` set, status and reason of the
-    failure). ``since``/``until`` (inclusive/exclusive instants) filter articles by ``published_at``
-    and article-less captures by ``fetched_at``; ``portal`` is a portal key.
+    Articles are those ``filters`` admit (search's filters), each naming the capture its current version
+    came from (``capture_id``). When the statuses filter admits failures (empty: every status), the
+    captures that produced no article follow (``id`` null, ``capture_id`` set, status and reason of the
+    failure), filtered by portal and by ``fetched_at``; article-only filters (language, author,
+    category) leave them out.
     """
-    statement = _article_statement(include_all=include_all, portal=portal, since=since, until=until)
+    dialect = session.get_bind().dialect.name
+    statement = article_statement(filters, dialect)
     for row in session.execute(statement.execution_options(yield_per=batch_size)):
-        record = dict(zip(EXPORT_FIELDS, row, strict=False))
-        record["capture_id"] = None
-        yield _dates_to_local(record)
-    if not include_all:
+        yield _dates_to_local(dict(zip(EXPORT_FIELDS, row, strict=True)))
+    if filters.languages or filters.author or filters.category:
         return
-    for capture_id, url, key, status, reason, fetched_at in session.execute(
-        _capture_statement(portal=portal, since=since, until=until).execution_options(yield_per=batch_size)
+    if filters.statuses and not set(filters.statuses) & FAILURE_STATUSES:
+        return
+    for capture_id, url, key, name, status, reason, fetched_at in session.execute(
+        failed_capture_statement(filters).execution_options(yield_per=batch_size)
     ):
         record = dict.fromkeys(EXPORT_FIELDS)
         record.update(
-            url=url, portal=key, status=status, reason=reason, captured_at=local_iso(fetched_at),
-            categories=[], tags=[], capture_id=capture_id,
+            url=url, portal=key, portal_name=name, status=status, reason=reason,
+            captured_at=local_iso(fetched_at), categories=[], tags=[], capture_id=capture_id,
         )  # fmt: skip
         yield record
 
@@ -137,75 +162,29 @@ def write_jsonl(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     """Write one JSON object per line (UTF-8 text, not ASCII-escaped); return how many were written."""
     count = 0
     for record in records:
-        stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        stream.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
         count += 1
     return count
 
 
-def write_csv(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
-    """Write a header and one CSV row per record (lists joined with "; ", None empty); return the count.
+def write_csv(records: Iterable[dict[str, Any]], stream: IO[str], *, bom: bool = True) -> int:
+    """Write a header and one CSV row per record; return the count.
 
+    UTF-8 with a byte-order mark unless ``bom`` is false (Excel needs it to read Vietnamese); lists
+    joined with "; ", None empty, formula-like cells neutralised (storage.safe_text.csv_safe).
     ``stream`` should be opened with ``newline=""``.
     """
-    writer = csv.writer(stream)
-    writer.writerow(EXPORT_FIELDS)
-    count = 0
-    for record in records:
-        writer.writerow([csv_cell(record.get(field)) for field in EXPORT_FIELDS])
-        count += 1
-    return count
-
-
-def csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "; ".join(str(item) for item in value)
-    return value
-
-
-def write_atomically(path: Path, write: Callable[[IO[str]], int]) -> int:
-    """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``.
-
-    Returns what ``write`` returns; on any error the temporary file is removed and ``path`` untouched.
-    """
-    directory = path.resolve().parent
-    temporary: Path | None = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            newline="",
-            dir=directory,
-            prefix=f".{path.name}.",
-            suffix=".tmp",
-            delete=False,
-        ) as handle:
-            temporary = Path(handle.name)
-            count = write(handle)
-        # mkstemp makes the file private (0600); give the export the permissions a plain open() would.
-        temporary.chmod(0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)
-        raise
-    return count
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
+    rows = ([record.get(field) for field in EXPORT_FIELDS] for record in records)
+    return write_csv_rows(stream, EXPORT_FIELDS, rows, bom=bom)
 
 
 # --- one article ----------------------------------------------------------------------------------
 
 
-def find_article(session: Session, id_or_url: str) -> Article | None:
-    """Return the article with this numeric id, canonical URL or URL (canonical wins), or None."""
-    if id_or_url.strip().isdigit():
-        return session.get(Article, int(id_or_url))
+def find_article(session: Session, id_or_url: int | str) -> Article | None:
+    """Return the article with this id (an int), canonical URL or URL (canonical wins), or None."""
+    if isinstance(id_or_url, int):
+        return session.get(Article, id_or_url)
     statement = (
         select(Article)
         .where(or_(Article.canonical_url == id_or_url, Article.url == id_or_url))
@@ -221,6 +200,7 @@ def article_details(session: Session, article: Article) -> dict[str, Any]:
     return {
         "id": article.id,
         "portal": article.portal.key if article.portal else None,
+        "portal_name": article.portal.name if article.portal else article.site_name,
         "url": article.url,
         "canonical_url": article.canonical_url,
         "status": article.status,

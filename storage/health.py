@@ -160,7 +160,8 @@ def _judge_last_run(report: PortalHealth, last: CrawlRun | None, key: str) -> No
     outcome = _portal_outcome(last, key)
     if outcome in ("unreachable", "robots_refused"):
         report.flag(ERROR, f"last crawl (run {last.id}) reached nothing: {outcome}")
-    elif last.status in ("failed", "abandoned") and outcome != "leased":
+    elif last.status in ("failed", "abandoned") and outcome not in ("leased", "reached", "nothing_new"):
+        # A run fails when any of its portals does; a portal that itself reached its pages is fine.
         report.flag(ERROR, f"last crawl (run {last.id}) {last.status}: {last.finish_reason or ''}".strip())
     elif outcome == "errors":
         report.flag(WARNING, f"last crawl (run {last.id}) mostly failed to fetch")

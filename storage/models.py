@@ -214,6 +214,9 @@ class Capture(Base):
     status: Mapped[str] = mapped_column(String(30), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    # The request as sent and the HTTP version of the response (None for captures made before 0007).
+    request_headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    protocol: Mapped[str | None] = mapped_column(String(16))
 
     portal: Mapped[Portal | None] = relationship()
 
@@ -262,10 +265,13 @@ class Article(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     first_captured_at: Mapped[datetime]
     captured_at: Mapped[datetime]
-    search_document: Mapped[str] = mapped_column(Text, default="")
     # Set when the portal took the article down (404/410): kept, never deleted, and said so.
     removed_at: Mapped[datetime | None]
     removed_http_status: Mapped[int | None]
+    # What full-text search indexes (storage.search.search_fields), written only by the repository.
+    search_title: Mapped[str] = mapped_column(Text, default="")
+    search_sapo: Mapped[str] = mapped_column(Text, default="")
+    search_body: Mapped[str] = mapped_column(Text, default="")
 
     portal: Mapped[Portal | None] = relationship()
     versions: Mapped[list[ArticleVersion]] = relationship(

@@ -23,7 +23,7 @@ from storage.models import (
     RunStatus,
     utcnow,
 )
-from storage.text import search_key
+from storage.search_fields import search_fields
 from storage.urls import indexable_url
 
 
@@ -149,6 +149,9 @@ class CaptureData:
     # Computed off the writer thread when available (the extraction worker): sha256 hex and zlib bytes.
     sha256: str | None = None
     compressed: bytes | None = None
+    # The request headers as sent and the response's HTTP version ("HTTP/1.1"), for the WARC export.
+    request_headers: dict[str, Any] | None = None
+    protocol: str | None = None
 
 
 @dataclass
@@ -226,6 +229,8 @@ def record_capture(
         fetch_count=1,
         status=status,
         reason=reason,
+        request_headers=data.request_headers,
+        protocol=data.protocol,
     )
     session.add(capture)
     session.flush()
@@ -352,9 +357,8 @@ def _apply_article_fields(row: Article, article: ArticleData) -> None:
     ):
         setattr(row, name, getattr(article, name))
     # What full-text search indexes: folded (lowercase, one tone placement) so "hoà" finds "hòa".
-    row.search_document = search_key(
-        "\n".join(part for part in (article.title, article.sapo, article.text) if part)
-    )
+    for name, value in search_fields(article.title, article.sapo, article.text).items():
+        setattr(row, name, value)
 
 
 def _version_row(article: Article, capture_id: int, captured_at: datetime) -> ArticleVersion:

@@ -632,6 +632,13 @@ class PortalSpider(scrapy.Spider):
             feed_date=response.meta.get("feed_date"),
             prune_xpath=portal.prune_xpath,
             revisit=portal.revisit,
+            request_headers={
+                key.decode("latin-1"): [value.decode("latin-1") for value in values]
+                for key, values in response.request.headers.items()
+            }
+            if response.request is not None
+            else None,
+            protocol=response.protocol,
         )
 
     def _portal(self, response: Response) -> Portal:

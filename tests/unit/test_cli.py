@@ -114,7 +114,7 @@ def test_bad_urls_are_one_line_and_exit_2(args: list[str], message: str) -> None
 @pytest.mark.parametrize("database", ["foo://bar", "mysql://root@127.0.0.1/test"])
 def test_crawl_with_an_unsupported_database_url_is_one_line(database: str) -> None:
     result = CliRunner().invoke(main, ["crawl", "--start-url", "http://127.0.0.1:9/", "--db", database])
-    assert result.exit_code == 1 and result.output.startswith("error: unsupported database URL")
+    assert result.exit_code == 1 and result.output.startswith("error: unsupported database")
     assert len(result.output.strip().splitlines()) == 1
 
 

@@ -5,163 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from click.testing import CliRunner
 
-from storage.cli import db_option, export_command, runs_command, search_command, show_command
-from storage.models import Article, ArticleVersion, Capture, Cluster, CrawlRun, Portal
-from storage.text import search_key
-
-T0 = datetime(2024, 3, 1, 1, 30, tzinfo=UTC)  # 08:30 on 1 March 2024 in Vietnam
-
-
-def _group() -> click.Group:
-    group = click.Group("newsarchive")
-    for command in (export_command, search_command, show_command, runs_command):
-        group.add_command(command)
-    return group
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(_group(), list(args))
-
-
-@dataclass
-class Sample:
-    url: str
-    ids: dict[str, int]
-
-
-def _article(
-    portal: Portal, slug: str, title: str, text: str, published: datetime | None, **extra: object
-) -> Article:
-    sapo = str(extra.pop("sapo", "")) or None
-    article = Article(
-        portal=portal,
-        url=f"{portal.home_url}/{slug}.htm?utm=x",
-        canonical_url=f"{portal.home_url}/{slug}.htm",
-        title=title,
-        sapo=sapo,
-        text=text,
-        published_at=published,
-        language=str(extra.pop("language", "vi")),
-        language_confidence=0.99,
-        status=str(extra.pop("status", "archived")),
-        content_hash=f"hash-{slug}".ljust(64, "0"),
-        first_captured_at=T0 + timedelta(hours=6),
-        captured_at=T0 + timedelta(hours=6),
-        search_document=search_key("\n".join(part for part in (title, sapo or "", text) if part)),
-        **extra,
-    )
-    return article
-
-
-def _capture(
-    portal: Portal, url: str, run: CrawlRun, status: str, article: Article | None, n: int
-) -> Capture:
-    return Capture(
-        run_id=run.id,
-        portal=portal,
-        url=url,
-        final_url=url,
-        http_status=200,
-        headers={},
-        body_compressed=b"x",
-        body_sha256=f"{n:064x}",
-        body_size=1000 + n,
-        content_type="text/html",
-        discovered_via="sitemap",
-        fetched_at=T0 + timedelta(hours=n),
-        last_fetched_at=T0 + timedelta(hours=n + 1),
-        fetch_count=2,
-        status=status,
-        reason="no text extracted" if article is None else None,
-        article_id=article.id if article else None,
-    )
-
-
-@pytest.fixture
-def sample(archive: tuple[Engine, sessionmaker[Session]]) -> Sample:
-    engine, factory = archive
-    with factory.begin() as session:
-        hb = Portal(key="baohoabinh", name="Báo Hòa Bình", home_url="https://baohoabinh.example")
-        lc = Portal(key="baolaocai", name="Báo Lào Cai", home_url="https://baolaocai.example")
-        run = CrawlRun(
-            spider="portal",
-            portals=["baohoabinh", "baolaocai"],
-            started_at=T0,
-            finished_at=T0 + timedelta(minutes=5),
-            status="finished",
-            finish_reason="finished",
-            stats={
-                "downloader/response_count": 321,
-                "archive/stored": 42,
-                "archive/duplicate": 7,
-                "archive/off_language": 1,
-                "archive/failed": 3,
-                "elapsed_time_seconds": 300.25,
-            },
-        )
-        cluster = Cluster()
-        session.add_all([hb, lc, run, cluster])
-        session.flush()
-        origin = _article(
-            hb, "khoi-cong-cau", "Hòa Bình khởi công cầu mới",
-            "Ủy ban nhân dân tỉnh Hòa Bình khởi công cầu qua sông Đà.\nCầu dài 300 mét.",
-            T0, sapo="Cây cầu nối hai bờ sông.", cluster_id=cluster.id, version=2, author="Minh Anh",
-            categories=["Thời sự", "Kinh tế"], tags=["cầu"], date_raw="01/03/2024 08:30",
-            date_source="meta", date_warnings=["time zone assumed"],
-        )  # fmt: skip
-        copy = _article(
-            lc, "hoa-binh-khoi-cong-cau", "Hòa Bình khởi công cầu mới (theo Báo Hòa Bình)",
-            "Ủy ban nhân dân tỉnh Hòa Bình khởi công cầu qua sông Đà.", T0 + timedelta(hours=4),
-            cluster_id=cluster.id,
-        )  # fmt: skip
-        # 18:00 UTC on 28 Feb is 01:00 on 29 Feb in Vietnam: the day filters must use Vietnam time.
-        blossom = _article(
-            lc, "mua-hoa-dao", "Lào Cai mùa hoa đào", "Hoa đào nở rộ khắp Sa Pa, khoẻ khoắn.",
-            datetime(2024, 2, 28, 18, 0, tzinfo=UTC),
-        )  # fmt: skip
-        session.add_all([origin, copy, blossom])
-        session.flush()
-        duplicate = _article(
-            hb, "khoi-cong-cau-2", "Hòa Bình khởi công cầu mới", "Bản sao lúa gạo.", T0,
-            status="duplicate", duplicate_of=origin.id,
-        )  # fmt: skip
-        english = _article(
-            hb,
-            "english",
-            "Hoa Binh news",
-            "English text about rice.",
-            T0,
-            status="off_language",
-            language="en",
-        )
-        session.add_all([duplicate, english])
-        session.flush()
-        cluster.origin_article_id = origin.id
-        first = _capture(hb, origin.url, run, "archived", origin, 1)
-        second = _capture(hb, origin.url, run, "archived", origin, 2)
-        failed = _capture(hb, "https://baohoabinh.example/broken.htm", run, "extraction_failed", None, 3)
-        session.add_all([first, second, failed, _capture(lc, copy.url, run, "archived", copy, 4)])
-        session.flush()
-        for number, capture, title in ((1, first, "Hòa Bình khởi công cầu"), (2, second, origin.title)):
-            session.add(ArticleVersion(
-                article_id=origin.id, version=number, content_hash=f"v{number}".ljust(64, "0"), title=title,
-                text=origin.text, published_at=T0, capture_id=capture.id, captured_at=capture.fetched_at,
-            ))  # fmt: skip
-        ids = {
-            "origin": origin.id, "copy": copy.id, "blossom": blossom.id, "duplicate": duplicate.id,
-            "english": english.id, "failed_capture": failed.id, "capture1": first.id, "run": run.id,
-        }  # fmt: skip
-    return Sample(str(engine.url.render_as_string(hide_password=False)), ids)
+from storage.cli import db_option
+from tests.unit.archive_sample import T0, Sample, invoke
 
 
 def _jsonl(output: str) -> list[dict[str, object]]:
@@ -208,8 +60,8 @@ def test_export_csv_and_output_file(sample: Sample, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     raw = target.read_bytes()
-    assert not raw.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
+    assert raw.startswith(b"\xef\xbb\xbfid,url,")  # Excel reads UTF-8 only after a BOM
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(rows) == 6
     origin = next(row for row in rows if row["id"] == str(sample.ids["origin"]))
     assert origin["categories"] == "Thời sự; Kinh tế"
@@ -253,8 +105,14 @@ def test_search_accented_words(sample: Sample) -> None:
     assert _search_ids(sample, "khỏe") == [sample.ids["blossom"]]  # old-style "khoẻ" in the text
     result = invoke("search", "sông đà", "--db", sample.url, "--json")
     hits = json.loads(result.stdout)
-    assert set(hits[0]) == {"id", "url", "portal", "title", "published_at", "snippet", "score"}
-    assert "[sông]" in hits[0]["snippet"] and hits[0]["published_at"].endswith("+07:00")
+    assert set(hits[0]) == {
+        "id", "url", "portal", "portal_name", "title", "published_at", "snippet", "score", "title_highlights",
+        "snippet_highlights",
+    }  # fmt: skip
+    snippet = hits[0]["snippet"]
+    marked = [snippet[start:end] for start, end in hits[0]["snippet_highlights"]]
+    assert set(marked) == {"sông", "Đà"}  # original case and diacritics, not the folded index form
+    assert hits[0]["published_at"].endswith("+07:00") and hits[0]["portal_name"].startswith("Báo ")
 
 
 def test_search_without_diacritics(sample: Sample) -> None:
@@ -279,10 +137,17 @@ def test_search_status_portal_and_dates(sample: Sample) -> None:
     assert len(_search_ids(sample, "hòa bình", "--limit", "1")) == 1
 
 
-@pytest.mark.parametrize("query", ['"', "AND (", "*", 'cầu" OR', "NEAR(", "-", "hòa*", "^đà", "a:b", "''"])
+@pytest.mark.parametrize("query", ["AND (", 'cầu" OR', "NEAR(", "hòa*", "^đà", "a:b", "OR cầu OR", "cầu -"])
 def test_hostile_queries_do_not_crash(sample: Sample, query: str) -> None:
     result = invoke("search", query, "--db", sample.url)
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("query", ['"', "*", "-", "''", "-cầu", '-"sông đà"', "OR"])
+def test_queries_without_words_are_one_line_errors(sample: Sample, query: str) -> None:
+    result = invoke("search", "--db", sample.url, "--", query)
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: the query")
 
 
 def test_search_table_output(sample: Sample) -> None:
@@ -332,7 +197,7 @@ def test_show_by_url_json(sample: Sample) -> None:
     result = invoke("show", str(sample.ids["origin"]), "--db", sample.url, "--json")
     details = json.loads(result.stdout)
     assert [v["version"] for v in details["versions"]] == [1, 2]
-    assert len(details["captures"]) == 2 and details["captures"][0]["size"] == 1001
+    assert len(details["captures"]) == 2 and details["captures"][0]["id"] == sample.ids["capture1"]
     result = invoke("show", str(sample.ids["duplicate"]), "--db", sample.url, "--json")
     assert json.loads(result.stdout)["duplicate_of"] == sample.ids["origin"]
 
@@ -350,7 +215,7 @@ def test_show_unknown_is_one_line_error(sample: Sample) -> None:
 
 
 def test_runs_lists_stats(sample: Sample) -> None:
-    result = invoke("runs", "--db", sample.url)
+    result = invoke("runs", "--db", sample.url, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     header, _rule, row = result.stdout.splitlines()
     assert header.split()[:5] == ["id", "started_at", "finished_at", "status", "portals"]
@@ -360,7 +225,11 @@ def test_runs_lists_stats(sample: Sample) -> None:
     (run,) = json.loads(result.stdout)
     assert run["pages"] == 321 and run["stored"] == 42 and run["failed"] == 3 and run["off_language"] == 1
     result = invoke("runs", "--db", sample.url, "--csv")
+    assert result.stdout.splitlines()[0].startswith("\ufeffid,started_at,finished_at,status,portals,pages")
+    result = invoke("runs", "--db", sample.url, "--csv", "--no-bom")
     assert result.stdout.splitlines()[0].startswith("id,started_at,finished_at,status,portals,pages")
+    result = invoke("runs", "--db", sample.url, "--jsonl")
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [sample.ids["run"]]
 
 
 # --- unavailable archives and help ----------------------------------------------------------------
@@ -397,7 +266,7 @@ def test_db_option_is_reusable() -> None:
     assert CliRunner().invoke(probe, ["--db", "sqlite:///x"]).stdout.strip() == "'sqlite:///x'"
 
 
-@pytest.mark.parametrize("name", ["export", "search", "show", "runs"])
+@pytest.mark.parametrize("name", ["export", "search", "show", "runs", "cite"])
 def test_every_command_has_help_with_example(name: str) -> None:
     result = invoke(name, "--help")
     assert result.exit_code == 0, result.output

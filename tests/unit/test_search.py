@@ -1,0 +1,201 @@
+"""Search ranking, query syntax, filters and paging on SQLite and PostgreSQL, through the real write path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import repository
+from storage.models import CrawlRun, Portal
+from storage.query import QueryError, parse_query
+from storage.search import SearchFilters, search_articles
+from tests.unit.archive_sample import archive_row
+
+T0 = datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
+FILLER = "Tỉnh tổng kết công tác năm, các sở ngành báo cáo kết quả thực hiện nhiệm vụ."
+
+
+@pytest.fixture
+def corpus(archive: tuple[Engine, sessionmaker[Session]]) -> tuple[sessionmaker[Session], dict[str, int]]:
+    """Articles whose words collide once diacritics are gone: nồng độ cồn / nông đỗ còn."""
+    _, factory = archive
+    ids: dict[str, int] = {}
+    with factory.begin() as session:
+        portal = Portal(key="p", name="Báo Thử", home_url="https://p.example")
+        other = Portal(key="q", name="Báo Khác", home_url="https://q.example")
+        run = CrawlRun(spider="portal", portals=["p", "q"], status="finished", stats={})
+        session.add_all([portal, other, run])
+        session.flush()
+
+        def add(name: str, title: str, body: str, days: int, where: Portal = portal, **extra: object) -> None:
+            row = archive_row(
+                session, where, run, name, title, f"{body}\n{FILLER}", T0 + timedelta(days=days), **extra
+            )
+            ids[name] = row.id
+
+        # Folded, these repeat "nong do con" many times in the body: bm25 alone would put them first.
+        for n in range(6):
+            add(f"folded{n}", f"Nông dân vùng cao số {n}",
+                f"Xã {n}: nông dân còn đỗ lại, còn nông sản, đỗ xanh còn nhiều; nông nghiệp còn đó. " * 3,
+                n)  # fmt: skip
+        add("exact", "Xử phạt vi phạm nồng độ cồn", "Lực lượng chức năng kiểm tra người điều khiển xe.", 10)
+        add("body_exact", "Tuần tra ban đêm", "Nhiều trường hợp vi phạm nồng độ cồn bị xử lý.", 11)
+        add("scattered", "Cồn cát ven biển", "Độ ẩm cao, nồng nặc mùi rong biển trên cồn.", 12)
+        add("storm", "Bão số 3 đổ bộ", "Mưa lớn kéo dài.", 20, where=other, author="Trần Văn Bão",
+            categories=["Thời tiết"])  # fmt: skip
+        add(
+            "flood", "Lũ quét ở vùng núi", "Mưa lớn gây lũ.", 21, author="Lê Thị Lũ", categories=["Thiên tai"]
+        )
+        add("english", "Rice harvest", "Farmers harvest rice.", 22, language="en")
+    return factory, ids
+
+
+def _ids(factory: sessionmaker[Session], query: str, **options: object) -> list[int]:
+    with factory() as session:
+        filters = options.pop("filters", None)
+        page = search_articles(session, query, filters, **options)  # type: ignore[arg-type]
+        return [hit.id for hit in page.hits]
+
+
+def test_accented_query_ranks_exact_diacritics_first(
+    corpus: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    factory, ids = corpus
+    ranked = _ids(factory, "nồng độ cồn", limit=50)
+    assert ranked[:2] == [ids["exact"], ids["body_exact"]]  # title beats body; both beat folded matches
+    assert set(ranked) >= {ids[f"folded{n}"] for n in range(6)}  # folded spellings still match
+
+
+def test_unaccented_query_matches_every_spelling(
+    corpus: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    factory, ids = corpus
+    ranked = _ids(factory, "nong do con", limit=50)
+    assert {ids["exact"], ids["body_exact"], ids["folded0"]} <= set(ranked)
+    # the phrase (adjacent words) counts: the exact title phrase is in the top 3 without accents too
+    assert ids["exact"] in ranked[:3]
+
+
+def test_phrase_or_and_exclusion(corpus: tuple[sessionmaker[Session], dict[str, int]]) -> None:
+    factory, ids = corpus
+    assert set(_ids(factory, '"nồng độ cồn"')[:2]) == {ids["exact"], ids["body_exact"]}
+    assert set(_ids(factory, '"nong do con"')) == {ids["exact"], ids["body_exact"]}  # a phrase, not words
+    assert set(_ids(factory, "bão OR lũ")[:2]) == {ids["storm"], ids["flood"]}
+    # An accented exclusion drops exact spellings only ("-bão" keeps "báo cáo"); an unaccented one all.
+    assert ids["flood"] in _ids(factory, "mưa lớn -bão") and ids["storm"] not in _ids(factory, "mưa lớn -bão")
+    assert ids["storm"] not in _ids(factory, 'mưa -"bão số 3"')
+    assert ids["exact"] in _ids(factory, "công tác -bão", limit=50)
+    assert _ids(factory, "công tác -bao", limit=50) == []  # "báo cáo" is in every text
+
+
+def test_sort_by_date_and_paging(corpus: tuple[sessionmaker[Session], dict[str, int]]) -> None:
+    factory, ids = corpus
+    by_date = _ids(factory, "nong", sort="date", limit=50)
+    with factory() as session:
+        page = search_articles(session, "nong", limit=3, page=2)
+        everything = search_articles(session, "nong", limit=50)
+    assert by_date[0] == ids["scattered"] and by_date[-1] == ids["folded0"]  # newest first
+    assert page.total == everything.total == len(everything.hits) and page.pages == -(-page.total // 3)
+    assert [hit.id for hit in page.hits] == [hit.id for hit in everything.hits][3:6]
+
+
+def test_recency_breaks_ties(corpus: tuple[sessionmaker[Session], dict[str, int]]) -> None:
+    factory, _ = corpus
+    with factory() as session:
+        hits = search_articles(session, "nông dân vùng cao", limit=50).hits
+    tied = [hit for hit in hits if hit.title.text.startswith("Nông dân vùng cao")]
+    scores = {round(hit.score, 9) for hit in tied}
+    if len(scores) == 1:  # identical texts score alike: newest first
+        assert [h.published_at for h in tied] == sorted((h.published_at for h in tied), reverse=True)
+
+
+def test_filters(corpus: tuple[sessionmaker[Session], dict[str, int]]) -> None:
+    factory, ids = corpus
+    assert _ids(factory, "mưa", filters=SearchFilters(portals=("q",))) == [ids["storm"]]
+    assert _ids(factory, "mưa", filters=SearchFilters(author="bão")) == [ids["storm"]]
+    assert _ids(factory, "mưa", filters=SearchFilters(category="Thiên tai")) == [ids["flood"]]
+    assert _ids(factory, "harvest") == []  # off_language is not "archived"
+    assert _ids(factory, "harvest", filters=SearchFilters(statuses=(), languages=("en",))) == [ids["english"]]
+    assert (
+        _ids(factory, "harvest", filters=SearchFilters(statuses=("off_language",), languages=("vi",))) == []
+    )
+    window = SearchFilters(since=T0 + timedelta(days=21), until=T0 + timedelta(days=22))
+    assert _ids(factory, "mưa", filters=window) == [ids["flood"]]
+
+
+def test_snippets_keep_case_and_diacritics(corpus: tuple[sessionmaker[Session], dict[str, int]]) -> None:
+    factory, ids = corpus
+    with factory() as session:
+        (hit,) = [h for h in search_articles(session, "NỒNG độ", limit=50).hits if h.id == ids["body_exact"]]
+    marked = [hit.snippet.text[a:b] for a, b in hit.snippet.spans()]
+    assert marked == ["nồng", "độ"] and "Nhiều trường hợp" in hit.snippet.text
+    assert [hit.title.text[a:b] for a, b in hit.title.spans()] == []
+
+
+def test_search_follows_the_repository_write_path(
+    corpus: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """An edit archived through the repository is what search finds: old words go, new words come."""
+    factory, ids = corpus
+    with factory.begin() as session:
+        article = session.get(repository.Article, ids["flood"])
+        assert article is not None
+        data = repository.ArticleData(
+            url=article.url, canonical_url=article.canonical_url, text="Sạt lở đất nghiêm trọng.",
+            content_hash="x" * 64, language="vi", language_confidence=0.9, title="Sạt lở ở vùng núi",
+        )  # fmt: skip
+        capture = repository.CaptureData(
+            url=article.url, final_url=article.url, http_status=200, headers={}, body=b"edited",
+            content_type="text/html", discovered_via="sitemap", fetched_at=T0 + timedelta(days=30),
+        )  # fmt: skip
+        repository.archive_article(session, capture, data, run_id=None, portal_id=article.portal_id)
+    assert _ids(factory, "sạt lở") == [ids["flood"]]
+    assert _ids(factory, "lũ quét") == []
+
+
+def test_query_parser() -> None:
+    query = parse_query('Nồng "độ cồn" OR rượu -bia -"nước ngọt" covid-19')
+    assert [[t.words for t in group] for group in query.groups] == [
+        [("nồng",)], [("độ", "cồn"), ("rượu",)], [("covid", "19")],
+    ]  # fmt: skip
+    assert [t.words for t in query.excluded] == [("bia",), ("nước", "ngọt")]
+    assert query.groups[0][0].accented and not parse_query("nong").groups[0][0].accented
+    assert parse_query("hoà").groups[0][0].words == ("hòa",)  # old-style tone placement folded
+    for bad in ("", "***", "-bia", "OR"):
+        with pytest.raises(QueryError):
+            parse_query(bad)
+
+
+def test_index_tables_match_the_archive(corpus: tuple[sessionmaker[Session], dict[str, int]]) -> None:
+    factory, ids = corpus
+    with factory() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            count = session.scalar(
+                text("SELECT count(*) FROM articles WHERE search_vector_exact IS NOT NULL")
+            )
+            assert count == len(ids)
+            return
+        for table in ("articles_fts", "articles_fts_exact"):
+            assert session.scalar(text(f"SELECT count(*) FROM {table}")) == len(ids)
+
+
+def test_ranking_window_pages_cover_every_match_once(
+    corpus: tuple[sessionmaker[Session], dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past RANK_WINDOW matches only the newest are ranked; the rest follow, newest first, and paging
+    still lists every match exactly once with an exact count."""
+    factory, _ = corpus
+    with factory() as session:
+        everything = search_articles(session, "nong", limit=100)
+        monkeypatch.setattr("storage.search.RANK_WINDOW", 3)
+        pages = [search_articles(session, "nong", limit=2, page=n) for n in range(1, 7)]
+    listed = [hit.id for page in pages for hit in page.hits]
+    assert all(page.total == everything.total for page in pages)
+    assert sorted(listed) == sorted(hit.id for hit in everything.hits) and len(listed) == len(set(listed))
+    newest = sorted(listed, reverse=True)[:3]
+    assert sorted(listed[:3]) == sorted(newest)  # the window: the 3 most recently archived, ranked
+    rest = [hit for page in pages for hit in page.hits][3:]
+    assert [h.published_at for h in rest] == sorted((h.published_at for h in rest), reverse=True)

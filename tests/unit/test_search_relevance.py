@@ -1,0 +1,115 @@
+"""Relevance on the replica: a title phrase of words common elsewhere finds its article near the top."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import repository
+from storage.models import Portal
+from storage.query import WORD
+from storage.search import search_articles
+from storage.text import content_hash, search_key, strip_diacritics
+from tests.replica import build_world
+
+# Share of articles a word must appear in (without diacritics) to count as "common elsewhere".
+COMMON = 0.2
+
+
+@pytest.fixture
+def replica_archive(
+    archive: tuple[Engine, sessionmaker[Session]],
+) -> tuple[sessionmaker[Session], dict[int, str]]:
+    """The replica's Vietnamese articles (3 portals x 60), archived through the repository."""
+    _, factory = archive
+    world = build_world(portals=3, articles=60, seed=4)
+    titles: dict[int, str] = {}
+    with factory.begin() as session:
+        for portal in world.portals:
+            row = repository.ensure_portal(session, portal.key, portal.name, f"https://{portal.key}.example")
+            for article in portal.articles:
+                if article.language != "vi" or article.dup_group or article.near_group:
+                    continue
+                text = world.text(article)
+                body = "\n".join(text.paragraphs)
+                url = f"https://{portal.key}.example/{article.aid}"
+                outcome = repository.archive_article(
+                    session,
+                    repository.CaptureData(
+                        url=url, final_url=url, http_status=200, headers={}, body=body.encode(),
+                        content_type="text/html", discovered_via="sitemap", fetched_at=article.published_at,
+                    ),
+                    repository.ArticleData(
+                        url=url, canonical_url=url, text=body, content_hash=content_hash(body), language="vi",
+                        language_confidence=0.99, title=article.title, sapo=text.sapo,
+                        published_at=article.published_at,
+                    ),
+                    run_id=None, portal_id=row.id,
+                )  # fmt: skip
+                if outcome.kind == "new" and outcome.article_id is not None:
+                    titles[outcome.article_id] = article.title
+        assert session.query(Portal).count() == 3
+    return factory, titles
+
+
+def _folded_words(text: str) -> list[str]:
+    return [strip_diacritics(word) for word in WORD.findall(search_key(text))]
+
+
+def _hard_phrases(factory: sessionmaker[Session], titles: dict[int, str]) -> list[tuple[int, str]]:
+    """Title phrases (3 words, then 2) unique to one title whose every word, without diacritics, is in
+    at least COMMON of all articles, and differs from a common word only by its diacritics somewhere."""
+    with factory() as session:
+        documents = [
+            set(_folded_words(f"{a.title}\n{a.sapo or ''}\n{a.text}"))
+            for a in session.query(repository.Article).all()
+        ]
+    frequency = Counter(word for words in documents for word in words)
+    chosen: list[tuple[int, str]] = []
+    for size in (3, 2):
+        for article_id, title in sorted(titles.items()):
+            words = WORD.findall(title)
+            for start in range(len(words) - size + 1):
+                phrase = " ".join(words[start : start + size])
+                folded = _folded_words(phrase)
+                if phrase == strip_diacritics(phrase) or len(set(folded)) < size:
+                    continue
+                if min(frequency[w] for w in folded) < COMMON * len(documents):
+                    continue
+                holders = [i for i, t in titles.items() if phrase.lower() in t.lower()]
+                if holders == [article_id]:
+                    chosen.append((article_id, phrase))
+        if len(chosen) >= 5:
+            break
+    return chosen[:10]
+
+
+def test_title_phrase_ranks_its_article_first(
+    replica_archive: tuple[sessionmaker[Session], dict[int, str]],
+) -> None:
+    factory, titles = replica_archive
+    phrases = _hard_phrases(factory, titles)
+    assert len(phrases) >= 5, "the replica should offer title phrases made of common words"
+    misses = []
+    with factory() as session:
+        for article_id, phrase in phrases:
+            accented = [hit.id for hit in search_articles(session, phrase, limit=3).hits]
+            bare = [hit.id for hit in search_articles(session, strip_diacritics(phrase), limit=5).hits]
+            total = search_articles(session, strip_diacritics(phrase), limit=1).total
+            if article_id not in accented or article_id not in bare:
+                misses.append((phrase, titles[article_id], accented, bare, total))
+    assert not misses, misses
+
+
+def test_phrases_are_hard(replica_archive: tuple[sessionmaker[Session], dict[int, str]]) -> None:
+    """The phrases chosen are not trivially rare: each folded query matches many articles."""
+    factory, titles = replica_archive
+    with factory() as session:
+        totals = [
+            search_articles(session, strip_diacritics(phrase), limit=1).total
+            for _, phrase in _hard_phrases(factory, titles)
+        ]
+    assert min(totals) >= 10, totals
