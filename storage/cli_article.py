@@ -216,6 +216,13 @@ def format_article(details: dict[str, Any]) -> str:
         f"  url:           {d['url']}",
         f"  canonical url: {d['canonical_url']}",
         f"  status:        {status}",
+    ]
+    if d["removed_at"]:
+        lines.append(
+            f"  removed:       taken down by the portal (HTTP {d['removed_http_status']}) at "
+            f"{d['removed_at']}; the text below is the archived copy"
+        )
+    lines += [
         f"  published:     {published}",
         f"  updated:       {d['updated_at'] or ''}",
     ]

@@ -67,6 +67,24 @@ class ArchivistCommand(click.Command):
             raise ArgumentProblem(exc.format_message()) from exc
 
 
+class ArchivistGroup(click.Group):
+    """A click group whose usage errors are one line, exit 2, like ArchivistCommand."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise ArgumentProblem(exc.format_message()) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise ArgumentProblem(exc.format_message()) from exc
+
+
 def _check_db(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     url = database_url(value)
     try:

@@ -112,6 +112,16 @@ def make_engine(url: str | None = None, *, writer: bool = False, read_only: bool
         raise ArchiveUnavailable(f"cannot use database URL {raw!r}: {_first_line(exc)}") from exc
 
 
+def _shown(engine: Engine) -> str:
+    """The archive URL as the user would write it (password hidden; a read-only SQLite file's own path
+    rather than the ``file:...?mode=ro`` URI it is opened with)."""
+    url = engine.url
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database.startswith("file:"):
+        return f"sqlite:///{unquote(database.removeprefix('file:'))}"
+    return url.render_as_string(hide_password=True)
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory callers use as ``with factory.begin() as session:``."""
     return sessionmaker(engine, expire_on_commit=False)
@@ -157,7 +167,7 @@ def upgrade(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except (OperationalError, SQLAlchemyError) as exc:
-        raise ArchiveUnavailable(f"cannot open archive {engine.url!r}: {_first_line(exc)}") from exc
+        raise ArchiveUnavailable(f"cannot open archive {_shown(engine)}: {_first_line(exc)}") from exc
 
 
 def check_current(engine: Engine) -> None:
@@ -175,18 +185,18 @@ def check_current(engine: Engine) -> None:
         and database not in (None, "", ":memory:")
         and not Path(str(database)).expanduser().exists()
     ):
-        raise ArchiveUnavailable(f"no archive at {engine.url.database}; run `newsarchive crawl` first")
+        raise ArchiveUnavailable(f"no archive at {_shown(engine)}; run `newsarchive crawl` first")
     try:
         with engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
             has_tables = inspect(connection).has_table("articles")
     except SQLAlchemyError as exc:
-        raise ArchiveUnavailable(f"cannot open archive {engine.url!r}: {_first_line(exc)}") from exc
+        raise ArchiveUnavailable(f"cannot open archive {_shown(engine)}: {_first_line(exc)}") from exc
     if not has_tables or current is None:
-        raise ArchiveUnavailable(f"no archive at {engine.url!r}; run `newsarchive crawl` first")
+        raise ArchiveUnavailable(f"no archive at {_shown(engine)}; run `newsarchive crawl` first")
     if current != head:
         raise ArchiveUnavailable(
-            f"archive {engine.url!r} is at schema {current}, this version needs {head}; "
+            f"archive {_shown(engine)} is at schema {current}, this version needs {head}; "
             "run `newsarchive migrate`"
         )
 

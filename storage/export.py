@@ -21,7 +21,8 @@ VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
 EXPORT_FIELDS = (
     "id", "url", "canonical_url", "portal", "title", "sapo", "published_at", "updated_at", "author", "text",
     "language", "language_confidence", "status", "reason", "content_hash", "cluster_id", "duplicate_of",
-    "captured_at", "version", "categories", "tags", "capture_id", "portal_name",
+    "captured_at", "version", "categories", "tags", "capture_id", "portal_name", "removed_at",
+    "removed_http_status",
 )  # fmt: skip
 # Rows fetched per round trip while streaming an export (server-side cursor on PostgreSQL). Measured peak
 # RSS exporting 100k 5 KB articles (540 MB of JSONL) from SQLite: 91 MB, vs 78 MB for 1k articles;
@@ -68,8 +69,11 @@ _ARTICLE_COLUMNS = (
     .correlate(Article)
     .scalar_subquery(),
     Portal.name,
+    # Set when the portal took the article down (404/410); the archived text stays.
+    Article.removed_at,
+    Article.removed_http_status,
 )  # fmt: skip
-_DATE_FIELDS = frozenset({"published_at", "updated_at", "captured_at"})
+_DATE_FIELDS = frozenset({"published_at", "updated_at", "captured_at", "removed_at"})
 FAILURE_STATUSES = frozenset({CaptureStatus.EXTRACTION_FAILED.value, CaptureStatus.FETCH_FAILED.value})
 
 
@@ -205,6 +209,8 @@ def article_details(session: Session, article: Article) -> dict[str, Any]:
         "canonical_url": article.canonical_url,
         "status": article.status,
         "reason": article.reason,
+        "removed_at": local_iso(article.removed_at),
+        "removed_http_status": article.removed_http_status,
         "published_at": local_iso(article.published_at),
         "updated_at": local_iso(article.updated_at),
         "date_raw": article.date_raw,
@@ -300,23 +306,72 @@ def article_less_capture(session: Session, url: str) -> Capture | None:
 # --- crawl runs -----------------------------------------------------------------------------------
 
 
-def run_summaries(session: Session, *, limit: int = 20) -> list[dict[str, Any]]:
-    """Return the newest ``limit`` crawl runs as dicts with their key stats (missing stats are None)."""
-    runs = session.scalars(
-        select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
-    )
-    summaries = []
-    for run in runs:
-        stats = run.stats or {}
-        summary: dict[str, Any] = {
-            "id": run.id,
-            "spider": run.spider,
-            "started_at": local_iso(run.started_at),
-            "finished_at": local_iso(run.finished_at),
-            "status": run.status,
-            "finish_reason": run.finish_reason,
-            "portals": list(run.portals or []),
-        }
-        summary.update({label: stats.get(key) for label, key in RUN_STATS})
-        summaries.append(summary)
+def _run_summary(run: CrawlRun) -> dict[str, Any]:
+    stats = run.stats or {}
+    summary: dict[str, Any] = {
+        "id": run.id,
+        "spider": run.spider,
+        "started_at": local_iso(run.started_at),
+        "finished_at": local_iso(run.finished_at),
+        "status": run.status,
+        "finish_reason": run.finish_reason,
+        "portals": list(run.portals or []),
+    }
+    finished = run.status != "running"
+    for label, key in RUN_STATS:
+        # Scrapy leaves a counter out until it is first incremented: a finished run's missing counter
+        # is 0. The elapsed time of a run still going (or killed before it wrote it) is unknown.
+        value = stats.get(key)
+        summary[label] = value if value is not None or label == "elapsed_s" or not finished else 0
+    return summary
+
+
+def run_summaries(
+    session: Session, *, limit: int = 20, portal: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    """Return the newest ``limit`` crawl runs as dicts with their key stats, optionally only the runs
+    that crawled the portal ``portal`` (with its outcome in ``outcome``) and only those in ``status``.
+
+    Counters a finished run never incremented are 0; stats a running run has not written yet are None.
+    """
+    statement = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+    if status is not None:
+        statement = statement.where(CrawlRun.status == status)
+    if portal is None:
+        return [_run_summary(run) for run in session.scalars(statement.limit(limit))]
+    # The portals a run crawled are a JSON list: matched here, reading the runs newest first in batches.
+    summaries: list[dict[str, Any]] = []
+    for run in session.scalars(statement.execution_options(yield_per=200)):
+        if portal in (run.portals or []) or portal in (run.outcomes or {}):
+            summary = _run_summary(run)
+            outcome = (run.outcomes or {}).get(portal)
+            summary["outcome"] = outcome.get("outcome") if isinstance(outcome, dict) else None
+            summaries.append(summary)
+            if len(summaries) >= limit:
+                break
     return summaries
+
+
+def run_details(session: Session, run_id: int) -> dict[str, Any] | None:
+    """Return everything recorded about one crawl run (all its stats, per-portal outcomes, where it ran),
+    or None when there is no such run."""
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        return None
+    details = _run_summary(run)
+    details.update({
+        "heartbeat_at": local_iso(run.heartbeat_at),
+        "host": run.host,
+        "pid": run.pid,
+        "node": run.node,
+        "job_id": run.job_id,
+        "outcomes": dict(run.outcomes or {}),
+        "stats": {key: _json_stat(value) for key, value in sorted((run.stats or {}).items())},
+    })  # fmt: skip
+    return details
+
+
+def _json_stat(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return local_iso(value)
+    return value

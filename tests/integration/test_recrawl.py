@@ -3,6 +3,7 @@ backfill to a date, honest exit statuses and run states, signals, and one crawl 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -96,6 +97,14 @@ def test_edits_are_refetched_as_versions_and_removals_are_marked(
     untouched = [a for url, a in rows.items() if url not in {canonical_url(u) for u in [*edited, gone]}]
     assert all(a.version == 1 and a.removed_at is None for a in untouched)
     assert len([url for url in requested if url in truth.articles]) == len(edited) + 1
+    # show and export say so; the archived text stays.
+    shown = newsarchive("show", str(removed.id), "--db", archive_url, cwd=tmp_path)
+    assert shown.returncode == 0 and "taken down by the portal (HTTP 404)" in shown.stdout, shown.stderr
+    exported = newsarchive("export", "--format", "jsonl", "--db", archive_url, cwd=tmp_path)
+    records = {r["id"]: r for r in map(json.loads, exported.stdout.splitlines())}
+    assert records[removed.id]["removed_http_status"] == 404
+    assert records[removed.id]["removed_at"].endswith("+07:00") and records[removed.id]["text"]
+    assert all(r["removed_at"] is None for key, r in records.items() if key != removed.id)
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +181,28 @@ def test_an_unreachable_portal_fails_the_run_with_a_non_zero_exit(tmp_path: Path
     (run,) = _runs(database)
     assert run.status == "failed" and run.outcomes["127.0.0.1:9"]["outcome"] == "unreachable"
     assert "127.0.0.1:9: unreachable" in (run.finish_reason or "")
+    # runs: the failed run by portal and status, its outcome, zeros as 0, times with their offset.
+    listed = newsarchive(
+        "runs", "--portal", "127.0.0.1:9", "--status", "failed", "--json", "--db", database, cwd=tmp_path
+    )
+    (row,) = json.loads(listed.stdout)
+    assert (row["id"], row["outcome"], row["stored"], row["failed"]) == (run.id, "unreachable", 0, 0)
+    assert row["started_at"].endswith("+07:00") and row["finished_at"].endswith("+07:00")
+    none = newsarchive("runs", "--status", "finished", "--json", "--db", database, cwd=tmp_path)
+    assert json.loads(none.stdout) == []
+    table = newsarchive("runs", "--db", database, cwd=tmp_path).stdout.splitlines()
+    assert "+07:00" in table[2] and " failed " in table[2]
+    shown = newsarchive("runs", "show", str(run.id), "--db", database, cwd=tmp_path)
+    assert shown.returncode == 0
+    assert "portal 127.0.0.1:9" in shown.stdout and "unreachable" in shown.stdout
+    assert "127.0.0.1:9: unreachable" in shown.stdout  # the finish reason
+    details = json.loads(
+        newsarchive("runs", "show", str(run.id), "--json", "--db", database, cwd=tmp_path).stdout
+    )
+    assert details["status"] == "failed" and details["outcomes"]["127.0.0.1:9"]["outcome"] == "unreachable"
+    assert details["pid"] and details["host"] and "finish_reason" in details["stats"]
+    missing = newsarchive("runs", "show", "999", "--db", database, cwd=tmp_path)
+    assert missing.returncode == 1 and missing.stderr.strip() == "error: no crawl run 999"
 
 
 def test_sigint_writes_in_flight_pages_and_stops_within_seconds(tmp_path: Path) -> None:
