@@ -14,8 +14,8 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlche
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines import dedup
-from pipelines.article_extractor import ExtractedArticle
 from pipelines.items import PageItem
+from pipelines.results import ExtractedArticle
 from storage import fingerprints, frontier, repository
 from storage.db import open_archive
 from storage.models import FrontierState

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from typing import Any
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -41,6 +38,7 @@ from pipelines.extract_meta import (
     meta_values,
 )
 from pipelines.extract_related import drop_related, related_lines
+from pipelines.results import ExtractedArticle, ExtractionError
 from storage.text import decode_html, search_key
 
 # Fewer characters of body (sapo + text) than this is not an article (an error, video-only or stub page).
@@ -79,41 +77,6 @@ _SNIFF = 8192
 # Binary formats are full of NUL bytes; a text page with a stray one (a CMS bug) is still a page, and the
 # NUL is removed with the other control characters.
 MAX_NUL_SHARE = 0.01
-
-
-class ExtractionError(Exception):
-    """The page holds no extractable article; the reason is str(exc)."""
-
-
-@dataclass
-class ExtractedArticle:
-    """One extracted article; all text NFC; datetimes tz-aware."""
-
-    url: str
-    canonical_url: str | None
-    title: str | None
-    sapo: str | None
-    text: str
-    author: str | None = None
-    categories: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    image: str | None = None
-    site_name: str | None = None
-    published_at: datetime | None = None
-    updated_at: datetime | None = None
-    date_raw: str | None = None
-    date_source: str | None = None
-    date_warnings: list[str] = field(default_factory=list)
-    declared_language: str | None = None
-    encoding: str = "utf-8"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-able dict; datetimes as ISO 8601 with offset."""
-        data = asdict(self)
-        for key in ("published_at", "updated_at"):
-            value = data[key]
-            data[key] = value.isoformat() if value else None
-        return data
 
 
 def _content_type(content_type: str | None) -> tuple[str | None, str | None]:

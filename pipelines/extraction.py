@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from pipelines.items import PageItem
-from pipelines.page import PageJob, PageResult, analyse_page
+from pipelines.page import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.workers import WorkerFailed, WorkerPool
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class ExtractionPipeline:
     def from_crawler(cls, crawler: Any) -> ExtractionPipeline:
         if not crawler.settings.getbool("EXTRACTION_ENABLED", True):
             raise NotConfigured("EXTRACTION_ENABLED is off")
-        return cls(WorkerPool.for_crawler(crawler, analyse_page), crawler.stats)
+        return cls(WorkerPool.for_crawler(crawler, analyse_page, (ANALYSIS_MODULE,)), crawler.stats)
 
     def close_spider(self) -> None:
         self.pool.shutdown()

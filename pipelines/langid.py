@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from langdetect import DetectorFactory, LangDetectException
 from langdetect import detector_factory as _ld_factory
 
+from pipelines.results import LanguageResult
+
 # --- Vietnamese phonotactics -------------------------------------------------------------------------------
 
 # Initial consonants, longest first so "ngh" is tried before "ng" and "n"; "" = no initial.
@@ -314,13 +316,6 @@ _SHORT_LD_CERTAIN = 0.99
 _OTHER_MIN_PROB = 0.2  # langdetect's best non-vi label is used only from this probability up
 _MAX_CONF = 0.99  # never claim certainty
 _YORUBA = re.compile("[eos]\u0323")  # ẹ ọ ṣ
-
-
-@dataclass(frozen=True)
-class LanguageResult:
-    language: str  # ISO 639-1 like "vi", "en", "id", ... or "und"
-    confidence: float  # 0..1
-    reason: str  # short human-readable evidence
 
 
 _ISO3 = {

@@ -7,16 +7,21 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
-from pipelines.article_extractor import ExtractedArticle
 from pipelines.items import PageItem, stage_failed
-from pipelines.langid import LanguageResult, detect_language
+from pipelines.results import ExtractedArticle, LanguageResult
 
 logger = logging.getLogger(__name__)
 
 
 def label_language(article: ExtractedArticle) -> LanguageResult:
     """Return the language of an extracted article: its title, sapo and text, with the page's declared
-    language as supporting evidence (seeded langdetect + Vietnamese orthography, pipelines.langid)."""
+    language as supporting evidence (seeded langdetect + Vietnamese orthography, pipelines.langid).
+
+    The detector is imported here, not with the module: the crawl's main process loads this stage but
+    labels nothing itself (the workers do), so it never pays for langdetect's profiles.
+    """
+    from pipelines.langid import detect_language
+
     sample = "\n".join(part for part in (article.title, article.sapo, article.text) if part)
     return detect_language(sample, article.declared_language)
 

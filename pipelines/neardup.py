@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 from storage.text import normalize_text
 
@@ -37,7 +38,6 @@ MIN_SHARED_LONGER = 0.6
 # Two paragraphs are the same paragraph edited when their shingle Jaccard reaches this.
 COUNTERPART = 0.5
 
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1).permutations
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A capitalised word that does not open a sentence: a name of a person, place or body in Vietnamese
@@ -57,9 +57,19 @@ def shingles(text: str) -> set[str]:
     return {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
 
 
+@functools.cache
+def _minhash() -> tuple[Any, Any]:
+    # datasketch (and the scipy it imports) load only where signatures are made: the extraction workers,
+    # reextract and the benchmarks, not the crawl's main process, which only compares texts.
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=NUM_PERM, seed=1).permutations
+
+
 def signature(text: str) -> bytes:
     """Return the MinHash signature of ``text`` as bytes (NUM_PERM uint32 values) for storage and lookup."""
-    minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS)
+    minhash_class, permutations = _minhash()
+    minhash = minhash_class(num_perm=NUM_PERM, permutations=permutations)
     minhash.update_batch([shingle.encode("utf-8") for shingle in shingles(normalize_text(text))])
     return minhash.hashvalues.astype(np.uint32).tobytes()
 

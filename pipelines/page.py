@@ -7,12 +7,17 @@ import hashlib
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pipelines.article_extractor import ExtractedArticle, ExtractionError, extract_article
-from pipelines.dedup import Fingerprint, fingerprint
-from pipelines.langid import LanguageResult
-from pipelines.language import label_language
-from pipelines.page_links import LinkRules, PageLinks, read_links
+from pipelines.page_links import LinkRules, PageLinks
+from pipelines.results import ExtractedArticle, LanguageResult
+
+if TYPE_CHECKING:
+    from pipelines.dedup import Fingerprint
+
+# What a worker pool running analyse_page preloads (pipelines.workers): the extractors, shared by the
+# workers instead of each importing its own copy.
+ANALYSIS_MODULE = "pipelines.page_analysis"
 
 
 @dataclass(frozen=True)
@@ -63,20 +68,6 @@ def analyse_page(job: PageJob) -> PageResult:
     is no article is not extracted. Never raises for a bad page: an extractor failure, expected or
     not, is returned as ``error``.
     """
-    links = read_links(job.body, job.url, job.links, dates=job.listing_dates) if job.links else None
-    if not job.extract or (links is not None and not links.is_article):
-        return PageResult(None, links=links)
-    digest = Digest.of(job.body)
-    try:
-        article = extract_article(
-            job.body,
-            job.url,
-            content_type=job.content_type,
-            feed_date=job.feed_date,
-            prune_xpath=tuple(job.prune_xpath),
-        )
-    except ExtractionError as exc:
-        return PageResult(None, str(exc), links=links, digest=digest)
-    except Exception as exc:  # noqa: BLE001 - a library bug on one page is that page's failure, not the crawl's
-        return PageResult(None, f"extractor error: {type(exc).__name__}: {exc}", links=links, digest=digest)
-    return PageResult(article, None, label_language(article), fingerprint(article.text), links, digest)
+    from pipelines import page_analysis  # the extractors: loaded in the worker, never in the crawl's reactor
+
+    return page_analysis.analyse(job)

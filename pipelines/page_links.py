@@ -66,8 +66,8 @@ def _absolute(base_url: str, href: str) -> str | None:
 def page_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
     """Return the absolute http(s) links of a page, fragments removed, in document order, deduplicated."""
     seen: dict[str, None] = {}
-    for href in tree.xpath("//a/@href"):
-        href = href.strip()
+    # Each distinct href is resolved once: menus and "related" boxes repeat the same links.
+    for href in dict.fromkeys(href.strip() for href in tree.xpath("//a/@href")):
         if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
             continue
         absolute = _absolute(base_url, href)
@@ -100,10 +100,23 @@ def listing_dates(tree: lxml.html.HtmlElement, base_url: str) -> dict[str, datet
     return found
 
 
-def classify_url(url: str, rules: LinkRules) -> str:
+def _origin(url: str) -> str:
+    """``scheme://netloc`` of an absolute URL (what its site key depends on)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}"
+
+
+def classify_url(url: str, rules: LinkRules, sites: dict[str, str] | None = None) -> str:
     """Return ``article``, ``listing`` or ``skip`` for a URL of the portal, from its registry patterns
-    when it has them, else from the shape of the path."""
-    if site_key(url) != rules.site:
+    when it has them, else from the shape of the path. ``sites`` caches site keys by origin across the
+    links of one page."""
+    if sites is None:
+        site = site_key(url)
+    else:
+        origin = _origin(url)
+        known = sites.get(origin)
+        site = known if known is not None else sites.setdefault(origin, site_key(origin))
+    if site != rules.site:
         return "skip"
     try:
         parts = urlsplit(url)
@@ -209,8 +222,9 @@ def read_links(body: bytes, url: str, rules: LinkRules, *, dates: bool = False) 
         return None
     is_article, evidence = article_signals(tree)
     articles, listings = [], []
+    sites: dict[str, str] = {}
     for link in page_links(tree, url):
-        kind = classify_url(link, rules)
+        kind = classify_url(link, rules, sites)
         if kind == "article":
             articles.append(link)
         elif kind == "listing":

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines import dedup
 from pipelines.archive import article_data
-from pipelines.page import PageJob, PageResult, analyse_page
+from pipelines.page import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.workers import WorkerFailed, WorkerPool
 from storage import fingerprints, repository
 from storage.models import Article, ArticleFingerprint, Capture, CaptureStatus, Portal
@@ -107,7 +107,7 @@ def reextract(
     Returns the summary.
     """
     summary = ReextractSummary()
-    pool = WorkerPool(max(1, workers), analyse_page, timeout=timeout)
+    pool = WorkerPool(max(1, workers), analyse_page, timeout=timeout, preload=(ANALYSIS_MODULE,))
 
     async def run_all() -> None:
         with (reader or factory)() as session:

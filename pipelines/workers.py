@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import queue
@@ -31,12 +33,32 @@ DEPTH = 2
 # Address space of one worker: far above what any page needs (a 10 MB page extracts in ~300 MB) and
 # low enough that a pathological page fails its worker instead of exhausting the machine.
 DEFAULT_MEMORY_LIMIT_MB = 3072
+# A page over this many bytes parses into a tree of ~20x its size, and trafilatura copies that tree: only
+# one such page is analysed at a time across the pool, so two workers never peak together (the crawl's
+# memory bound holds with 10 MiB pages), and the worker returns its freed heap to the system after it.
+LARGE_JOB_BYTES = 2 * 1024 * 1024
 
 _Job = tuple[int, Any, "asyncio.Future[Any]"]
 
 
 class WorkerFailed(Exception):
     """A page's work did not finish: str() is the reason (timed out, worker crashed)."""
+
+
+def job_size(job: Any) -> int:
+    """The bytes a job carries (its ``body``), 0 when it has none."""
+    body = getattr(job, "body", None)
+    return len(body) if isinstance(body, bytes | bytearray | str) else 0
+
+
+def _heap_trimmer() -> Callable[[], object]:
+    """Return glibc's malloc_trim(0) (hands freed heap pages back to the system), or a no-op."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0)
 
 
 def _serve(connection: Connection, function: Callable[[Any], Any], memory_limit_mb: int) -> None:
@@ -46,6 +68,7 @@ def _serve(connection: Connection, function: Callable[[Any], Any], memory_limit_
     if memory_limit_mb:
         limit = memory_limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    trim_heap = _heap_trimmer()
     try:
         # Ready: the parent starts a page's clock only from here, not while this process starts up.
         connection.send((0, ("ready", None)))
@@ -57,7 +80,14 @@ def _serve(connection: Connection, function: Callable[[Any], Any], memory_limit_
                 result = ("error", "worker ran out of memory on this page")
             except Exception as exc:  # noqa: BLE001 - reported for this job; the worker goes on
                 result = ("error", f"{type(exc).__name__}: {exc}")
+            large = job_size(job) > LARGE_JOB_BYTES
+            del job
             connection.send((job_id, result))
+            del result
+            if large:
+                # A large page's tree is freed now; without a trim glibc keeps the pages mapped and
+                # the worker stays at its peak for the rest of the crawl.
+                trim_heap()
     except (EOFError, OSError, ValueError):
         return  # the pool closed its end
 
@@ -94,8 +124,8 @@ class WorkerPool:
     ran longer than ``timeout`` seconds (its worker is killed and replaced; the jobs queued behind it
     go to another worker) or its worker died. Answers arrive through the event loop's reader callbacks;
     jobs leave through one sender thread per worker. Workers start from a forkserver (never a fork of
-    the crawler with its reactor) that preloads the function's module, so they share its libraries'
-    memory.
+    the crawler with its reactor) that preloads the function's module and ``preload``, so they share
+    those libraries' memory.
 
     Settings (for_crawler): EXTRACTION_WORKERS (processes; default one per core), EXTRACTION_TIMEOUT
     (seconds; default 20), EXTRACTION_WORKER_MEMORY_MB (address-space limit per worker; 0 = none).
@@ -105,6 +135,9 @@ class WorkerPool:
     function: Callable[[Any], Any]
     timeout: float = 20.0
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    # Modules the forkserver imports once for every worker (besides the function's own): the heavy
+    # libraries the function loads lazily, so the workers share their memory and start at once.
+    preload: tuple[str, ...] = ()
     _pool: list[_Worker] = field(default_factory=list)
     _queue: deque[_Job] = field(default_factory=deque)
     _next_id: int = 0
@@ -115,7 +148,9 @@ class WorkerPool:
     crashed: int = 0
 
     @classmethod
-    def for_crawler(cls, crawler: Any, function: Callable[[Any], Any]) -> WorkerPool:
+    def for_crawler(
+        cls, crawler: Any, function: Callable[[Any], Any], preload: tuple[str, ...] = ()
+    ) -> WorkerPool:
         """Return the crawl's pool, creating it for the first component that asks."""
         pool = getattr(crawler, _ATTRIBUTE, None)
         if pool is None:
@@ -125,6 +160,7 @@ class WorkerPool:
                 function,
                 timeout=settings.getfloat("EXTRACTION_TIMEOUT", 20.0),
                 memory_limit_mb=settings.getint("EXTRACTION_WORKER_MEMORY_MB", DEFAULT_MEMORY_LIMIT_MB),
+                preload=preload,
             )
             setattr(crawler, _ATTRIBUTE, pool)
         return pool
@@ -179,7 +215,7 @@ class WorkerPool:
         if self._context is None:
             # forkserver: forking the crawler itself would copy the reactor's threads and sockets.
             self._context = multiprocessing.get_context("forkserver")
-            self._context.set_forkserver_preload([self.function.__module__])
+            self._context.set_forkserver_preload([self.function.__module__, *self.preload])
         while len(self._pool) < self.workers:
             self._pool.append(self._spawn())
         if self._ticker is None:
@@ -204,15 +240,29 @@ class WorkerPool:
         return worker
 
     def _dispatch(self) -> None:
+        large_in_flight = any(job_size(job[1]) > LARGE_JOB_BYTES for w in self._pool for job in w.inflight)
         for worker in self._pool:
             while worker.ready and len(worker.inflight) < DEPTH and self._queue:
-                job = self._queue.popleft()
+                job = self._next_job(large_in_flight)
+                if job is None:
+                    break
                 if job[2].done():  # cancelled while waiting
                     continue
+                large_in_flight = large_in_flight or job_size(job[1]) > LARGE_JOB_BYTES
                 if not worker.inflight:
                     worker.started = time.monotonic()
                 worker.inflight.append(job)
                 worker.outbox.put((job[0], job[1]))
+
+    def _next_job(self, large_in_flight: bool) -> _Job | None:
+        """The first queued job, skipping large ones while a large one is in flight (None: none can go)."""
+        if not large_in_flight:
+            return self._queue.popleft()
+        for index, job in enumerate(self._queue):
+            if job_size(job[1]) <= LARGE_JOB_BYTES or job[2].done():
+                del self._queue[index]
+                return job
+        return None
 
     def _on_result(self, worker: _Worker) -> None:
         try:

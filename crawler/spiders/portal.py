@@ -24,7 +24,7 @@ from crawler.guard import AddressRefused
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from pipelines.dates import VN_TZ, parse_date
 from pipelines.items import PageItem
-from pipelines.page import PageJob, PageResult, analyse_page
+from pipelines.page import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.page_links import PageLinks
 from pipelines.workers import WorkerFailed, WorkerPool
 from storage import frontier
@@ -140,7 +140,7 @@ class PortalSpider(scrapy.Spider):
     def pool(self) -> WorkerPool:
         """The crawl's worker pool (pipelines.workers), shared with the extraction pipeline."""
         if self._pool is None:
-            self._pool = WorkerPool.for_crawler(self.crawler, analyse_page)
+            self._pool = WorkerPool.for_crawler(self.crawler, analyse_page, (ANALYSIS_MODULE,))
         return self._pool
 
     def open_frontier(self, spider: Any) -> None:

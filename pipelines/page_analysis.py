@@ -1,0 +1,37 @@
+"""The work analyse_page (pipelines.page) does for one page, in an extraction worker: this module
+imports the extractors (trafilatura, langdetect, datasketch), which the crawl's main process never loads."""
+
+from __future__ import annotations
+
+from pipelines import langid  # noqa: F401 - label_language imports it lazily; preloaded for the workers
+from pipelines.article_extractor import extract_article
+from pipelines.dedup import fingerprint
+from pipelines.language import label_language
+from pipelines.neardup import signature
+from pipelines.page import Digest, PageJob, PageResult
+from pipelines.page_links import read_links
+from pipelines.results import ExtractionError
+
+signature("")  # loads datasketch and its permutations once in the forkserver, shared by the workers
+
+
+def analyse(job: PageJob) -> PageResult:
+    """pipelines.page.analyse_page: the page's links and signals, then its article, language and
+    fingerprint, or why there is none. Never raises for a bad page."""
+    links = read_links(job.body, job.url, job.links, dates=job.listing_dates) if job.links else None
+    if not job.extract or (links is not None and not links.is_article):
+        return PageResult(None, links=links)
+    digest = Digest.of(job.body)
+    try:
+        article = extract_article(
+            job.body,
+            job.url,
+            content_type=job.content_type,
+            feed_date=job.feed_date,
+            prune_xpath=tuple(job.prune_xpath),
+        )
+    except ExtractionError as exc:
+        return PageResult(None, str(exc), links=links, digest=digest)
+    except Exception as exc:  # noqa: BLE001 - a library bug on one page is that page's failure, not the crawl's
+        return PageResult(None, f"extractor error: {type(exc).__name__}: {exc}", links=links, digest=digest)
+    return PageResult(article, None, label_language(article), fingerprint(article.text), links, digest)
