@@ -82,7 +82,11 @@ class LocalLauncher:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = (self.log_dir / f"{portal_key}-{utcnow():%Y%m%dT%H%M%S}.log").open("ab")
         env = {**os.environ, "SCRAPY_JOB": tag, "NEWSARCHIVE_PROGRESS": "plain"}
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=output, stdin=subprocess.DEVNULL)
+        # A session of its own: a Ctrl-C in the scheduler's terminal (or a signal to its process group)
+        # reaches the scheduler, which gives the crawls their grace period, not the crawls directly.
+        process = subprocess.Popen(
+            command, env=env, stdout=output, stderr=output, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         self.processes[tag] = process
         return f"{leases.new_holder().rsplit(':', 2)[0]}:{process.pid}"
 
@@ -179,7 +183,8 @@ class Scheduler:
                 self.holder,
                 lambda row, now: Rule.of(row).next_after(now),
                 limit=free,
-                only={key for key in only if key not in self.running} if only is not None else None,
+                only=only,
+                skip=set(self.running),
             )
             claimed_keys = [(row.portal_key, Rule.of(row), row.next_run_at) for row in claimed]
         for key, rule, next_run in claimed_keys:

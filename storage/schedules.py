@@ -14,10 +14,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Schedule, utcnow
+from storage.models import Lease, Schedule, utcnow
 
 # A claim older than this whose crawl never reported back (its scheduler died) is released.
 STALE_CLAIM = timedelta(hours=12)
+# ... and sooner, one older than this while no crawl holds the portal's lease: its scheduler died (or
+# was restarted) and the crawl it started has ended or never began. Long enough for a dispatched crawl
+# to start and take its lease; a crawl still waiting on a busy Scrapyd node past it is harmless, because
+# a second crawl of the portal would find the lease held and skip it.
+ORPHAN_CLAIM = timedelta(minutes=15)
 
 
 def set_schedule(
@@ -61,18 +66,28 @@ def claim_due(
     now: datetime | None = None,
     limit: int | None = None,
     only: set[str] | None = None,
+    skip: set[str] | None = None,
 ) -> list[Schedule]:
     """Claim up to ``limit`` schedules due at ``now`` for ``holder``; return them.
 
     Each claimed schedule's next due time becomes ``next_after(schedule, now)``: one run however many
-    slots a downtime missed. A schedule another scheduler claimed (and whose crawl still runs) is left.
+    slots a downtime missed. A schedule another scheduler claimed is left while its crawl may still run:
+    for STALE_CLAIM, or while the portal's lease is held (ORPHAN_CLAIM: the scheduler that claimed it
+    died, its crawl has ended). ``skip``: portals not to claim (the caller's own running crawls).
     """
     now = now or utcnow()
+    leased = (
+        select(Lease.portal_key)
+        .where(Lease.portal_key == Schedule.portal_key, Lease.expires_at > now)
+        .exists()
+    )
     statement = (
         select(Schedule)
         .where(
             Schedule.next_run_at <= now,
-            (Schedule.running_since.is_(None)) | (Schedule.running_since < now - STALE_CLAIM),
+            Schedule.running_since.is_(None)
+            | (Schedule.running_since < now - STALE_CLAIM)
+            | ((Schedule.running_since < now - ORPHAN_CLAIM) & ~leased),
         )
         .order_by(Schedule.next_run_at, Schedule.portal_key)
     )
@@ -80,7 +95,7 @@ def claim_due(
     for row in session.scalars(statement):
         if limit is not None and len(claimed) >= limit:
             break
-        if only is not None and row.portal_key not in only:
+        if (only is not None and row.portal_key not in only) or (skip and row.portal_key in skip):
             continue
         due = row.next_run_at
         taken = session.execute(

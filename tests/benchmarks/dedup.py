@@ -28,7 +28,8 @@ from pipelines.neardup import NUM_PERM, signature
 from storage import fingerprints, repository
 from storage.db import open_archive
 from storage.models import Article, ArticleBand, ArticleFingerprint
-from storage.text import content_hash, search_key
+from storage.search_fields import search_fields
+from storage.text import content_hash
 from tests.replica import build_world
 
 PORTALS = 5
@@ -56,7 +57,7 @@ def _row(article_id: int, text: str) -> dict[str, Any]:
     return {
         "id": article_id, "url": url, "canonical_url": url, "text": text, "content_hash": content_hash(text),
         "language": "vi", "language_confidence": 0.9, "status": "archived", "version": 1,
-        "first_captured_at": T0, "captured_at": T0, "search_document": search_key(text[:200]),
+        "first_captured_at": T0, "captured_at": T0, **search_fields(None, None, text[:200]),
         "categories": [], "tags": [], "date_warnings": [],
     }  # fmt: skip
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 from crawler.cli import main
 from crawler.rules import Rule
 from storage import schedules
 from storage.db import open_archive
-from storage.models import CrawlRun, Schedule
+from storage.models import CrawlRun, Lease, Schedule
 from tests.demo import write_registry
 from tests.replica import ReplicaServer, build_world
 
@@ -92,6 +92,30 @@ def test_schedules_survive_restarts_and_a_downtime_runs_each_once(archive) -> No
         )
         row = session.get(Schedule, "p")
         assert row is not None and row.next_run_at == now + timedelta(hours=1) and row.running_on == "host:1"
+    # host:1 dies with the claim. An hour on, the schedule is due again: while the crawl it started
+    # still holds the portal's lease, the claim stands; once no crawl holds it, the next scheduler runs it.
+    later = now + timedelta(hours=1, minutes=1)
+    with factory.begin() as session:
+        session.add(
+            Lease(
+                portal_key="p",
+                holder="host:1-crawl",
+                acquired_at=now,
+                expires_at=later + timedelta(minutes=5),
+            )
+        )
+    with factory.begin() as session:
+        assert (
+            schedules.claim_due(session, "host:3", lambda row, at: Rule.of(row).next_after(at), now=later)
+            == []
+        )
+    with factory.begin() as session:
+        session.execute(delete(Lease))
+    with factory.begin() as session:
+        claimed = schedules.claim_due(
+            session, "host:3", lambda row, at: Rule.of(row).next_after(at), now=later
+        )
+        assert [(row.portal_key, row.running_on) for row in claimed] == [("p", "host:3")]
     cron = Rule.parse(cron="0 6 * * *")  # six in the morning, Vietnam time
     assert cron.next_after(datetime(2026, 11, 29, 0, 30, tzinfo=UTC)) == datetime(
         2026, 11, 29, 23, 0, tzinfo=UTC
