@@ -201,7 +201,7 @@ def _judge_output(
                 f"baseline {_pct(baseline['extraction_failure_rate'])} (a template change?)",
             )
     elif recent["articles"] == 0 and baseline["articles"] == 0 and report.figures.get("last_run"):
-        report.flag(ERROR, "no article archived yet")
+        report.flag(ERROR, f"no article archived in the last {(RECENT + BASELINE).days} days")
     if (recent["fetch_error_rate"] or 0) > limits.fetch_errors:
         report.flag(WARNING, f"fetch errors {_pct(recent['fetch_error_rate'])} of recent captures")
     if (recent["off_language"] or 0) > limits.off_language:

@@ -22,6 +22,7 @@ from storage import export as records
 from storage.citation import citation_for, render
 from storage.cli_common import MAX_ID
 from storage.db import open_archive
+from storage.health import portal_health
 from storage.models import Article, Capture
 from storage.query import QueryError, parse_query
 from storage.repository import capture_body
@@ -138,7 +139,12 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
 
     async def portals(request: Request) -> Response:
         with sessions() as session:
-            return page(request, "portals.html", {"portals": portal_summaries(session)})
+            summaries = portal_summaries(session)
+            for summary in summaries:
+                # The same judgement as `newsarchive health`, with its default thresholds.
+                report = portal_health(session, summary["key"])
+                summary["health"] = {"level": report.level, "problems": report.problems}
+            return page(request, "portals.html", {"portals": summaries})
 
     async def runs(request: Request) -> Response:
         with sessions() as session:

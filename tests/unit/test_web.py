@@ -108,6 +108,8 @@ def test_portals_and_runs(client: tuple[TestClient, Sample]) -> None:
     test_client, sample = client
     portals = test_client.get("/portals").text
     assert "Báo Lào Cai" in portals and f"#{sample.ids['run']}" in portals
+    # Health as `newsarchive health` judges it: the sample's articles are from 2024, long before now.
+    assert portals.count('class="health-error"') == 2 and "no article archived in the last 35 days" in portals
     runs = test_client.get("/runs").text
     assert "baohoabinh, baolaocai" in runs and "321" in runs
 
