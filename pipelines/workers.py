@@ -9,6 +9,7 @@ import ctypes
 import ctypes.util
 import logging
 import multiprocessing
+import os
 import queue
 import resource
 import signal
@@ -26,6 +27,11 @@ logger = logging.getLogger(__name__)
 _ATTRIBUTE = "_newsarchive_worker_pool"
 # How often deadlines are checked; a page over its timeout is cut within this much more.
 _TICK = 0.25
+# The timeout counts the worker's CPU time, so a busy machine (other crawls, a CI neighbour) does not
+# fail ordinary pages that merely waited for a core; a worker that makes no progress at all (blocked,
+# starved, swapping) is still cut once this many timeouts have passed on the clock.
+WALL_CLOCK_FACTOR = 3.0
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # Jobs handed to a worker ahead of its answers: the next page is already in its pipe when it finishes
 # one, so it never waits for the reactor to notice the answer and send more. Two was enough to keep
 # both workers busy on the crawl benchmark; more only lengthens what a crashed worker takes down.
@@ -114,6 +120,23 @@ class _Worker:
     ready: bool = False
     inflight: deque[_Job] = field(default_factory=deque)  # sent, in the order the worker answers them
     started: float = 0.0  # when the first job in flight started
+    started_cpu: float | None = None  # the worker's CPU seconds then (None: not readable here)
+
+    def start_clock(self) -> None:
+        self.started = time.monotonic()
+        self.started_cpu = _cpu_seconds(self.process.pid)
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far, from /proc (None where there is no /proc)."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rpartition(b")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 @dataclass
@@ -121,14 +144,16 @@ class WorkerPool:
     """``workers`` processes fed over their own pipes, each up to DEPTH jobs ahead, answering in order.
 
     ``await pool.run(job)`` returns ``function(job)`` from a worker, or raises WorkerFailed when the job
-    ran longer than ``timeout`` seconds (its worker is killed and replaced; the jobs queued behind it
+    used more than ``timeout`` seconds of its worker's CPU, or WALL_CLOCK_FACTOR times that on the clock
+    (its worker is killed and replaced; the jobs queued behind it
     go to another worker) or its worker died. Answers arrive through the event loop's reader callbacks;
     jobs leave through one sender thread per worker. Workers start from a forkserver (never a fork of
     the crawler with its reactor) that preloads the function's module and ``preload``, so they share
     those libraries' memory.
 
     Settings (for_crawler): EXTRACTION_WORKERS (processes; default one per core), EXTRACTION_TIMEOUT
-    (seconds; default 20), EXTRACTION_WORKER_MEMORY_MB (address-space limit per worker; 0 = none).
+    (CPU seconds per page; default 20), EXTRACTION_WORKER_MEMORY_MB (address-space limit per worker;
+    0 = none).
     """
 
     workers: int
@@ -250,7 +275,7 @@ class WorkerPool:
                     continue
                 large_in_flight = large_in_flight or job_size(job[1]) > LARGE_JOB_BYTES
                 if not worker.inflight:
-                    worker.started = time.monotonic()
+                    worker.start_clock()
                 worker.inflight.append(job)
                 worker.outbox.put((job[0], job[1]))
 
@@ -276,7 +301,7 @@ class WorkerPool:
             self._dispatch()
             return
         job = worker.inflight.popleft() if worker.inflight else None
-        worker.started = time.monotonic()  # the next job in flight starts now
+        worker.start_clock()  # the next job in flight starts now
         if job is not None and job[0] == job_id and not job[2].done():
             if status == "ok":
                 job[2].set_result(value)
@@ -289,14 +314,31 @@ class WorkerPool:
         now = time.monotonic()
         for worker in list(self._pool):
             if worker.inflight and now - worker.started > self.timeout:
+                reason = self._overrun(worker, now - worker.started)
+                if reason is None:
+                    continue
                 self.timed_out += 1
                 what = getattr(worker.inflight[0][1], "url", "a page")
-                logger.warning("%s took over %g s to extract; its worker is replaced", what, self.timeout)
-                self._replace(worker, f"extraction timed out after {self.timeout:g} s")
+                logger.warning("%s: %s; its worker is replaced", what, reason)
+                self._replace(worker, reason)
             elif not worker.process.is_alive() and not worker.inflight:
                 self._replace(worker, "extraction worker stopped")
         if self._loop is not None and not self._loop.is_closed():
             self._ticker = self._loop.call_later(_TICK, self._check_deadlines)
+
+    def _overrun(self, worker: _Worker, elapsed: float) -> str | None:
+        """Why the job in flight is over its deadline, or None while it may go on: over ``timeout`` seconds
+        of the worker's CPU, or over WALL_CLOCK_FACTOR times that on the clock (wall clock alone where
+        CPU time cannot be read)."""
+        used = _cpu_seconds(worker.process.pid)
+        if used is None or worker.started_cpu is None:
+            return f"extraction timed out after {self.timeout:g} s"
+        if used - worker.started_cpu > self.timeout:
+            return f"extraction timed out after {self.timeout:g} s"
+        if elapsed > self.timeout * WALL_CLOCK_FACTOR:
+            stalled = self.timeout * WALL_CLOCK_FACTOR
+            return f"extraction timed out after {stalled:g} s on the clock without finishing"
+        return None
 
     def _replace(self, worker: _Worker, reason: str) -> None:
         """Fail the job the worker was on with ``reason``, give the jobs queued behind it to the others,

@@ -126,7 +126,12 @@ def test_hostile_portal(archive_url: str, tmp_path: Path) -> None:
     assert status == "fetch_failed" and "download max size" in reason.lower(), reason
     status, reason = recorded("gzip-bomb")
     assert status == "fetch_failed" and "exceeded DOWNLOAD_MAXSIZE" in reason and "decompression" in reason
-    assert recorded("slow-extraction") == ("extraction_failed", "extraction timed out after 2 s")
+    # Cut on its CPU time (2 s), or on the clock (6 s) when a busy machine starved its worker.
+    status, reason = recorded("slow-extraction")
+    assert status == "extraction_failed" and reason in (
+        "extraction timed out after 2 s",
+        "extraction timed out after 6 s on the clock without finishing",
+    ), reason
 
     # Junk is recorded, never fatal.
     assert recorded("binary") == ("extraction_failed", "binary content (application/zip)")
