@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from crawler.cli_eval import eval_group
+from storage.cli_common import ArchivistCommand, check_db_url
 from storage.db import ArchiveUnavailable, database_url, open_archive
 
 
@@ -30,7 +31,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise SystemExit(code)
 
 
-@main.command()
+@main.command(cls=ArchivistCommand)
 @click.argument("portal_keys", nargs=-1)
 @click.option(
     "--start-url",
@@ -40,7 +41,11 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     help="Home URL of a portal to crawl by generic discovery (no registry entry needed). Repeatable.",
 )
 @click.option(
-    "--db", "db_url", metavar="DBURL", help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite)."
+    "--db",
+    "db_url",
+    metavar="DBURL",
+    callback=check_db_url,
+    help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite).",
 )
 @click.option(
     "--since",
@@ -186,9 +191,13 @@ def lang() -> None:
         click.echo(json.dumps({"language": result.language, "confidence": round(result.confidence, 4)}))
 
 
-@main.command()
+@main.command(cls=ArchivistCommand)
 @click.option(
-    "--db", "db_url", metavar="DBURL", help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite)."
+    "--db",
+    "db_url",
+    metavar="DBURL",
+    callback=check_db_url,
+    help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite).",
 )
 def migrate(db_url: str | None) -> None:
     """Create the archive or bring its schema to this version (Alembic)."""
@@ -200,9 +209,13 @@ def migrate(db_url: str | None) -> None:
     click.echo(f"archive {database_url(db_url)} is at the current schema")
 
 
-@main.command()
+@main.command(cls=ArchivistCommand)
 @click.option(
-    "--db", "db_url", metavar="DBURL", help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite)."
+    "--db",
+    "db_url",
+    metavar="DBURL",
+    callback=check_db_url,
+    help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite).",
 )
 @click.option("--portal", metavar="KEY", help="Only captures of this portal.")
 @click.option(

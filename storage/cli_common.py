@@ -85,7 +85,9 @@ class ArchivistGroup(click.Group):
             raise ArgumentProblem(exc.format_message()) from exc
 
 
-def _check_db(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+def check_db_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback: refuse (exit 2) a --db that is no URL, names an unsupported database or a driver
+    that is not installed, before anything connects."""
     url = database_url(value)
     try:
         parsed = make_url(url)
@@ -107,7 +109,7 @@ def _check_db(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 def db_option(function: F) -> F:
     """Add ``--db DBURL`` (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.sqlite3)."""
     return click.option(
-        "--db", "db", metavar="DBURL", default=None, callback=_check_db,
+        "--db", "db", metavar="DBURL", default=None, callback=check_db_url,
         help="Archive database URL [default: $ARCHIVE_DATABASE_URL, else sqlite:///archive.sqlite3].",
     )(function)  # fmt: skip
 

@@ -111,10 +111,14 @@ def test_bad_urls_are_one_line_and_exit_2(args: list[str], message: str) -> None
     assert result.output.startswith(message) and len(result.output.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("database", ["foo://bar", "mysql://root@127.0.0.1/test"])
-def test_crawl_with_an_unsupported_database_url_is_one_line(database: str) -> None:
-    result = CliRunner().invoke(main, ["crawl", "--start-url", "http://127.0.0.1:9/", "--db", database])
-    assert result.exit_code == 1 and result.output.startswith("error: unsupported database")
+@pytest.mark.parametrize(
+    "command", [["crawl", "--start-url", "http://127.0.0.1:9/"], ["migrate"], ["reextract"]]
+)
+@pytest.mark.parametrize("database", ["foo://bar", "mysql://root@127.0.0.1/test", "not a url"])
+def test_an_unusable_database_url_is_a_usage_error_of_one_line(command: list[str], database: str) -> None:
+    result = CliRunner().invoke(main, [*command, "--db", database])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: Invalid value for '--db'"), result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
