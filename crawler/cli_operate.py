@@ -13,6 +13,7 @@ import click
 
 from storage.db import ArchiveUnavailable, database_url, open_archive
 from storage.output import Column, emit, output_options
+from storage.safe_text import terminal_safe
 
 DB_HELP = "Archive URL (default $ARCHIVE_DATABASE_URL or SQLite)."
 
@@ -297,18 +298,24 @@ def health_command(
     columns: list[str | Column] = [
         "portal",
         "level",
+        "per_day_1d",
         "per_day_7d",
+        "per_day_28d",
         "baseline_per_day",
         Column("problems", flexible=True),
     ]
     fields = (
-        None
+        []  # JSON carries every figure the verdict rests on
         if output in ("json", "jsonl")
         else [key for key in rows[0] if key != "figures"]
         if rows
         else None
     )
     emit(rows, output, columns, bom=not no_bom, fields=fields)
+    if output in (None, "table"):  # the table cuts long problems to fit: list them whole below it
+        problems = [f"{report.portal} ({report.level}): {p}" for report in reports for p in report.problems]
+        if problems:
+            click.echo("\n" + "\n".join(terminal_safe(line, multiline=False) for line in problems))
     raise SystemExit(max((report.exit_status for report in reports), default=0))
 
 

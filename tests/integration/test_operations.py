@@ -281,6 +281,10 @@ def test_health_flags_a_portal_that_stops_answering_and_one_whose_template_chang
     crawl(54, broken=True)  # the first portal's template changes: no article body can be found
     status, rows = health()
     assert rows[first]["level"] == "error" and "extraction failures" in str(rows[first]["problems"])
-    table = CliRunner().invoke(main, ["health", first, "--db", db])
+    figures = rows[first]["figures"]
+    assert isinstance(figures, dict)  # --json carries the figures each verdict rests on
+    assert figures["recent"]["extraction_failure_rate"] > figures["baseline"]["extraction_failure_rate"]
+    table = CliRunner().invoke(main, ["health", "--db", db], terminal_width=160)
     assert table.exit_code == 2 and "baseline" in table.output
+    print("\n" + table.output)  # pytest -s: the report on a replica portal that broke, and one that went away
     assert "error" in json.dumps(rows[first])
