@@ -47,7 +47,8 @@ def _value(value: object) -> str:
     if value is None:
         return "NA"
     if isinstance(value, float):
-        return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+        # Three significant digits (a tiny test crawl's ratio is 0.003), whole numbers from 1000 up.
+        return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
     return str(value).replace(" ", "_")
 
 
@@ -64,8 +65,8 @@ class CrawlResult:
     """One metered crawl and what it left in its archive."""
 
     metered: Metered
-    captures: int  # article URLs fetched and archived as captures, whatever their status
-    articles: int  # article rows
+    captures: int  # URLs fetched at article URLs, archived as captures whatever they held (404s too)
+    articles: int  # article rows: pages extracted as articles (off-language ones and copies included)
     stats: dict[str, object]  # the Scrapy stats of the crawl's run (crawl_runs.stats)
 
 
@@ -109,7 +110,9 @@ def report(
 ) -> str:
     """The BENCH line of one workload and worker count."""
     metered = run.metered
-    crawl_pps = run.captures / metered.wall
+    # Article pages archived per second: article rows, not captures, so the replica's 404s and binary
+    # files at article URLs do not count as pages against the bare rate, which never sees them.
+    crawl_pps = run.articles / metered.wall
     bare_pps, newsplease_pps = bare
     return bench_line(
         workload=workload,
@@ -122,8 +125,8 @@ def report(
         peak_pss_mb=round(metered.peak_pss / MB),
         peak_rss_mb=round(metered.peak_rss / MB),
         newsplease_pps=newsplease_pps,
-        archived=run.captures,
         articles=run.articles,
+        captures=run.captures,
         not_article=run.stats.get("discovery/not_article", 0),
         wall_s=metered.wall,
         cpu_rusage_s=metered.cpu_rusage,
