@@ -96,6 +96,10 @@ def crawl(starts: Sequence[str], db: str, workers: int, workdir: Path) -> CrawlR
     return CrawlResult(metered, captures, articles, stats)
 
 
+def _seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
 def rates(pages: Sequence[bytes], workers: int, bare: bool) -> tuple[float | None, float | None]:
     """(trafilatura, news-please) pages per second in the bare pool; None when not measured."""
     if not bare:
@@ -127,8 +131,15 @@ def report(
         newsplease_pps=newsplease_pps,
         articles=run.articles,
         captures=run.captures,
+        # Pages the crawl read but did not archive: no article markup (discovery/not_article).
         not_article=run.stats.get("discovery/not_article", 0),
+        # Archived in another language: most real pages are not Vietnamese (the crawl still extracts
+        # and labels them, and keeps them as captures with status off_language).
+        off_language=run.stats.get("archive/off_language", 0),
         wall_s=metered.wall,
+        # The spider's own running time (Scrapy's elapsed_time_seconds): wall_s minus it is start-up
+        # and shut-down.
+        spider_s=_seconds(run.stats.get("elapsed_time_seconds")),
         cpu_rusage_s=metered.cpu_rusage,
         cpu_sampled_s=metered.cpu_sampled,
     )
