@@ -7,7 +7,7 @@ DATA ?= ../shared/data
 PORTALS ?= 3
 ARTICLES ?= 150
 
-.PHONY: install demo crawl test lint eval eval-extraction eval-language bench bench-dedup bench-search screenshots clean
+.PHONY: install demo crawl test lint eval eval-extraction eval-language bench bench-memory bench-dedup bench-search screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -38,8 +38,15 @@ eval-extraction: install
 eval-language: install
 	$(BIN)/newsarchive eval language --data $(DATA)
 
+# One BENCH line per workload and worker count (tests/benchmarks/crawl.py; README "Benchmarks").
 bench: install
-	$(PY) -m tests.benchmarks.crawl
+	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 2000 --data $(DATA) --workers 1 2
+	$(PY) -m tests.benchmarks.crawl --workload replica --portals 5 --articles 1000 --workers 1 2
+
+# Peak memory of a long crawl: real pages behind 5,000 and 50,000 URLs, 2 workers, no bare-pool rate.
+bench-memory: install
+	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 5000 --data $(DATA) --workers 2 --no-bare
+	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 50000 --data $(DATA) --workers 2 --no-bare
 
 bench-dedup: install
 	$(PY) -m tests.benchmarks.dedup --articles 100000 --queries 1000

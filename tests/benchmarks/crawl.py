@@ -1,69 +1,239 @@
-"""`make bench`: crawl a large replica end to end (spider, extraction, language, dedup, archive), timed."""
+"""`make bench`: the bare extraction rate and the end-to-end crawl rate on the same pages, with the
+crawl's CPU and peak memory, one ``BENCH key=value ...`` line per workload and worker count.
+
+Workloads: ``replica`` (the seeded replica portals; afterwards a recrawl of the same archive, whose
+request count against the first crawl's is printed as ``workload=replica-recrawl``) and ``realpages``
+(the real news pages of the shared data dir behind N unique URLs, tests/benchmarks/realpages.py).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from storage.db import open_archive
-from storage.models import Article, Capture
+from storage.models import Article, Capture, CrawlRun
+from tests.benchmarks.barepool import newsplease_available, pool_rate
+from tests.benchmarks.meter import Metered, run_metered
+from tests.benchmarks.realpages import ArticleBodies, RealPagesServer, RealPagesSite, load_pages
 from tests.replica import ReplicaServer, build_world
+from tests.replica.site import Site
+from tests.replica.world import World
+
+ROOT = Path(__file__).resolve().parents[2]
+# The crawl as fast as the local server allows: no politeness delay, 8 connections per portal.
+CRAWL_SETTINGS = (
+    "DOWNLOAD_DELAY=0",
+    "AUTOTHROTTLE_ENABLED=False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+    "LOG_LEVEL=WARNING",
+)
+MB = 1024 * 1024
+
+
+def bench_line(**fields: object) -> str:
+    """``BENCH k=v k=v ...``: one line a script splits on spaces and ``=`` (values never hold either)."""
+    return "BENCH " + " ".join(f"{key}={_value(value)}" for key, value in fields.items())
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "NA"
+    if isinstance(value, float):
+        # Three significant digits (a tiny test crawl's ratio is 0.003), whole numbers from 1000 up.
+        return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return str(value).replace(" ", "_")
+
+
+def parse_bench_line(line: str) -> dict[str, str]:
+    """The fields of a ``BENCH`` line; raises ValueError on any other line."""
+    head, _, rest = line.strip().partition(" ")
+    if head != "BENCH":
+        raise ValueError(f"not a BENCH line: {line!r}")
+    return dict(field.split("=", 1) for field in rest.split())
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """One metered crawl and what it left in its archive."""
+
+    metered: Metered
+    captures: int  # URLs fetched at article URLs, archived as captures whatever they held (404s too)
+    articles: int  # article rows: pages extracted as articles (off-language ones and copies included)
+    stats: dict[str, object]  # the Scrapy stats of the crawl's run (crawl_runs.stats)
+
+
+def crawl(starts: Sequence[str], db: str, workers: int, workdir: Path) -> CrawlResult:
+    """Run ``newsarchive crawl`` over the portals at ``starts`` into ``db``, metered; raises
+    RuntimeError with the end of its log when it fails."""
+    script = Path(sys.executable).with_name("newsarchive")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "crawler"]
+    command += ["crawl", *(arg for url in starts for arg in ("--start-url", url)), "--db", db]
+    command += [arg for setting in CRAWL_SETTINGS for arg in ("--set", setting)]
+    env = {**os.environ, "NEWSARCHIVE_EXTRACTION_WORKERS": str(workers), "PYTHONPATH": str(ROOT)}
+    log = workdir / "crawl.log"
+    with log.open("ab") as output:
+        metered = run_metered(command, env=env, cwd=workdir, output=output)
+    if metered.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"crawl exited with {metered.returncode}:\n{tail}")
+    engine, factory = open_archive(db)
+    try:
+        with factory() as session:
+            captures = session.scalar(select(func.count()).select_from(Capture)) or 0
+            articles = session.scalar(select(func.count()).select_from(Article)) or 0
+            run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)).first()
+            stats = dict(run.stats) if run is not None else {}
+    finally:
+        engine.dispose()
+    return CrawlResult(metered, captures, articles, stats)
+
+
+def _seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def rates(pages: Sequence[bytes], workers: int, bare: bool) -> tuple[float | None, float | None]:
+    """(trafilatura, news-please) pages per second in the bare pool; None when not measured."""
+    if not bare:
+        return None, None
+    trafilatura = pool_rate(pages, workers, "trafilatura")
+    newsplease = pool_rate(pages, workers, "newsplease") if newsplease_available() else None
+    return trafilatura, newsplease
+
+
+def report(
+    workload: str, workers: int, pages: int, bare: tuple[float | None, float | None], run: CrawlResult
+) -> str:
+    """The BENCH line of one workload and worker count."""
+    metered = run.metered
+    # Article pages archived per second: article rows, not captures, so the replica's 404s and binary
+    # files at article URLs do not count as pages against the bare rate, which never sees them.
+    crawl_pps = run.articles / metered.wall
+    bare_pps, newsplease_pps = bare
+    return bench_line(
+        workload=workload,
+        workers=workers,
+        pages=pages,
+        bare_pps=bare_pps,
+        crawl_pps=crawl_pps,
+        ratio=crawl_pps / bare_pps if bare_pps else None,
+        cpu_pct=round(metered.cpu_pct),
+        peak_pss_mb=round(metered.peak_pss / MB),
+        peak_rss_mb=round(metered.peak_rss / MB),
+        newsplease_pps=newsplease_pps,
+        articles=run.articles,
+        captures=run.captures,
+        # Pages the crawl read but did not archive: no article markup (discovery/not_article).
+        not_article=run.stats.get("discovery/not_article", 0),
+        # Archived in another language: most real pages are not Vietnamese (the crawl still extracts
+        # and labels them, and keeps them as captures with status off_language).
+        off_language=run.stats.get("archive/off_language", 0),
+        wall_s=metered.wall,
+        # The spider's own running time (Scrapy's elapsed_time_seconds): wall_s minus it is start-up
+        # and shut-down.
+        spider_s=_seconds(run.stats.get("elapsed_time_seconds")),
+        cpu_rusage_s=metered.cpu_rusage,
+        cpu_sampled_s=metered.cpu_sampled,
+    )
+
+
+def replica_pages(world: World, base_urls: dict[str, str]) -> list[bytes]:
+    """The replica's article pages as served (status 200), rendered in memory."""
+    pages = []
+    for portal in world.portals:
+        site = Site(world, portal, base_urls[portal.key], slow_delay=0.0)
+        for article in portal.articles:
+            response = site.respond(article.path)
+            if response.status == 200:
+                pages.append(response.body)
+    return pages
+
+
+def bench_replica(args: argparse.Namespace, workdir: Path) -> None:
+    """The replica workload for each worker count, then a recrawl of the last archive."""
+    world = build_world(portals=args.portals, articles=args.articles, seed=args.seed)
+    with ReplicaServer(world, first_host=2, port=0, slow_delay=0.0) as server:
+        pages = replica_pages(world, server.base_urls)
+        starts = list(server.home_urls.values())
+        db = ""
+        for workers in args.workers:
+            bare = rates(pages, workers, args.bare)
+            db = f"sqlite:///{workdir}/replica-{workers}.sqlite3"
+            server.clear_requested()
+            first = crawl(starts, db, workers, workdir)
+            print(report("replica", workers, len(pages), bare, first), flush=True)
+        if args.recrawl and db:
+            served_first = len(server.requested())
+            server.clear_requested()
+            second = crawl(starts, db, args.workers[-1], workdir)
+            requests_first = int(str(first.stats.get("downloader/request_count", 0)))
+            requests_second = int(str(second.stats.get("downloader/request_count", 0)))
+            line = bench_line(
+                workload="replica-recrawl",
+                workers=args.workers[-1],
+                requests_first=requests_first,
+                requests_second=requests_second,
+                ratio=requests_second / requests_first if requests_first else None,
+                # Requests the replica answered: a check on the crawl's own count.
+                served_first=served_first,
+                served_second=len(server.requested()),
+                wall_s=second.metered.wall,
+            )
+            print(line, flush=True)
+
+
+def bench_realpages(args: argparse.Namespace, workdir: Path) -> None:
+    """The real-pages workload for each worker count."""
+    site = RealPagesSite(load_pages(Path(args.data)), args.pages)
+    bodies = ArticleBodies(site)
+    with RealPagesServer(site) as server:
+        for workers in args.workers:
+            bare = rates(bodies, workers, args.bare)
+            db = f"sqlite:///{workdir}/realpages-{args.pages}-{workers}.sqlite3"
+            result = crawl([server.home_url], db, workers, workdir)
+            print(report("realpages", workers, args.pages, bare, result), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--portals", type=int, default=5)
-    parser.add_argument("--articles", type=int, default=1000, help="articles per portal")
-    parser.add_argument("--seed", type=int, default=2)
-    parser.add_argument("--db", help="archive URL (default: a new SQLite file in a temporary directory)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workload", action="append", choices=("realpages", "replica"), help="repeatable")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="extraction worker counts")
+    parser.add_argument("--portals", type=int, default=5, help="replica portals")
+    parser.add_argument("--articles", type=int, default=1000, help="articles per replica portal")
+    parser.add_argument("--seed", type=int, default=2, help="replica seed")
+    parser.add_argument("--pages", type=int, default=2000, help="real-pages article URLs")
+    default_data = (
+        os.environ.get("NEWSARCHIVE_DATA")
+        or os.environ.get("NEWSARCHIVE_DATA_DIR")
+        or str(ROOT.parent / "shared" / "data")
+    )
+    parser.add_argument("--data", default=default_data, help="dir of real pages (default $NEWSARCHIVE_DATA)")
+    parser.add_argument("--no-bare", dest="bare", action="store_false", help="skip the bare pool rates")
+    parser.add_argument("--no-recrawl", dest="recrawl", action="store_false", help="skip the replica recrawl")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep archives and crawl.log in DIR (default: temporary)"
+    )
     args = parser.parse_args(argv)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        db = args.db or f"sqlite:///{tmp}/bench.sqlite3"
-        world = build_world(portals=args.portals, articles=args.articles, seed=args.seed)
-        with ReplicaServer(world, first_host=2, port=0, slow_delay=0.0) as server:
-            starts = [arg for url in server.home_urls.values() for arg in ("--start-url", url)]
-            script = Path(sys.executable).with_name("newsarchive")
-            command = [str(script)] if script.exists() else [sys.executable, "-m", "crawler"]
-            print(f"replica: {args.portals} portals x {args.articles} articles; archive {db}", flush=True)
-            started = time.perf_counter()
-            result = subprocess.run(
-                [
-                    *command,
-                    "crawl",
-                    *starts,
-                    "--db",
-                    db,
-                    "--set",
-                    "DOWNLOAD_DELAY=0",
-                    "--set",
-                    "AUTOTHROTTLE_ENABLED=False",
-                    "--set",
-                    "LOG_LEVEL=WARNING",
-                ],
-                env={**os.environ},
-                check=False,
-            )
-            elapsed = time.perf_counter() - started
-        if result.returncode != 0:
-            return result.returncode
-        engine, factory = open_archive(db)
-        with factory() as session:
-            articles = session.scalar(select(func.count()).select_from(Article)) or 0
-            captures = session.scalar(select(func.count()).select_from(Capture)) or 0
-        engine.dispose()
-        size = Path(f"{tmp}/bench.sqlite3").stat().st_size if not args.db else 0
-    print(f"\nwall time (process start to exit): {elapsed:.1f} s")
-    print(f"articles archived: {articles:,} ({articles / elapsed:.1f} articles/s), captures: {captures:,}")
-    if size:
-        print(f"SQLite archive size: {size / 1e6:.1f} MB")
+    workloads = args.workload or ["realpages", "replica"]
+    with tempfile.TemporaryDirectory(prefix="newsarchive-bench-") as tmp:
+        workdir = Path(args.keep or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        for workload in workloads:
+            try:
+                (bench_realpages if workload == "realpages" else bench_replica)(args, workdir)
+            except RuntimeError as exc:
+                print(f"{workload}: {exc}", file=sys.stderr)
+                return 1
     return 0
 
 
