@@ -61,12 +61,16 @@ EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
     "crawler.extensions.LeaseKeeper": 510,
     "crawler.progress.ProgressReporter": 520,
+    "crawler.backpressure.ExtractionBackpressure": 530,
 }
 
 # The archive: $ARCHIVE_DATABASE_URL, else SQLite in the working directory.
 ARCHIVE_DATABASE_URL = os.environ.get("ARCHIVE_DATABASE_URL", "sqlite:///archive.sqlite3")
 # Extraction worker processes (trafilatura is CPU-bound; one per core keeps the reactor free).
 EXTRACTION_WORKERS = int(os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", str(os.cpu_count() or 2)))
+# Responses in process (waiting for a worker, in one, or in the pipelines) before downloads pause
+# (crawler/backpressure.py); 0 = no bound.
+NEWSARCHIVE_MAX_PAGES_IN_PROCESS = 64 * EXTRACTION_WORKERS
 # Bounds of one crawl (crawler/spiders/portal.py Bounds; each counted under bounds/* when hit).
 NEWSARCHIVE_ARTICLE_LINK_HOPS = 2
 NEWSARCHIVE_MAX_LISTING_DEPTH = 1000

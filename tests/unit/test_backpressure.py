@@ -1,0 +1,67 @@
+"""Downloads pause while too many pages are in process, and resume once half of them are done."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
+
+from crawler.backpressure import ExtractionBackpressure
+
+
+class _Engine:
+    def __init__(self) -> None:
+        self.paused = False
+        self.scraper = SimpleNamespace(slot=SimpleNamespace(active=set()))
+        self.nudged = 0
+        self._slot = SimpleNamespace(nextcall=SimpleNamespace(schedule=self._nudge))
+
+    def _nudge(self) -> None:
+        self.nudged += 1
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def unpause(self) -> None:
+        self.paused = False
+
+
+def _crawler(**settings: Any) -> Any:
+    crawler: Any = SimpleNamespace(
+        settings=Settings({"EXTRACTION_WORKERS": 2, **settings}),
+        signals=SimpleNamespace(connect=lambda *args, **kwargs: None),
+        engine=_Engine(),
+    )
+    crawler.stats = MemoryStatsCollector(crawler)
+    return crawler
+
+
+def test_downloads_pause_over_the_limit_and_resume_at_half() -> None:
+    crawler = _crawler(NEWSARCHIVE_MAX_PAGES_IN_PROCESS=10)
+    guard = ExtractionBackpressure.from_crawler(crawler)
+    active = crawler.engine.scraper.slot.active
+    active.update(range(10))
+    guard.check()
+    assert not crawler.engine.paused  # at the limit: still downloading
+    active.add(10)
+    guard.check()
+    assert crawler.engine.paused and guard.pauses == 1
+    for page in range(10, 5, -1):  # down to 6 in process: still over half
+        active.discard(page)
+        guard.check()
+    assert crawler.engine.paused and len(active) == 6
+    active.discard(5)
+    guard.check()
+    assert not crawler.engine.paused and crawler.engine.nudged == 1
+    guard.spider_closed(None)
+    assert crawler.stats.get_value("backpressure/pauses") == 1
+
+
+def test_the_default_limit_grows_with_the_workers_and_zero_turns_it_off() -> None:
+    assert ExtractionBackpressure.from_crawler(_crawler()).limit == 128
+    crawler = _crawler(NEWSARCHIVE_MAX_PAGES_IN_PROCESS=0)
+    guard = ExtractionBackpressure.from_crawler(crawler)
+    guard.spider_opened(None)
+    assert guard._loop is None
