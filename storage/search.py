@@ -8,6 +8,7 @@ recently published. See migration 0007 for the indexes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,7 +55,7 @@ PG_WEIGHTS = "{0, %s, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT, SAPO_WEIGHT / TIT
 # newest published first; --sort date reaches everything. Scoring costs about 3 µs (SQLite bm25) to
 # 20 µs (PostgreSQL ts_rank_cd on a stored tsvector) per article, and finding the window about as much:
 # with 100,000 articles a common word matches 60,000, and ranking all of them took 0.4 s / 1 s.
-RANK_WINDOW = 1000
+RANK_WINDOW = 500
 # Matches are counted up to this many; beyond, a search says "more than COUNT_LIMIT" (SearchPage.exact
 # is False): an exact count reads every match (60,000 status checks for a common word, 0.1 s on
 # SQLite and over 1 s on PostgreSQL), and a page of results needs only the newest ones.
@@ -335,6 +336,11 @@ def _matches(session: Session, query: Query, filters: SearchFilters) -> tuple[Se
     if filters.portals or filters.since is not None or filters.until is not None:
         # Narrow filters drive: their index gives few articles, each looked up in the matches' list.
         statement = select(Article.id).where(Article.id.in_(_fts_matches(query)))
+        if filters.portals:  # as ids: with a subquery SQLite leaves the (portal, published) index aside
+            keys = Portal.key.in_(filters.portals)
+            portal_ids = list(session.scalars(select(Portal.id).where(keys)))
+            statement = statement.where(Article.portal_id.in_(portal_ids))
+            filters = dataclasses.replace(filters, portals=())
         return filter_articles(statement, filters, "sqlite"), Article.id
     # The full-text index drives, read newest first when ordered by its rowid (ordered by articles.id,
     # SQLite walks every article of a status instead, running the match once per article).
@@ -379,18 +385,16 @@ def _sqlite_scores(session: Session, query: Query, ids: list[int]) -> dict[int, 
     """
     words = list(dict.fromkeys(word for term in query.terms for word in term.folded))
     weights = {"wt": TITLE_WEIGHT, "ws": SAPO_WEIGHT, "wb": BODY_WEIGHT}
-    rows = _in_range(
-        session,
-        "articles_fts",
-        " OR ".join(f'"{w}"' for w in words),
-        ids,
-        "-bm25(articles_fts, :wt, :ws, :wb)",
-        weights,
-    )
+    # The words of every term, each group any of its terms: what every match has, without phrases.
+    groups = [" OR ".join("(" + " AND ".join(f'"{w}"' for w in term.folded) + ")" for term in group)
+              for group in query.groups]  # fmt: skip
+    words_expression = " AND ".join(f"({group})" for group in groups)
+    bm25 = "-bm25(articles_fts, :wt, :ws, :wb)"
+    rows = _in_range(session, "articles_fts", words_expression, ids, bm25, weights)
     scores = {int(row[0]): float(row[1]) for row in rows}
     best = max(scores.values(), default=0.0) or 1.0
     bonuses = [("articles_fts_exact", fts5_exact_bonus(query), SQLITE_EXACT_BONUS)]
-    if len(words) > 1:
+    if len(words) > 1 and len(query.terms) > 1:  # (one term: every match has the words together)
         sequence = tuple(word for term in query.terms for word in term.folded)
         near = " ".join(f'"{word}"' for word in words)
         bonuses.append(("articles_fts", _fts_phrase(sequence), SQLITE_PHRASE_BONUS))
