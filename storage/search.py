@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Select,
-    case,
     column,
     exists,
     func,
@@ -39,14 +38,12 @@ from storage.snippets import highlight, snippet
 # test on the replica (tests/unit/test_search_relevance.py), where a title phrase must beat articles
 # that repeat the same words all over their body.
 TITLE_WEIGHT, SAPO_WEIGHT, BODY_WEIGHT = 10.0, 4.0, 1.0
-# Bonuses (PostgreSQL: multipliers on the exact-diacritic and phrase/proximity ts_rank_cd; SQLite:
-# shares of the best bm25 of the query's words among the ranked matches). With these an article
-# matching "nồng độ cồn" exactly outranks one matching "nông đỗ còn" even when the latter has the words
-# more often (on SQLite always: 2 is more than the phrase and proximity bonuses and any bm25 can add);
-# the phrase bonus lets an adjacent occurrence beat scattered ones.
-EXACT_BONUS = 1.0
-PHRASE_BONUS = 1.0
-SQLITE_EXACT_BONUS, SQLITE_PHRASE_BONUS, SQLITE_NEAR_BONUS = 2.0, 0.5, 0.25
+# Bonuses, in shares of the best relevance (bm25 / ts_rank_cd) among the ranked matches: for spelling
+# every accented word as typed, for the query's words as a phrase, and near each other (SQLite; on
+# PostgreSQL ts_rank_cd's cover density rewards nearness itself). An article matching "nồng độ cồn"
+# exactly outranks every one matching only "nông đỗ còn" (2 is more than the phrase and proximity
+# bonuses and any relevance can add); an adjacent occurrence beats scattered ones.
+EXACT_BONUS, PHRASE_BONUS, NEAR_BONUS = 2.0, 0.5, 0.25
 # Words apart that still count as "near" for the proximity bonus (about one sentence).
 NEAR_DISTANCE = 10
 # PostgreSQL weights array is {D, C, B, A}; A = title, B = sapo, C = body (migration 0007).
@@ -360,10 +357,8 @@ def _scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:
     if not ids:
         return {}
     if session.get_bind().dialect.name == "postgresql":
-        statement = select(Article.id, _pg_score(query)).where(Article.id.in_(ids))
-    else:
-        return _sqlite_scores(session, query, ids)
-    return {int(article_id): float(score) for article_id, score in session.execute(statement)}
+        return _pg_scores(session, query, ids)
+    return _sqlite_scores(session, query, ids)
 
 
 def matching_ids(session: Session, query: str | Query, filters: SearchFilters | None = None) -> Select[Any]:
@@ -422,7 +417,7 @@ def _sqlite_scores(session: Session, query: Query, ids: list[int]) -> dict[int, 
     """Return the score of each article of ``ids``, all matches of ``query`` (SQLite).
 
     bm25() of the query's words (title, sapo, body weighted), plus bonuses in shares of the best such
-    score among ``ids``: SQLITE_EXACT_BONUS for spelling every accented word as typed, then for the
+    score among ``ids``: EXACT_BONUS for spelling every accented word as typed, then for the
     words as a phrase and near each other. Only the words are scored with bm25: bm25 counts every
     phrase it scores over the whole index first (18 ms for a two-word phrase of common words at
     100,000 articles), while telling which of ``ids`` hold a phrase reads only them.
@@ -437,12 +432,12 @@ def _sqlite_scores(session: Session, query: Query, ids: list[int]) -> dict[int, 
     rows = _in_range(session, "articles_fts", words_expression, ids, bm25, weights)
     scores = {int(row[0]): float(row[1]) for row in rows}
     best = max(scores.values(), default=0.0) or 1.0
-    bonuses = [("articles_fts_exact", fts5_exact_bonus(query), SQLITE_EXACT_BONUS)]
+    bonuses = [("articles_fts_exact", fts5_exact_bonus(query), EXACT_BONUS)]
     if len(words) > 1 and len(query.terms) > 1:  # (one term: every match has the words together)
         sequence = tuple(word for term in query.terms for word in term.folded)
         near = " ".join(f'"{word}"' for word in words)
-        bonuses.append(("articles_fts", _fts_phrase(sequence), SQLITE_PHRASE_BONUS))
-        bonuses.append(("articles_fts", f"NEAR({near}, {NEAR_DISTANCE})", SQLITE_NEAR_BONUS))
+        bonuses.append(("articles_fts", _fts_phrase(sequence), PHRASE_BONUS))
+        bonuses.append(("articles_fts", f"NEAR({near}, {NEAR_DISTANCE})", NEAR_BONUS))
     for index, expression, share in bonuses:
         if expression is not None:
             for row in _in_range(session, index, expression, ids):
@@ -506,15 +501,22 @@ def _pg_condition(query: Query) -> ColumnElement[bool]:
     return condition
 
 
-def _pg_score(query: Query) -> ColumnElement[float]:
-    """Return the score of an article for ``query`` (PostgreSQL), higher for better matches."""
+def _pg_scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:
+    """Return the score of each article of ``ids``, all matches of ``query`` (PostgreSQL).
+
+    ts_rank_cd of the query (title, sapo, body weighted; cover density rewards words near each other),
+    plus, as on SQLite, shares of the best such score among ``ids``: EXACT_BONUS for spelling
+    every accented word as typed, PHRASE_BONUS for the words as a phrase. Each ts_rank_cd
+    reads the article's tsvector from TOAST again (some 10 µs): one per article, the rest are tests.
+    """
     folded_vector, exact_vector = _pg_vectors()
     groups = [_tsquery(group, True, "tsquery_or") for group in query.groups]
     tsquery = groups[0]
     for group in groups[1:]:
         tsquery = func.tsquery_and(tsquery, group)
     weights: ColumnElement[Any] = literal_column(f"'{PG_WEIGHTS}'::float4[]")
-    score: ColumnElement[float] = func.ts_rank_cd(weights, folded_vector, tsquery, PG_NORMALISATION)
+    columns: list[ColumnElement[Any]] = [func.ts_rank_cd(weights, folded_vector, tsquery, PG_NORMALISATION)]
+    shares = []
     exact_only = exact_groups(query)
     if exact_only:
         exact = _tsquery(exact_only[0], False, "tsquery_or")
@@ -523,18 +525,23 @@ def _pg_score(query: Query) -> ColumnElement[float]:
         sequence = query.sequence()
         whole = len(exact_only) == len(query.groups) and all(len(group) == 1 for group in exact_only)
         if len(sequence) > 1 and whole:
-            together = func.phraseto_tsquery(literal_column("'simple'"), " ".join(sequence))
-            exact = func.tsquery_or(exact, together)
-        bonus = func.ts_rank_cd(weights, exact_vector, exact, PG_NORMALISATION)
-        score = score + EXACT_BONUS * case((exact_vector.op("@@")(exact), bonus), else_=0.0)
+            exact = func.tsquery_or(
+                exact, func.phraseto_tsquery(literal_column("'simple'"), " ".join(sequence))
+            )
+        columns.append(exact_vector.op("@@")(exact))
+        shares.append(EXACT_BONUS)
     folded_words = tuple(word for term in query.terms for word in term.folded)
-    if len(folded_words) > 1:
+    if len(folded_words) > 1 and len(query.terms) > 1:  # (one term: every match has it as a phrase)
         phrase = func.phraseto_tsquery(literal_column("'simple'"), " ".join(folded_words))
-        # A phrase counts wherever it stands: the words together anywhere beat one word in a title.
-        flat: ColumnElement[Any] = literal_column("'{1, 1, 1, 1}'::float4[]")
-        bonus = func.ts_rank_cd(flat, folded_vector, phrase, PG_NORMALISATION)
-        score = score + PHRASE_BONUS * case((folded_vector.op("@@")(phrase), bonus), else_=0.0)
-    return score
+        columns.append(folded_vector.op("@@")(phrase))
+        shares.append(PHRASE_BONUS)
+    rows = session.execute(select(Article.id, *columns).where(Article.id.in_(ids))).all()
+    best = max((float(row[1]) for row in rows), default=0.0) or 1.0
+    return {
+        int(row[0]): float(row[1])
+        + best * sum(share for share, hit in zip(shares, row[2:], strict=True) if hit)
+        for row in rows
+    }
 
 
 def _hits(session: Session, query: Query, ids: list[int], scores: dict[int, float]) -> list[SearchHit]:
