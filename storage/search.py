@@ -364,15 +364,21 @@ def _scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:
 def matching_ids(session: Session, query: str | Query, filters: SearchFilters | None = None) -> Select[Any]:
     """Return a SELECT of the ids of every article matching ``query`` and ``filters`` (for facets)."""
     parsed = parse_query(query) if isinstance(query, str) else query
-    return _matches(session, parsed, filters or SearchFilters())[0]
+    return _matches(session, parsed, filters or SearchFilters(), newest_first=False)[0]
 
 
-def _matches(session: Session, query: Query, filters: SearchFilters) -> tuple[Select[Any], Any]:
-    """Return a SELECT of the matching ids, and the id column to order by for reading newest first."""
+def _matches(
+    session: Session, query: Query, filters: SearchFilters, *, newest_first: bool = True
+) -> tuple[Select[Any], Any]:
+    """Return a SELECT of the matching ids, and the id column to order by for reading newest first.
+
+    ``newest_first`` False: for reading every match (counts, facets), as a list SQLite builds once.
+    """
     if session.get_bind().dialect.name == "postgresql":
         statement = select(Article.id).where(_pg_condition(query))
         return filter_articles(statement, filters, "postgresql"), Article.id
-    if filters.portals or filters.since is not None or filters.until is not None:
+    narrow = filters.portals or filters.since is not None or filters.until is not None
+    if narrow or not newest_first:
         # Narrow filters drive: their index gives few articles, each looked up in the matches' list.
         statement = select(Article.id).where(Article.id.in_(_fts_matches(query)))
         if filters.portals:  # as ids: with a subquery SQLite leaves the (portal, published) index aside
