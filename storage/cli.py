@@ -93,14 +93,14 @@ def search_command(
     if result.total == 0:
         click.echo("no matches", err=True)
     elif not items:
-        click.echo(
-            f"{result.total} matches; page {result.page} is past the last page ({result.pages})", err=True
-        )
+        last = f"page {result.page} is past the last page ({result.pages})"
+        click.echo(f"{result.total_text} matches; {last}", err=True)
     else:
         more = f"; next: --page {result.page + 1}" if result.page < result.pages else ""
+        of = f" of {result.pages}" if result.exact else ""
         click.echo(
-            f"{result.total} matches; showing {first}-{first + len(items) - 1} "
-            f"(page {result.page} of {result.pages}){more}",
+            f"{result.total_text} matches; showing {first}-{first + len(items) - 1} "
+            f"(page {result.page}{of}){more}",
             err=True,
         )
 

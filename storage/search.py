@@ -8,6 +8,8 @@ recently published. See migration 0007 for the indexes.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -15,7 +17,6 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Select,
-    case,
     column,
     exists,
     func,
@@ -24,8 +25,8 @@ from sqlalchemy import (
     select,
     table,
     text,
-    union_all,
 )
+from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session
 
 from storage.models import Article, CaptureStatus, Portal
@@ -37,21 +38,27 @@ from storage.snippets import highlight, snippet
 # test on the replica (tests/unit/test_search_relevance.py), where a title phrase must beat articles
 # that repeat the same words all over their body.
 TITLE_WEIGHT, SAPO_WEIGHT, BODY_WEIGHT = 10.0, 4.0, 1.0
-# Bonus multipliers on the exact-diacritic score and on the phrase/proximity score. With 1.0 an article
-# matching "nồng độ cồn" exactly outranks one matching "nông đỗ còn" even when the latter has the words
-# more often; the phrase bonus lets an adjacent occurrence beat scattered ones.
-EXACT_BONUS = 1.0
-PHRASE_BONUS = 1.0
+# Bonuses, in shares of the best relevance (bm25 / ts_rank_cd) among the ranked matches: for spelling
+# every accented word as typed, for the query's words as a phrase, and near each other (SQLite; on
+# PostgreSQL ts_rank_cd's cover density rewards nearness itself). An article matching "nồng độ cồn"
+# exactly outranks every one matching only "nông đỗ còn" (2 is more than the phrase and proximity
+# bonuses and any relevance can add); an adjacent occurrence beats scattered ones.
+EXACT_BONUS, PHRASE_BONUS, NEAR_BONUS = 2.0, 0.5, 0.25
 # Words apart that still count as "near" for the proximity bonus (about one sentence).
 NEAR_DISTANCE = 10
 # PostgreSQL weights array is {D, C, B, A}; A = title, B = sapo, C = body (migration 0007).
 PG_WEIGHTS = "{0, %s, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT, SAPO_WEIGHT / TITLE_WEIGHT)  # noqa: UP031
 # A query matching more articles than this ranks the RANK_WINDOW most recently archived ones (rowid
-# order, which both indexes read cheaply) and lists the older matches after them, newest published
-# first; the count is always exact and --sort date reaches everything. Scoring every match costs about
-# 1 µs (SQLite bm25) to 20 µs (PostgreSQL ts_rank_cd on a stored tsvector) per article: with 100,000
-# articles a common word matches 60,000 and took 0.4 s / 1 s to rank in full (make bench-search).
-RANK_WINDOW = 2000
+# order, which both indexes read newest first and stop early) and lists the older matches after them,
+# newest published first; --sort date reaches everything. Scoring costs about 3 µs (SQLite bm25) to
+# 20 µs (PostgreSQL ts_rank_cd on a stored tsvector) per article, and finding the window about as much:
+# with 100,000 articles a common word matches 60,000, and ranking all of them took 0.4 s / 1 s.
+RANK_WINDOW = 500
+# Matches are counted up to this many; beyond, a search says "more than COUNT_LIMIT" (SearchPage.exact
+# is False): an exact count reads every match (60,000 status checks for a common word, 0.1 s on
+# SQLite and over 1 s on PostgreSQL), and a page of results needs only the newest ones. Reading the
+# newest matches costs some 5 µs (SQLite) to 10 µs (PostgreSQL) per match: 500 keep a search in 50 ms.
+COUNT_LIMIT = 500
 # ts_rank_cd normalisation 1: divide by 1 + log(document length), so long articles do not win by size.
 PG_NORMALISATION = 1
 
@@ -98,24 +105,37 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of results: ``total`` matching articles, ``hits`` of page ``page`` (from 1)."""
+    """One page of results: ``total`` matching articles, ``hits`` of page ``page`` (from 1).
+
+    When ``exact`` is False there are more than ``total`` matches (the count stopped at COUNT_LIMIT).
+    """
 
     total: int
     page: int
     limit: int
     hits: list[SearchHit] = field(default_factory=list)
+    exact: bool = True
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.limit))
+        """The number of pages; when the count is not exact, at least one past those counted."""
+        counted = max(1, -(-self.total // self.limit))
+        return counted if self.exact else max(counted, self.page) + 1
+
+    @property
+    def total_text(self) -> str:
+        """The count as shown: "1234", or "more than 500" when the count stopped short."""
+        return str(self.total) if self.exact else f"more than {self.total}"
 
 
 def filter_articles(statement: SelectT, filters: SearchFilters, dialect: str) -> SelectT:
     """Restrict an article query (outer-joined to Portal) to ``filters``; ``dialect`` names the database."""
     if filters.statuses:
         statement = statement.where(Article.status.in_(filters.statuses))
-    if filters.portals:
-        statement = statement.where(Portal.key.in_(filters.portals))
+    if filters.portals:  # by id: no join to portals, so the database keeps its order of tables
+        statement = statement.where(
+            Article.portal_id.in_(select(Portal.id).where(Portal.key.in_(filters.portals)))
+        )
     if filters.languages:
         statement = statement.where(Article.language.in_(filters.languages))
     if filters.since is not None:
@@ -215,7 +235,9 @@ def search_articles(
 ) -> SearchPage:
     """Return page ``page`` (``limit`` per page) of the articles matching ``query``, best first.
 
-    ``sort`` is "relevance" (ties: newest first) or "date" (newest first). Raises storage.query.QueryError
+    ``sort`` is "relevance" (ties: newest first) or "date" (newest first). The count is exact up to
+    COUNT_LIMIT matches; beyond, ``total`` is COUNT_LIMIT and ``exact`` False ("more than"), unless the
+    page asked for lies past the ranked window (then it is counted). Raises storage.query.QueryError
     for a query with nothing to search for, ValueError for a bad sort or page, sqlalchemy errors only
     for database failures.
     """
@@ -225,144 +247,234 @@ def search_articles(
         raise ValueError(f"unknown sort {sort!r} (choose from {', '.join(SORTS)})")
     if limit < 1 or page < 1:
         raise ValueError("limit and page must be at least 1")
-    postgresql = session.get_bind().dialect.name == "postgresql"
     offset = (page - 1) * limit
-    window_start: int | None = None
-    total: int | None = None
+    window = RANK_WINDOW if sort == "relevance" else 0
+    # The newest matches (archiving order, which both indexes read cheaply), one more than needed:
+    # enough to rank the window and to count up to COUNT_LIMIT without touching every match.
+    newest = _newest_matches(session, parsed, filters, max(window, COUNT_LIMIT) + 1)
+    total, exact = len(newest), True
+    if total > COUNT_LIMIT:
+        total, exact = COUNT_LIMIT, False
+    scores: dict[int, float] = {}
+    rows: list[tuple[int, float]] = []
     if sort == "relevance":
-        window_start, total = _window_start(session, parsed, filters)
-    score: ColumnElement[float]
-    if postgresql:  # straight on articles: joining a match subquery back to articles scanned the table
-        base = select(Article.id).where(_pg_condition(parsed))
-        if window_start is not None:
-            base = base.where(Article.id >= window_start)
-        score = _pg_score(parsed) if sort == "relevance" else literal(0.0)
+        ranked = newest[:window]
+        scores = _scores(session, parsed, [row[0] for row in ranked])
+
+        # best first; ties: published (undated last), newest first, then most recently archived
+        ranked.sort(
+            key=lambda row: (scores.get(row[0], 0.0), row[1] is not None, row[1] or "", row[0]), reverse=True
+        )
+        rows = [
+            (article_id, scores.get(article_id, 0.0)) for article_id, _ in ranked[offset : offset + limit]
+        ]
+        if len(rows) < limit and len(newest) > window:
+            # past the ranked window: the older matches, newest published first
+            rows += _by_date(session, parsed, filters, limit - len(rows), max(0, offset + len(rows) - window),
+                             below=newest[window - 1][0] if window else None)  # fmt: skip
     else:
-        matches, score = _sqlite(parsed, rank=sort == "relevance", min_id=window_start)
-        base = select(Article.id).select_from(matches).join(Article, Article.id == matches.c.id)
-    if filters.portals:  # the join costs a lookup per match, and SQLite then avoids the status index
-        base = base.outerjoin(Portal, Portal.id == Article.portal_id)
-    order: list[Any] = [score.desc()] if sort == "relevance" else []
-    order += [Article.published_at.is_(None), Article.published_at.desc(), score.desc(), Article.id.desc()]
-    # Without a window the count rides along the ranking (one pass over the matches instead of two).
-    ranked = _filter(
-        base.add_columns(score.label("score"), func.count().over().label("total")), filters, postgresql
-    )
-    rows = list(session.execute(ranked.order_by(*order).limit(limit).offset(offset)).all())
-    if total is None:
-        if rows:
-            total = rows[0].total
-        else:  # a page past the end
-            counted = matching_ids(session, parsed, filters).subquery()
-            total = session.scalar(select(func.count()).select_from(counted))
-    total = total or 0
-    if total > RANK_WINDOW and window_start is not None and len(rows) < limit and offset + len(rows) < total:
-        # past the ranked window: the older matches, newest published first
-        rows += _after_window(session, parsed, filters, window_start, offset + len(rows) - RANK_WINDOW,
-                              limit - len(rows))  # fmt: skip
-    by_id = {row.id: float(row.score) for row in rows}
-    hits = _hits(session, parsed, [row.id for row in rows], by_id)
-    return SearchPage(total or 0, page, limit, hits)
+        rows = _by_date(session, parsed, filters, limit, offset)
+    if not exact and (not rows or (sort == "relevance" and offset + limit > window)):
+        # deep pages (rare) get the exact count: the matches past the window were read anyway
+        counted = matching_ids(session, parsed, filters).subquery()
+        total, exact = session.scalar(select(func.count()).select_from(counted)) or 0, True
+    hits = _hits(session, parsed, [row[0] for row in rows], dict(rows))
+    return SearchPage(total, page, limit, hits, exact=exact)
 
 
-def _window_start(session: Session, query: Query, filters: SearchFilters) -> tuple[int | None, int]:
-    """Return where scoring starts and the number of matches.
+def _newest_matches(
+    session: Session, query: Query, filters: SearchFilters, limit: int
+) -> list[tuple[int, Any]]:
+    """Return (id, published_at) of the ``limit`` most recently archived matches, newest first.
 
-    The start is the id of the RANK_WINDOW-th newest match (found with the count in one pass), or with
-    fewer matches the oldest one's: every match is then scored, and both indexes skip the rowids below
-    it. None without matches.
+    published_at comes as the database stores it (SQLite: an ISO text in UTC), only to be compared:
+    converting hundreds of values to datetimes took longer than finding them.
     """
-    ids = matching_ids(session, query, filters).subquery()
-    statement = select(ids.c.id, func.count().over()).order_by(ids.c.id.desc())
-    row = session.execute(statement.offset(RANK_WINDOW - 1).limit(1)).first()
-    if row is not None:
-        return int(row[0]), int(row[1])
-    oldest, total = session.execute(select(func.min(ids.c.id), func.count()).select_from(ids)).one()
-    return (int(oldest) if oldest is not None else None), int(total)
+    statement, order = _matches(session, query, filters)
+    published: ColumnElement[Any] = literal_column("articles.published_at")
+    statement = statement.add_columns(published)
+    if session.get_bind().dialect.name == "postgresql":
+        return _pg_newest(session, statement, limit)
+    statement = statement.order_by(order.desc()).limit(limit)
+    return [(int(row[0]), row[1]) for row in session.execute(statement)]
 
 
-def _after_window(
-    session: Session, query: Query, filters: SearchFilters, window_start: int, offset: int, limit: int
-) -> list[Any]:
-    """Return rows (id, score 0) of matches older than the ranked window, newest published first."""
+def _pg_newest(session: Session, statement: Select[Any], limit: int) -> list[tuple[int, Any]]:
+    """PostgreSQL: the newest ``limit`` matches of ``statement``, read from the GIN index among the most
+    recently archived articles, a range widened until it holds ``limit`` matches or every article.
+
+    Walking the primary key newest first (the planner's choice) tests each article's tsvector, read
+    from TOAST (some 10 µs each); the GIN index ANDed with a range of ids visits only the matches in
+    it. The range starts where the planner's estimate of the matches puts ``limit`` of them (1.5 times
+    that), and grows fourfold.
+    """
+    newest = session.scalar(select(func.max(Article.id))) or 0
+    share = max(_pg_share(session, statement), 1e-6)
+    span = int(limit / share * 1.5) + 1
+    ordered = statement.order_by((Article.id + 0).desc()).limit(limit)  # not the key's order
+    session.execute(text("SET LOCAL enable_indexscan = off"))  # bitmaps: GIN AND the id range
+    try:
+        while True:
+            lowest = newest - span
+            bounded = ordered.where(Article.id > lowest) if lowest > 0 else ordered
+            rows = [(int(row[0]), row[1]) for row in session.execute(bounded)]
+            if len(rows) >= limit or lowest <= 0:
+                return rows
+            span *= 4
+    finally:
+        session.execute(text("SET LOCAL enable_indexscan = on"))
+
+
+def _pg_share(session: Session, statement: Select[Any]) -> float:
+    """The planner's estimate of the share of articles ``statement`` matches (PostgreSQL)."""
+    try:
+        compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    except (CompileError, NotImplementedError):  # a value without a literal form: assume all match
+        return 1.0
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    expected = float(plan[0]["Plan"]["Plan Rows"])
+    articles = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'articles'")) or 0
+    return min(1.0, expected / max(1.0, float(articles)))
+
+
+def _by_date(
+    session: Session, query: Query, filters: SearchFilters, limit: int, offset: int, below: int | None = None
+) -> list[tuple[int, float]]:
+    """Return (id, score 0) of matches (older than id ``below`` if given), newest published first."""
     ids = matching_ids(session, query, filters).subquery()
-    statement = (
-        select(Article.id, literal(0.0).label("score"))
-        .join(ids, ids.c.id == Article.id)
-        .where(Article.id < window_start)
-        .order_by(Article.published_at.is_(None), Article.published_at.desc(), Article.id.desc())
-        .offset(max(0, offset))
-        .limit(limit)
+    statement = select(Article.id).join(ids, ids.c.id == Article.id)
+    if below is not None:
+        statement = statement.where(Article.id < below)
+    statement = statement.order_by(
+        Article.published_at.is_(None), Article.published_at.desc(), Article.id.desc()
     )
-    return list(session.execute(statement).all())
+    return [(int(article_id), 0.0) for article_id in session.scalars(statement.offset(offset).limit(limit))]
+
+
+def _scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:
+    """Return the relevance score of each article of ``ids`` (all matches of ``query``)."""
+    if not ids:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        return _pg_scores(session, query, ids)
+    return _sqlite_scores(session, query, ids)
 
 
 def matching_ids(session: Session, query: str | Query, filters: SearchFilters | None = None) -> Select[Any]:
     """Return a SELECT of the ids of every article matching ``query`` and ``filters`` (for facets)."""
     parsed = parse_query(query) if isinstance(query, str) else query
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        base = select(Article.id).where(_pg_condition(parsed))
-    else:
-        matches, _ = _sqlite(parsed, rank=False)
-        base = select(Article.id).select_from(matches).join(Article, Article.id == matches.c.id)
-    return _filter(
-        base.outerjoin(Portal, Portal.id == Article.portal_id) if filters and filters.portals else base,
-        filters or SearchFilters(),
-        postgresql,
+    return _matches(session, parsed, filters or SearchFilters(), newest_first=False)[0]
+
+
+def _matches(
+    session: Session, query: Query, filters: SearchFilters, *, newest_first: bool = True
+) -> tuple[Select[Any], Any]:
+    """Return a SELECT of the matching ids, and the id column to order by for reading newest first.
+
+    ``newest_first`` False: for reading every match (counts, facets), as a list SQLite builds once.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        statement = select(Article.id).where(_pg_condition(query))
+        return filter_articles(statement, filters, "postgresql"), Article.id
+    narrow = filters.portals or filters.since is not None or filters.until is not None
+    if narrow or not newest_first:
+        # Narrow filters drive: their index gives few articles, each looked up in the matches' list.
+        statement = select(Article.id).where(Article.id.in_(_fts_matches(query)))
+        if filters.portals:  # as ids: with a subquery SQLite leaves the (portal, published) index aside
+            keys = Portal.key.in_(filters.portals)
+            portal_ids = list(session.scalars(select(Portal.id).where(keys)))
+            statement = statement.where(Article.portal_id.in_(portal_ids))
+            filters = dataclasses.replace(filters, portals=())
+        return filter_articles(statement, filters, "sqlite"), Article.id
+    # The full-text index drives, read newest first when ordered by its rowid (ordered by articles.id,
+    # SQLite walks every article of a status instead, running the match once per article).
+    statement = (
+        select(Article.id)
+        .select_from(_FOLDED)
+        .join(Article, Article.id == _FOLDED.c.rowid)
+        .where(text("articles_fts MATCH :q_base").bindparams(q_base=fts5_match(query)))
     )
+    excluded = _fts_exclusion(query)
+    if excluded is not None:
+        statement = statement.where(_FOLDED.c.rowid.not_in(excluded))
+    return filter_articles(statement, filters, "sqlite"), _FOLDED.c.rowid
 
 
-def _filter(statement: SelectT, filters: SearchFilters, postgresql: bool) -> SelectT:
-    return filter_articles(statement, filters, "postgresql" if postgresql else "sqlite")
+def _fts_exclusion(query: Query) -> Any:
+    exclusion = fts5_exact_exclusion(query)
+    if exclusion is None:
+        return None
+    excluded = select(_EXACT.c.rowid).where(text("articles_fts_exact MATCH :q_not"))
+    return excluded.params(q_not=exclusion).scalar_subquery()
 
 
-def _sqlite(
-    query: Query, *, rank: bool = True, min_id: int | None = None
-) -> tuple[Any, ColumnElement[float]]:
-    weights = (TITLE_WEIGHT, SAPO_WEIGHT, BODY_WEIGHT)
+def _fts_matches(query: Query) -> Select[Any]:
+    """Return a SELECT of the rowids matching ``query`` in the index without diacritics (SQLite)."""
     base = select(_FOLDED.c.rowid.label("id")).where(text("articles_fts MATCH :q_base"))
     base = base.params(q_base=fts5_match(query))
-    exclusion = fts5_exact_exclusion(query)
-    if exclusion is not None:
-        excluded = select(_EXACT.c.rowid).where(text("articles_fts_exact MATCH :q_not"))
-        base = base.where(_FOLDED.c.rowid.not_in(excluded.params(q_not=exclusion).scalar_subquery()))
-    if not rank:
-        # Materialised, so the full-text match drives the query: otherwise SQLite may walk every
-        # article of a status (an index) and run the match once per article.
-        return base.cte("matches").prefix_with("MATERIALIZED"), literal(0.0)
-    # Each part scores the articles it matches: -bm25() (bm25 is lower for better matches) times its
-    # weight; an article's score is the sum over parts. Parts are UNION ALL + GROUP BY rather than outer
-    # joins, which SQLite runs as nested loops over unindexed materialised results.
-    parts = [base.add_columns((-func.bm25(literal_column("articles_fts"), *weights)).label("s"),
-                              literal(1).label("base"))]  # fmt: skip
-    exact = fts5_exact_bonus(query)
-    if exact is not None:
-        bm25 = func.bm25(literal_column("articles_fts_exact"), *weights)
-        parts.append(
-            select(_EXACT.c.rowid.label("id"), (-EXACT_BONUS * bm25).label("s"), literal(0).label("base"))
-            .where(text("articles_fts_exact MATCH :q_exact"))
-            .params(q_exact=exact)
-        )
-    phrase = fts5_phrase_bonus(query)
-    if phrase is not None:
-        bm25 = func.bm25(literal_column("articles_fts"), *weights)
-        parts.append(
-            select(_FOLDED.c.rowid.label("id"), (-PHRASE_BONUS * bm25).label("s"), literal(0).label("base"))
-            .where(text("articles_fts MATCH :q_phrase"))
-            .params(q_phrase=phrase)
-        )
-    # Materialised, so SQLite cannot flatten bm25() into a query where it is not allowed.
-    if min_id is not None:  # FTS5 seeks to a rowid range: only the window is read and scored
-        parts = [part.where(literal_column("rowid") >= min_id) for part in parts]
-    every = union_all(*parts).cte("parts").prefix_with("MATERIALIZED")
-    scored = (
-        select(every.c.id.label("id"), func.sum(every.c.s).label("total"))
-        .group_by(every.c.id)
-        .having(func.max(every.c.base) == 1)
-        .subquery("scored")
+    excluded = _fts_exclusion(query)
+    if excluded is not None:
+        base = base.where(_FOLDED.c.rowid.not_in(excluded))
+    return base
+
+
+def _sqlite_scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:
+    """Return the score of each article of ``ids``, all matches of ``query`` (SQLite).
+
+    bm25() of the query's words (title, sapo, body weighted), plus bonuses in shares of the best such
+    score among ``ids``: EXACT_BONUS for spelling every accented word as typed, then for the
+    words as a phrase and near each other. Only the words are scored with bm25: bm25 counts every
+    phrase it scores over the whole index first (18 ms for a two-word phrase of common words at
+    100,000 articles), while telling which of ``ids`` hold a phrase reads only them.
+    """
+    words = list(dict.fromkeys(word for term in query.terms for word in term.folded))
+    weights = {"wt": TITLE_WEIGHT, "ws": SAPO_WEIGHT, "wb": BODY_WEIGHT}
+    # The words of every term, each group any of its terms: what every match has, without phrases.
+    groups = [" OR ".join("(" + " AND ".join(f'"{w}"' for w in term.folded) + ")" for term in group)
+              for group in query.groups]  # fmt: skip
+    words_expression = " AND ".join(f"({group})" for group in groups)
+    bm25 = "-bm25(articles_fts, :wt, :ws, :wb)"
+    rows = _in_range(session, "articles_fts", words_expression, ids, bm25, weights)
+    scores = {int(row[0]): float(row[1]) for row in rows}
+    best = max(scores.values(), default=0.0) or 1.0
+    bonuses = [("articles_fts_exact", fts5_exact_bonus(query), EXACT_BONUS)]
+    if len(words) > 1 and len(query.terms) > 1:  # (one term: every match has the words together)
+        sequence = tuple(word for term in query.terms for word in term.folded)
+        near = " ".join(f'"{word}"' for word in words)
+        bonuses.append(("articles_fts", _fts_phrase(sequence), PHRASE_BONUS))
+        bonuses.append(("articles_fts", f"NEAR({near}, {NEAR_DISTANCE})", NEAR_BONUS))
+    for index, expression, share in bonuses:
+        if expression is not None:
+            for row in _in_range(session, index, expression, ids):
+                scores[int(row[0])] = scores.get(int(row[0]), 0.0) + share * best
+    return scores
+
+
+def _in_range(
+    session: Session,
+    table: str,
+    expression: str,
+    ids: list[int],
+    column: str = "0",
+    params: dict[str, float] | None = None,
+) -> list[Any]:
+    """Return (rowid, ``column``) of the rows of ``ids`` that match ``expression`` in FTS5 ``table``."""
+    # FTS5 seeks to the rowid range and reads only it; "+rowid IN" is checked by SQLite on each row of
+    # the range, before ``column`` is computed (FTS5 given the list itself runs the match once per id).
+    # The ids travel as one JSON text: hundreds of bound parameters cost more to render than the query.
+    statement = (
+        f"SELECT rowid, {column} FROM {table} WHERE {table} MATCH :q AND rowid BETWEEN :lo AND :hi"
+        " AND +rowid IN (SELECT value FROM json_each(:ids))"
     )
-    return scored, scored.c.total
+    values = {"q": expression, "lo": min(ids), "hi": max(ids), "ids": json.dumps(ids), **(params or {})}
+    # Straight to the driver (sqlite3 takes :name parameters): no compiling, no row processing.
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(statement, values)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _tsquery(terms: tuple[Term, ...] | list[Term], folded: bool, combine: str) -> ColumnElement[Any]:
@@ -395,15 +507,22 @@ def _pg_condition(query: Query) -> ColumnElement[bool]:
     return condition
 
 
-def _pg_score(query: Query) -> ColumnElement[float]:
-    """Return the score of an article for ``query`` (PostgreSQL), higher for better matches."""
+def _pg_scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:
+    """Return the score of each article of ``ids``, all matches of ``query`` (PostgreSQL).
+
+    ts_rank_cd of the query (title, sapo, body weighted; cover density rewards words near each other),
+    plus, as on SQLite, shares of the best such score among ``ids``: EXACT_BONUS for spelling
+    every accented word as typed, PHRASE_BONUS for the words as a phrase. Each ts_rank_cd
+    reads the article's tsvector from TOAST again (some 10 µs): one per article, the rest are tests.
+    """
     folded_vector, exact_vector = _pg_vectors()
     groups = [_tsquery(group, True, "tsquery_or") for group in query.groups]
     tsquery = groups[0]
     for group in groups[1:]:
         tsquery = func.tsquery_and(tsquery, group)
     weights: ColumnElement[Any] = literal_column(f"'{PG_WEIGHTS}'::float4[]")
-    score: ColumnElement[float] = func.ts_rank_cd(weights, folded_vector, tsquery, PG_NORMALISATION)
+    columns: list[ColumnElement[Any]] = [func.ts_rank_cd(weights, folded_vector, tsquery, PG_NORMALISATION)]
+    shares = []
     exact_only = exact_groups(query)
     if exact_only:
         exact = _tsquery(exact_only[0], False, "tsquery_or")
@@ -412,18 +531,23 @@ def _pg_score(query: Query) -> ColumnElement[float]:
         sequence = query.sequence()
         whole = len(exact_only) == len(query.groups) and all(len(group) == 1 for group in exact_only)
         if len(sequence) > 1 and whole:
-            together = func.phraseto_tsquery(literal_column("'simple'"), " ".join(sequence))
-            exact = func.tsquery_or(exact, together)
-        bonus = func.ts_rank_cd(weights, exact_vector, exact, PG_NORMALISATION)
-        score = score + EXACT_BONUS * case((exact_vector.op("@@")(exact), bonus), else_=0.0)
+            exact = func.tsquery_or(
+                exact, func.phraseto_tsquery(literal_column("'simple'"), " ".join(sequence))
+            )
+        columns.append(exact_vector.op("@@")(exact))
+        shares.append(EXACT_BONUS)
     folded_words = tuple(word for term in query.terms for word in term.folded)
-    if len(folded_words) > 1:
+    if len(folded_words) > 1 and len(query.terms) > 1:  # (one term: every match has it as a phrase)
         phrase = func.phraseto_tsquery(literal_column("'simple'"), " ".join(folded_words))
-        # A phrase counts wherever it stands: the words together anywhere beat one word in a title.
-        flat: ColumnElement[Any] = literal_column("'{1, 1, 1, 1}'::float4[]")
-        bonus = func.ts_rank_cd(flat, folded_vector, phrase, PG_NORMALISATION)
-        score = score + PHRASE_BONUS * case((folded_vector.op("@@")(phrase), bonus), else_=0.0)
-    return score
+        columns.append(folded_vector.op("@@")(phrase))
+        shares.append(PHRASE_BONUS)
+    rows = session.execute(select(Article.id, *columns).where(Article.id.in_(ids))).all()
+    best = max((float(row[1]) for row in rows), default=0.0) or 1.0
+    return {
+        int(row[0]): float(row[1])
+        + best * sum(share for share, hit in zip(shares, row[2:], strict=True) if hit)
+        for row in rows
+    }
 
 
 def _hits(session: Session, query: Query, ids: list[int], scores: dict[int, float]) -> list[SearchHit]:

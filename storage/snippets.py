@@ -32,19 +32,21 @@ def hit_positions(text: str, query: Query) -> tuple[list[tuple[int, int]], list[
     spelling (the article matched without diacritics, and the archivist should see where).
     """
     spans = [m.span() for m in WORD.finditer(text)]
-    forms = [_forms(text[start:end]) for start, end in spans]
+    words = [text[start:end] for start, end in spans]
+    # Each distinct word is folded once (a long text repeats most of its words).
+    forms = {word: _forms(word) for word in set(words)}
     # folded form -> the spellings asked for ("" when typed without accents: any spelling)
     wanted: dict[str, set[str]] = {}
     for term in query.terms:
         for word, folded in zip(term.words, term.folded, strict=True):
             wanted.setdefault(folded, set()).add(word if word != folded else "")
-    present = {exact for exact, _ in forms}
-    hits = []
-    for i, (exact, folded) in enumerate(forms):
+    present = {exact for exact, _ in forms.values()}
+    matching = set()
+    for word, (exact, folded) in forms.items():
         spellings = wanted.get(folded)
         if spellings is not None and ("" in spellings or exact in spellings or not spellings & present):
-            hits.append(i)
-    return spans, hits
+            matching.add(word)
+    return spans, [i for i, word in enumerate(words) if word in matching]
 
 
 def highlight(text: str, query: Query) -> Highlighted:

@@ -199,3 +199,20 @@ def test_ranking_window_pages_cover_every_match_once(
     assert sorted(listed[:3]) == sorted(newest)  # the window: the 3 most recently archived, ranked
     rest = [hit for page in pages for hit in page.hits][3:]
     assert [h.published_at for h in rest] == sorted((h.published_at for h in rest), reverse=True)
+
+
+def test_count_stops_at_count_limit_and_says_so(
+    corpus: tuple[sessionmaker[Session], dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past COUNT_LIMIT matches the count is "more than", not a guess; a deep page counts exactly."""
+    factory, _ = corpus
+    with factory() as session:
+        everything = search_articles(session, "nong", limit=100)
+        monkeypatch.setattr("storage.search.COUNT_LIMIT", 3)
+        monkeypatch.setattr("storage.search.RANK_WINDOW", 3)
+        first = search_articles(session, "nong", limit=2)
+        deep = search_articles(session, "nong", limit=2, page=3)
+    assert everything.exact and everything.total > 3 and everything.total_text == str(everything.total)
+    assert not first.exact and first.total == 3 and first.total_text == "more than 3"
+    assert first.pages == 3  # at least one page past those counted
+    assert deep.exact and deep.total == everything.total
