@@ -27,6 +27,10 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19 starts an HTTP server on 127.0.0.1 that runs Python sent to it with a token it writes to
+# disk: on a crawl host next to databases that is one more way in, and operators have runs, health and
+# the progress display instead.
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")
 
 # Responses the scraper holds while their pages wait for a worker: Scrapy's 5 MB default admits only

@@ -116,3 +116,12 @@ def test_only_http_download_handlers_are_enabled() -> None:
     assert {
         scheme: handlers.get(scheme, "enabled") for scheme in ("file", "data", "s3", "ftp")
     } == dict.fromkeys(("file", "data", "s3", "ftp"))
+
+
+def test_the_crawl_opens_no_listening_console() -> None:
+    # Telnet and Scrapy 2.19's remote control both run Python sent to a local port.
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    assert settings.getbool("TELNETCONSOLE_ENABLED") is False
+    assert settings.getbool("REMOTE_CONTROL_ENABLED") is False
