@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from crawler.cli_eval import eval_group
-from storage.cli_common import ArchivistCommand, check_db_url
+from storage.cli_common import ArchivistCommand, db_url_option
 from storage.db import ArchiveUnavailable, database_url, open_archive
 
 
@@ -40,13 +40,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     metavar="URL",
     help="Home URL of a portal to crawl by generic discovery (no registry entry needed). Repeatable.",
 )
-@click.option(
-    "--db",
-    "db_url",
-    metavar="DBURL",
-    callback=check_db_url,
-    help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite).",
-)
+@db_url_option
 @click.option(
     "--since",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -192,13 +186,7 @@ def lang() -> None:
 
 
 @main.command(cls=ArchivistCommand)
-@click.option(
-    "--db",
-    "db_url",
-    metavar="DBURL",
-    callback=check_db_url,
-    help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite).",
-)
+@db_url_option
 def migrate(db_url: str | None) -> None:
     """Create the archive or bring its schema to this version (Alembic)."""
     try:
@@ -210,13 +198,7 @@ def migrate(db_url: str | None) -> None:
 
 
 @main.command(cls=ArchivistCommand)
-@click.option(
-    "--db",
-    "db_url",
-    metavar="DBURL",
-    callback=check_db_url,
-    help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite).",
-)
+@db_url_option
 @click.option("--portal", metavar="KEY", help="Only captures of this portal.")
 @click.option(
     "--since",

@@ -11,11 +11,11 @@ from typing import Any, NoReturn
 
 import click
 
+from storage.cli_common import ArchivistCommand, ArchivistGroup, db_url_option
 from storage.db import ArchiveUnavailable, database_url, open_archive
+from storage.health import Thresholds
 from storage.output import Column, emit, output_options
 from storage.safe_text import terminal_safe
-
-DB_HELP = "Archive URL (default $ARCHIVE_DATABASE_URL or SQLite)."
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -29,7 +29,7 @@ def _iso(value: datetime | None) -> str | None:
     return local_iso(value)
 
 
-@click.group("schedule")
+@click.group("schedule", cls=ArchivistGroup)
 def schedule_group() -> None:
     """Recurring crawls of portals: rules held in the archive, run by `newsarchive schedule run`.
 
@@ -39,11 +39,11 @@ def schedule_group() -> None:
     """
 
 
-@schedule_group.command("set")
+@schedule_group.command("set", cls=ArchivistCommand)
 @click.argument("portal_key")
 @click.option("--every", metavar="DURATION", help="Crawl every DURATION: 30m, 2h, 1d, 1w.")
 @click.option("--cron", metavar="EXPR", help='Crawl at the times of a cron expression, e.g. "0 */6 * * *".')
-@click.option("--db", "db_url", metavar="DBURL", help=DB_HELP)
+@db_url_option
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Portal registry file.")
 def schedule_set(
     portal_key: str, every: str | None, cron: str | None, db_url: str | None, registry: Path | None
@@ -77,9 +77,9 @@ def schedule_set(
     click.echo(f"{portal_key}: {rule}; next due {_iso(due)}")
 
 
-@schedule_group.command("remove")
+@schedule_group.command("remove", cls=ArchivistCommand)
 @click.argument("portal_key")
-@click.option("--db", "db_url", metavar="DBURL", help=DB_HELP)
+@db_url_option
 def schedule_remove(portal_key: str, db_url: str | None) -> None:
     """Remove a portal's recurring crawl (a registry-declared one comes back at the next `schedule run`).
 
@@ -98,8 +98,8 @@ def schedule_remove(portal_key: str, db_url: str | None) -> None:
     click.echo(f"{portal_key}: schedule removed")
 
 
-@schedule_group.command("list")
-@click.option("--db", "db_url", metavar="DBURL", help=DB_HELP)
+@schedule_group.command("list", cls=ArchivistCommand)
+@db_url_option
 @output_options
 def schedule_list(db_url: str | None, output: str | None, no_bom: bool) -> None:
     """List schedules: rule, next run, and the last run with its outcome.
@@ -142,7 +142,7 @@ def schedule_list(db_url: str | None, output: str | None, no_bom: bool) -> None:
     emit(rows, output, columns, bom=not no_bom, fields=list(rows[0]) if rows else None)
 
 
-@schedule_group.command("run")
+@schedule_group.command("run", cls=ArchivistCommand)
 @click.option(
     "--once", is_flag=True, help="Start every crawl due now, wait for them, exit (1 if one failed)."
 )
@@ -158,7 +158,7 @@ def schedule_list(db_url: str | None, output: str | None, no_bom: bool) -> None:
     help="Dispatch crawls to these Scrapyd nodes (comma-separated, e.g. http://h1:6800,http://h2:6800) "
     "instead of running them here; the archive must be PostgreSQL.",
 )  # fmt: skip
-@click.option("--db", "db_url", metavar="DBURL", help=DB_HELP)
+@db_url_option
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Portal registry file.")
 @click.option(
     "--log-dir", type=click.Path(file_okay=False, path_type=Path), help="One log file per local crawl."
@@ -227,25 +227,29 @@ def schedule_run(
     raise SystemExit(status)
 
 
-@click.command("health")
+# The documented defaults are the thresholds' own (storage.health.Thresholds), not a second copy.
+_LIMITS = Thresholds()
+
+
+@click.command("health", cls=ArchivistCommand)
 @click.argument("portal_keys", nargs=-1)
-@click.option("--db", "db_url", metavar="DBURL", help=DB_HELP)
+@db_url_option
 @output_options
-@click.option("--drop-warning", type=float, default=0.5, show_default=True,
+@click.option("--drop-warning", type=float, default=_LIMITS.drop_warning, show_default=True,
               help="Warn when recent articles/day fall below this share of the baseline.")  # fmt: skip
-@click.option("--drop-error", type=float, default=0.2, show_default=True,
+@click.option("--drop-error", type=float, default=_LIMITS.drop_error, show_default=True,
               help="Error when recent articles/day fall below this share of the baseline.")  # fmt: skip
-@click.option("--coverage-drop", type=float, default=0.3, show_default=True,
+@click.option("--coverage-drop", type=float, default=_LIMITS.coverage_drop, show_default=True,
               help="Warn when the share with a date, author, title or long body drops so much.")  # fmt: skip
-@click.option("--extraction-jump", type=float, default=0.3, show_default=True,
+@click.option("--extraction-jump", type=float, default=_LIMITS.extraction_jump, show_default=True,
               help="Error when the extraction failure rate rises this much over the baseline.")  # fmt: skip
-@click.option("--fetch-errors", type=float, default=0.2, show_default=True,
+@click.option("--fetch-errors", type=float, default=_LIMITS.fetch_errors, show_default=True,
               help="Warn when recent fetch errors exceed this share of captures.")  # fmt: skip
-@click.option("--off-language", type=float, default=0.3, show_default=True,
+@click.option("--off-language", type=float, default=_LIMITS.off_language, show_default=True,
               help="Warn when recent off-language articles exceed this share.")  # fmt: skip
-@click.option("--late-hours", type=float, default=2.0, show_default=True,
+@click.option("--late-hours", type=float, default=_LIMITS.late.total_seconds() / 3600, show_default=True,
               help="Warn when a scheduled crawl is overdue by more than this many hours.")  # fmt: skip
-@click.option("--min-baseline", type=int, default=10, show_default=True,
+@click.option("--min-baseline", type=int, default=_LIMITS.min_baseline, show_default=True,
               help="Fewer baseline articles than this: too little history to compare.")  # fmt: skip
 def health_command(
     portal_keys: tuple[str, ...],
@@ -268,7 +272,7 @@ def health_command(
       newsarchive health
       newsarchive health ninhthuan --json
     """
-    from storage.health import Thresholds, all_portal_keys, portal_health
+    from storage.health import all_portal_keys, portal_health
 
     thresholds = Thresholds(
         drop_warning=limits["drop_warning"], drop_error=limits["drop_error"],

@@ -49,40 +49,30 @@ class ArgumentProblem(click.ClickException):
         click.echo(f"error: {_one_line(self.format_message())}", file=file, err=True)
 
 
-class ArchivistCommand(click.Command):
-    """A click command whose usage errors (bad option values, missing arguments) are one line, exit 2."""
+class _OneLineUsageErrors:
+    """Usage errors (bad option values, missing arguments) as one line, exit 2 (ArgumentProblem)."""
 
     def make_context(
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
         try:
-            return super().make_context(info_name, args, parent=parent, **extra)
+            return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[misc]
         except click.UsageError as exc:
             raise ArgumentProblem(exc.format_message()) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # type: ignore[misc]
         except click.UsageError as exc:
             raise ArgumentProblem(exc.format_message()) from exc
 
 
-class ArchivistGroup(click.Group):
+class ArchivistCommand(_OneLineUsageErrors, click.Command):
+    """A click command whose usage errors are one line, exit 2."""
+
+
+class ArchivistGroup(_OneLineUsageErrors, click.Group):
     """A click group whose usage errors are one line, exit 2, like ArchivistCommand."""
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise ArgumentProblem(exc.format_message()) from exc
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            raise ArgumentProblem(exc.format_message()) from exc
 
 
 def check_db_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -104,6 +94,14 @@ def check_db_url(ctx: click.Context, param: click.Parameter, value: str | None) 
             f"{url!r}: unsupported database {backend!r}; use sqlite:///FILE or postgresql://USER@HOST/DB"
         )
     return value
+
+
+def db_url_option(function: F) -> F:
+    """Add ``--db DBURL`` as ``db_url`` (the operator commands' name), checked like db_option."""
+    return click.option(
+        "--db", "db_url", metavar="DBURL", default=None, callback=check_db_url,
+        help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite).",
+    )(function)  # fmt: skip
 
 
 def db_option(function: F) -> F:

@@ -112,7 +112,14 @@ def test_bad_urls_are_one_line_and_exit_2(args: list[str], message: str) -> None
 
 
 @pytest.mark.parametrize(
-    "command", [["crawl", "--start-url", "http://127.0.0.1:9/"], ["migrate"], ["reextract"]]
+    "command",
+    [
+        ["crawl", "--start-url", "http://127.0.0.1:9/"],
+        ["migrate"],
+        ["reextract"],
+        ["health"],
+        ["schedule", "list"],
+    ],
 )
 @pytest.mark.parametrize("database", ["foo://bar", "mysql://root@127.0.0.1/test", "not a url"])
 def test_an_unusable_database_url_is_a_usage_error_of_one_line(command: list[str], database: str) -> None:
