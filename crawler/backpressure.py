@@ -12,13 +12,10 @@ worker long keeps every worker and the writer busy; more only costs memory.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from scrapy import signals
 from twisted.internet import task
-
-logger = logging.getLogger(__name__)
 
 # How often the backlog is looked at: a fraction of what two workers take for one real page.
 CHECK_SECONDS = 0.05
@@ -57,10 +54,10 @@ class ExtractionBackpressure:
 
     def check(self) -> None:
         engine = self.crawler.engine
-        slot = getattr(getattr(engine, "scraper", None), "slot", None)
-        if engine is None or slot is None:
+        scraper_slot = getattr(getattr(engine, "scraper", None), "slot", None)
+        if engine is None or scraper_slot is None:
             return
-        waiting = len(slot.active)
+        waiting = len(scraper_slot.active)
         if not self._paused_by_us and waiting > self.limit:
             engine.pause()
             self._paused_by_us = True
@@ -70,6 +67,6 @@ class ExtractionBackpressure:
             engine.unpause()
             # Scrapy looks for the next request when something happens; nudge it now rather than at its
             # next heartbeat (5 s) in case nothing is in flight.
-            slot = getattr(engine, "_slot", None)
-            if slot is not None:
-                slot.nextcall.schedule()
+            engine_slot = getattr(engine, "_slot", None)
+            if engine_slot is not None:
+                engine_slot.nextcall.schedule()
