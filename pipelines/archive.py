@@ -19,6 +19,7 @@ from pipelines.results import ExtractedArticle
 from storage import fingerprints, frontier, repository
 from storage.db import open_archive
 from storage.models import FrontierState
+from storage.search_fields import SearchForm
 
 logger = logging.getLogger(__name__)
 
@@ -288,7 +289,7 @@ class ArchivePipeline:
         )
         if item.minhash is not None and outcome.article_id is not None and outcome.kind in ("new", "version"):
             # Queued for the dedup stage, which decides once this batch is committed.
-            fingerprints.store(session, outcome.article_id, item.minhash)
+            fingerprints.store(session, outcome.article_id, item.minhash, new_article=outcome.kind == "new")
         return outcome
 
     def _portal_id(self, session: Session, item: PageItem) -> int:
@@ -316,6 +317,7 @@ def _fetch_outcome(item: PageItem, outcome: repository.ArchiveOutcome) -> fronti
         headers=item.headers,
         article_id=outcome.article_id,
         published_at=published,
+        new_article=outcome.kind == "new",
     )
 
 
@@ -330,6 +332,7 @@ def _article_data(item: PageItem) -> repository.ArticleData:
         confidence=item.language_confidence or 0.0,
         language_reason=item.language_reason or "",
         off_language=item.off_language,
+        search=item.search,
     )
 
 
@@ -343,6 +346,7 @@ def article_data(
     confidence: float,
     language_reason: str,
     off_language: bool,
+    search: SearchForm | None = None,
 ) -> repository.ArticleData:
     """Return what the archive stores of an extracted, language-checked article."""
     reason = f"language {language} ({confidence:.2f}): {language_reason}" if off_language else None
@@ -366,6 +370,7 @@ def article_data(
         date_source=article.date_source,
         date_warnings=list(article.date_warnings),
         off_language_reason=reason,
+        search=search,
     )
 
 

@@ -64,6 +64,7 @@ def apply_result(item: PageItem, result: PageResult) -> None:
         item.fail("extraction_failed", result.error or "no article extracted")
         return
     item.article = result.article
+    item.search = result.search
     if result.language is not None:
         item.language = result.language.language
         item.language_confidence = result.language.confidence

@@ -37,6 +37,7 @@ class PageItem:
     analysis: Any = None  # pipelines.page.PageResult, when the spider already had the page analysed
     article: Any = None  # pipelines.article_extractor.ExtractedArticle
     digest: Any = None  # pipelines.page.Digest: the capture's sha256 and compressed bytes
+    search: Any = None  # storage.search_fields.SearchForm of the article, computed by the worker
     # Language stage.
     language: str | None = None
     language_confidence: float | None = None

@@ -14,6 +14,7 @@ from pipelines.results import ExtractedArticle, LanguageResult
 
 if TYPE_CHECKING:
     from pipelines.dedup import Fingerprint
+    from storage.search_fields import SearchForm
 
 # What a worker pool running analyse_page preloads (pipelines.workers): the extractors, shared by the
 # workers instead of each importing its own copy.
@@ -57,6 +58,7 @@ class PageResult:
     fingerprint: Fingerprint | None = None
     links: PageLinks | None = None  # when the job asked for them and the page is HTML
     digest: Digest | None = None
+    search: SearchForm | None = None  # the article's full-text search fields
 
 
 def analyse_page(job: PageJob) -> PageResult:

@@ -11,6 +11,7 @@ from pipelines.neardup import signature
 from pipelines.page import Digest, PageJob, PageResult
 from pipelines.page_links import read_links
 from pipelines.results import ExtractionError
+from storage.search_fields import SearchForm
 
 signature("")  # loads datasketch and its permutations once in the forkserver, shared by the workers
 
@@ -34,4 +35,6 @@ def analyse(job: PageJob) -> PageResult:
         return PageResult(None, str(exc), links=links, digest=digest)
     except Exception as exc:  # noqa: BLE001 - a library bug on one page is that page's failure, not the crawl's
         return PageResult(None, f"extractor error: {type(exc).__name__}: {exc}", links=links, digest=digest)
-    return PageResult(article, None, label_language(article), fingerprint(article.text), links, digest)
+    search = SearchForm.of(article.title, article.sapo, article.text)
+    language, identity = label_language(article), fingerprint(article.text)
+    return PageResult(article, None, language, identity, links, digest, search)

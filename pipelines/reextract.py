@@ -189,6 +189,7 @@ def _apply_one(
         confidence=language.confidence,
         language_reason=language.reason,
         off_language=language.language not in accepted,
+        search=result.search,
     )
     if row is None:
         outcome = repository.archive_article_for_capture(session, capture, data, portal_id=capture.portal_id)

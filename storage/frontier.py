@@ -11,9 +11,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import Article, FrontierEntry, FrontierState, utcnow
@@ -24,6 +25,8 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 # Lookups per query: far below SQLite's bound-parameter limit, large enough for a listing page or a
 # sitemap chunk in one round trip.
+# The table itself, for Core inserts (the ORM types __table__ as any FromClause).
+_FRONTIER = cast(Table, FrontierEntry.__table__)
 _PLAN_CHUNK = 500
 # Rows per multi-row INSERT: 8 columns each, under SQLite's 32,766 bound parameters.
 _INSERT_CHUNK = 1000
@@ -187,25 +190,72 @@ def record_discoveries(
     session: Session, portal_id: int, discoveries: Sequence[Discovery], *, now: datetime | None = None
 ) -> None:
     """Record what discovery found: new URLs as ``discovered``, and when each was last seen with the
-    date its sitemap (lastmod), feed or listing (publication) gave it."""
+    date its sitemap (lastmod), feed or listing (publication) gave it.
+
+    New URLs are inserted with all of that at once (INSERT ... ON CONFLICT DO NOTHING RETURNING); only
+    known ones, and any that a concurrent writer created first, are loaded and updated.
+    """
     now = now or utcnow()
     by_key: dict[str, Discovery] = {}
     for discovery in discoveries:
         by_key[_key(discovery.url)] = discovery
-    rows = _entries(session, {key: _new_row(portal_id, d.url, "article", now) for key, d in by_key.items()})
-    for key, discovery in by_key.items():
-        row = rows[key]
-        row.last_seen_at, row.url = now, discovery.url
-        if discovery.date is None:
-            continue
-        if discovery.via == "sitemap":
-            row.sitemap_lastmod = discovery.date
-        elif discovery.via == "feed":
-            row.feed_date = discovery.date
-        elif row.published_at is None:
-            # A listing shows the publication date: remembered, so the same link seen undated
-            # elsewhere (a sidebar) is still known to be older than a backfill's date.
-            row.published_at = discovery.date
+    keys = list(by_key)
+    known: dict[str, FrontierEntry] = {}
+    for start in range(0, len(keys), _PLAN_CHUNK):
+        statement = select(FrontierEntry).where(FrontierEntry.url_key.in_(keys[start : start + _PLAN_CHUNK]))
+        known.update((row.url_key, row) for row in session.scalars(statement))
+    missing = [key for key in keys if key not in known]
+    created: set[str] = set()
+    for start in range(0, len(missing), _INSERT_CHUNK):
+        values = [
+            _discovered_row(portal_id, key, by_key[key], now)
+            for key in missing[start : start + _INSERT_CHUNK]
+        ]
+        created.update(_insert_new(session, values))
+    raced = [key for key in missing if key not in created]
+    if raced:
+        statement = select(FrontierEntry).where(FrontierEntry.url_key.in_(raced))
+        known.update(
+            (row.url_key, row) for row in session.scalars(statement.execution_options(populate_existing=True))
+        )
+    for key, row in known.items():
+        _note_discovery(row, by_key[key], now)
+
+
+def _discovered_row(portal_id: int, key: str, discovery: Discovery, now: datetime) -> dict[str, Any]:
+    """The values of a frontier entry created by ``discovery`` (what _note_discovery sets included)."""
+    values = {"url_key": key, **_new_row(portal_id, discovery.url, "article", now)}
+    values.update(sitemap_lastmod=None, feed_date=None, published_at=None)
+    if discovery.date is not None:
+        column = {"sitemap": "sitemap_lastmod", "feed": "feed_date"}.get(discovery.via, "published_at")
+        values[column] = discovery.date
+    return values
+
+
+def _insert_new(session: Session, values: list[dict[str, Any]]) -> list[str]:
+    """Insert these entries unless their key exists; return the keys inserted.
+
+    One cached statement run with many parameter sets (SQLAlchemy batches them into multi-row
+    INSERTs): a VALUES list built per call was compiled anew every time, which cost more than the
+    insert itself."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_FRONTIER).on_conflict_do_nothing(index_elements=["url_key"])
+    return list(session.scalars(statement.returning(_FRONTIER.c.url_key), values))
+
+
+def _note_discovery(row: FrontierEntry, discovery: Discovery, now: datetime) -> None:
+    row.last_seen_at, row.url = now, discovery.url
+    if discovery.date is None:
+        return
+    if discovery.via == "sitemap":
+        row.sitemap_lastmod = discovery.date
+    elif discovery.via == "feed":
+        row.feed_date = discovery.date
+    elif row.published_at is None:
+        # A listing shows the publication date: remembered, so the same link seen undated
+        # elsewhere (a sidebar) is still known to be older than a backfill's date.
+        row.published_at = discovery.date
 
 
 def _decide(
@@ -262,6 +312,7 @@ class FetchOutcome:
     headers: dict[str, Any] | None = None
     article_id: int | None = None
     published_at: datetime | None = None
+    new_article: bool = False  # the article row was created by this fetch (so it was never removed)
 
 
 def record_fetch(
@@ -295,7 +346,7 @@ def record_fetch(
         return row
     row.attempts = 0
     row.state, row.reason = outcome.state, outcome.reason
-    if row.state == FrontierState.ARCHIVED and row.article_id is not None:
+    if row.state == FrontierState.ARCHIVED and row.article_id is not None and not outcome.new_article:
         _mark_article_back(session, row.article_id)
     row.next_fetch_at = policy.next_fetch(outcome.fetched_at, row.published_at)
     return row

@@ -23,7 +23,7 @@ from storage.models import (
     RunStatus,
     utcnow,
 )
-from storage.search_fields import search_fields
+from storage.search_fields import SearchForm, search_fields
 from storage.urls import indexable_url
 
 
@@ -177,6 +177,7 @@ class ArticleData:
     date_source: str | None = None
     date_warnings: list[str] = field(default_factory=list)
     off_language_reason: str | None = None
+    search: SearchForm | None = None  # the search fields, when already computed (by the worker)
 
 
 @dataclass(frozen=True)
@@ -357,7 +358,11 @@ def _apply_article_fields(row: Article, article: ArticleData) -> None:
     ):
         setattr(row, name, getattr(article, name))
     # What full-text search indexes: folded (lowercase, one tone placement) so "hoà" finds "hòa".
-    for name, value in search_fields(article.title, article.sapo, article.text).items():
+    if article.search is not None:
+        searchable = article.search.fields_for(article.title, article.sapo, article.text)
+    else:
+        searchable = search_fields(article.title, article.sapo, article.text)
+    for name, value in searchable.items():
         setattr(row, name, value)
 
 

@@ -81,6 +81,48 @@ def test_new_then_known_then_changed_then_due(archive) -> None:  # type: ignore[
     assert not listed.fetch  # a listing's date is publication, not a change
 
 
+@pytest.mark.parametrize("raced", [False, True])
+def test_discoveries_keep_their_dates_whether_new_known_or_created_by_another_writer(
+    archive, monkeypatch: pytest.MonkeyPatch, raced: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """New URLs are inserted with their dates at once; known ones are updated without losing what they
+    knew; a URL another writer created between our read and our insert is updated like a known one."""
+    _, factory = archive
+    portal_id = _portal(factory)
+    if raced:  # every insert loses the race: the rows exist, but none of them are reported as ours
+        insert = frontier._insert_new
+        monkeypatch.setattr(frontier, "_insert_new", lambda session, values: insert(session, values) and [])
+    listed, lastmod, fed = NOW - timedelta(days=3), NOW - timedelta(days=2), NOW - timedelta(days=1)
+    urls = [URL.replace("1234", str(n)) for n in range(4)]
+    found = [
+        Discovery(urls[0], "listing", listed),
+        Discovery(urls[1], "sitemap", lastmod),
+        Discovery(urls[2], "feed", fed),
+        Discovery(urls[3], "article"),
+    ]
+    with factory.begin() as session:
+        frontier.record_discoveries(session, portal_id, found, now=NOW)
+    later = NOW + timedelta(hours=5)
+    with factory.begin() as session:  # seen again: undated on a listing, redated by the sitemap
+        frontier.record_discoveries(
+            session, portal_id, [Discovery(urls[0], "listing", later), Discovery(urls[1], "sitemap", later)],
+            now=later,
+        )  # fmt: skip
+    with factory.begin() as session:
+        rows = {row.url: row for row in session.scalars(select(FrontierEntry))}
+        got = {
+            url: (row.published_at, row.sitemap_lastmod, row.feed_date, row.first_seen_at, row.last_seen_at)
+            for url, row in rows.items()
+        }
+    assert got == {
+        urls[0]: (listed, None, None, NOW, later),  # publication date kept: it does not change
+        urls[1]: (None, later, None, NOW, later),
+        urls[2]: (None, None, fed, NOW, NOW),
+        urls[3]: (None, None, None, NOW, NOW),
+    }
+    assert {row.state for row in rows.values()} == {"discovered"}
+
+
 def test_young_articles_are_revisited_often_old_ones_rarely(archive) -> None:  # type: ignore[no-untyped-def]
     _, factory = archive
     portal_id = _portal(factory)
