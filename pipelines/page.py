@@ -4,13 +4,13 @@ signals), extraction, language, text identity, and the capture's hash and compre
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pipelines.page_links import LinkRules, PageLinks
 from pipelines.results import ExtractedArticle, LanguageResult
+from storage.repository import compress_capture
 
 if TYPE_CHECKING:
     from pipelines.dedup import Fingerprint
@@ -37,7 +37,8 @@ class PageJob:
 
 @dataclass(frozen=True)
 class Digest:
-    """The capture as the archive stores it: sha256 of the bytes, zlib-compressed bytes, size."""
+    """The capture as the archive stores it: sha256 of the bytes, compressed bytes
+    (storage.repository.compress_capture), size."""
 
     sha256: str
     compressed: bytes
@@ -45,7 +46,7 @@ class Digest:
 
     @classmethod
     def of(cls, body: bytes) -> Digest:
-        return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, 6), len(body))
+        return cls(hashlib.sha256(body).hexdigest(), compress_capture(body), len(body))
 
 
 @dataclass(frozen=True)
