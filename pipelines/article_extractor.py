@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -232,18 +233,19 @@ def _site_name(document: Document) -> str | None:
     return site_name
 
 
-def extract_article(
-    body: bytes,
-    url: str,
-    *,
-    content_type: str | None = None,
-    feed_date: str | None = None,
-    prune_xpath: Sequence[str] = (),
-) -> ExtractedArticle:
-    """Return the article in ``body`` (the captured bytes of ``url``).
+@dataclass(frozen=True)
+class PreparedPage:
+    """A captured page checked, decoded and parsed for extraction (prepare_page)."""
 
-    ``content_type`` is the HTTP header (its charset is a hint), ``feed_date`` the RSS/sitemap date used
-    only when the page has none. Raises ExtractionError for binary, empty, undecodable or article-less pages.
+    tree: HtmlElement
+    encoding: str
+
+
+def prepare_page(body: bytes, content_type: str | None = None) -> PreparedPage:
+    """Check, decode and parse ``body`` the way extraction does: refuses binary, empty, oversize and
+    undecodable pages with an ExtractionError, strips control characters and limits attribute counts.
+
+    The tree may be read (discovery reads its links) before extract_article, which prunes it.
     """
     mime, charset = _content_type(content_type)
     _check_bytes(body, mime)
@@ -257,6 +259,27 @@ def extract_article(
     tree = trafilatura.load_html(limit_attributes(strip_control_characters(markup)))
     if tree is None:
         raise ExtractionError("no article body found (not an HTML document)")
+    return PreparedPage(tree, encoding)
+
+
+def extract_article(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None = None,
+    feed_date: str | None = None,
+    prune_xpath: Sequence[str] = (),
+    prepared: PreparedPage | None = None,
+) -> ExtractedArticle:
+    """Return the article in ``body`` (the captured bytes of ``url``).
+
+    ``content_type`` is the HTTP header (its charset is a hint), ``feed_date`` the RSS/sitemap date used
+    only when the page has none, ``prepared`` the page as prepare_page returned it (its tree is pruned
+    here: it serves one extraction). Raises ExtractionError for binary, empty, undecodable or
+    article-less pages.
+    """
+    page = prepared if prepared is not None else prepare_page(body, content_type)
+    tree, encoding = page.tree, page.encoding
     prune_figure_and_menu_tables(tree)
     prune_comment_sections(tree)
     too_many = too_many_paragraph_texts(tree)  # checked once reader comments are gone

@@ -4,7 +4,7 @@ imports the extractors (trafilatura, langdetect, datasketch), which the crawl's 
 from __future__ import annotations
 
 from pipelines import langid  # noqa: F401 - label_language imports it lazily; preloaded for the workers
-from pipelines.article_extractor import extract_article
+from pipelines.article_extractor import PreparedPage, extract_article, prepare_page
 from pipelines.dedup import fingerprint
 from pipelines.language import label_language
 from pipelines.neardup import signature
@@ -18,11 +18,28 @@ signature("")  # loads datasketch and its permutations once in the forkserver, s
 
 def analyse(job: PageJob) -> PageResult:
     """pipelines.page.analyse_page: the page's links and signals, then its article, language and
-    fingerprint, or why there is none. Never raises for a bad page."""
-    links = read_links(job.body, job.url, job.links, dates=job.listing_dates) if job.links else None
+    fingerprint, or why there is none. Never raises for a bad page.
+
+    An article page is parsed once: discovery reads the links of the tree extraction then prunes.
+    """
+    prepared: PreparedPage | None = None
+    failure: str | None = None
+    if job.extract:
+        try:
+            prepared = prepare_page(job.body, job.content_type)
+        except ExtractionError as exc:
+            failure = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a library bug on one page is that page's failure
+            failure = f"extractor error: {type(exc).__name__}: {exc}"
+    tree = prepared.tree if prepared is not None else None
+    links = (
+        read_links(job.body, job.url, job.links, dates=job.listing_dates, tree=tree) if job.links else None
+    )
     if not job.extract or (links is not None and not links.is_article):
         return PageResult(None, links=links)
     digest = Digest.of(job.body)
+    if failure is not None:
+        return PageResult(None, failure, links=links, digest=digest)
     try:
         article = extract_article(
             job.body,
@@ -30,6 +47,7 @@ def analyse(job: PageJob) -> PageResult:
             content_type=job.content_type,
             feed_date=job.feed_date,
             prune_xpath=tuple(job.prune_xpath),
+            prepared=prepared,
         )
     except ExtractionError as exc:
         return PageResult(None, str(exc), links=links, digest=digest)

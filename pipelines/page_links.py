@@ -212,14 +212,23 @@ class PageLinks:
     dates: tuple[tuple[str, datetime], ...] = ()  # listing dates, when asked for (backfill)
 
 
-def read_links(body: bytes, url: str, rules: LinkRules, *, dates: bool = False) -> PageLinks | None:
-    """Parse a page once and return its discovery view, or None when the bytes are no HTML page."""
+def read_links(
+    body: bytes,
+    url: str,
+    rules: LinkRules,
+    *,
+    dates: bool = False,
+    tree: lxml.html.HtmlElement | None = None,
+) -> PageLinks | None:
+    """Return the page's discovery view, or None when the bytes are no HTML page. ``tree``: the page
+    already parsed (by extraction's prepare_page, which the worker runs anyway), else it is parsed here."""
     if not looks_like_html(body):
         return None
-    try:
-        tree = lxml.html.fromstring(body, base_url=url)
-    except (lxml.etree.ParserError, ValueError):
-        return None
+    if tree is None:
+        try:
+            tree = lxml.html.fromstring(body, base_url=url)
+        except (lxml.etree.ParserError, ValueError):
+            return None
     is_article, evidence = article_signals(tree)
     articles, listings = [], []
     sites: dict[str, str] = {}

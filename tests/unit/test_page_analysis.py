@@ -1,0 +1,57 @@
+"""analyse_page parses an article page once for discovery and extraction: what it returns must equal
+what link reading and extraction return each on their own parse, on every replica page."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.article_extractor import ExtractionError, extract_article
+from pipelines.page import PageJob, analyse_page
+from pipelines.page_links import LinkRules, read_links
+from storage.urls import site_key
+from tests.replica import build_world
+from tests.replica.site import Site
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[tuple[str, bytes, str | None]]:
+    """(url, body, content type) of every article page of a small world, special pages included."""
+    world = build_world(portals=3, articles=40, seed=5)
+    bases = {key: f"http://127.0.0.{i + 2}:8{i:03d}" for i, key in enumerate(world.portal_keys)}
+    sites = {portal.key: Site(world, portal, bases[portal.key]) for portal in world.portals}
+    found = []
+    for url, article in world.ground_truth(bases).articles.items():
+        response = sites[article.portal].respond(url.removeprefix(bases[article.portal]))
+        found.append((url, response.body, response.content_type))
+    return found
+
+
+def test_one_parse_gives_the_links_and_article_of_two(pages: list[tuple[str, bytes, str | None]]) -> None:
+    compared = 0
+    for url, body, content_type in pages:
+        rules = LinkRules(site_key(url))
+        result = analyse_page(PageJob(body, url, content_type, links=rules))
+        alone = read_links(body, url, rules)
+        assert result.links is not None and alone is not None, url
+        assert result.links == alone, url
+        if not alone.is_article:  # the signals say listing: not extracted, as the crawl does
+            assert result.article is None and result.digest is None, url
+            continue
+        try:
+            expected = extract_article(body, url, content_type=content_type)
+        except ExtractionError as exc:
+            assert result.article is None and result.error == str(exc), url
+            continue
+        assert result.article == expected, url
+        assert result.digest is not None and result.search is not None
+        compared += 1
+    assert compared >= 60
+
+
+def test_a_page_extraction_refuses_still_has_its_links_read() -> None:
+    body = b'<html><head><meta property="og:type" content="article"></head><body>\x00' + b"\x00" * 200
+    body += b'<a href="/tin-tuc/mot-bai-bao-rat-dai-ve-tinh-hinh-1234.html">x</a></body></html>'
+    url = "http://127.0.0.2:8000/tin-tuc/trang-1.html"
+    result = analyse_page(PageJob(body, url, "text/html", links=LinkRules(site_key(url))))
+    assert result.article is None and result.error is not None and "binary" in result.error
+    assert result.links == read_links(body, url, LinkRules(site_key(url)))
