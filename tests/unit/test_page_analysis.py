@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines import page_links
 from pipelines.article_extractor import ExtractionError, extract_article
 from pipelines.page import PageJob, analyse_page
 from pipelines.page_links import LinkRules, read_links
@@ -55,3 +56,25 @@ def test_a_page_extraction_refuses_still_has_its_links_read() -> None:
     result = analyse_page(PageJob(body, url, "text/html", links=LinkRules(site_key(url))))
     assert result.article is None and result.error is not None and "binary" in result.error
     assert result.links == read_links(body, url, LinkRules(site_key(url)))
+
+
+def test_links_resolved_once_per_worker_resolve_as_each_page_would() -> None:
+    """Absolute and root-relative hrefs are cached per worker; every href must resolve exactly as
+    urljoin against the page's own URL does, malformed and host-less ones included."""
+    bases = [
+        "http://127.0.0.2:8000/tin-tuc/bai-viet.html?trang=2#binh-luan",
+        "https://baoninhthuan.com.vn/thoi-su/",
+        "https://baoninhthuan.com.vn",
+        "http://user@[::1]:8080/a/b?c",
+        "https://h.vn?x=1",
+    ]
+    hrefs = [
+        "/", "/tin-tuc/x-1234.html", "/a/../b", "/x?y#z", "/%zz", "/\\\\evil", "//other.vn/x", "x.html",
+        "../y", "?trang=3", "#top", "http://other.vn/a", "https://other.vn:8443/a?b#c", "http://a:99999/",
+        "https://x/../y", "http://", "http:///x", "https://?q", "https://#f", "https:x", "http://[::1/",
+        "http://h/tin-tức", "HTTP://Other.vn/A",
+    ]  # fmt: skip
+    for base in bases:
+        for href in hrefs:
+            assert page_links._absolute(base, href) == page_links._resolve(base, href), (base, href)
+    assert page_links._resolved.cache_info().maxsize  # bounded
