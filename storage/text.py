@@ -30,7 +30,8 @@ def normalize_text(text: str) -> str:
     Line breaks are kept (one per paragraph); blank lines and surrounding spaces are dropped.
     """
     text = unicodedata.normalize("NFC", remove_control_characters(text.translate(_INVISIBLE)))
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    # One pass over the whole text (_SPACES matches no line boundary), not one per line.
+    lines = (line.strip() for line in _SPACES.sub(" ", text).splitlines())
     return "\n".join(line for line in lines if line)
 
 
