@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from pipelines.dedup import Fingerprint
     from storage.search_fields import SearchForm
 
-# What a worker pool running analyse_page preloads (pipelines.workers): the extractors, shared by the
-# workers instead of each importing its own copy.
-ANALYSIS_MODULE = "pipelines.page_analysis"
+# What a worker pool running analyse_page preloads (pipelines.workers): the extractors and langdetect's
+# profiles, loaded and frozen once in the forkserver and shared by the workers.
+ANALYSIS_MODULE = "pipelines.worker_preload"
 
 
 @dataclass(frozen=True)

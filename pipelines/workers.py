@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import logging
 import multiprocessing
 import os
@@ -71,6 +72,9 @@ def _serve(connection: Connection, function: Callable[[Any], Any], memory_limit_
     """Worker process: answer each job on ``connection`` with (job id, result), in order, until EOF."""
     # Ctrl-C reaches the whole process group: the crawl decides when its workers stop, not the terminal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # What the forkserver holds stays shared while no collection here writes to it (see
+    # pipelines.worker_preload); objects made there after its own freeze are frozen now.
+    gc.freeze()
     if memory_limit_mb:
         limit = memory_limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -92,3 +94,31 @@ def test_jobs_waiting_at_shutdown_fail() -> None:
             await waiting
 
     asyncio.run(run())
+
+
+def preloaded(_: object) -> tuple[bool, int]:
+    """Worker side: whether langdetect's profiles came from the forkserver, and how many objects the
+    worker inherited frozen (shared, never written by its garbage collector)."""
+    import gc
+
+    from pipelines import langid
+
+    return langid._LD_FACTORY is not None, gc.get_freeze_count()
+
+
+def test_workers_share_the_preloaded_extractors_frozen() -> None:
+    # A fresh interpreter: this process's forkserver may already run without the crawl's preload.
+    script = (
+        "from pipelines.page import ANALYSIS_MODULE\n"
+        "from pipelines.workers import WorkerPool\n"
+        "from tests.unit.test_workers import preloaded\n"
+        "pool = WorkerPool(1, preloaded, preload=(ANALYSIS_MODULE,))\n"
+        "print(list(pool.map([None]))[0])\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    output = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    loaded, frozen = eval(output.strip())  # noqa: S307 - our own tuple of a bool and an int
+    assert loaded, "langdetect's profiles were loaded by the worker, not shared from the forkserver"
+    assert frozen > 100_000, frozen  # the libraries' objects, frozen before the fork
