@@ -11,10 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, FrontierEntry, FrontierState, utcnow
@@ -25,8 +24,6 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 # Lookups per query: far below SQLite's bound-parameter limit, large enough for a listing page or a
 # sitemap chunk in one round trip.
-# The table itself, for Core inserts (the ORM types __table__ as any FromClause).
-_FRONTIER = cast(Table, FrontierEntry.__table__)
 _PLAN_CHUNK = 500
 # Rows per multi-row INSERT: 8 columns each, under SQLite's 32,766 bound parameters.
 _INSERT_CHUNK = 1000
@@ -211,7 +208,9 @@ def record_discoveries(
             _discovered_row(portal_id, key, by_key[key], now)
             for key in missing[start : start + _INSERT_CHUNK]
         ]
-        created.update(_insert_new(session, values))
+        created.update(
+            insert_ignoring_conflict(session, FrontierEntry, values, ["url_key"], returning="url_key")
+        )
     raced = [key for key in missing if key not in created]
     if raced:
         statement = select(FrontierEntry).where(FrontierEntry.url_key.in_(raced))
@@ -230,18 +229,6 @@ def _discovered_row(portal_id: int, key: str, discovery: Discovery, now: datetim
         column = {"sitemap": "sitemap_lastmod", "feed": "feed_date"}.get(discovery.via, "published_at")
         values[column] = discovery.date
     return values
-
-
-def _insert_new(session: Session, values: list[dict[str, Any]]) -> list[str]:
-    """Insert these entries unless their key exists; return the keys inserted.
-
-    One cached statement run with many parameter sets (SQLAlchemy batches them into multi-row
-    INSERTs): a VALUES list built per call was compiled anew every time, which cost more than the
-    insert itself."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(_FRONTIER).on_conflict_do_nothing(index_elements=["url_key"])
-    return list(session.scalars(statement.returning(_FRONTIER.c.url_key), values))
 
 
 def _note_discovery(row: FrontierEntry, discovery: Discovery, now: datetime) -> None:

@@ -7,9 +7,9 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,16 +39,32 @@ def compress_capture(body: bytes) -> bytes:
 
 
 def insert_ignoring_conflict(
-    session: Session, model: type[Any], values: dict[str, Any] | list[dict[str, Any]], keys: list[str]
-) -> None:
+    session: Session,
+    model: type[Any],
+    values: dict[str, Any] | list[dict[str, Any]],
+    keys: list[str],
+    *,
+    returning: str | None = None,
+) -> list[Any]:
     """INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL: the one upsert helper.
 
-    ``values`` is one row or several (one multi-row statement). Concurrent crawls may race to create
-    the same row; whoever loses simply reads the winner's row.
+    ``values`` is one row or several. Concurrent crawls may race to create the same row; whoever loses
+    simply reads the winner's row. Returns the ``returning`` column of the rows inserted (none when
+    not asked). One cached statement runs with the rows as parameter sets (SQLAlchemy batches them into
+    multi-row INSERTs): a VALUES list built per call was compiled anew every time, which on the crawl's
+    discovery writes cost more than the insert itself.
     """
+    rows = values if isinstance(values, list) else [values]
+    if not rows:
+        return []
+    table = cast(Table, model.__table__)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(model).values(values).on_conflict_do_nothing(index_elements=keys))
+    statement = insert(table).on_conflict_do_nothing(index_elements=keys)
+    if returning is None:
+        session.execute(statement, rows)
+        return []
+    return list(session.scalars(statement.returning(table.c[returning]), rows))
 
 
 def ensure_portal(session: Session, key: str, name: str, home_url: str) -> Portal:

@@ -90,8 +90,10 @@ def test_discoveries_keep_their_dates_whether_new_known_or_created_by_another_wr
     _, factory = archive
     portal_id = _portal(factory)
     if raced:  # every insert loses the race: the rows exist, but none of them are reported as ours
-        insert = frontier._insert_new
-        monkeypatch.setattr(frontier, "_insert_new", lambda session, values: insert(session, values) and [])
+        insert = frontier.insert_ignoring_conflict
+        monkeypatch.setattr(
+            frontier, "insert_ignoring_conflict", lambda *args, **kw: insert(*args, **kw) and []
+        )
     listed, lastmod, fed = NOW - timedelta(days=3), NOW - timedelta(days=2), NOW - timedelta(days=1)
     urls = [URL.replace("1234", str(n)) for n in range(4)]
     found = [
