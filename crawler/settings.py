@@ -42,6 +42,9 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 50 * 1024 * 1024
 # of the reactor thread's time. Responses are already processed concurrently, so a few per response do.
 CONCURRENT_ITEMS = 8
 
+# Pending requests on disk, not in the crawl's memory, with or without JOBDIR (crawler/scheduler.py).
+SCHEDULER = "crawler.scheduler.DiskQueueScheduler"
+
 # Breadth-first-ish by priority (see crawler/spiders/portal.py): articles before new listing pages.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 

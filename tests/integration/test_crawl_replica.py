@@ -34,21 +34,25 @@ def replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def newsarchive(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def newsarchive(*args: str, cwd: Path, tmpdir: Path | None = None) -> subprocess.CompletedProcess[str]:
     script = Path(sys.executable).with_name("newsarchive")
     command = (
         [str(script)] if script.exists() else [sys.executable, "-c", "from crawler.cli import main; main()"]
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **({"TMPDIR": str(tmpdir)} if tmpdir else {})}
     return subprocess.run([*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_crawl_scores_against_ground_truth(replica: ReplicaServer, archive_url: str, tmp_path: Path) -> None:
     truth = replica.ground_truth()
     start = [arg for url in replica.home_urls.values() for arg in ("--start-url", url)]
-    result = newsarchive("crawl", *start, "--db", archive_url, *FAST, cwd=tmp_path)
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    result = newsarchive("crawl", *start, "--db", archive_url, *FAST, cwd=tmp_path, tmpdir=private_tmp)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "articles archived" in result.stdout
+    # Without JOBDIR the pending requests were on disk, not in memory, in a directory removed at the end.
+    assert not list(private_tmp.glob("newsarchive-queue-*"))
 
     engine, factory = open_archive(archive_url)
     with factory() as session:
@@ -146,6 +150,9 @@ def test_crawl_scores_against_ground_truth(replica: ReplicaServer, archive_url: 
         )
         assert {value["outcome"] for value in runs[1].outcomes.values()} == {"nothing_new"}
         assert runs[1].stats["frontier/listing_stopped"] > 0
+        first = runs[0].stats
+        assert first["scheduler/enqueued/disk"] == first["scheduler/enqueued"] > len(truth.articles)
+        assert "scheduler/enqueued/memory" not in first and "scheduler/unserializable" not in first
     engine.dispose()
 
 
