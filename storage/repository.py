@@ -398,20 +398,7 @@ def _archive_new_article(
     ).scalar_one()
     capture_values = _capture_values(data, digest, url, run_id, portal_id, status, reason)
     capture_id = session.execute(_INSERT_CAPTURE, {**capture_values, "article_id": article_id}).scalar_one()
-    session.execute(
-        _INSERT_VERSION,
-        {
-            "article_id": article_id,
-            "version": 1,
-            "content_hash": article_values["content_hash"],
-            "title": article_values["title"],
-            "text": article_values["text"],
-            "published_at": article_values["published_at"],
-            "updated_at": article_values["updated_at"],
-            "capture_id": capture_id,
-            "captured_at": now,
-        },
-    )
+    session.execute(_INSERT_VERSION, _version_values(article_id, 1, article_values, capture_id, now))
     return ArchiveOutcome("new", status, article_id, capture_id)
 
 
@@ -481,17 +468,25 @@ def _article_values(article: ArticleData) -> dict[str, Any]:
 
 
 def _version_row(article: Article, capture_id: int, captured_at: datetime) -> ArticleVersion:
-    return ArticleVersion(
-        article_id=article.id,
-        version=article.version,
-        content_hash=article.content_hash,
-        title=article.title,
-        text=article.text,
-        published_at=article.published_at,
-        updated_at=article.updated_at,
-        capture_id=capture_id,
-        captured_at=captured_at,
-    )
+    fields = {name: getattr(article, name) for name in _VERSION_FIELDS}
+    return ArticleVersion(**_version_values(article.id, article.version, fields, capture_id, captured_at))
+
+
+# What a version keeps of the article's text and dates.
+_VERSION_FIELDS = ("content_hash", "title", "text", "published_at", "updated_at")
+
+
+def _version_values(
+    article_id: int, version: int, fields: dict[str, Any], capture_id: int, captured_at: datetime
+) -> dict[str, Any]:
+    """The columns of an article_versions row: ``fields`` holds the article's _VERSION_FIELDS."""
+    return {
+        "article_id": article_id,
+        "version": version,
+        **{name: fields[name] for name in _VERSION_FIELDS},
+        "capture_id": capture_id,
+        "captured_at": captured_at,
+    }
 
 
 def apply_reextraction(session: Session, row: Article, article: ArticleData, capture: Capture) -> bool:
