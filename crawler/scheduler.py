@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from typing import Any
 
 from scrapy.core.scheduler import Scheduler
-from scrapy.dupefilters import BaseDupeFilter
 from scrapy.spiders import Spider
 from twisted.internet.defer import Deferred
 
@@ -24,9 +22,7 @@ class DiskQueueScheduler(Scheduler):
     ``newsarchive-queue-*``.
     """
 
-    def __init__(self, dupefilter: BaseDupeFilter, jobdir: str | None = None, **kwargs: Any) -> None:
-        super().__init__(dupefilter, jobdir, **kwargs)
-        self.private_dir: str | None = None
+    private_dir: str | None = None  # the directory this scheduler made, when there is no JOBDIR
 
     def open(self, spider: Spider) -> Deferred[None] | None:
         if self.dqdir is None:
