@@ -12,6 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.portals import Portal
+from pipelines.heap import pin_mmap_threshold
 from storage import leases
 from storage.db import open_archive
 
@@ -91,6 +92,7 @@ def wait_for_leases(
 
 def run_crawl(settings: Settings, spider_arguments: dict[str, str | None]) -> CrawlResult:
     """Run the portal spider with ``settings`` in this process; return its result when it ends."""
+    pin_mmap_threshold()  # response bodies go back to the system when freed (pipelines.heap)
     process = _Process(settings)
     crawler = process.create_crawler("portal")
     started = time.monotonic()

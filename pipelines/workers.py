@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import gc
 import logging
 import multiprocessing
@@ -22,6 +20,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
+
+from pipelines.heap import heap_trimmer, pin_mmap_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -58,27 +58,18 @@ def job_size(job: Any) -> int:
     return len(body) if isinstance(body, bytes | bytearray | str) else 0
 
 
-def _heap_trimmer() -> Callable[[], object]:
-    """Return glibc's malloc_trim(0) (hands freed heap pages back to the system), or a no-op."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
-        return lambda: None
-    return lambda: trim(0)
-
-
 def _serve(connection: Connection, function: Callable[[Any], Any], memory_limit_mb: int) -> None:
     """Worker process: answer each job on ``connection`` with (job id, result), in order, until EOF."""
     # Ctrl-C reaches the whole process group: the crawl decides when its workers stop, not the terminal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pin_mmap_threshold()  # a page's buffers go back to the system when freed (pipelines.heap)
     # What the forkserver holds stays shared while no collection here writes to it (see
     # pipelines.worker_preload); objects made there after its own freeze are frozen now.
     gc.freeze()
     if memory_limit_mb:
         limit = memory_limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    trim_heap = _heap_trimmer()
+    trim_heap = heap_trimmer()
     try:
         # Ready: the parent starts a page's clock only from here, not while this process starts up.
         connection.send((0, ("ready", None)))
