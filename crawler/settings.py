@@ -80,9 +80,9 @@ EXTENSIONS = {
 ARCHIVE_DATABASE_URL = os.environ.get("ARCHIVE_DATABASE_URL", "sqlite:///archive.sqlite3")
 # Extraction worker processes (trafilatura is CPU-bound; one per core keeps the reactor free).
 EXTRACTION_WORKERS = int(os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", str(os.cpu_count() or 2)))
-# Responses in process (waiting for a worker, in one, or in the pipelines) before downloads pause
-# (crawler/backpressure.py); 0 = no bound.
-NEWSARCHIVE_MAX_PAGES_IN_PROCESS = 64 * EXTRACTION_WORKERS
+# NEWSARCHIVE_MAX_PAGES_IN_PROCESS: responses in process (waiting for a worker, in one, or in the
+# pipelines) before downloads pause; 0 = no bound. Unset, crawler/backpressure.py derives it from
+# EXTRACTION_WORKERS as the crawl finally sets it (32 per worker, at least 64).
 # Bounds of one crawl (crawler/spiders/portal.py Bounds; each counted under bounds/* when hit).
 NEWSARCHIVE_ARTICLE_LINK_HOPS = 2
 NEWSARCHIVE_MAX_LISTING_DEPTH = 1000

@@ -60,7 +60,12 @@ def test_downloads_pause_over_the_limit_and_resume_at_half() -> None:
 
 
 def test_the_default_limit_grows_with_the_workers_and_zero_turns_it_off() -> None:
-    assert ExtractionBackpressure.from_crawler(_crawler()).limit == 128
+    # at least 64, so a whole archive batch (50 items, waiting for its commit) fits under the bound
+    assert ExtractionBackpressure.from_crawler(_crawler(EXTRACTION_WORKERS=1)).limit == 64
+    assert ExtractionBackpressure.from_crawler(_crawler()).limit == 64
+    assert ExtractionBackpressure.from_crawler(_crawler(EXTRACTION_WORKERS=4)).limit == 128
+    # larger archive batches: the bound stays above one, or every batch would wait for its timer
+    assert ExtractionBackpressure.from_crawler(_crawler(ARCHIVE_BATCH_SIZE=200)).limit == 250
     crawler = _crawler(NEWSARCHIVE_MAX_PAGES_IN_PROCESS=0)
     guard = ExtractionBackpressure.from_crawler(crawler)
     guard.spider_opened(None)
