@@ -82,7 +82,7 @@ ARCHIVE_DATABASE_URL = os.environ.get("ARCHIVE_DATABASE_URL", "sqlite:///archive
 EXTRACTION_WORKERS = int(os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", str(os.cpu_count() or 2)))
 # NEWSARCHIVE_MAX_PAGES_IN_PROCESS: responses in process (waiting for a worker, in one, or in the
 # pipelines) before downloads pause; 0 = no bound. Unset, crawler/backpressure.py derives it from
-# EXTRACTION_WORKERS as the crawl finally sets it (32 per worker, at least 64).
+# EXTRACTION_WORKERS and ARCHIVE_BATCH_SIZE as the crawl finally sets them (default_limit).
 # Bounds of one crawl (crawler/spiders/portal.py Bounds; each counted under bounds/* when hit).
 NEWSARCHIVE_ARTICLE_LINK_HOPS = 2
 NEWSARCHIVE_MAX_LISTING_DEPTH = 1000

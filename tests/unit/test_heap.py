@@ -45,13 +45,17 @@ def _held_after_free(mode: str) -> float:
     return float(result.stdout)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc only")
+GLIBC_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc only")
+
+
+@GLIBC_ONLY
 def test_pinned_threshold_returns_freed_large_buffers() -> None:
     # The unpinned run shows the probe would notice: the freed blocks stay mapped.
     assert _held_after_free("default") > 50
     assert _held_after_free("pinned") < 10
 
 
+@GLIBC_ONLY
 def test_pin_and_trim_are_callable_in_this_process() -> None:
     assert pin_mmap_threshold() is True
     heap_trimmer()()
