@@ -17,6 +17,8 @@ from typing import Any
 from scrapy import signals
 from twisted.internet import task
 
+from pipelines.archive import DEFAULT_BATCH_SIZE
+
 # How often the backlog is looked at: a fraction of what two workers take for one real page.
 CHECK_SECONDS = 0.05
 # The default bound: 32 pages per worker keep them fed, and at least 64. Pages wait in process for their
@@ -52,7 +54,7 @@ class ExtractionBackpressure:
     def from_crawler(cls, crawler: Any) -> ExtractionBackpressure:
         settings = crawler.settings
         workers = max(1, settings.getint("EXTRACTION_WORKERS", 2))
-        batch_size = settings.getint("ARCHIVE_BATCH_SIZE", 50)
+        batch_size = settings.getint("ARCHIVE_BATCH_SIZE", DEFAULT_BATCH_SIZE)
         limit = settings.getint("NEWSARCHIVE_MAX_PAGES_IN_PROCESS", default_limit(workers, batch_size))
         return cls(crawler, limit)
 

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 # A database that drops out mid-crawl (restart, failover) usually returns within seconds: retry with
 # backoff 0.5+1+2+4 s before giving up on the crawl.
 WRITE_ATTEMPTS = 5
+# ARCHIVE_BATCH_SIZE when it is not set (crawler/backpressure.py keeps its bound above one batch).
+DEFAULT_BATCH_SIZE = 50
 T = TypeVar("T")
 
 
@@ -75,7 +77,7 @@ class ArchivePipeline:
         return cls(
             crawler.settings.get("ARCHIVE_DATABASE_URL"),
             crawler,
-            batch_size=crawler.settings.getint("ARCHIVE_BATCH_SIZE", 50),
+            batch_size=crawler.settings.getint("ARCHIVE_BATCH_SIZE", DEFAULT_BATCH_SIZE),
             batch_seconds=crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.5),
             frontier_enabled=crawler.settings.getbool("FRONTIER_ENABLED", True),
         )
