@@ -15,12 +15,12 @@ from pipelines.heap import heap_trimmer, pin_mmap_threshold
 # 60 MiB the process still holds. On the heap, the live objects keep it mapped; on mmap it is gone.
 _PROBE = textwrap.dedent(
     """
+    import os
     import sys
     from pipelines.heap import pin_mmap_threshold
 
     def rss_mib():
         with open("/proc/self/statm") as statm:
-            import os
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
     if sys.argv[1] == "pinned":
