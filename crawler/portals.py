@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import lxml.etree
 
-from crawler.rules import Rule, registry_rule
-from pipelines.page_links import LinkRules
+from crawler.ops.rules import Rule, registry_rule
+from pipelines.extract.links import LinkRules
 from storage.frontier import RevisitPolicy
 from storage.urls import site_key
 
@@ -42,12 +42,13 @@ class Portal:
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
     # How often archived articles are fetched again, by age (registry table ``revisit``).
     revisit: RevisitPolicy = field(default_factory=RevisitPolicy)
-    # A recurring crawl declared in the registry (``schedule = { every = "6h" }``); see crawler.scheduling.
+    # A recurring crawl declared in the registry (``schedule = { every = "6h" }``);
+    # see crawler.ops.scheduling.
     schedule: Rule | None = None
 
     @property
     def link_rules(self) -> LinkRules:
-        """How this portal's URLs classify (pipelines.page_links), picklable for the extraction workers."""
+        """How this portal's URLs classify (pipelines.extract.links), picklable for the extraction workers."""
         return LinkRules(self.site, self.article_url_pattern, self.listing_url_pattern)
 
     @property

@@ -42,8 +42,8 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 50 * 1024 * 1024
 # of the reactor thread's time. Responses are already processed concurrently, so a few per response do.
 CONCURRENT_ITEMS = 8
 
-# Pending requests on disk, not in the crawl's memory, with or without JOBDIR (crawler/scheduler.py).
-SCHEDULER = "crawler.scheduler.DiskQueueScheduler"
+# Pending requests on disk, not in the crawl's memory, with or without JOBDIR (crawler/runtime/disk_queue.py).
+SCHEDULER = "crawler.runtime.disk_queue.DiskQueueScheduler"
 
 # Breadth-first-ish by priority (see crawler/spiders/portal.py): articles before new listing pages.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
@@ -56,24 +56,24 @@ ITEM_PIPELINES = {
 }
 DOWNLOADER_MIDDLEWARES = {
     # First: nothing else (robots.txt included) may reach a host the guard refuses.
-    "crawler.guard.AddressGuardMiddleware": 50,
-    # Scrapy's own lets requests that wait for robots.txt through unchecked (crawler/robots.py).
+    "crawler.safety.guard.AddressGuardMiddleware": 50,
+    # Scrapy's own lets requests that wait for robots.txt through unchecked (crawler/safety/robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.robots.RobotsTxtMiddleware": 100,
-    "crawler.middlewares.FrontierMiddleware": 560,
+    "crawler.safety.robots.RobotsTxtMiddleware": 100,
+    "crawler.frontier.conditional.FrontierMiddleware": 560,
 }
 # Safety (README "Safety"): only http(s) is fetched; the guarded resolver refuses names that resolve to
 # private addresses at connection time, so a name cannot pass the check and then rebind.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
-TWISTED_DNS_RESOLVER = "crawler.guard.GuardedResolver"
+TWISTED_DNS_RESOLVER = "crawler.safety.guard.GuardedResolver"
 NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS = [
     host for host in os.environ.get("NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS", "").split(",") if host.strip()
 ]
 EXTENSIONS = {
-    "crawler.extensions.CrawlRunRecorder": 500,
-    "crawler.extensions.LeaseKeeper": 510,
-    "crawler.progress.ProgressReporter": 520,
-    "crawler.backpressure.ExtractionBackpressure": 530,
+    "crawler.runtime.run_record.CrawlRunRecorder": 500,
+    "crawler.runtime.run_record.LeaseKeeper": 510,
+    "crawler.runtime.progress.ProgressReporter": 520,
+    "crawler.runtime.backpressure.ExtractionBackpressure": 530,
 }
 
 # The archive: $ARCHIVE_DATABASE_URL, else SQLite in the working directory.
@@ -81,7 +81,7 @@ ARCHIVE_DATABASE_URL = os.environ.get("ARCHIVE_DATABASE_URL", "sqlite:///archive
 # Extraction worker processes (trafilatura is CPU-bound; one per core keeps the reactor free).
 EXTRACTION_WORKERS = int(os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", str(os.cpu_count() or 2)))
 # NEWSARCHIVE_MAX_PAGES_IN_PROCESS: responses in process (waiting for a worker, in one, or in the
-# pipelines) before downloads pause; 0 = no bound. Unset, crawler/backpressure.py derives it from
+# pipelines) before downloads pause; 0 = no bound. Unset, crawler/runtime/backpressure.py derives it from
 # EXTRACTION_WORKERS and ARCHIVE_BATCH_SIZE as the crawl finally sets them (default_limit).
 # Bounds of one crawl (crawler/spiders/portal.py Bounds; each counted under bounds/* when hit).
 NEWSARCHIVE_ARTICLE_LINK_HOPS = 2
@@ -91,7 +91,7 @@ NEWSARCHIVE_PORTAL_PAGE_BUDGET = int(os.environ.get("NEWSARCHIVE_PORTAL_PAGE_BUD
 NEWSARCHIVE_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 NEWSARCHIVE_SITEMAP_MAX_URLS = 50_000
 # Extraction of one page may take this long before its worker is replaced and the page recorded as
-# extraction_failed (pipelines/workers.py).
+# extraction_failed (pipelines/analysis/pool.py).
 EXTRACTION_TIMEOUT = float(os.environ.get("NEWSARCHIVE_EXTRACTION_TIMEOUT", "20"))
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -14,19 +14,19 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlche
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines import dedup
+from pipelines.extract.article import ExtractedArticle
 from pipelines.items import PageItem
-from pipelines.results import ExtractedArticle
 from storage import fingerprints, frontier, repository
 from storage.db import open_archive
 from storage.models import FrontierState
-from storage.search_fields import SearchForm
+from storage.search.fields import SearchForm
 
 logger = logging.getLogger(__name__)
 
 # A database that drops out mid-crawl (restart, failover) usually returns within seconds: retry with
 # backoff 0.5+1+2+4 s before giving up on the crawl.
 WRITE_ATTEMPTS = 5
-# ARCHIVE_BATCH_SIZE when it is not set (crawler/backpressure.py keeps its bound above one batch).
+# ARCHIVE_BATCH_SIZE when it is not set (crawler/runtime/backpressure.py keeps its bound above one batch).
 DEFAULT_BATCH_SIZE = 50
 T = TypeVar("T")
 

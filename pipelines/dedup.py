@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipelines.detect.neardup import MIN_ESTIMATED_JACCARD, compare, signature
 from pipelines.items import PageItem, stage_failed
-from pipelines.neardup import MIN_ESTIMATED_JACCARD, compare, signature
 from storage import fingerprints
 from storage.models import Article, Capture, CaptureStatus, Cluster
 from storage.text import content_hash
@@ -103,7 +103,7 @@ def decide_pending(session: Session, limit: int = DECIDE_BATCH) -> list[Decision
     Takes the dedup lock first, so call it in a transaction of its own (``with factory.begin()``),
     after the articles' own transaction committed. An exact copy (same NFC text hash) joins its
     origin's cluster; otherwise band-index candidates whose signatures agree on MIN_ESTIMATED_JACCARD
-    are confirmed by comparing the texts (pipelines.neardup.compare), most similar first. An article
+    are confirmed by comparing the texts (pipelines.detect.neardup.compare), most similar first. An article
     already in a cluster (a new version) first checks it still tells its cluster's story, or leaves it.
     """
     fingerprints.take_lock(session)

@@ -7,9 +7,9 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
+from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
+from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.items import PageItem
-from pipelines.page import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
-from pipelines.workers import WorkerFailed, WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ class ExtractionPipeline:
     ``extraction_failed`` with the reason. One worker call per page does all of its CPU work.
 
     A page whose analysis exceeds EXTRACTION_TIMEOUT, or kills its worker, is ``extraction_failed``
-    with that reason; its worker is replaced and the crawl goes on (pipelines.workers).
+    with that reason; its worker is replaced and the crawl goes on (pipelines.analysis.pool).
     Settings: EXTRACTION_ENABLED (default True), and WorkerPool's. Stats: extraction/ok,
     extraction/failed, extraction/worker_failed.
     """

@@ -33,11 +33,11 @@ class PageItem:
     # Set when the page cannot become an article: (status, reason), e.g. ("fetch_failed", "HTTP 404").
     failure_status: str | None = None
     failure_reason: str | None = None
-    # Extraction stage (pipelines.page.analyse_page, in a worker process; the spider may have run it).
-    analysis: Any = None  # pipelines.page.PageResult, when the spider already had the page analysed
-    article: Any = None  # pipelines.article_extractor.ExtractedArticle
-    digest: Any = None  # pipelines.page.Digest: the capture's sha256 and compressed bytes
-    search: Any = None  # storage.search_fields.SearchForm of the article, computed by the worker
+    # Extraction stage (pipelines.analysis.job.analyse_page, in a worker process; the spider may have run it).
+    analysis: Any = None  # pipelines.analysis.job.PageResult, when the spider already had the page analysed
+    article: Any = None  # pipelines.extract.core.ExtractedArticle
+    digest: Any = None  # pipelines.analysis.job.Digest: the capture's sha256 and compressed bytes
+    search: Any = None  # storage.search.fields.SearchForm of the article, computed by the worker
     # Language stage.
     language: str | None = None
     language_confidence: float | None = None
@@ -46,7 +46,7 @@ class PageItem:
     # Dedup stage: identity computed in the worker (hash, signature) and by DedupPipeline (canonical URL).
     canonical_url: str | None = None
     content_hash: str | None = None
-    minhash: bytes | None = None  # near-duplicate signature (pipelines.neardup.signature)
+    minhash: bytes | None = None  # near-duplicate signature (pipelines.detect.neardup.signature)
 
     def fail(self, status: str, reason: str) -> None:
         """Mark the page as not becoming an article; it is still archived as a capture with the reason."""

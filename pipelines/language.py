@@ -1,4 +1,4 @@
-"""Language stage: label an article (in the worker, pipelines.page); other languages become off-language."""
+"""Language stage: label an article (in the worker, pipelines.analysis.job); other languages: off-language."""
 
 from __future__ import annotations
 
@@ -7,20 +7,20 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
+from pipelines.extract.article import ExtractedArticle, LanguageResult
 from pipelines.items import PageItem, stage_failed
-from pipelines.results import ExtractedArticle, LanguageResult
 
 logger = logging.getLogger(__name__)
 
 
 def label_language(article: ExtractedArticle) -> LanguageResult:
     """Return the language of an extracted article: its title, sapo and text, with the page's declared
-    language as supporting evidence (seeded langdetect + Vietnamese orthography, pipelines.langid).
+    language as supporting evidence (seeded langdetect + Vietnamese orthography, pipelines.detect.langid).
 
     The detector is imported here, not with the module: the crawl's main process loads this stage but
     labels nothing itself (the workers do), so it never pays for langdetect's profiles.
     """
-    from pipelines.langid import detect_language
+    from pipelines.detect.langid import detect_language
 
     sample = "\n".join(part for part in (article.title, article.sapo, article.text) if part)
     return detect_language(sample, article.declared_language)
@@ -29,7 +29,7 @@ def label_language(article: ExtractedArticle) -> LanguageResult:
 class LanguagePipeline:
     """Marks articles whose language is outside NEWSARCHIVE_LANGUAGES ``off_language`` (kept, never dropped).
 
-    The label itself is computed with the extraction in the worker pool (pipelines.page); an item that
+    The label itself is computed with the extraction in the worker pool (pipelines.analysis.job); an item that
     arrives without one is labelled here. Settings: LANGUAGE_ENABLED (default True), NEWSARCHIVE_LANGUAGES
     (list; default ["vi"]). Stats: language/<code>.
     """

@@ -13,9 +13,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines import dedup
+from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
+from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.archive import article_data
-from pipelines.page import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
-from pipelines.workers import WorkerFailed, WorkerPool
 from storage import fingerprints, repository
 from storage.models import Article, ArticleFingerprint, Capture, CaptureStatus, Portal
 from storage.urls import canonical_url

@@ -1,6 +1,6 @@
 """The near-duplicate index in the archive: MinHash signatures, their LSH band keys, the pending queue.
 
-Signatures are computed by pipelines.neardup (NUM_PERM uint32 values); this module only stores them and
+Signatures are computed by pipelines.detect.neardup (NUM_PERM uint32 values); this module only stores them and
 answers "which articles share a band with these signatures", per batch, with indexed lookups, so no
 process holds the whole index in memory and every writer sees every committed article.
 """
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from storage.models import ArticleBand, ArticleFingerprint, DedupLock, DedupQueue, utcnow
 
 # 128 permutations in 18 bands of 7 rows: datasketch's optimal banding for a Jaccard threshold of 0.6
-# (pipelines.neardup.LSH_THRESHOLD; tests/unit/test_dedup.py checks the two agree). Two copies whose
+# (pipelines.detect.neardup.LSH_THRESHOLD; tests/unit/test_dedup.py checks the two agree). Two copies whose
 # signatures agree on any one band of 7 values are candidates.
 BANDS, ROWS = 18, 7
 SIGNATURE_VALUES = 128

@@ -72,7 +72,7 @@ class CaptureStatus(enum.StrEnum):
     OFF_LANGUAGE = "off_language"
     EXTRACTION_FAILED = "extraction_failed"
     FETCH_FAILED = "fetch_failed"
-    REFUSED = "refused"  # the address guard would not fetch it (crawler/guard.py)
+    REFUSED = "refused"  # the address guard would not fetch it (crawler/safety/guard.py)
 
 
 class Portal(Base):
@@ -268,7 +268,7 @@ class Article(Base):
     # Set when the portal took the article down (404/410): kept, never deleted, and said so.
     removed_at: Mapped[datetime | None]
     removed_http_status: Mapped[int | None]
-    # What full-text search indexes (storage.search.search_fields), written only by the repository.
+    # What full-text search indexes (storage.search.engine.search_fields), written only by the repository.
     search_title: Mapped[str] = mapped_column(Text, default="")
     search_sapo: Mapped[str] = mapped_column(Text, default="")
     search_body: Mapped[str] = mapped_column(Text, default="")

@@ -23,7 +23,7 @@ from storage.models import (
     RunStatus,
     utcnow,
 )
-from storage.search_fields import SearchForm, search_fields
+from storage.search.fields import SearchForm, search_fields
 from storage.urls import indexable_url
 
 # Raw captures are kept zlib-compressed at level 3: on the real pages of ../shared/data (449 pages, median

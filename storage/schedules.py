@@ -2,7 +2,7 @@
 
 A scheduler claims a due schedule with one conditional UPDATE on its due time, so two schedulers on
 two hosts never start the same slot; the portal's lease (storage.leases) keeps two crawls of one
-portal apart whatever started them. Due times are computed by the caller (crawler.scheduling), which
+portal apart whatever started them. Due times are computed by the caller (crawler.ops.scheduling), which
 knows the rules; this module only stores them.
 """
 

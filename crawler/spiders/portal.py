@@ -18,15 +18,15 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler import discovery
-from crawler.frontier import Frontier
-from crawler.guard import AddressRefused
+from crawler.discovery import sitemaps as discovery
+from crawler.frontier.planner import Frontier
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
-from pipelines.dates import VN_TZ, parse_date
+from crawler.safety.guard import AddressRefused
+from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
+from pipelines.analysis.pool import WorkerFailed, WorkerPool
+from pipelines.extract.dates import VN_TZ, parse_date
+from pipelines.extract.links import PageLinks
 from pipelines.items import PageItem
-from pipelines.page import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
-from pipelines.page_links import PageLinks
-from pipelines.workers import WorkerFailed, WorkerPool
 from storage import frontier
 from storage.db import ArchiveUnavailable
 from storage.urls import site_key
@@ -81,7 +81,7 @@ class PortalSpider(scrapy.Spider):
     ``start_urls`` (comma-separated home URLs of portals, registered or not), ``registry`` (path),
     ``since`` (YYYY-MM-DD: backfill, walking listings and sitemaps back to that day).
 
-    Which discovered articles are fetched is the frontier's decision (crawler.frontier): new ones,
+    Which discovered articles are fetched is the frontier's decision (crawler.frontier.planner): new ones,
     changed ones (a newer sitemap lastmod or feed date), and those whose revisit or retry is due.
     Listing pagination stops after a page on which every article is already known, except in
     backfill, which stops where the listed articles are older than ``since``.
@@ -138,7 +138,7 @@ class PortalSpider(scrapy.Spider):
 
     @property
     def pool(self) -> WorkerPool:
-        """The crawl's worker pool (pipelines.workers), shared with the extraction pipeline."""
+        """The crawl's worker pool (pipelines.analysis.pool), shared with the extraction pipeline."""
         if self._pool is None:
             self._pool = WorkerPool.for_crawler(self.crawler, analyse_page, (ANALYSIS_MODULE,))
         return self._pool

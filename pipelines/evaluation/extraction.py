@@ -149,7 +149,7 @@ def _norm(text: str) -> str:
 
 def title_match(predicted: str | None, gold: str, url: str) -> bool:
     """Exact match (NFC, whitespace-normalised) with the gold title, with or without its site suffix."""
-    from pipelines.extract_meta import strip_site_name
+    from pipelines.extract.meta import strip_site_name
 
     if not predicted:
         return False
@@ -208,7 +208,7 @@ def evaluate_page(page: Page) -> Result:
 
     import trafilatura
 
-    from pipelines.article_extractor import ExtractionError, extract_article
+    from pipelines.extract.core import ExtractionError, extract_article
 
     body = _read(page.path)
     result = Result(page.set_name, str(page.path.name))

@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines import langid
+from pipelines.detect import langid
 
 LINGUA_LANGS = ("vi", "id", "ms", "tl", "th", "zh", "yo", "fr", "en")
 # Every other Latin-script language of lingua's test data (sentences only): alphabets with diacritics and

@@ -18,15 +18,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from storage import export as records
-from storage.citation import citation_for, render
-from storage.cli_common import MAX_ID
+from storage.cli.common import MAX_ID
 from storage.db import open_archive
+from storage.export import records
+from storage.export.citation import citation_for, render
 from storage.health import portal_health
 from storage.models import Article, Capture
-from storage.query import QueryError, parse_query
 from storage.repository import capture_body
-from storage.search import SearchFilters, search_articles
+from storage.search.engine import SearchFilters, search_articles
+from storage.search.query import QueryError, parse_query
 from storage.versions import get_version, word_diff
 from storage.web.facets import facet_counts, month_bounds, portal_summaries
 from storage.web.security import CAPTURE_CSP, ReadOnlySecurity

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from storage.export import local_iso
+from storage.export.records import local_iso
 from storage.models import Article, CrawlRun, Portal
-from storage.query import Query
-from storage.search import SearchFilters, matching_ids
+from storage.search.engine import SearchFilters, matching_ids
+from storage.search.query import Query
 
 FACETS = ("portal", "month", "language", "status")
 

@@ -24,11 +24,11 @@ import numpy as np
 from sqlalchemy import Engine, insert, text
 
 from pipelines import dedup
-from pipelines.neardup import NUM_PERM, signature
+from pipelines.detect.neardup import NUM_PERM, signature
 from storage import fingerprints, repository
 from storage.db import open_archive
 from storage.models import Article, ArticleBand, ArticleFingerprint
-from storage.search_fields import search_fields
+from storage.search.fields import search_fields
 from storage.text import content_hash
 from tests.replica import build_world
 

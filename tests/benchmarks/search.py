@@ -1,8 +1,8 @@
 """`make bench-search`: search latency with 100,000 articles on SQLite and PostgreSQL (figures, no asserts).
 
 Articles are the replica generator's (many small worlds, as bench-dedup), bulk-inserted with the
-search columns the repository writes (storage.search_fields) so the indexes are the real ones. Each
-query kind is timed through storage.search.search_articles (count, ranking, one page of 20, snippets).
+search columns the repository writes (storage.search.fields) so the indexes are the real ones. Each
+query kind is timed through storage.search.engine.search_articles (count, ranking, one page of 20, snippets).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from sqlalchemy import create_engine, insert, text
 
 from storage.db import open_archive
 from storage.models import Article, Portal
-from storage.query import WORD
-from storage.search import SearchFilters, search_articles
-from storage.search_fields import search_fields
+from storage.search.engine import SearchFilters, search_articles
+from storage.search.fields import search_fields
+from storage.search.query import WORD
 from storage.text import content_hash
 from tests.replica import build_world
 

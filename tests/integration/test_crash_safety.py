@@ -140,7 +140,7 @@ def test_jobdir_crawl_stopped_early_resumes_where_it_stopped(replica: ReplicaSer
     assert second.returncode == 0, second.stderr[-2000:]
     _assert_complete(replica, db)
     # robots.txt is obeyed after the resume too: its queue is full of article links, print pages
-    # among them, all asked for while robots.txt is still being fetched (crawler/robots.py).
+    # among them, all asked for while robots.txt is still being fetched (crawler/safety/robots.py).
     truth = replica.ground_truth()
     requested = {base + path for base, path in replica.requested()}
     assert truth.disallowed_urls and not truth.disallowed_urls & requested

@@ -37,7 +37,9 @@ def replica() -> Iterator[ReplicaServer]:
 def newsarchive(*args: str, cwd: Path, tmpdir: Path | None = None) -> subprocess.CompletedProcess[str]:
     script = Path(sys.executable).with_name("newsarchive")
     command = (
-        [str(script)] if script.exists() else [sys.executable, "-c", "from crawler.cli import main; main()"]
+        [str(script)]
+        if script.exists()
+        else [sys.executable, "-c", "from crawler.cli.main import main; main()"]
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), **({"TMPDIR": str(tmpdir)} if tmpdir else {})}
     return subprocess.run([*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)

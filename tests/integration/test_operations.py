@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select, text
 
-from crawler.cli import main
-from crawler.rules import Rule
+from crawler.cli.main import main
+from crawler.ops.rules import Rule
 from storage import schedules
 from storage.db import open_archive
 from storage.models import CrawlRun, Lease, Schedule

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from pipelines.dates import VN_TZ
+from pipelines.extract.dates import VN_TZ
 from storage.db import open_archive
 from storage.models import Article, CrawlRun, FrontierEntry
 from storage.urls import canonical_url

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.scrapyd import deploy_egg
+from crawler.ops.scrapyd import deploy_egg
 from storage.db import open_archive
 from storage.models import Article, CrawlRun
 from storage.urls import canonical_url

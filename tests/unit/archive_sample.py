@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import repository
-from storage.cli import cite_command, export_command, runs_command, search_command, show_command
+from storage.cli.commands import cite_command, export_command, runs_command, search_command, show_command
 from storage.models import Article, Capture, Cluster, CrawlRun, Portal
 from storage.repository import ArticleData, CaptureData
 from storage.text import content_hash

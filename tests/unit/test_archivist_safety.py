@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from storage.cli.output import Column, Highlighted, format_table
 from storage.db import make_engine
-from storage.output import Column, Highlighted, format_table
 from storage.safe_text import csv_safe, terminal_safe
 from tests.unit.archive_sample import Sample, invoke
 
@@ -190,7 +190,7 @@ def test_terminal_safe_and_table_width() -> None:
 
 
 def test_export_to_a_terminal_is_escaped(hostile: Sample, monkeypatch: pytest.MonkeyPatch) -> None:
-    from storage import cli
+    from storage.cli import commands as cli
 
     monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
     result = invoke("export", "--db", hostile.url, "--format", "csv")

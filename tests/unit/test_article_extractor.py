@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.article_extractor import ExtractedArticle, ExtractionError, extract_article
+from pipelines.extract.core import ExtractedArticle, ExtractionError, extract_article
 from tests.unit.test_text import encode_cp1258
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"

@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
-from crawler.backpressure import ExtractionBackpressure
+from crawler.runtime.backpressure import ExtractionBackpressure
 
 
 class _Engine:

@@ -9,8 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
-from crawler.run import crawl_summary
+from crawler.cli.main import main
+from crawler.ops.run import crawl_summary
 from tests.unit.test_pipelines import PARAGRAPHS, article_html
 
 

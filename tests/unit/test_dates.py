@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.dates import VN_TZ, find_dates, parse_date, parse_date_details
+from pipelines.extract.dates import VN_TZ, find_dates, parse_date, parse_date_details
 
 PLUS7 = timezone(timedelta(hours=7))
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipelines import dedup
-from pipelines.neardup import LSH_THRESHOLD, NUM_PERM, signature
+from pipelines.detect.neardup import LSH_THRESHOLD, NUM_PERM, signature
 from storage import fingerprints, repository
 from storage.db import open_archive
 from storage.models import Article, ArticleBand, Capture, Cluster, DedupQueue

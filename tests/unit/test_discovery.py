@@ -7,7 +7,7 @@ import gzip
 import lxml.html
 import pytest
 
-from crawler import discovery
+from crawler.discovery import sitemaps as discovery
 from crawler.portals import Portal
 
 PORTAL = Portal.from_start_url("https://baoninhthuan.com.vn/")

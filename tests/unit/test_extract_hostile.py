@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pipelines.article_extractor import ExtractedArticle, ExtractionError, extract_article
-from pipelines.extract_input import MAX_ATTRIBUTES, MAX_PAGE_BYTES, MAX_PARAGRAPH_TEXTS, PARSER_MAX_DEPTH
+from pipelines.extract.core import ExtractedArticle, ExtractionError, extract_article
+from pipelines.extract.markup import MAX_ATTRIBUTES, MAX_PAGE_BYTES, MAX_PARAGRAPH_TEXTS, PARSER_MAX_DEPTH
 from storage.text import CONTROL_CHARACTERS
 
 URL = "https://baotinh.vn/thoi-su/cai-cach-hanh-chinh-post1.html"
@@ -287,7 +287,7 @@ def test_a_tag_with_thousands_of_attributes_reaches_the_parser_trimmed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # libxml2 checks every attribute against the earlier ones of its tag: 20,000 cost ~1 s per parse
-    import pipelines.article_extractor as extractor
+    import pipelines.extract.core as extractor
 
     parsed = []
     load_html = extractor.trafilatura.load_html
@@ -309,7 +309,7 @@ def test_tens_of_thousands_of_paragraph_runs_are_refused_before_trafilatura(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # trafilatura's "//p//text()" is quadratic in libxml2: 80,000 runs cost 18 s per call, 91 s per page
-    import pipelines.article_extractor as extractor
+    import pipelines.extract.core as extractor
 
     calls: list[object] = []
     bare_extraction = extractor.trafilatura.bare_extraction

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.article_extractor import ExtractedArticle, ExtractionError, extract_article
+from pipelines.extract.core import ExtractedArticle, ExtractionError, extract_article
 from tests.replica import build_world
 from tests.replica.site import Site
 from tests.replica.truth import ArticleTruth, GroundTruth

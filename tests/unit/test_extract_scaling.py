@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-import pipelines.article_extractor as extractor
+import pipelines.extract.core as extractor
 
 SMALL, LARGE = 200_000, 800_000  # bytes of generated markup
 MAX_RATIO = 7.0  # linear: ~4; the quadratic paths above: 15-68

@@ -12,9 +12,9 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
-from crawler.extensions import portal_outcome, run_status
-from crawler.middlewares import FrontierMiddleware
+from crawler.frontier.conditional import FrontierMiddleware
 from crawler.portals import RegistryError, load_registry
+from crawler.runtime.run_record import portal_outcome, run_status
 from crawler.spiders.portal import PortalSpider
 from storage import frontier, leases, repository
 from storage.frontier import Discovery, FetchOutcome, RevisitPolicy, parse_duration

@@ -9,8 +9,8 @@ from scrapy import Request
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 
-from crawler import guard
-from crawler.guard import AddressGuardMiddleware, AddressRefused, GuardedResolver, check_url, refusal
+from crawler.safety import guard
+from crawler.safety.guard import AddressGuardMiddleware, AddressRefused, GuardedResolver, check_url, refusal
 from crawler.spiders.portal import PortalSpider
 
 

@@ -1,4 +1,4 @@
-"""pipelines.heap: a pinned mmap threshold hands large freed buffers back to the system."""
+"""pipelines.analysis.heap: a pinned mmap threshold hands large freed buffers back to the system."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from pipelines.heap import heap_trimmer, pin_mmap_threshold
+from pipelines.analysis.heap import heap_trimmer, pin_mmap_threshold
 
 # In a fresh interpreter: free one 8 MiB block (glibc then raises its mmap threshold to 8 MiB), allocate
 # 60 blocks of 1 MiB with a small live object after each, free the blocks and report how much of the
@@ -17,7 +17,7 @@ _PROBE = textwrap.dedent(
     """
     import os
     import sys
-    from pipelines.heap import pin_mmap_threshold
+    from pipelines.analysis.heap import pin_mmap_threshold
 
     def rss_mib():
         with open("/proc/self/statm") as statm:

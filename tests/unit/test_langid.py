@@ -1,4 +1,4 @@
-"""Unit tests for pipelines.langid on text written here (no shared data)."""
+"""Unit tests for pipelines.detect.langid on text written here (no shared data)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines import langid
-from pipelines.langid import (
+from pipelines.detect import langid
+from pipelines.detect.langid import (
     LanguageResult,
     detect_language,
     is_vietnamese_syllable,
@@ -71,7 +71,7 @@ def test_declared_en_with_vietnamese_text_is_vi() -> None:
 
 
 def test_declared_language_moves_confidence_by_the_documented_amounts() -> None:
-    # agreement closes half the gap to certainty, disagreement costs a tenth (pipelines.langid._agree)
+    # agreement closes half the gap to certainty, disagreement costs a tenth (pipelines.detect.langid._agree)
     base = detect_language(SLUG).confidence
     assert 0.5 < base < 0.95
     agree, disagree = detect_language(SLUG, declared="vi"), detect_language(SLUG, declared="en")
@@ -97,7 +97,7 @@ DETERMINISM_TEXTS = (VI, YO, EN, SLUG, ID, TL, "Ang mga bata", "Ele não é home
 _RUN_ELSEWHERE = (
     "import json, sys\n"
     "from dataclasses import astuple\n"
-    "from pipelines.langid import detect_language\n"
+    "from pipelines.detect.langid import detect_language\n"
     "print(json.dumps([astuple(detect_language(t)) for t in json.loads(sys.stdin.read())]))\n"
 )
 

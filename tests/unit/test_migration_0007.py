@@ -6,7 +6,7 @@ from alembic import command
 from sqlalchemy import text
 
 from storage.db import _alembic_config, make_engine, session_factory
-from storage.search import search_articles
+from storage.search.engine import search_articles
 
 ARTICLE = """INSERT INTO articles (id, url, canonical_url, title, sapo, text, categories, tags, date_warnings,
     language, language_confidence, status, content_hash, version, first_captured_at, captured_at,

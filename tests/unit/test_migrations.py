@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from alembic import command
 from sqlalchemy import Connection, Engine, MetaData, Table, func, insert, select
 
-from pipelines.neardup import signature
+from pipelines.detect.neardup import signature
 from storage import fingerprints
 from storage.db import _alembic_config, make_engine, session_factory, upgrade
 from storage.models import (

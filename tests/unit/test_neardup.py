@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from pipelines.neardup import compare
+from pipelines.detect.neardup import compare
 
 STORY = [
     "Sáng 12/4, Ủy ban nhân dân tỉnh Ninh Thuận tổ chức hội nghị sơ kết công tác phòng, chống ma túy quý I "

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines import page_links
-from pipelines.article_extractor import ExtractionError, extract_article
-from pipelines.page import PageJob, analyse_page
-from pipelines.page_links import LinkRules, read_links
+from pipelines.analysis.job import PageJob, analyse_page
+from pipelines.extract import links as page_links
+from pipelines.extract.core import ExtractionError, extract_article
+from pipelines.extract.links import LinkRules, read_links
 from storage.urls import site_key
 from tests.replica import build_world
 from tests.replica.site import Site

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from crawler.cli.main import main
 from crawler.portals import RegistryError, load_registry
-from pipelines.article_extractor import extract_article
+from pipelines.extract.core import extract_article
 from tests.unit.test_pipelines import PARAGRAPHS
 
 AD = (

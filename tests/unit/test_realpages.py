@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from pipelines.page_links import LinkRules, classify_url
+from pipelines.extract.links import LinkRules, classify_url
 from storage.urls import site_key
 from tests.benchmarks.realpages import OFFSITE, RealPagesSite, load_pages, page_files
 

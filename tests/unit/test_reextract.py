@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from crawler.cli import main
+from crawler.cli.main import main
 from pipelines.reextract import reextract
 from storage import repository
 from storage.models import Article, ArticleFingerprint

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import repository
 from storage.models import CrawlRun, Portal
-from storage.query import QueryError, parse_query
-from storage.search import SearchFilters, search_articles
+from storage.search.engine import SearchFilters, search_articles
+from storage.search.query import QueryError, parse_query
 from tests.unit.archive_sample import archive_row
 
 T0 = datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
@@ -190,7 +190,7 @@ def test_ranking_window_pages_cover_every_match_once(
     factory, _ = corpus
     with factory() as session:
         everything = search_articles(session, "nong", limit=100)
-        monkeypatch.setattr("storage.search.RANK_WINDOW", 3)
+        monkeypatch.setattr("storage.search.engine.RANK_WINDOW", 3)
         pages = [search_articles(session, "nong", limit=2, page=n) for n in range(1, 7)]
     listed = [hit.id for page in pages for hit in page.hits]
     assert all(page.total == everything.total for page in pages)
@@ -208,8 +208,8 @@ def test_count_stops_at_count_limit_and_says_so(
     factory, _ = corpus
     with factory() as session:
         everything = search_articles(session, "nong", limit=100)
-        monkeypatch.setattr("storage.search.COUNT_LIMIT", 3)
-        monkeypatch.setattr("storage.search.RANK_WINDOW", 3)
+        monkeypatch.setattr("storage.search.engine.COUNT_LIMIT", 3)
+        monkeypatch.setattr("storage.search.engine.RANK_WINDOW", 3)
         first = search_articles(session, "nong", limit=2)
         deep = search_articles(session, "nong", limit=2, page=3)
     assert everything.exact and everything.total > 3 and everything.total_text == str(everything.total)

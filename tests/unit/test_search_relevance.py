@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import repository
 from storage.models import Portal
-from storage.query import WORD
-from storage.search import search_articles
+from storage.search.engine import search_articles
+from storage.search.query import WORD
 from storage.text import content_hash, search_key, strip_diacritics
 from tests.replica import build_world
 

@@ -79,7 +79,7 @@ def test_cite_styles(sample: Sample) -> None:
 
 
 def test_cite_escapes_bibtex(sample: Sample) -> None:
-    from storage.citation import Citation, bibtex
+    from storage.export.citation import Citation, bibtex
 
     citation = Citation(
         1, 1, "Báo & Co", "50% giảm_giá {x}", None, None, "https://x.example/a_b", sample_time(), 3

@@ -258,7 +258,7 @@ def test_redirect_to_an_overlong_or_malformed_url_is_recorded(spider: PortalSpid
 
 
 def test_a_refused_article_url_is_recorded_as_refused(spider: PortalSpider) -> None:
-    from crawler.guard import AddressRefused
+    from crawler.safety.guard import AddressRefused
 
     request = Request("file:///etc/passwd", meta=_meta(via="listing", redirect_chain=[ARTICLE]))
     failure = Failure(AddressRefused("refused by the address guard: scheme 'file' is not fetched"))

@@ -88,7 +88,7 @@ def test_malformed_urls_never_raise() -> None:
 
 
 def test_one_site_identity_for_discovery_spider_and_canonicalisation() -> None:
-    from crawler.discovery import classify_url
+    from crawler.discovery.sitemaps import classify_url
     from crawler.portals import Portal
 
     portal = Portal(key="khanhhoa", name="Báo Khánh Hòa", home_url="https://baokhanhhoa.vn/")

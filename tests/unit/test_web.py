@@ -133,7 +133,7 @@ def test_browser_never_writes(client: tuple[TestClient, Sample]) -> None:
 def test_serve_command_help_and_bad_archive(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from storage.web.cli import serve_command
+    from storage.cli.serve import serve_command
 
     result = CliRunner().invoke(serve_command, ["--help"])
     assert result.exit_code == 0 and "newsarchive serve" in result.stdout and "--db DBURL" in result.stdout

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from pipelines.workers import WorkerFailed, WorkerPool
+from pipelines.analysis.pool import WorkerFailed, WorkerPool
 
 
 def work(job: tuple[str, int]) -> str:
@@ -105,7 +105,7 @@ def preloaded(_: object) -> tuple[bool, int]:
     from justext.core import define_stoplist
     from trafilatura import external
 
-    from pipelines import langid
+    from pipelines.detect import langid
 
     stoplists = external.JT_STOPLIST is not None and define_stoplist.cache_info().currsize == 1
     return langid._LD_FACTORY is not None and stoplists, gc.get_freeze_count()
@@ -114,8 +114,8 @@ def preloaded(_: object) -> tuple[bool, int]:
 def test_workers_share_the_preloaded_extractors_frozen() -> None:
     # A fresh interpreter: this process's forkserver may already run without the crawl's preload.
     script = (
-        "from pipelines.page import ANALYSIS_MODULE\n"
-        "from pipelines.workers import WorkerPool\n"
+        "from pipelines.analysis.job import ANALYSIS_MODULE\n"
+        "from pipelines.analysis.pool import WorkerPool\n"
         "from tests.unit.test_workers import preloaded\n"
         "pool = WorkerPool(1, preloaded, preload=(ANALYSIS_MODULE,))\n"
         "print(list(pool.map([None]))[0])\n"

@@ -1,0 +1,219 @@
+"""Inline related-article links: ">> Xem thêm: <a>…</a>" lines and "Tin liên quan" boxes inside the article.
+
+Editors put a label and links to other articles of the portal between body paragraphs. trafilatura keeps
+them as paragraphs, so other articles' titles reach the text, the search index and the near-duplicate
+signature. The lines of a block whose text is all links to the same site, apart from such a label,
+separators and dates, are dropped from the extracted text; a paragraph that merely contains a link stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+from pipelines.extract.meta import absolute_url, host_of
+from storage.text import normalize_text, search_key
+
+# Labels of related-article lines and boxes (lowercase, punctuation stripped).
+_LABELS = frozenset(
+    [
+        "xem thêm", "đọc thêm", "mời xem thêm", "mời đọc thêm", "mời quý độc giả xem thêm", "xem tiếp",
+        "đọc tiếp", "tham khảo thêm", "tin liên quan", "bài liên quan", "tin bài liên quan",
+        "bài viết liên quan", "các tin liên quan", "tin cùng chuyên mục", "bài cùng chuyên mục", "tin khác",
+        "các tin khác", "các bài khác", "bài đọc thêm", "có thể bạn quan tâm", "bạn có thể quan tâm",
+        "video liên quan", "related", "related articles", "related news", "related stories", "read more",
+        "read also", "see also", "more", "more stories",
+    ]
+)  # fmt: skip
+# A line inside a related block shorter than this many words is not taken for an article title (fundus:
+# "Selvstændighed" is a link in a related box and a heading of the body).
+MIN_TITLE_WORDS = 4
+# Unlinked text longer than this is prose, not a label with separators.
+MAX_LABEL_CHARS = 80
+_NOT_WORDS = re.compile(r"[\W_]+")
+_NUMBERS = re.compile(r"\b\d+\b")
+# Text that is not page content; links inside do not count.
+_SKIP = frozenset(["script", "style", "noscript", "template"])
+# Navigation chrome keeps its links: breadcrumbs feed the categories, menus are trafilatura's to drop.
+_CHROME = frozenset(["nav", "header", "footer"])
+# Elements whose text trafilatura may print as a line of its own.
+_LINES = ("a", "p", "div", "li", "tr", "td", "th", "dt", "dd", "h2", "h3", "h4", "h5", "h6", "blockquote")
+_INLINE = frozenset(["a", "b", "strong", "em", "i", "u", "span", "font", "small", "img", "br", "sup", "sub"])
+
+
+class _Tally:
+    """What one element holds: its unlinked text (None once longer than a label), its links, a headline."""
+
+    __slots__ = ("text", "same_site", "other", "headline")
+
+    def __init__(self) -> None:
+        self.text: str | None = ""
+        self.same_site = 0  # links with text to other pages of this site
+        self.other = 0  # links with text elsewhere (another site, this very page, javascript:)
+        self.headline = False  # an <h1> inside
+
+    def add_text(self, text: str | None) -> None:
+        if self.text is None or not text or not text.strip():
+            return
+        self.text += " " + text.strip()
+        if len(self.text) > 2 * MAX_LABEL_CHARS and len(" ".join(self.text.split())) > MAX_LABEL_CHARS:
+            self.text = None
+
+    def add(self, child: _Tally) -> None:
+        if child.text is None:
+            self.text = None
+        else:
+            self.add_text(child.text)
+        self.same_site += child.same_site
+        self.other += child.other
+        self.headline = self.headline or child.headline
+
+    @property
+    def label_only(self) -> bool:
+        return self.text is not None and _label_only(self.text)
+
+
+def _site(host: str) -> str:
+    host = host.lower()
+    for prefix in ("www.", "m."):
+        host = host.removeprefix(prefix)
+    return host
+
+
+def _page_key(url: str | None) -> str | None:
+    """The URL without scheme, www./m., fragment and trailing slash: links to the page itself match it."""
+    if not url:
+        return None
+    host, _, rest = url.partition("://")[2].partition("/")
+    return _site(host) + "/" + rest.split("#")[0].rstrip("/")
+
+
+def _label_only(text: str) -> bool:
+    """True if ``text`` is only separators, or a related-article label with separators and numbers (the
+    dates of a "Tin liên quan" list); numbers without a label are content (a date line with a print link)."""
+    words = " ".join(_NOT_WORDS.sub(" ", normalize_text(text).lower()).split())
+    return not words or " ".join(_NUMBERS.sub(" ", words).split()) in _LABELS
+
+
+_ABSOLUTE = re.compile(r"^(?:https?:)?//(?:[^/?#@]*@)?([^/?#:]*)", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+class _Links:
+    """Tells links to other pages of the page's site from the rest, cheaply (pages have hundreds)."""
+
+    def __init__(self, url: str, canonical: str | None) -> None:
+        self.url = url
+        self.site = _site(host_of(url))
+        self.own = {_page_key(url), _page_key(canonical)}
+        self.known: dict[str, bool] = {}
+
+    def same_site(self, href: str | None) -> bool:
+        key = (href or "").strip()
+        if key not in self.known:
+            self.known[key] = self._same_site(key)
+        return self.known[key]
+
+    def _same_site(self, href: str) -> bool:
+        absolute = _ABSOLUTE.match(href)
+        if absolute:
+            full = href if href.lower().startswith("http") else "https:" + href
+            return _site(absolute[1]) == self.site and _page_key(full) not in self.own
+        if not href or href.startswith("#") or _SCHEME.match(href):  # javascript:, mailto:, tel:, data:
+            return False
+        if href.startswith("/"):  # most links: a path on this site
+            return f"{self.site}/{href[1:].split('#')[0].rstrip('/')}" not in self.own
+        resolved = absolute_url(href, self.url)  # a relative link: resolved against the page
+        return resolved is not None and _page_key(resolved) not in self.own
+
+
+def _tallies(elements: list[HtmlElement], url: str, canonical: str | None) -> dict[HtmlElement, _Tally]:
+    links = _Links(url, canonical)
+    tallies: dict[HtmlElement, _Tally] = {}
+    for element in reversed(elements):  # children before their parents
+        tally = _Tally()
+        tallies[element] = tally
+        if element.tag in _SKIP:
+            continue
+        if element.tag == "a":
+            if element.text_content().strip():
+                if links.same_site(element.get("href")):
+                    tally.same_site = 1
+                else:
+                    tally.other = 1
+            continue
+        tally.headline = element.tag == "h1"
+        tally.add_text(element.text)
+        for child in element:
+            if isinstance(child.tag, str):
+                tally.add(tallies[child])
+            tally.add_text(child.tail)
+    return tallies
+
+
+def related_lines(tree: HtmlElement, url: str, canonical: str | None = None) -> frozenset[str]:
+    """Return the lines (as ``line_key``) of the related-article blocks of ``tree``.
+
+    A block qualifies when all its links with text point to other pages of the site of ``url`` (not to the
+    page itself, ``url`` or ``canonical``) and the rest of its text is at most a label ("Xem thêm:",
+    "Tin liên quan") with separators and dates. Its lines are its own text and those of its rows, items,
+    headings and links, as trafilatura may print them; a label line right before the block
+    (``<p>Tin liên quan:</p><ul>…</ul>``) is one of them. Navigation (nav, header, footer, breadcrumbs)
+    and the headline are left alone. The tree is not changed: removing blocks before trafilatura changes
+    which container it picks (measured: fundus body F1 0.9527 -> 0.9519), dropping their lines after
+    does not.
+    """
+    elements = [e for e in tree.iter() if isinstance(e.tag, str)]
+    tallies = _tallies(elements, url, canonical)
+    taken: set[HtmlElement] = set()  # related blocks found so far (outermost first, in document order)
+    lines: set[str] = set()
+    for element in elements:
+        tally = tallies[element]
+        # cheap tests first: most elements hold no link, or some prose
+        if not tally.same_site or tally.other or tally.headline or element.tag in _INLINE:
+            continue
+        parent = element.getparent()
+        if parent is None or element.tag in ("html", "body") or not tally.label_only:
+            continue
+        if any(node in taken or _chrome(node) for node in (element, *element.iterancestors())):
+            continue
+        taken.add(element)
+        label = element.getprevious()
+        if label is not None and isinstance(label.tag, str) and _is_label_line(tallies[label]):
+            lines.add(line_key(label.text_content()))
+        lines.add(line_key(element.text_content()))
+        for part in element.iter(*_LINES):
+            line = line_key(part.text_content())
+            # a short line ("Video", a tag) may also be a heading of the body: only titles and labels
+            if len(line.split()) >= MIN_TITLE_WORDS or _label_only(line):
+                lines.add(line)
+    lines.discard("")
+    return frozenset(lines)
+
+
+def _chrome(element: HtmlElement) -> bool:
+    """Navigation keeps its links: menus are trafilatura's to drop, breadcrumbs feed the categories."""
+    return element.tag in _CHROME or "breadcrumb" in (element.get("class") or "").lower()
+
+
+def drop_related(paragraphs: list[str], lines: frozenset[str]) -> list[str]:
+    """Return ``paragraphs`` without those that are lines of related-article blocks."""
+    if not lines:
+        return paragraphs
+    return [paragraph for paragraph in paragraphs if line_key(paragraph) not in lines]
+
+
+def line_key(text: str) -> str:
+    """Return the comparable form of a text line: no list bullet or table pipes, spaces collapsed, search
+    form (lowercase, NFC, one tone placement)."""
+    text = text.strip()
+    if text.startswith("|") and text.endswith("|"):  # a table row as trafilatura prints it
+        text = " ".join(cell.strip() for cell in text.strip("|").split("|"))
+    if text.startswith(("- ", "* ", "• ")):  # a list item, or a cell written as one
+        text = text[2:]
+    return search_key(text)
+
+
+def _is_label_line(tally: _Tally) -> bool:
+    return not tally.same_site and not tally.other and bool(tally.text) and tally.label_only

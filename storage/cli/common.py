@@ -1,0 +1,243 @@
+"""What every archivist command shares: one-line errors, --db and filter options, read-only sessions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from storage.db import SUPPORTED_BACKENDS, ArchiveUnavailable, database_url, open_archive
+from storage.export import records
+from storage.models import CaptureStatus, Portal
+from storage.safe_text import terminal_safe
+from storage.search.engine import SearchFilters
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Article ids are INTEGER columns: 32-bit on PostgreSQL (64-bit on SQLite); a larger number is not an id
+# (and would overflow the database's integer instead of finding nothing).
+MAX_ID = 2**31 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def _one_line(message: str) -> str:
+    return terminal_safe(" ".join(message.split()), multiline=False)
+
+
+class ArchiveError(click.ClickException):
+    """A failure shown to the archivist as one line, ``error: ...``, with exit status 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {_one_line(self.format_message())}", file=file, err=True)
+
+
+class ArgumentProblem(click.ClickException):
+    """A bad argument shown as one line, ``error: ...``, with exit status 2 (click's usage errors too)."""
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {_one_line(self.format_message())}", file=file, err=True)
+
+
+class _OneLineUsageErrors:
+    """Usage errors (bad option values, missing arguments) as one line, exit 2 (ArgumentProblem)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[misc]
+        except click.UsageError as exc:
+            raise ArgumentProblem(exc.format_message()) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except click.UsageError as exc:
+            raise ArgumentProblem(exc.format_message()) from exc
+
+
+class ArchivistCommand(_OneLineUsageErrors, click.Command):
+    """A click command whose usage errors are one line, exit 2."""
+
+
+class ArchivistGroup(_OneLineUsageErrors, click.Group):
+    """A click group whose usage errors are one line, exit 2, like ArchivistCommand."""
+
+
+def check_db_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback: refuse (exit 2) a --db that is no URL, names an unsupported database or a driver
+    that is not installed, before anything connects."""
+    url = database_url(value)
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+    except ArgumentError as exc:
+        raise click.BadParameter(f"{url!r} is not a database URL ({exc})") from exc
+    if parsed.drivername not in ("postgresql", "postgres"):  # those get psycopg (storage.db)
+        try:
+            parsed.get_dialect()
+        except Exception as exc:  # noqa: BLE001 - NoSuchModuleError, ImportError: the driver is unusable
+            raise click.BadParameter(f"{url!r}: no database driver {parsed.drivername!r}") from exc
+    if backend.split("+")[0] not in (*SUPPORTED_BACKENDS, "postgres"):
+        raise click.BadParameter(
+            f"{url!r}: unsupported database {backend!r}; use sqlite:///FILE or postgresql://USER@HOST/DB"
+        )
+    return value
+
+
+def db_url_option(function: F) -> F:
+    """Add ``--db DBURL`` as ``db_url`` (the operator commands' name), checked like db_option."""
+    return click.option(
+        "--db", "db_url", metavar="DBURL", default=None, callback=check_db_url,
+        help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite).",
+    )(function)  # fmt: skip
+
+
+def db_option(function: F) -> F:
+    """Add ``--db DBURL`` (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.sqlite3)."""
+    return click.option(
+        "--db", "db", metavar="DBURL", default=None, callback=check_db_url,
+        help="Archive database URL [default: $ARCHIVE_DATABASE_URL, else sqlite:///archive.sqlite3].",
+    )(function)  # fmt: skip
+
+
+class DayType(click.ParamType):
+    """A calendar day written YYYY-MM-DD or DD/MM/YYYY (day first, as Vietnamese dates are)."""
+
+    name = "DATE"
+    _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+    _VI = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        try:
+            if match := self._ISO.fullmatch(text):
+                return date(int(match[1]), int(match[2]), int(match[3]))
+            if match := self._VI.fullmatch(text):
+                return date(int(match[3]), int(match[2]), int(match[1]))
+        except ValueError as exc:
+            self.fail(f"{text!r} is not a real date ({exc})", param, ctx)
+        self.fail(f"{text!r} is not a date; use YYYY-MM-DD or DD/MM/YYYY", param, ctx)
+
+
+DAY = DayType()
+STATUSES = [status.value for status in CaptureStatus]
+
+
+def filter_options(function: F) -> F:
+    """Add the search/export filters: --portal, --since, --until, --language, --status, --author and
+    --category."""
+    options = [
+        click.option("--category", metavar="NAME", default=None, help="Only articles in this category."),
+        click.option("--author", metavar="TEXT", default=None, help="Only articles whose author has TEXT."),
+        click.option(
+            "--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+            help="Only articles with this status (repeatable) [default: archived].",
+        ),
+        click.option("--language", "languages", multiple=True, metavar="CODE",
+                     help="Only articles in this language, e.g. vi (repeatable)."),
+        click.option("--until", type=DAY, default=None, help="Published on or before this day (Vietnam)."),
+        click.option("--since", type=DAY, default=None, help="Published on or after this day (Vietnam)."),
+        click.option("--portal", "portals", multiple=True, metavar="KEY",
+                     help="Only this portal (its key; repeatable)."),
+    ]  # fmt: skip
+    for option in options:
+        function = option(function)
+    return function
+
+
+def build_filters(
+    session: Session,
+    *,
+    portals: tuple[str, ...],
+    since: date | None,
+    until: date | None,
+    languages: tuple[str, ...] = (),
+    statuses: tuple[str, ...] = (),
+    author: str | None = None,
+    category: str | None = None,
+    any_status: bool = False,
+) -> SearchFilters:
+    """Return the SearchFilters of the filter options, after checking the portals exist (ArchiveError)."""
+    if since and until and since > until:
+        raise ArgumentProblem(f"--since {since} is after --until {until}")
+    for key in portals:
+        check_portal(session, key)
+    return SearchFilters(
+        portals=portals,
+        since=records.day_start(since) if since else None,
+        until=records.day_end(until) if until else None,
+        languages=tuple(code.strip().lower() for code in languages),
+        statuses=() if any_status else (statuses or SearchFilters().statuses),
+        author=author.strip() or None if author else None,
+        category=category.strip() or None if category else None,
+    )
+
+
+def check_portal(session: Session, key: str) -> None:
+    """Raise ArchiveError naming the known portals unless ``key`` is one."""
+    if session.scalar(select(Portal.id).where(Portal.key == key)) is not None:
+        return
+    known = ", ".join(session.scalars(select(Portal.key).order_by(Portal.key))) or "none"
+    raise ArchiveError(f"unknown portal {key!r} (known: {known})")
+
+
+def parse_article_ref(value: str) -> int | str:
+    """Return an article id (ASCII digits within 64 bits) or an http(s) URL. Raises ArgumentProblem."""
+    text = value.strip()
+    if _ASCII_DIGITS.fullmatch(text):
+        number = int(text)
+        if number > MAX_ID:
+            raise ArgumentProblem(f"article id {text} is too large (ids are at most {MAX_ID})")
+        return number
+    if text.lower().startswith(("http://", "https://")):
+        return text
+    raise ArgumentProblem(f"{value!r} is not an article id (digits 0-9) or an http(s) URL")
+
+
+@contextmanager
+def archive_session(db: str | None) -> Iterator[Session]:
+    """Yield a session on the archive opened read-only; raise ArchiveError (one line) when it cannot be
+    used."""
+    url = database_url(db)
+    _refuse_missing_sqlite_file(url)
+    try:
+        engine, factory = open_archive(url, create=False, read_only=True)
+    except ArchiveUnavailable as exc:
+        raise ArchiveError(str(exc)) from exc
+    try:
+        with factory() as session:
+            yield session
+    except SQLAlchemyError as exc:
+        raise ArchiveError(f"archive query failed: {str(getattr(exc, 'orig', None) or exc)}") from exc
+    finally:
+        engine.dispose()
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    # Connecting would create an empty file; a read-only command must not leave one behind.
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # open_archive reports malformed URLs
+    database = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if database not in (None, "", ":memory:") and not Path(str(database)).expanduser().is_file():
+        raise ArchiveError(f"no archive at {url}: file does not exist; run `newsarchive crawl` first")
+
+
+def local_day(value: datetime | None) -> str:
+    """Return the Vietnam-time day of ``value`` as YYYY-MM-DD, or "" for None."""
+    return (records.local_iso(value) or "")[:10]

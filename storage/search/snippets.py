@@ -1,0 +1,101 @@
+"""Search snippets cut from the stored text, so they keep the publisher's case and diacritics."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from storage.cli.output import Highlighted
+from storage.search.query import WORD, Query
+from storage.text import search_key, strip_diacritics
+
+# Words shown in a snippet: about two lines of a terminal table or three of the web page, measured by
+# eye on the replica's articles (shorter loses the sentence, longer buries the hit).
+SNIPPET_WORDS = 30
+# Words of context kept before the first hit, so a snippet starts with the words leading up to it.
+LEAD_WORDS = 6
+_SPACES = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=200_000)
+def _forms(word: str) -> tuple[str, str]:
+    # Cached: an archive's vocabulary is small next to the words of the texts being cut into snippets.
+    exact = search_key(word)
+    return exact, strip_diacritics(exact)
+
+
+def hit_positions(text: str, query: Query) -> tuple[list[tuple[int, int]], list[int]]:
+    """Return the word spans of ``text`` and the indexes of those that match a query word.
+
+    An accented query word marks only exact-spelling matches when the text has one, else every
+    spelling (the article matched without diacritics, and the archivist should see where).
+    """
+    spans = [m.span() for m in WORD.finditer(text)]
+    words = [text[start:end] for start, end in spans]
+    # Each distinct word is folded once (a long text repeats most of its words).
+    forms = {word: _forms(word) for word in set(words)}
+    # folded form -> the spellings asked for ("" when typed without accents: any spelling)
+    wanted: dict[str, set[str]] = {}
+    for term in query.terms:
+        for word, folded in zip(term.words, term.folded, strict=True):
+            wanted.setdefault(folded, set()).add(word if word != folded else "")
+    present = {exact for exact, _ in forms.values()}
+    matching = set()
+    for word, (exact, folded) in forms.items():
+        spellings = wanted.get(folded)
+        if spellings is not None and ("" in spellings or exact in spellings or not spellings & present):
+            matching.add(word)
+    return spans, [i for i, word in enumerate(words) if word in matching]
+
+
+def highlight(text: str, query: Query) -> Highlighted:
+    """Return all of ``text`` with its query words marked (for titles)."""
+    spans, hits = hit_positions(text, query)
+    return _segments(text, spans, hits, 0, len(spans), ellipses=False)
+
+
+def snippet(text: str, query: Query, words: int = SNIPPET_WORDS) -> Highlighted:
+    """Return the ``words``-word passage of ``text`` with the most distinct query words, hits marked.
+
+    Without any hit the passage is the start of the text.
+    """
+    text = unicodedata.normalize("NFC", text)
+    spans, hits = hit_positions(text, query)
+    if not spans:
+        return Highlighted(((text.strip(), False),)) if text.strip() else Highlighted(())
+    best, best_count = 0, -1
+    hit_set = set(hits)
+    for first in hits or [0]:
+        window = [i for i in range(first, min(first + words, len(spans))) if i in hit_set]
+        count = len({_forms(text[slice(*spans[i])])[0] for i in window})
+        if count > best_count:
+            best, best_count = first, count
+    start = max(0, best - LEAD_WORDS) if hits else 0
+    end = min(len(spans), start + words)
+    return _segments(text, spans, hits, start, end, ellipses=True)
+
+
+def _segments(
+    text: str, spans: list[tuple[int, int]], hits: list[int], start: int, end: int, *, ellipses: bool
+) -> Highlighted:
+    if start >= end:
+        return Highlighted(())
+    hit_set = set(hits)
+    segments: list[tuple[str, bool]] = []
+    position = spans[start][0] if ellipses else 0
+    if ellipses and start > 0:
+        segments.append(("…", False))
+    for i in range(start, end):
+        word_start, word_end = spans[i]
+        if i in hit_set:
+            if word_start > position:
+                segments.append((text[position:word_start], False))
+            segments.append((text[word_start:word_end], True))
+            position = word_end
+    stop = spans[end - 1][1] if ellipses else len(text)
+    if stop > position:
+        segments.append((text[position:stop], False))
+    if ellipses and end < len(spans):
+        segments.append(("…", False))
+    return Highlighted(tuple((piece if hit else _SPACES.sub(" ", piece), hit) for piece, hit in segments))
