@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -116,11 +117,11 @@ def test_workers_share_the_preloaded_extractors_frozen() -> None:
     script = (
         "from pipelines.analysis.job import ANALYSIS_MODULE\n"
         "from pipelines.analysis.pool import WorkerPool\n"
-        "from tests.unit.test_workers import preloaded\n"
+        "from tests.unit.pipelines.test_workers import preloaded\n"
         "pool = WorkerPool(1, preloaded, preload=(ANALYSIS_MODULE,))\n"
         "print(list(pool.map([None]))[0])\n"
     )
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = Path(__file__).resolve().parents[3]
     output = subprocess.run(
         [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120, check=True
     ).stdout

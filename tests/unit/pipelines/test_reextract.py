@@ -12,7 +12,7 @@ from pipelines.reextract import reextract
 from storage import repository
 from storage.models import Article, ArticleFingerprint
 from storage.text import content_hash
-from tests.unit.test_pipelines import PARAGRAPHS, article_html
+from tests.unit.pipelines.test_pipelines import PARAGRAPHS, article_html
 
 T0 = datetime(2024, 4, 12, 3, 0, tzinfo=UTC)
 URL = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-1234.html"

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from pipelines.extract.core import ExtractedArticle, ExtractionError, extract_article
-from tests.unit.test_text import encode_cp1258
+from tests.unit.storage.test_text import encode_cp1258
 
-GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 PAGES = sorted(GOLDEN.glob("*.html"))
 
 

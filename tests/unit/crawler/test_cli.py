@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from crawler.cli.main import main
 from crawler.ops.run import crawl_summary
-from tests.unit.test_pipelines import PARAGRAPHS, article_html
+from tests.unit.pipelines.test_pipelines import PARAGRAPHS, article_html
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

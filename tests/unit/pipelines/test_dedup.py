@@ -17,7 +17,7 @@ from storage import fingerprints, repository
 from storage.db import open_archive
 from storage.models import Article, ArticleBand, Capture, Cluster, DedupQueue
 from storage.text import content_hash
-from tests.unit.test_neardup import STORY, templated, text
+from tests.unit.pipelines.test_neardup import STORY, templated, text
 
 T0 = datetime(2024, 4, 12, 1, 30, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from crawler.cli.main import main
 from crawler.portals import RegistryError, load_registry
 from pipelines.extract.core import extract_article
-from tests.unit.test_pipelines import PARAGRAPHS
+from tests.unit.pipelines.test_pipelines import PARAGRAPHS
 
 AD = (
     "Chương trình khuyến mãi đặc biệt dành cho bạn đọc: giảm giá 30% khi đặt mua báo in dài hạn, "

@@ -33,7 +33,7 @@ ID = "Pemerintah provinsi mengadakan rapat koordinasi untuk membahas anggaran pe
 TL = "Nagsagawa ang pamahalaang panlalawigan ng isang pulong upang talakayin ang badyet ngayong taon."
 EN = "The provincial government held a meeting on Monday to review the results of the first half of the year."
 SLUG = "uy ban nhan dan tinh ninh thuan to chuc hoi nghi so ket"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize("form", ["NFC", "NFD"])
