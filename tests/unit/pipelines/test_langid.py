@@ -16,13 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.detect import langid
-from pipelines.detect.langid import (
-    LanguageResult,
-    detect_language,
-    is_vietnamese_syllable,
-    normalise_declared,
-    vietnamese_syllable_ratio,
-)
+from pipelines.detect.langid import detect_language, normalise_declared
+from pipelines.extract.article import LanguageResult
 
 VI = (
     "Ủy ban nhân dân tỉnh Ninh Thuận tổ chức hội nghị sơ kết công tác sáu tháng đầu năm, "
@@ -128,33 +123,6 @@ def test_long_text_is_sampled() -> None:
     assert detect_language(VI * 200).language == "vi"
 
 
-ACCEPT = ["nghiêng", "thuở", "khuya", "giường", "quốc", "Việt", "hoà", "hòa", "gì", "yêu"]
-
-
-@pytest.mark.parametrize("word", ACCEPT)
-def test_syllable_accepts(word: str) -> None:
-    assert is_vietnamese_syllable(word)
-    assert is_vietnamese_syllable(unicodedata.normalize("NFD", word))
-
-
-@pytest.mark.parametrize("word", ["ọmọ", "bahasa", "strong", "rẹ̀", "ṣe", "ń", "hàt", "ce", "ghu"])
-def test_syllable_rejects(word: str) -> None:
-    assert not is_vietnamese_syllable(word)
-
-
-def test_unaccented_mode() -> None:
-    assert all(is_vietnamese_syllable(w, accented=False) for w in SLUG.split())
-    assert is_vietnamese_syllable("hat", accented=False)
-    assert not is_vietnamese_syllable("bahasa", accented=False)
-
-
-def test_syllable_ratio() -> None:
-    assert vietnamese_syllable_ratio(VI) > 0.95
-    assert vietnamese_syllable_ratio(YO) < 0.5
-    assert vietnamese_syllable_ratio(ID) < 0.3
-    assert vietnamese_syllable_ratio("") == 0.0
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -221,8 +189,3 @@ def test_vietnamese_with_a_few_foreign_names_is_still_vi() -> None:
     )
     assert detect_language(text).language == "vi"
     assert detect_language(text, declared="vi").language == "vi"
-
-
-def test_ipa_letters_are_latin_words() -> None:
-    # ɛ ɔ ɖ ʋ (IPA block) are letters of Latin-script orthographies: their words count, and fail as syllables
-    assert vietnamese_syllable_ratio(WEST_AFRICAN["fon_market"]) < 0.5
