@@ -7,7 +7,8 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
-from pipelines.extract.article import ExtractedArticle, LanguageResult
+from pipelines.detect.language_result import LanguageResult
+from pipelines.extract.article import ExtractedArticle
 from pipelines.items import PageItem, stage_failed
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pipelines.extract.article import ExtractedArticle, LanguageResult
+from pipelines.detect.language_result import LanguageResult
+from pipelines.extract.article import ExtractedArticle
 from pipelines.extract.links import LinkRules, PageLinks
 from storage.repository import compress_capture
 

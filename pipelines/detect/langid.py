@@ -10,8 +10,8 @@ import unicodedata
 from langdetect import DetectorFactory, LangDetectException
 from langdetect import detector_factory as _ld_factory
 
+from pipelines.detect.language_result import LanguageResult
 from pipelines.detect.orthography import WORD_RE, TextFeatures, text_features
-from pipelines.extract.article import LanguageResult
 
 # --- langdetect ---------------------------------------------------------------------------------------------
 

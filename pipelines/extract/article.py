@@ -44,10 +44,3 @@ class ExtractedArticle:
             value = data[key]
             data[key] = value.isoformat() if value else None
         return data
-
-
-@dataclass(frozen=True)
-class LanguageResult:
-    language: str  # ISO 639-1 like "vi", "en", "id", ... or "und"
-    confidence: float  # 0..1
-    reason: str  # short human-readable evidence

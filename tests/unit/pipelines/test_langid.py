@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from pipelines.detect import langid
 from pipelines.detect.langid import detect_language, normalise_declared
-from pipelines.extract.article import LanguageResult
+from pipelines.detect.language_result import LanguageResult
 
 VI = (
     "Ủy ban nhân dân tỉnh Ninh Thuận tổ chức hội nghị sơ kết công tác sáu tháng đầu năm, "
