@@ -10,7 +10,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor
 
 from pipelines.extract.article import ExtractedArticle, ExtractionError
-from pipelines.extract.dates import find_dates, parse_date_details
+from pipelines.extract.dates import parse_date_details
 from pipelines.extract.layout import (
     closing_byline,
     lead_after_headline,
@@ -39,6 +39,7 @@ from pipelines.extract.meta import (
     is_site_name,
     meta_values,
 )
+from pipelines.extract.page_dates import find_dates
 from pipelines.extract.related import drop_related, related_lines
 from storage.text import decode_html, search_key
 

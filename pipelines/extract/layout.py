@@ -32,7 +32,7 @@ MIN_MENU_LINKS = 3
 # How far below the headline (elements in document order) the lead may start: the date line, author,
 # share buttons and print links sit in between; farther down is the body or a sidebar.
 LEAD_WINDOW = 40
-# A date line is short; see pipelines.extract.dates.MAX_DATE_LINE.
+# A date line is short; see pipelines.extract.page_dates.MAX_DATE_LINE.
 _DATE_LINE_CHARS = 160
 # A byline is a pen name or two ("Minh Hà", "Ngọc Hà - Thu Yến", "NGUYỄN VĂN A"): a few capitalised words.
 MAX_BYLINE_CHARS = 60
