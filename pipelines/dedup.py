@@ -1,10 +1,11 @@
 """Dedup stage: text identity, exact and near-duplicate decisions, clusters; for crawl and reextract alike.
 
-Identity is computed per page (``fingerprint`` in the worker, ``canonical_url`` in DedupPipeline). The
-decisions run after the article is committed, in their own short transaction under the archive's dedup
-lock (``decide_pending``): the archive's queue of undecided articles is worked off in order, every
-committed article of every process is visible through the band index (storage.fingerprints), and a
-crawl killed between its write and its decision leaves the article queued for the next decider.
+Identity is computed per page (the text's fingerprint in the worker, pipelines.detect.identity;
+``canonical_url`` in DedupPipeline). The decisions run after the article is committed, in their own short
+transaction under the archive's dedup lock (``decide_pending``): the archive's queue of undecided articles
+is worked off in order, every committed article of every process is visible through the band index
+(storage.fingerprints), and a crawl killed between its write and its decision leaves the article queued
+for the next decider.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines.detect.neardup import MIN_ESTIMATED_JACCARD, compare, signature
+from pipelines.detect.identity import fingerprint
+from pipelines.detect.neardup import MIN_ESTIMATED_JACCARD, compare
 from pipelines.items import PageItem, stage_failed
 from storage import fingerprints
 from storage.models import Article, Capture, CaptureStatus, Cluster
-from storage.text import content_hash
 from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
@@ -33,19 +34,6 @@ DECIDE_BATCH = 200
 # Statuses that take part in clusters: archived articles and their copies. Off-language articles,
 # removed ones and failures are never linked.
 _LINKABLE = (CaptureStatus.ARCHIVED.value, CaptureStatus.DUPLICATE.value)
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """A text's identity: the hash of its NFC-normalised form and its MinHash signature."""
-
-    content_hash: str
-    signature: bytes
-
-
-def fingerprint(text: str) -> Fingerprint:
-    """Return the text identity of an article body (run in the worker with the extraction)."""
-    return Fingerprint(content_hash(text), signature(text))
 
 
 @dataclass(frozen=True)

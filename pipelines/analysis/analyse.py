@@ -4,8 +4,8 @@ imports the extractors (trafilatura, langdetect, datasketch), which the crawl's 
 from __future__ import annotations
 
 from pipelines.analysis.job import Digest, PageJob, PageResult
-from pipelines.dedup import fingerprint
 from pipelines.detect import langid  # noqa: F401 - label_language imports it lazily; preloaded for the workers
+from pipelines.detect.identity import fingerprint
 from pipelines.detect.neardup import signature
 from pipelines.extract.article import ExtractionError
 from pipelines.extract.core import PreparedPage, extract_article, prepare_page

@@ -14,7 +14,7 @@ from pipelines.extract.links import LinkRules, PageLinks
 from storage.repository import compress_capture
 
 if TYPE_CHECKING:
-    from pipelines.dedup import Fingerprint
+    from pipelines.detect.identity import Fingerprint
     from storage.search.fields import SearchForm
 
 # What a worker pool running analyse_page preloads (pipelines.analysis.pool): the extractors and langdetect's
