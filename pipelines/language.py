@@ -7,24 +7,10 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
-from pipelines.detect.language_result import LanguageResult
 from pipelines.extract.article import ExtractedArticle
 from pipelines.items import PageItem, stage_failed
 
 logger = logging.getLogger(__name__)
-
-
-def label_language(article: ExtractedArticle) -> LanguageResult:
-    """Return the language of an extracted article: its title, sapo and text, with the page's declared
-    language as supporting evidence (seeded langdetect + Vietnamese orthography, pipelines.detect.langid).
-
-    The detector is imported here, not with the module: the crawl's main process loads this stage but
-    labels nothing itself (the workers do), so it never pays for langdetect's profiles.
-    """
-    from pipelines.detect.langid import detect_language
-
-    sample = "\n".join(part for part in (article.title, article.sapo, article.text) if part)
-    return detect_language(sample, article.declared_language)
 
 
 class LanguagePipeline:
@@ -57,6 +43,10 @@ class LanguagePipeline:
 
     def _label(self, item: PageItem, article: ExtractedArticle) -> PageItem:
         if item.language is None:
+            # The detector is imported here, not with the module: the crawl's main process loads this
+            # stage but labels nothing itself (the workers do), so it never pays for langdetect.
+            from pipelines.detect.langid import label_language
+
             result = label_language(article)
             item.language, item.language_confidence, item.language_reason = (
                 result.language,

@@ -4,13 +4,12 @@ imports the extractors (trafilatura, langdetect, datasketch), which the crawl's 
 from __future__ import annotations
 
 from pipelines.analysis.job import Digest, PageJob, PageResult
-from pipelines.detect import langid  # noqa: F401 - label_language imports it lazily; preloaded for the workers
 from pipelines.detect.identity import fingerprint
+from pipelines.detect.langid import label_language
 from pipelines.detect.neardup import signature
 from pipelines.extract.article import ExtractionError
 from pipelines.extract.core import PreparedPage, extract_article, prepare_page
 from pipelines.extract.links import read_links
-from pipelines.language import label_language
 from storage.search.fields import SearchForm
 
 signature("")  # loads datasketch and its permutations once in the forkserver, shared by the workers

@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from typing import TYPE_CHECKING
 
 from langdetect import DetectorFactory, LangDetectException
 from langdetect import detector_factory as _ld_factory
 
 from pipelines.detect.language_result import LanguageResult
 from pipelines.detect.orthography import WORD_RE, TextFeatures, text_features
+
+if TYPE_CHECKING:
+    from pipelines.extract.article import ExtractedArticle
 
 # --- langdetect ---------------------------------------------------------------------------------------------
 
@@ -241,3 +245,10 @@ def _classify(
 def detect_language(text: str, declared: str | None = None) -> LanguageResult:
     """Language of `text` (NFC, first SAMPLE_CHARS chars), with `declared` as supporting evidence."""
     return _classify(text, declared)
+
+
+def label_language(article: ExtractedArticle) -> LanguageResult:
+    """Return the language of an extracted article: its title, sapo and text, with the page's declared
+    language as supporting evidence."""
+    sample = "\n".join(part for part in (article.title, article.sapo, article.text) if part)
+    return detect_language(sample, article.declared_language)

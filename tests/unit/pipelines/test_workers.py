@@ -128,3 +128,20 @@ def test_workers_share_the_preloaded_extractors_frozen() -> None:
     loaded, frozen = eval(output.strip())  # noqa: S307 - our own tuple of a bool and an int
     assert loaded, "langdetect's profiles or the jusText stoplists were not shared from the forkserver"
     assert frozen > 100_000, frozen  # the libraries' objects, frozen before the fork
+
+
+def test_workers_load_neither_scrapy_nor_the_pipeline_stages() -> None:
+    # The workers run the extractors; the Scrapy-facing stages, Scrapy and Twisted belong to the crawl's
+    # main process, and every worker would carry them for nothing.
+    script = (
+        "import sys\n"
+        "import pipelines.analysis.analyse, pipelines.analysis.job, pipelines.analysis.preload\n"
+        "stages = {'pipelines.' + name for name in ('archive', 'dedup', 'extraction', 'items', 'language')}\n"
+        "print(sorted(m for m in sys.modules if m in stages or m.split('.')[0] in ('crawler', 'scrapy',"
+        " 'twisted')))\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    output = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    assert output.strip() == "[]"
