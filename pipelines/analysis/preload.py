@@ -17,7 +17,8 @@ import gc
 from justext.core import define_stoplist
 from trafilatura import external as trafilatura_fallbacks
 
-from pipelines.detect import langid  # noqa: F401 - imported to be shared
+from pipelines.analysis import analyse  # noqa: F401 - the page analysis: the extractors, datasketch
+from pipelines.detect import langid
 
 langid.detect_language("Bài báo được tải trước để nạp các hồ sơ ngôn ngữ một lần cho mọi tiến trình.", None)
 # trafilatura.external.try_justext reads this global (a page without a target language: all stoplists);

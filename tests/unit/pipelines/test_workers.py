@@ -98,10 +98,12 @@ def test_jobs_waiting_at_shutdown_fail() -> None:
 
 
 def preloaded(_: object) -> tuple[bool, int]:
-    """Worker side: whether langdetect's profiles and trafilatura's jusText stoplists came from the
-    forkserver, and how many objects the worker inherited frozen (shared, never written by its garbage
-    collector)."""
+    """Worker side: whether the page analysis (the extractors, datasketch), langdetect's profiles and
+    trafilatura's jusText stoplists came from the forkserver, and how many objects the worker inherited
+    frozen (shared, never written by its garbage collector)."""
     import gc
+
+    analysis = "pipelines.analysis.analyse" in sys.modules and "datasketch" in sys.modules
 
     from justext.core import define_stoplist
     from trafilatura import external
@@ -109,7 +111,7 @@ def preloaded(_: object) -> tuple[bool, int]:
     from pipelines.detect import langid
 
     stoplists = external.JT_STOPLIST is not None and define_stoplist.cache_info().currsize == 1
-    return langid._LD_FACTORY is not None and stoplists, gc.get_freeze_count()
+    return analysis and langid._LD_FACTORY is not None and stoplists, gc.get_freeze_count()
 
 
 def test_workers_share_the_preloaded_extractors_frozen() -> None:
@@ -126,7 +128,7 @@ def test_workers_share_the_preloaded_extractors_frozen() -> None:
         [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120, check=True
     ).stdout
     loaded, frozen = eval(output.strip())  # noqa: S307 - our own tuple of a bool and an int
-    assert loaded, "langdetect's profiles or the jusText stoplists were not shared from the forkserver"
+    assert loaded, "the page analysis, langdetect or the jusText stoplists were not loaded in the forkserver"
     assert frozen > 100_000, frozen  # the libraries' objects, frozen before the fork
 
 
