@@ -3,6 +3,11 @@ what link reading and extraction return each on their own parse, on every replic
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from pipelines.analysis.job import PageJob, analyse_page
@@ -47,6 +52,32 @@ def test_one_parse_gives_the_links_and_article_of_two(pages: list[tuple[str, byt
         assert result.digest is not None and result.search is not None
         compared += 1
     assert compared >= 60
+
+
+def test_the_crawl_reads_a_workers_result_without_loading_the_extractors(
+    pages: list[tuple[str, bytes, str | None]],
+) -> None:
+    # The crawl's main process unpickles every page's result: its types (the article, the LanguageResult,
+    # the Fingerprint) and the stages that read them must not pull in the extractors the workers run.
+    results = (analyse_page(PageJob(body, url, content_type)) for url, body, content_type in pages)
+    result = next(r for r in results if r.article is not None)
+    assert result.language is not None and result.fingerprint is not None
+    script = (
+        "import pickle, sys\n"
+        "import pipelines.dedup, pipelines.extraction, pipelines.language\n"
+        "assert pickle.loads(sys.stdin.buffer.read()).language.language == 'vi'\n"
+        "extractors = ('datasketch', 'justext', 'langdetect', 'trafilatura')\n"
+        "print(sorted(m for m in extractors if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=pickle.dumps(result),
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == b"[]"
 
 
 def test_a_page_extraction_refuses_still_has_its_links_read() -> None:
