@@ -16,6 +16,7 @@ from lxml.html import HtmlElement
 from pipelines.extract.dates import parse_date_details
 from pipelines.extract.html_text import short_text, text_within
 from pipelines.extract.meta import MAX_SAPO, MIN_SAPO, clean
+from pipelines.extract.page_dates import MAX_DATE_LINE
 from storage.text import search_key
 
 _BOLD_TAGS = frozenset(["b", "strong"])
@@ -32,8 +33,6 @@ MIN_MENU_LINKS = 3
 # How far below the headline (elements in document order) the lead may start: the date line, author,
 # share buttons and print links sit in between; farther down is the body or a sidebar.
 LEAD_WINDOW = 40
-# A date line is short; see pipelines.extract.page_dates.MAX_DATE_LINE.
-_DATE_LINE_CHARS = 160
 # A byline is a pen name or two ("Minh Hà", "Ngọc Hà - Thu Yến", "NGUYỄN VĂN A"): a few capitalised words.
 MAX_BYLINE_CHARS = 60
 MAX_BYLINE_WORDS = 8
@@ -214,7 +213,7 @@ def lead_after_headline(tree: HtmlElement, title: str | None) -> str | None:
         text = clean(raw)
         if not text or len(text) < MIN_SAPO:
             continue
-        if len(text) <= _DATE_LINE_CHARS and parse_date_details(text) is not None:
+        if len(text) <= MAX_DATE_LINE and parse_date_details(text) is not None:  # the date line
             continue
         if len(text) > MAX_SAPO or element.xpath(f"./*[{_BLOCKS}]"):
             continue  # a container: its blocks follow in document order
