@@ -35,7 +35,7 @@ class PageItem:
     failure_reason: str | None = None
     # Extraction stage (pipelines.analysis.job.analyse_page, in a worker process; the spider may have run it).
     analysis: Any = None  # pipelines.analysis.job.PageResult, when the spider already had the page analysed
-    article: Any = None  # pipelines.extract.core.ExtractedArticle
+    article: Any = None  # pipelines.extract.article.ExtractedArticle
     digest: Any = None  # pipelines.analysis.job.Digest: the capture's sha256 and compressed bytes
     search: Any = None  # storage.search.fields.SearchForm of the article, computed by the worker
     # Language stage.

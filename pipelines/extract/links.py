@@ -197,7 +197,7 @@ def article_signals(tree: lxml.html.HtmlElement) -> tuple[bool, str]:
     text_length = sum(len(p.text_content()) for p in long_paragraphs)
     link_text = sum(len(a.text_content()) for a in tree.xpath("//a"))
     # Listing pages put most of their words inside links, articles most of theirs outside; 2.5x sits
-    # between the two on the replica's templates (checked in tests/unit/test_discovery.py).
+    # between the two on the replica's templates (checked in tests/unit/crawler/test_discovery.py).
     if link_text > 2.5 * text_length:
         return False, "mostly links (listing)"
     return True, f"h1 and {len(long_paragraphs)} long paragraphs"
