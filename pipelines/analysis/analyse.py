@@ -26,10 +26,8 @@ def analyse(job: PageJob) -> PageResult:
     if job.extract:
         try:
             prepared = prepare_page(job.body, job.content_type)
-        except ExtractionError as exc:
-            failure = str(exc)
         except Exception as exc:  # noqa: BLE001 - a library bug on one page is that page's failure
-            failure = f"extractor error: {type(exc).__name__}: {exc}"
+            failure = _failure(exc)
     tree = prepared.tree if prepared is not None else None
     links = (
         read_links(job.body, job.url, job.links, dates=job.listing_dates, tree=tree) if job.links else None
@@ -48,10 +46,15 @@ def analyse(job: PageJob) -> PageResult:
             prune_xpath=tuple(job.prune_xpath),
             prepared=prepared,
         )
-    except ExtractionError as exc:
-        return PageResult(None, str(exc), links=links, digest=digest)
     except Exception as exc:  # noqa: BLE001 - a library bug on one page is that page's failure, not the crawl's
-        return PageResult(None, f"extractor error: {type(exc).__name__}: {exc}", links=links, digest=digest)
+        return PageResult(None, _failure(exc), links=links, digest=digest)
     search = SearchForm.of(article.title, article.sapo, article.text)
     language, identity = label_language(article), fingerprint(article.text)
     return PageResult(article, None, language, identity, links, digest, search)
+
+
+def _failure(exc: Exception) -> str:
+    """Why a page yields no article: an ExtractionError's reason, or the library error extraction hit."""
+    if isinstance(exc, ExtractionError):
+        return str(exc)
+    return f"extractor error: {type(exc).__name__}: {exc}"

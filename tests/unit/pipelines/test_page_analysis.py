@@ -80,6 +80,22 @@ def test_the_crawl_reads_a_workers_result_without_loading_the_extractors(
     assert done.stdout.strip() == b"[]"
 
 
+def test_a_library_error_is_the_pages_failure_not_the_workers(
+    pages: list[tuple[str, bytes, str | None]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.analysis import analyse
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a library bug")
+
+    url, body, content_type = pages[0]
+    for step in ("extract_article", "prepare_page"):
+        monkeypatch.setattr(analyse, step, broken)
+        result = analyse_page(PageJob(body, url, content_type))
+        assert result.article is None and result.digest is not None, step
+        assert result.error == "extractor error: RuntimeError: a library bug", step
+
+
 def test_a_page_extraction_refuses_still_has_its_links_read() -> None:
     body = b'<html><head><meta property="og:type" content="article"></head><body>\x00' + b"\x00" * 200
     body += b'<a href="/tin-tuc/mot-bai-bao-rat-dai-ve-tinh-hinh-1234.html">x</a></body></html>'
