@@ -309,10 +309,6 @@ class LeaseKeeper:
             self.archive.dispose()
 
 
-def _log_failure(failure: Any, what: str) -> None:
-    logger.warning("%s: %s", what, failure.getErrorMessage())
-
-
 def _json_able(stats: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in stats.items():

@@ -10,8 +10,6 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from urllib.parse import urljoin
 
-import lxml.etree
-import lxml.html
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
@@ -675,10 +673,3 @@ def _join(base: str, location: str) -> str:
 def _is_html(response: TextResponse) -> bool:
     content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1").lower()
     return "html" in content_type
-
-
-def _tree(response: TextResponse) -> lxml.html.HtmlElement | None:
-    try:
-        return lxml.html.fromstring(response.body, base_url=response.url)
-    except (lxml.etree.ParserError, ValueError):
-        return None
