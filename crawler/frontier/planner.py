@@ -32,7 +32,7 @@ TRANSACTION_ATTEMPTS = 4
 FLUSH_SECONDS = 1.0
 
 
-class Frontier:
+class FrontierPlanner:
     """Plans article fetches for the spider: new, changed, due or retried URLs; the rest are skipped.
 
     Opened by the spider when the crawl starts (``open``), flushed and closed with it. Without an

@@ -17,7 +17,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.discovery import sitemaps as discovery
-from crawler.frontier.planner import Frontier
+from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from crawler.safety.guard import AddressRefused
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
@@ -114,7 +114,7 @@ class PortalSpider(scrapy.Spider):
         self.portals: dict[str, Portal] = {p.key: p for p in chosen}
         self.since = backfill_start(since) if since else None
         self.responses: Counter[str] = Counter()  # responses per portal, for the page budget
-        self.frontier = Frontier(None)
+        self.frontier = FrontierPlanner(None)
         # Article URLs planned this crawl: as many as the portal has articles (the dupefilter holds as much).
         self.planned: set[str] = set()
         self._pool: WorkerPool | None = None
@@ -129,7 +129,7 @@ class PortalSpider(scrapy.Spider):
         hosts = settings.getlist("NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS", [])
         spider.extra_hosts = frozenset(site_key(h if "://" in h else f"https://{h}/") for h in hosts)
         if settings.getbool("FRONTIER_ENABLED", True):
-            spider.frontier = Frontier(settings.get("ARCHIVE_DATABASE_URL"))
+            spider.frontier = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"))
         crawler.signals.connect(spider.open_frontier, signal=signals.spider_opened)
         crawler.signals.connect(spider.close_frontier, signal=signals.spider_closed)
         return spider
@@ -147,7 +147,7 @@ class PortalSpider(scrapy.Spider):
         except ArchiveUnavailable as exc:
             # The archive pipeline fails the crawl for the same reason; nothing is planned without it.
             self.logger.error("frontier unavailable: %s", exc)
-            self.frontier = Frontier(None)
+            self.frontier = FrontierPlanner(None)
 
     def close_frontier(self, spider: Any) -> None:
         self.frontier.close()
