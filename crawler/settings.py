@@ -60,7 +60,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own lets requests that wait for robots.txt through unchecked (crawler/safety/robots.py).
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.safety.robots.RobotsTxtMiddleware": 100,
-    "crawler.frontier.conditional.FrontierMiddleware": 560,
+    "crawler.frontier.conditional.ConditionalGetMiddleware": 560,
 }
 # Safety (README "Safety"): only http(s) is fetched; the guarded resolver refuses names that resolve to
 # private addresses at connection time, so a name cannot pass the check and then rebind.

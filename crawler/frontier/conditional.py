@@ -1,4 +1,4 @@
-"""FrontierMiddleware: conditional GETs with the validators the frontier planned a request with."""
+"""ConditionalGetMiddleware: conditional GETs with the validators the frontier planner chose."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 
-class FrontierMiddleware:
+class ConditionalGetMiddleware:
     """Adds If-None-Match / If-Modified-Since to an article request the frontier knows.
 
     The validators are the ETag and Last-Modified the portal sent with the last capture, looked up by
-    the frontier with the rest of its plan (request.meta["validators"]); nothing is loaded at start.
+    the frontier planner (crawler.frontier.planner) with the rest of its plan (request.meta["validators"]);
+    nothing is loaded at start.
     A 304 answer reaches the spider as a not-modified revisit; nothing is downloaded twice.
 
     Settings: FRONTIER_ENABLED (default True). Stats: frontier/conditional, frontier/not_modified.
@@ -23,7 +24,7 @@ class FrontierMiddleware:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> FrontierMiddleware:
+    def from_crawler(cls, crawler: Any) -> ConditionalGetMiddleware:
         if not crawler.settings.getbool("FRONTIER_ENABLED", True):
             raise NotConfigured("FRONTIER_ENABLED is off")
         return cls(crawler.stats)

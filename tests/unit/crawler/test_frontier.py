@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
-from crawler.frontier.conditional import FrontierMiddleware
+from crawler.frontier.conditional import ConditionalGetMiddleware
 from crawler.portals import RegistryError, load_registry
 from crawler.runtime.run_record import portal_outcome, run_status
 from crawler.spiders.portal import PortalSpider
@@ -211,7 +211,7 @@ def test_revisit_tables_and_durations(tmp_path: Path) -> None:
 def test_conditional_get_uses_the_planned_validators() -> None:
     crawler = get_crawler(PortalSpider)
     crawler.stats.open_spider()
-    middleware = FrontierMiddleware.from_crawler(crawler)
+    middleware = ConditionalGetMiddleware.from_crawler(crawler)
     request = Request(URL, meta={"validators": ('"v1"', "Fri, 12 Apr 2024 01:30:00 GMT")})
     middleware.process_request(request)
     assert request.headers[b"If-None-Match"] == b'"v1"' and request.meta["conditional"]
