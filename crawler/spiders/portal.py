@@ -16,7 +16,9 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.discovery import sitemaps as discovery
+from crawler.discovery import sitemaps
+from crawler.discovery.feeds import parse_feed
+from crawler.discovery.pagination import next_listing_pages
 from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from crawler.safety.guard import AddressRefused
@@ -57,8 +59,8 @@ class Bounds:
     listing_depth: int = 1000
     sitemap_depth: int = 3
     page_budget: int = 100_000
-    sitemap_bytes: int = discovery.SITEMAP_MAX_BYTES
-    sitemap_urls: int = discovery.SITEMAP_MAX_URLS
+    sitemap_bytes: int = sitemaps.SITEMAP_MAX_BYTES
+    sitemap_urls: int = sitemaps.SITEMAP_MAX_URLS
 
     @classmethod
     def from_settings(cls, settings: Any) -> Bounds:
@@ -191,9 +193,9 @@ class PortalSpider(scrapy.Spider):
         portal = self._portal(response)
         self._count_response(portal)
         text = response.text if isinstance(response, TextResponse) else response.body.decode("latin-1")
-        sitemaps = discovery.sitemaps_from_robots(text, response.url)
+        listed = sitemaps.sitemaps_from_robots(text, response.url)
         # Sitemaps are auto-discovered: robots.txt first, the conventional location when it names none.
-        for url in sitemaps or [urljoin(portal.home_url, "/sitemap.xml")]:
+        for url in listed or [urljoin(portal.home_url, "/sitemap.xml")]:
             request = (
                 self._sitemap_request(url, portal, depth=0) if self._discovery_host_ok(url, portal) else None
             )
@@ -207,7 +209,7 @@ class PortalSpider(scrapy.Spider):
         bounds = self.bounds
         # Off the reactor thread: a large (or hostile) sitemap takes seconds and memory to parse.
         parsed = await asyncio.to_thread(
-            discovery.parse_sitemap,
+            sitemaps.parse_sitemap,
             response.body,
             max_bytes=bounds.sitemap_bytes,
             max_urls=bounds.sitemap_urls,
@@ -223,7 +225,7 @@ class PortalSpider(scrapy.Spider):
                 elif self._discovery_host_ok(entry.url, portal):
                     async for request in self._sub_sitemap(entry.url, portal, lastmod, depth + 1):
                         yield request
-            elif discovery.classify_url(entry.url, portal) == "article":
+            elif sitemaps.classify_url(entry.url, portal) == "article":
                 self._inc("discovery/sitemap_urls")
                 articles.append(frontier.Discovery(entry.url, "sitemap", lastmod, entry.lastmod))
         async for request in self._planned(articles, portal, hops=0):
@@ -250,13 +252,13 @@ class PortalSpider(scrapy.Spider):
         self._count_response(portal)
         bounds = self.bounds
         parsed = await asyncio.to_thread(
-            discovery.parse_feed, response.body, max_bytes=bounds.sitemap_bytes, max_items=bounds.sitemap_urls
+            parse_feed, response.body, max_bytes=bounds.sitemap_bytes, max_items=bounds.sitemap_urls
         )
         self._note_parse(parsed, response, "feed")
         self._inc("discovery/feeds")
         articles = []
         for link, when in parsed.entries:
-            if discovery.classify_url(link, portal) != "skip":
+            if sitemaps.classify_url(link, portal) != "skip":
                 self._inc("discovery/feed_urls")
                 articles.append(frontier.Discovery(link, "feed", parse_date(when) if when else None, when))
         async for request in self._planned(articles, portal, hops=0):
@@ -320,7 +322,7 @@ class PortalSpider(scrapy.Spider):
         listings = list(links.listings)
         # The pagination decision weighs every article the page lists, planned before or not.
         plans += [frontier.Plan(url, False, "known", True) for url in links.articles if url not in fresh]
-        next_pages = discovery.next_listing_pages(response.url, listings)
+        next_pages = next_listing_pages(response.url, listings)
         walked = await self.frontier.listing_walked(portal, response.url, next_pages, datetime.now(UTC))
         stop = self._pagination_stop(response, plans, depth) if next_pages else None
         if stop == "known":
@@ -592,7 +594,7 @@ class PortalSpider(scrapy.Spider):
         self.logger.debug("discovery URL off the portal's site, skipped: %s", url[:300])
         return False
 
-    def _note_parse(self, parsed: discovery.Parsed, response: Response, kind: str) -> None:
+    def _note_parse(self, parsed: sitemaps.Parsed, response: Response, kind: str) -> None:
         if parsed.problem:
             self._inc(f"discovery/{kind}_unreadable")
             self.logger.warning("%s %s: %s", kind, response.url[:300], parsed.problem)

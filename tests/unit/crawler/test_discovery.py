@@ -1,13 +1,13 @@
-"""Discovery: robots sitemap lines, sitemaps, feeds, URL classification and page signals."""
+"""Discovery: robots sitemap lines, sitemaps, feeds, URL classification."""
 
 from __future__ import annotations
 
 import gzip
 
-import lxml.html
 import pytest
 
-from crawler.discovery import sitemaps as discovery
+from crawler.discovery import sitemaps
+from crawler.discovery.feeds import parse_feed
 from crawler.portals import Portal
 
 PORTAL = Portal.from_start_url("https://baoninhthuan.com.vn/")
@@ -15,7 +15,7 @@ PORTAL = Portal.from_start_url("https://baoninhthuan.com.vn/")
 
 def test_sitemaps_from_robots_are_absolute() -> None:
     robots = "User-agent: *\nDisallow: /tim-kiem/\nSitemap: /sitemap.xml\nsitemap: https://x.vn/news.xml\n"
-    assert discovery.sitemaps_from_robots(robots, "https://x.vn/robots.txt") == [
+    assert sitemaps.sitemaps_from_robots(robots, "https://x.vn/robots.txt") == [
         "https://x.vn/sitemap.xml",
         "https://x.vn/news.xml",
     ]
@@ -27,20 +27,19 @@ def test_sitemap_index_and_urlset_gzip() -> None:
         b"<sitemap><loc>https://x.vn/s1.xml</loc><lastmod>2024-04-12T08:30:00+07:00</lastmod></sitemap>"
         b"</sitemapindex>"
     )
-    entries = discovery.parse_sitemap(index).entries
-    assert entries == [discovery.SitemapEntry("https://x.vn/s1.xml", "2024-04-12T08:30:00+07:00", True)]
+    entries = sitemaps.parse_sitemap(index).entries
+    assert entries == [sitemaps.SitemapEntry("https://x.vn/s1.xml", "2024-04-12T08:30:00+07:00", True)]
     urlset = (
         b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://x.vn/a-b-c-d-1234.html'
         b"</loc></url></urlset>"
     )
-    assert [e.url for e in discovery.parse_sitemap(gzip.compress(urlset)).entries] == [
+    assert [e.url for e in sitemaps.parse_sitemap(gzip.compress(urlset)).entries] == [
         "https://x.vn/a-b-c-d-1234.html"
     ]
     assert (
-        discovery.parse_sitemap(b"<html><body>not a sitemap</body></html>").problem
-        == "not a sitemap (<html>)"
+        sitemaps.parse_sitemap(b"<html><body>not a sitemap</body></html>").problem == "not a sitemap (<html>)"
     )
-    assert discovery.parse_sitemap(b"\x1f\x8bbroken gzip").problem == "corrupt gzip"
+    assert sitemaps.parse_sitemap(b"\x1f\x8bbroken gzip").problem == "corrupt gzip"
 
 
 def test_xml_bombs_and_external_entities_are_never_expanded() -> None:
@@ -54,10 +53,10 @@ def test_xml_bombs_and_external_entities_are_never_expanded() -> None:
     )
     xxe = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
     for prolog in (laughs, xxe):
-        sitemap = discovery.parse_sitemap(
+        sitemap = sitemaps.parse_sitemap(
             prolog + b"<urlset><url><loc>https://x.vn/&a9;&e;</loc></url></urlset>"
         )
-        feed = discovery.parse_feed(
+        feed = parse_feed(
             prolog + b"<rss><channel><item><link>https://x.vn/&a9;&e;</link></item></channel></rss>"
         )
         for url in [e.url for e in sitemap.entries] + [link for link, _ in feed.entries]:
@@ -69,14 +68,14 @@ def test_parse_rss_and_atom() -> None:
         b"<rss version='2.0'><channel><item><title>Tin</title><link>https://x.vn/tin-moi-nhat-hom-nay-1.html</link>"
         b"<pubDate>Fri, 12 Apr 2024 08:30:00 +0700</pubDate></item></channel></rss>"
     )
-    assert discovery.parse_feed(rss).entries == [
+    assert parse_feed(rss).entries == [
         ("https://x.vn/tin-moi-nhat-hom-nay-1.html", "Fri, 12 Apr 2024 08:30:00 +0700")
     ]
     atom = (
         b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="https://x.vn/a"/>'
         b"<published>2024-04-12T08:30:00+07:00</published></entry></feed>"
     )
-    assert discovery.parse_feed(atom).entries == [("https://x.vn/a", "2024-04-12T08:30:00+07:00")]
+    assert parse_feed(atom).entries == [("https://x.vn/a", "2024-04-12T08:30:00+07:00")]
 
 
 @pytest.mark.parametrize(
@@ -98,49 +97,13 @@ def test_parse_rss_and_atom() -> None:
     ],
 )
 def test_classify_url_by_shape(url: str, kind: str) -> None:
-    assert discovery.classify_url(url, PORTAL) == kind
+    assert sitemaps.classify_url(url, PORTAL) == kind
 
 
 def test_registry_patterns_override_shape() -> None:
     portal = Portal(
         "p", "P", "https://p.vn/", article_url_pattern=r"^/bai/\d+$", listing_url_pattern=r"^/muc/"
     )
-    assert discovery.classify_url("https://p.vn/bai/12", portal) == "article"
-    assert discovery.classify_url("https://p.vn/muc/kinh-te", portal) == "listing"
-    assert discovery.classify_url("https://p.vn/mot-hai-ba-bon-nam.html", portal) == "skip"
-
-
-def _article_page(extra_head: str = "") -> lxml.html.HtmlElement:
-    paragraph = (
-        "<p>" + "Ủy ban nhân dân tỉnh Ninh Thuận tổ chức hội nghị sơ kết công tác quý I. " * 3 + "</p>"
-    )
-    return lxml.html.fromstring(
-        f"<html><head>{extra_head}</head><body><h1>Tiêu đề</h1>{paragraph * 4}"
-        "<a href='/a'>Tin liên quan</a></body></html>"
-    )
-
-
-def test_article_signals() -> None:
-    assert discovery.article_signals(_article_page('<meta property="og:type" content="article">'))[0]
-    ld = '<script type="application/ld+json">{"@graph": [{"@type": "NewsArticle"}]}</script>'
-    assert discovery.article_signals(_article_page(ld))[0]
-    assert discovery.article_signals(_article_page())[0]
-    assert not discovery.article_signals(_article_page('<meta property="og:type" content="website">'))[0]
-    links = "".join(
-        f"<li><a href='/a{i}'>{'Tin tức mới nhất trong ngày của tỉnh ' * 3}</a></li>" for i in range(40)
-    )
-    listing = lxml.html.fromstring(
-        "<html><body><h1>Thời sự</h1>"
-        + "<p>"
-        + "Tóm tắt tin chính của chuyên mục thời sự hôm nay trong tỉnh. " * 3
-        + "</p>" * 3
-        + f"<ul>{links}</ul></body></html>"
-    )
-    assert not discovery.article_signals(listing)[0]
-
-
-def test_looks_like_html() -> None:
-    assert discovery.looks_like_html(b"<!DOCTYPE html><html><body>x</body></html>")
-    assert discovery.looks_like_html(b"\n\n  <div class='x'>tin</div>")
-    assert not discovery.looks_like_html(bytes(range(1, 256)) * 4)
-    assert not discovery.looks_like_html(b"just some text < 5 and > 3")
+    assert sitemaps.classify_url("https://p.vn/bai/12", portal) == "article"
+    assert sitemaps.classify_url("https://p.vn/muc/kinh-te", portal) == "listing"
+    assert sitemaps.classify_url("https://p.vn/mot-hai-ba-bon-nam.html", portal) == "skip"
