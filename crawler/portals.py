@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import lxml.etree
 
 from crawler.ops.rules import Rule, registry_rule
-from pipelines.extract.links import LinkRules
+from pipelines.extract.links import LinkRules, classify_url
 from storage.frontier import RevisitPolicy
 from storage.urls import site_key
 
@@ -55,6 +55,11 @@ class Portal:
     def site(self) -> str:
         """The portal's site identity (storage.urls.site_key): every URL with this key is on the portal."""
         return site_key(self.home_url)
+
+    def classify(self, url: str) -> str:
+        """Return ``article``, ``listing`` or ``skip`` for a URL (pipelines.extract.links.classify_url);
+        a URL off the portal's site is ``skip``."""
+        return classify_url(url, self.link_rules)
 
     @classmethod
     def from_start_url(cls, url: str) -> Portal:

@@ -1,5 +1,4 @@
-"""Sitemaps: the Sitemap lines of robots.txt and bounded parsing of sitemaps and sitemap indexes; the
-portal's URL rules."""
+"""Sitemaps: the Sitemap lines of robots.txt and bounded parsing of sitemaps and sitemap indexes."""
 
 from __future__ import annotations
 
@@ -11,10 +10,7 @@ import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
-from crawler.portals import Portal
-from pipelines.extract import links as page_links
 from pipelines.extract.links import absolute_url
-from storage.urls import site_key
 
 # Sitemap protocol limits (sitemaps.org): 50,000 URLs and 50 MB uncompressed per file. Larger ones are cut
 # there (counted), and gzip is never inflated past the byte limit.
@@ -95,13 +91,3 @@ def parse_sitemap(
             continue
         entries.append(SitemapEntry(loc, entry.get("lastmod") or None, is_index))
     return Parsed(entries, None, dropped)
-
-
-def same_site(url: str, portal: Portal) -> bool:
-    """Return whether ``url`` is on the portal's site (storage.urls.site_key: scheme and editions folded)."""
-    return site_key(url) == portal.site
-
-
-def classify_url(url: str, portal: Portal) -> str:
-    """Return ``article``, ``listing`` or ``skip`` for a URL of the portal (pipelines.extract.links)."""
-    return page_links.classify_url(url, portal.link_rules)

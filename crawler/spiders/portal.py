@@ -225,7 +225,7 @@ class PortalSpider(scrapy.Spider):
                 elif self._discovery_host_ok(entry.url, portal):
                     async for request in self._sub_sitemap(entry.url, portal, lastmod, depth + 1):
                         yield request
-            elif sitemaps.classify_url(entry.url, portal) == "article":
+            elif portal.classify(entry.url) == "article":
                 self._inc("discovery/sitemap_urls")
                 articles.append(frontier.Discovery(entry.url, "sitemap", lastmod, entry.lastmod))
         async for request in self._planned(articles, portal, hops=0):
@@ -258,7 +258,7 @@ class PortalSpider(scrapy.Spider):
         self._inc("discovery/feeds")
         articles = []
         for link, when in parsed.entries:
-            if sitemaps.classify_url(link, portal) != "skip":
+            if portal.classify(link) != "skip":
                 self._inc("discovery/feed_urls")
                 articles.append(frontier.Discovery(link, "feed", parse_date(when) if when else None, when))
         async for request in self._planned(articles, portal, hops=0):

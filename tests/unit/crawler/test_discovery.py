@@ -1,4 +1,4 @@
-"""Discovery: robots sitemap lines, sitemaps, feeds, URL classification."""
+"""Discovery: robots sitemap lines, sitemaps, feeds, and how a portal classifies URLs."""
 
 from __future__ import annotations
 
@@ -97,13 +97,13 @@ def test_parse_rss_and_atom() -> None:
     ],
 )
 def test_classify_url_by_shape(url: str, kind: str) -> None:
-    assert sitemaps.classify_url(url, PORTAL) == kind
+    assert PORTAL.classify(url) == kind
 
 
 def test_registry_patterns_override_shape() -> None:
     portal = Portal(
         "p", "P", "https://p.vn/", article_url_pattern=r"^/bai/\d+$", listing_url_pattern=r"^/muc/"
     )
-    assert sitemaps.classify_url("https://p.vn/bai/12", portal) == "article"
-    assert sitemaps.classify_url("https://p.vn/muc/kinh-te", portal) == "listing"
-    assert sitemaps.classify_url("https://p.vn/mot-hai-ba-bon-nam.html", portal) == "skip"
+    assert portal.classify("https://p.vn/bai/12") == "article"
+    assert portal.classify("https://p.vn/muc/kinh-te") == "listing"
+    assert portal.classify("https://p.vn/mot-hai-ba-bon-nam.html") == "skip"

@@ -88,13 +88,12 @@ def test_malformed_urls_never_raise() -> None:
 
 
 def test_one_site_identity_for_discovery_spider_and_canonicalisation() -> None:
-    from crawler.discovery.sitemaps import classify_url
     from crawler.portals import Portal
 
     portal = Portal(key="khanhhoa", name="Báo Khánh Hòa", home_url="https://baokhanhhoa.vn/")
     mobile = "http://m.baokhanhhoa.vn/xa-hoi/le-hoi-yen-sao-khanh-hoa-nam-nay-dong-vui-12345.html"
     # Discovery follows the mobile link (same site) and canonicalisation folds it into the article.
-    assert classify_url(mobile, portal) == "article"
+    assert portal.classify(mobile) == "article"
     assert site_key(mobile) == portal.site == "baokhanhhoa.vn"
     assert canonical_url(mobile).startswith("https://baokhanhhoa.vn/")
-    assert classify_url("https://baokhanhhoa.vn.evil.example/xa-hoi/a-b-c-d-e-12345.html", portal) == "skip"
+    assert portal.classify("https://baokhanhhoa.vn.evil.example/xa-hoi/a-b-c-d-e-12345.html") == "skip"
