@@ -71,7 +71,7 @@ NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS = [
 ]
 EXTENSIONS = {
     "crawler.runtime.run_record.CrawlRunRecorder": 500,
-    "crawler.runtime.run_record.LeaseKeeper": 510,
+    "crawler.runtime.leases.LeaseKeeper": 510,
     "crawler.runtime.progress.ProgressReporter": 520,
     "crawler.runtime.backpressure.ExtractionBackpressure": 530,
 }

@@ -1,4 +1,4 @@
-"""Crawl-run bookkeeping: the run row (heartbeat, honest outcome per portal) and the portals' leases."""
+"""Crawl-run bookkeeping: the run row, its heartbeat and the honest outcome of each portal."""
 
 from __future__ import annotations
 
@@ -6,23 +6,20 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 from twisted.internet import task, threads
 
+from crawler.runtime.archive_sessions import ArchiveSessions
 from storage import leases, repository
-from storage.db import ArchiveUnavailable, open_archive
+from storage.db import ArchiveUnavailable
 from storage.models import RunStatus
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # The run row's heartbeat: often enough that a killed crawl is recognised within minutes, rarely enough
 # to cost nothing. A running run whose heartbeat is older than STALE_AFTER was killed.
@@ -59,22 +56,6 @@ def quiet_network_tracebacks() -> None:
         target = logging.getLogger(name)
         if not any(isinstance(f, NetworkErrorsOnOneLine) for f in target.filters):
             target.addFilter(NetworkErrorsOnOneLine())
-
-
-class _Archive:
-    """A small engine of the extensions' own, its calls run in Twisted's thread pool."""
-
-    def __init__(self, database_url: str) -> None:
-        self.engine: Engine
-        self.factory: sessionmaker[Session]
-        self.engine, self.factory = open_archive(database_url, create=True, writer=True)
-
-    def run(self, work: Callable[[Session], T]) -> T:
-        with self.factory.begin() as session:
-            return work(session)
-
-    def dispose(self) -> None:
-        self.engine.dispose()
 
 
 def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
@@ -121,7 +102,7 @@ class CrawlRunRecorder:
         self.crawler = crawler
         self.node = node
         self.run_id: int | None = None
-        self.archive: _Archive | None = None
+        self.archive: ArchiveSessions | None = None
         self.beat: task.LoopingCall | None = None
 
     @classmethod
@@ -141,7 +122,7 @@ class CrawlRunRecorder:
     def spider_opened(self, spider: Any) -> None:
         portals = sorted(getattr(spider, "portals", {}))
         try:
-            self.archive = _Archive(self.database_url)
+            self.archive = ArchiveSessions(self.database_url)
             abandoned = self.archive.run(
                 lambda session: repository.abandon_stale_runs(
                     session, STALE_AFTER, is_dead=leases.dead_on_this_host
@@ -216,97 +197,6 @@ def run_status(reason: str, outcomes: dict[str, dict[str, Any]]) -> tuple[str, s
     if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
         return RunStatus.FAILED.value, reason
     return RunStatus.FINISHED.value, reason
-
-
-class LeaseKeeper:
-    """Crawls a portal only while holding its lease (storage.leases): one crawl per portal at a time
-    across processes and machines. Portals another live crawl holds are skipped with one line (and
-    listed in the spider's ``leased_portals``); leases are renewed with the heartbeat and released at
-    the end. NEWSARCHIVE_LEASE_FORCE takes leases regardless.
-
-    Settings: LEASES_ENABLED (default True), ARCHIVE_DATABASE_URL, NEWSARCHIVE_LEASE_FORCE.
-    """
-
-    def __init__(self, database_url: str, force: bool) -> None:
-        self.database_url = database_url
-        self.force = force
-        self.holder = leases.new_holder()
-        self.held: list[str] = []
-        self.archive: _Archive | None = None
-        self.renewal: task.LoopingCall | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> LeaseKeeper:
-        if not crawler.settings.getbool("LEASES_ENABLED", True):
-            raise NotConfigured("LEASES_ENABLED is off")
-        keeper = cls(
-            crawler.settings.get("ARCHIVE_DATABASE_URL"), crawler.settings.getbool("NEWSARCHIVE_LEASE_FORCE")
-        )
-        crawler.signals.connect(keeper.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(keeper.spider_closed, signal=signals.spider_closed)
-        return keeper
-
-    def spider_opened(self, spider: Any) -> None:
-        portals: dict[str, Any] = getattr(spider, "portals", {})
-        spider.leased_portals = {}
-        try:
-            self.archive = _Archive(self.database_url)
-        except ArchiveUnavailable as exc:
-            logger.error("leases unavailable: %s", exc)
-            return
-        for key in list(portals):
-            blocker = self.archive.run(self._acquirer(key))
-            if blocker is not None and leases.dead_on_this_host(*leases.holder_process(blocker.holder)):
-                # Its holder was killed on this machine: no need to wait for the lease to lapse.
-                logger.warning(
-                    "portal %s: the lease of a killed crawl (%s) is taken over", key, blocker.holder
-                )
-                blocker = self.archive.run(self._acquirer(key, force=True))
-            if blocker is None:
-                self.held.append(key)
-                continue
-            until = blocker.expires_at.isoformat(timespec="seconds")
-            logger.warning(
-                "portal %s is being crawled by %s (lease until %s): skipped", key, blocker.holder, until
-            )
-            spider.leased_portals[key] = blocker.holder
-            del portals[key]
-        self.renewal = task.LoopingCall(self._renew)
-        self.renewal.start(leases.LEASE_TTL.total_seconds() / 3, now=False)
-
-    def _renew(self) -> Any:
-        if self.archive is None or not self.held:
-            return None
-        archive, held, holder = self.archive, list(self.held), self.holder
-        deferred = threads.deferToThread(archive.run, lambda session: leases.renew(session, held, holder))
-
-        def lost(keys: list[str]) -> None:
-            for key in keys:
-                logger.error("the lease on portal %s was taken by another crawl (--force)", key)
-                self.held.remove(key)
-
-        deferred.addCallback(lost)
-        deferred.addErrback(
-            lambda failure: logger.warning("leases not renewed: %s", failure.getErrorMessage())
-        )
-        return deferred
-
-    def _acquirer(self, key: str, force: bool = False) -> Callable[[Session], leases.LeaseInfo | None]:
-        return lambda session: leases.acquire(session, key, self.holder, force=force or self.force)
-
-    def spider_closed(self, spider: Any) -> None:
-        if self.renewal is not None and self.renewal.running:
-            self.renewal.stop()
-        if self.archive is None:
-            return
-        try:
-            if self.held:
-                held, holder = list(self.held), self.holder
-                self.archive.run(lambda session: leases.release(session, held, holder))
-        except SQLAlchemyError as exc:
-            logger.warning("leases not released (they lapse on their own): %s", exc)
-        finally:
-            self.archive.dispose()
 
 
 def _json_able(stats: dict[str, Any]) -> dict[str, Any]:
