@@ -1,0 +1,51 @@
+"""How far one crawl may go (Bounds, from the settings) and where a backfill starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from crawler.discovery.sitemaps import SITEMAP_MAX_BYTES, SITEMAP_MAX_URLS
+from pipelines.extract.dates import VN_TZ
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How far one crawl may go; each limit is a setting, counted under ``bounds/...`` when hit.
+
+    article_hops: links on article pages are followed only this many article pages away from a
+    listing, sitemap or feed (a trap of article-like pages linking to new ones ends there).
+    listing_depth: listing pages followed from the home page (pagination included).
+    sitemap_depth: sitemap indexes nested in sitemap indexes.
+    page_budget: responses per portal per run.
+    sitemap_bytes / sitemap_urls: per sitemap or feed, after decompression.
+
+    Settings: NEWSARCHIVE_ARTICLE_LINK_HOPS, NEWSARCHIVE_MAX_LISTING_DEPTH, NEWSARCHIVE_SITEMAP_MAX_DEPTH,
+    NEWSARCHIVE_PORTAL_PAGE_BUDGET, NEWSARCHIVE_SITEMAP_MAX_BYTES, NEWSARCHIVE_SITEMAP_MAX_URLS.
+    """
+
+    article_hops: int = 2
+    # Pagination is walked one page at a time, so the depth is about the deepest page number reached.
+    listing_depth: int = 1000
+    sitemap_depth: int = 3
+    page_budget: int = 100_000
+    sitemap_bytes: int = SITEMAP_MAX_BYTES
+    sitemap_urls: int = SITEMAP_MAX_URLS
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Bounds:
+        """Return the bounds the settings give, each unset one at its default."""
+        return cls(
+            article_hops=settings.getint("NEWSARCHIVE_ARTICLE_LINK_HOPS", cls.article_hops),
+            listing_depth=settings.getint("NEWSARCHIVE_MAX_LISTING_DEPTH", cls.listing_depth),
+            sitemap_depth=settings.getint("NEWSARCHIVE_SITEMAP_MAX_DEPTH", cls.sitemap_depth),
+            page_budget=settings.getint("NEWSARCHIVE_PORTAL_PAGE_BUDGET", cls.page_budget),
+            sitemap_bytes=settings.getint("NEWSARCHIVE_SITEMAP_MAX_BYTES", cls.sitemap_bytes),
+            sitemap_urls=settings.getint("NEWSARCHIVE_SITEMAP_MAX_URLS", cls.sitemap_urls),
+        )
+
+
+def backfill_start(day: str) -> datetime:
+    """Return the instant a backfill day (YYYY-MM-DD) starts in Vietnam. Raises ValueError."""
+    return datetime.combine(date.fromisoformat(day.strip()), time(), VN_TZ)

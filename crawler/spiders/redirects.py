@@ -1,0 +1,53 @@
+"""Article redirects, which the spider follows itself: the target of one, or why it is refused."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from scrapy.http import Response
+
+# Article redirects are followed by the spider itself, so that a loop or an endless chain is recorded
+# as a failure with its reason instead of vanishing in Scrapy's duplicate filter.
+REDIRECT_STATUSES = [301, 302, 303, 307, 308]
+MAX_REDIRECTS = 5
+
+
+class RedirectRefused(Exception):
+    """An article redirect that is not followed; str() is why (recorded as the capture's reason)."""
+
+
+def redirect_chain(response: Response) -> list[str]:
+    """Return the URLs of the redirect chain up to and including this response's."""
+    return [*response.meta.get("redirect_chain", []), response.url]
+
+
+def redirect_target(response: Response, chain: list[str], url_limit: int) -> str:
+    """Return the absolute URL a redirect response of ``chain`` points to.
+
+    Raises RedirectRefused when it has no Location, points to a malformed URL or one longer than
+    ``url_limit`` (URLLENGTH_LIMIT), back into ``chain`` (a loop), or ends a chain of more than
+    MAX_REDIRECTS redirects.
+    """
+    location = response.headers.get(b"Location")
+    if not location:
+        raise RedirectRefused(f"HTTP {response.status} without a Location header")
+    target = _join(response.url, location.decode("latin-1"))
+    if not target:
+        raise RedirectRefused(f"redirect to a malformed URL: {location.decode('latin-1')[:200]!r}")
+    if len(target) > url_limit:
+        raise RedirectRefused(
+            f"redirect to a URL of {len(target):,} characters (URLLENGTH_LIMIT {url_limit})"
+        )
+    if target in chain:
+        raise RedirectRefused("redirect loop: " + " -> ".join([*chain, target]))
+    if len(chain) > MAX_REDIRECTS:
+        raise RedirectRefused(f"more than {MAX_REDIRECTS} redirects: " + " -> ".join(chain))
+    return target
+
+
+def _join(base: str, location: str) -> str:
+    """Return the absolute redirect target, or "" when it is malformed."""
+    try:
+        return urljoin(base, location.strip())
+    except ValueError:
+        return ""

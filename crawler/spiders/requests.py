@@ -1,0 +1,143 @@
+"""The spider's requests: their priorities, callbacks and meta, and the page budget of each portal."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.portals import Portal
+from crawler.spiders.redirects import REDIRECT_STATUSES
+
+if TYPE_CHECKING:
+    from crawler.spiders.portal import PortalSpider
+
+# Scheduling priorities: finish known articles before opening more listing pages, so items flow into
+# the pipelines from the first seconds and memory holds few pending requests.
+PRIORITY_DISCOVERY = 30
+PRIORITY_ARTICLE = 10
+PRIORITY_LISTING = 0
+# What a redirected article request keeps of the first one's meta: not the old URL's validators.
+_KEPT_BY_REDIRECTS = ("portal", "via", "feed_date", "hops", "listing_depth")
+
+
+class SpiderRequests:
+    """Builds the requests of a PortalSpider, each with its callback, errback, priority and meta.
+
+    The page budget: once a portal has had ``bounds.page_budget`` responses this run (count_response),
+    no further request is built for it (None) and the spider counts the bound ``page_budget``. The
+    first requests of a portal (robots.txt, home page) and redirect hops are never refused.
+    """
+
+    def __init__(self, spider: PortalSpider) -> None:
+        self.spider = spider
+        self.responses: Counter[str] = Counter()  # responses per portal, for the page budget
+
+    def count_response(self, portal: Portal) -> None:
+        self.responses[portal.key] += 1
+
+    def robots(self, portal: Portal) -> scrapy.Request:
+        return scrapy.Request(
+            urljoin(portal.home_url, "/robots.txt"),
+            callback=self.spider.parse_robots,
+            errback=self.spider.discovery_failed,
+            priority=PRIORITY_DISCOVERY,
+            meta={"portal": portal.key},
+        )
+
+    def home(self, portal: Portal) -> scrapy.Request:
+        return scrapy.Request(
+            portal.home_url,
+            callback=self.spider.parse_listing,
+            errback=self.spider.discovery_failed,
+            priority=PRIORITY_LISTING,
+            meta={"portal": portal.key, "listing_depth": 0, "hops": 0, "via": "home"},
+        )
+
+    def article(
+        self,
+        url: str,
+        portal: Portal,
+        *,
+        via: str,
+        hops: int,
+        feed_date: str | None = None,
+        listing_depth: int = 0,
+        validators: tuple[str | None, str | None] | None = None,
+    ) -> scrapy.Request | None:
+        """An article request; its redirects come back to the spider (parse_article) to be checked.
+        ``validators`` (ETag, Last-Modified of the last capture) make it a conditional GET
+        (crawler.frontier.conditional)."""
+        return self._budgeted(
+            url,
+            portal,
+            callback=self.spider.parse_article,
+            errback=self.spider.article_failed,
+            priority=PRIORITY_ARTICLE,
+            meta={
+                "via": via,
+                "feed_date": feed_date,
+                "hops": hops,
+                "listing_depth": listing_depth,
+                "dont_redirect": True,
+                "handle_httpstatus_list": REDIRECT_STATUSES,
+                "validators": validators,
+            },
+        )
+
+    def redirected_article(self, target: str, response: Response, chain: list[str]) -> scrapy.Request:
+        """The next hop of an article redirect: a fresh request (no validators of the old URL), not
+        counted against the page budget (the first URL was, and the chain is bounded). It passes the
+        address guard like any other."""
+        meta = {name: response.meta[name] for name in _KEPT_BY_REDIRECTS if name in response.meta}
+        meta.update(dont_redirect=True, handle_httpstatus_list=REDIRECT_STATUSES, redirect_chain=chain)
+        return scrapy.Request(
+            target,
+            callback=self.spider.parse_article,
+            errback=self.spider.article_failed,
+            priority=PRIORITY_ARTICLE,
+            meta=meta,
+            dont_filter=True,
+        )
+
+    def sitemap(self, url: str, portal: Portal, *, depth: int) -> scrapy.Request | None:
+        return self._budgeted(
+            url,
+            portal,
+            callback=self.spider.parse_sitemap,
+            errback=self.spider.discovery_failed,
+            priority=PRIORITY_DISCOVERY,
+            # The protocol allows 50 MB sitemaps; articles stay under DOWNLOAD_MAXSIZE.
+            meta={"sitemap_depth": depth, "download_maxsize": self.spider.bounds.sitemap_bytes},
+        )
+
+    def feed(self, url: str, portal: Portal) -> scrapy.Request | None:
+        return self._budgeted(
+            url,
+            portal,
+            callback=self.spider.parse_feed,
+            errback=self.spider.discovery_failed,
+            priority=PRIORITY_DISCOVERY,
+            meta={"download_maxsize": self.spider.bounds.sitemap_bytes},
+        )
+
+    def listing(self, url: str, portal: Portal, *, depth: int, hops: int) -> scrapy.Request | None:
+        return self._budgeted(
+            url,
+            portal,
+            callback=self.spider.parse_listing,
+            errback=self.spider.discovery_failed,
+            priority=PRIORITY_LISTING,
+            meta={"listing_depth": depth, "hops": hops, "via": "listing"},
+        )
+
+    def _budgeted(self, url: str, portal: Portal, **kwargs: Any) -> scrapy.Request | None:
+        """A request for ``portal``, or None once the portal's page budget for this run is spent."""
+        if self.responses[portal.key] >= self.spider.bounds.page_budget:
+            self.spider.bound_reached("page_budget", portal.key)
+            return None
+        meta = {"portal": portal.key, **kwargs.pop("meta", {})}
+        return scrapy.Request(url, meta=meta, **kwargs)
