@@ -45,7 +45,7 @@ CONCURRENT_ITEMS = 8
 # Pending requests on disk, not in the crawl's memory, with or without JOBDIR (crawler/runtime/disk_queue.py).
 SCHEDULER = "crawler.runtime.disk_queue.DiskQueueScheduler"
 
-# Breadth-first-ish by priority (see crawler/spiders/portal.py): articles before new listing pages.
+# Breadth-first-ish by priority (see crawler/spiders/requests.py): articles before new listing pages.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 
 ITEM_PIPELINES = {
@@ -83,7 +83,7 @@ EXTRACTION_WORKERS = int(os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", str(os
 # NEWSARCHIVE_MAX_PAGES_IN_PROCESS: responses in process (waiting for a worker, in one, or in the
 # pipelines) before downloads pause; 0 = no bound. Unset, crawler/runtime/backpressure.py derives it from
 # EXTRACTION_WORKERS and ARCHIVE_BATCH_SIZE as the crawl finally sets them (default_limit).
-# Bounds of one crawl (crawler/spiders/portal.py Bounds; each counted under bounds/* when hit).
+# Bounds of one crawl (crawler/spiders/bounds.py Bounds; each counted under bounds/* when hit).
 NEWSARCHIVE_ARTICLE_LINK_HOPS = 2
 NEWSARCHIVE_MAX_LISTING_DEPTH = 1000
 NEWSARCHIVE_SITEMAP_MAX_DEPTH = 3
