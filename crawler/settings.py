@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+
+# Modules, not their constants: every upper-case name here is a setting.
+from crawler import defaults
+from pipelines import defaults as pipelines_defaults
+from storage import db
+
+
+def _env_list(name: str, default: Sequence[str]) -> list[str]:
+    """A comma-separated list from the environment variable ``name``, else ``default``."""
+    value = os.environ.get(name)
+    return list(default) if value is None else [item for item in value.split(",") if item.strip()]
+
 
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -66,9 +79,10 @@ DOWNLOADER_MIDDLEWARES = {
 # private addresses at connection time, so a name cannot pass the check and then rebind.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 TWISTED_DNS_RESOLVER = "crawler.safety.guard.GuardedResolver"
-NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS = [
-    host for host in os.environ.get("NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS", "").split(",") if host.strip()
-]
+ADDRESS_GUARD_ENABLED = defaults.ADDRESS_GUARD_ENABLED
+NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS = _env_list(
+    "NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS", defaults.NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS
+)
 EXTENSIONS = {
     "crawler.runtime.run_record.CrawlRunRecorder": 500,
     "crawler.runtime.leases.LeaseKeeper": 510,
@@ -76,23 +90,50 @@ EXTENSIONS = {
     "crawler.runtime.backpressure.ExtractionBackpressure": 530,
 }
 
-# The archive: $ARCHIVE_DATABASE_URL, else SQLite in the working directory.
-ARCHIVE_DATABASE_URL = os.environ.get("ARCHIVE_DATABASE_URL", "sqlite:///archive.sqlite3")
-# Extraction worker processes (trafilatura is CPU-bound; one per core keeps the reactor free).
-EXTRACTION_WORKERS = int(os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", str(os.cpu_count() or 2)))
+# Our components' settings. Their defaults are written once, in pipelines/defaults.py (settings the
+# pipelines read) and crawler/defaults.py (the crawler's own), where each says how it was chosen; the
+# components fall back to the same constants when a setting is not set.
+
+# The archive: $ARCHIVE_DATABASE_URL, else SQLite in the working directory (storage.db.database_url).
+ARCHIVE_DATABASE_URL = db.database_url()
+ARCHIVE_BATCH_SIZE = pipelines_defaults.ARCHIVE_BATCH_SIZE
+ARCHIVE_BATCH_SECONDS = pipelines_defaults.ARCHIVE_BATCH_SECONDS
+FRONTIER_ENABLED = pipelines_defaults.FRONTIER_ENABLED
+
+# Extraction (pipelines/analysis/pool.py): worker processes, and the CPU seconds and address space one
+# page may take before its worker is replaced and the page recorded as extraction_failed.
+EXTRACTION_ENABLED = pipelines_defaults.EXTRACTION_ENABLED
+EXTRACTION_WORKERS = int(
+    os.environ.get("NEWSARCHIVE_EXTRACTION_WORKERS", pipelines_defaults.EXTRACTION_WORKERS)
+)
+EXTRACTION_TIMEOUT = float(
+    os.environ.get("NEWSARCHIVE_EXTRACTION_TIMEOUT", pipelines_defaults.EXTRACTION_TIMEOUT)
+)
+EXTRACTION_WORKER_MEMORY_MB = pipelines_defaults.EXTRACTION_WORKER_MEMORY_MB
+LANGUAGE_ENABLED = pipelines_defaults.LANGUAGE_ENABLED
+NEWSARCHIVE_LANGUAGES = list(pipelines_defaults.NEWSARCHIVE_LANGUAGES)
 # NEWSARCHIVE_MAX_PAGES_IN_PROCESS: responses in process (waiting for a worker, in one, or in the
 # pipelines) before downloads pause; 0 = no bound. Unset, crawler/runtime/backpressure.py derives it from
 # EXTRACTION_WORKERS and ARCHIVE_BATCH_SIZE as the crawl finally sets them (default_limit).
+
 # Bounds of one crawl (crawler/spiders/bounds.py Bounds; each counted under bounds/* when hit).
-NEWSARCHIVE_ARTICLE_LINK_HOPS = 2
-NEWSARCHIVE_MAX_LISTING_DEPTH = 1000
-NEWSARCHIVE_SITEMAP_MAX_DEPTH = 3
-NEWSARCHIVE_PORTAL_PAGE_BUDGET = int(os.environ.get("NEWSARCHIVE_PORTAL_PAGE_BUDGET", "100000"))
-NEWSARCHIVE_SITEMAP_MAX_BYTES = 50 * 1024 * 1024
-NEWSARCHIVE_SITEMAP_MAX_URLS = 50_000
-# Extraction of one page may take this long before its worker is replaced and the page recorded as
-# extraction_failed (pipelines/analysis/pool.py).
-EXTRACTION_TIMEOUT = float(os.environ.get("NEWSARCHIVE_EXTRACTION_TIMEOUT", "20"))
+NEWSARCHIVE_ARTICLE_LINK_HOPS = defaults.NEWSARCHIVE_ARTICLE_LINK_HOPS
+NEWSARCHIVE_MAX_LISTING_DEPTH = defaults.NEWSARCHIVE_MAX_LISTING_DEPTH
+NEWSARCHIVE_SITEMAP_MAX_DEPTH = defaults.NEWSARCHIVE_SITEMAP_MAX_DEPTH
+NEWSARCHIVE_PORTAL_PAGE_BUDGET = int(
+    os.environ.get("NEWSARCHIVE_PORTAL_PAGE_BUDGET", defaults.NEWSARCHIVE_PORTAL_PAGE_BUDGET)
+)
+NEWSARCHIVE_SITEMAP_MAX_BYTES = defaults.NEWSARCHIVE_SITEMAP_MAX_BYTES
+NEWSARCHIVE_SITEMAP_MAX_URLS = defaults.NEWSARCHIVE_SITEMAP_MAX_URLS
+NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN = defaults.NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN
+NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS = list(defaults.NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS)
+
+# Run records, leases and progress (crawler/runtime/).
+CRAWL_RUN_RECORDER_ENABLED = defaults.CRAWL_RUN_RECORDER_ENABLED
+LEASES_ENABLED = defaults.LEASES_ENABLED
+NEWSARCHIVE_LEASE_FORCE = defaults.NEWSARCHIVE_LEASE_FORCE
+NEWSARCHIVE_PROGRESS = defaults.NEWSARCHIVE_PROGRESS
+NEWSARCHIVE_PROGRESS_INTERVAL = defaults.NEWSARCHIVE_PROGRESS_INTERVAL
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines import dedup
+from pipelines import dedup, defaults
 from pipelines.extract.article import ExtractedArticle
 from pipelines.items import PageItem
 from storage import fingerprints, frontier, repository
@@ -26,8 +26,6 @@ logger = logging.getLogger(__name__)
 # A database that drops out mid-crawl (restart, failover) usually returns within seconds: retry with
 # backoff 0.5+1+2+4 s before giving up on the crawl.
 WRITE_ATTEMPTS = 5
-# ARCHIVE_BATCH_SIZE when it is not set (crawler/runtime/backpressure.py keeps its bound above one batch).
-DEFAULT_BATCH_SIZE = 50
 T = TypeVar("T")
 
 
@@ -54,9 +52,9 @@ class ArchivePipeline:
         self,
         database_url: str,
         crawler: Any,
-        batch_size: int = 50,
-        batch_seconds: float = 0.5,
-        frontier_enabled: bool = True,
+        batch_size: int = defaults.ARCHIVE_BATCH_SIZE,
+        batch_seconds: float = defaults.ARCHIVE_BATCH_SECONDS,
+        frontier_enabled: bool = defaults.FRONTIER_ENABLED,
     ) -> None:
         self.database_url = database_url
         self.frontier_enabled = frontier_enabled
@@ -77,9 +75,9 @@ class ArchivePipeline:
         return cls(
             crawler.settings.get("ARCHIVE_DATABASE_URL"),
             crawler,
-            batch_size=crawler.settings.getint("ARCHIVE_BATCH_SIZE", DEFAULT_BATCH_SIZE),
-            batch_seconds=crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.5),
-            frontier_enabled=crawler.settings.getbool("FRONTIER_ENABLED", True),
+            batch_size=crawler.settings.getint("ARCHIVE_BATCH_SIZE", defaults.ARCHIVE_BATCH_SIZE),
+            batch_seconds=crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", defaults.ARCHIVE_BATCH_SECONDS),
+            frontier_enabled=crawler.settings.getbool("FRONTIER_ENABLED", defaults.FRONTIER_ENABLED),
         )
 
     def open_spider(self) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
+from pipelines import defaults
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.items import PageItem
@@ -30,7 +31,7 @@ class ExtractionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractionPipeline:
-        if not crawler.settings.getbool("EXTRACTION_ENABLED", True):
+        if not crawler.settings.getbool("EXTRACTION_ENABLED", defaults.EXTRACTION_ENABLED):
             raise NotConfigured("EXTRACTION_ENABLED is off")
         return cls(WorkerPool.for_crawler(crawler, analyse_page, (ANALYSIS_MODULE,)), crawler.stats)
 

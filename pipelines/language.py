@@ -7,6 +7,7 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
+from pipelines import defaults
 from pipelines.extract.article import ExtractedArticle
 from pipelines.items import PageItem, stage_failed
 
@@ -27,9 +28,11 @@ class LanguagePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> LanguagePipeline:
-        if not crawler.settings.getbool("LANGUAGE_ENABLED", True):
+        if not crawler.settings.getbool("LANGUAGE_ENABLED", defaults.LANGUAGE_ENABLED):
             raise NotConfigured("LANGUAGE_ENABLED is off")
-        return cls(crawler.settings.getlist("NEWSARCHIVE_LANGUAGES", ["vi"]), crawler.stats)
+        return cls(
+            crawler.settings.getlist("NEWSARCHIVE_LANGUAGES", defaults.NEWSARCHIVE_LANGUAGES), crawler.stats
+        )
 
     def process_item(self, item: PageItem) -> PageItem:
         article = item.article

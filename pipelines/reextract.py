@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines import dedup
+from pipelines import dedup, defaults
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.archive import article_data
@@ -89,11 +89,11 @@ def reextract(
     *,
     portal: str | None = None,
     since: datetime | None = None,
-    workers: int = 2,
-    accepted_languages: tuple[str, ...] = ("vi",),
+    workers: int = defaults.EXTRACTION_WORKERS,
+    accepted_languages: tuple[str, ...] = defaults.NEWSARCHIVE_LANGUAGES,
     hints: dict[str, tuple[str, ...]] | None = None,
     on_progress: Callable[[int], Any] = lambda done: None,
-    timeout: float = 20.0,
+    timeout: float = defaults.EXTRACTION_TIMEOUT,
     reader: sessionmaker[Session] | None = None,
 ) -> ReextractSummary:
     """Re-analyse archived captures in worker processes; write each chunk in one transaction, then let the

@@ -8,6 +8,8 @@ from scrapy import Request
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from pipelines import defaults
+
 
 class ConditionalGetMiddleware:
     """Adds If-None-Match / If-Modified-Since to an article request the frontier knows.
@@ -25,7 +27,7 @@ class ConditionalGetMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ConditionalGetMiddleware:
-        if not crawler.settings.getbool("FRONTIER_ENABLED", True):
+        if not crawler.settings.getbool("FRONTIER_ENABLED", defaults.FRONTIER_ENABLED):
             raise NotConfigured("FRONTIER_ENABLED is off")
         return cls(crawler.stats)
 

@@ -17,7 +17,7 @@ from typing import Any
 from scrapy import signals
 from twisted.internet import task
 
-from pipelines.archive import DEFAULT_BATCH_SIZE
+from pipelines import defaults
 
 # How often the backlog is looked at: a fraction of what two workers take for one real page.
 CHECK_SECONDS = 0.05
@@ -53,8 +53,8 @@ class ExtractionBackpressure:
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractionBackpressure:
         settings = crawler.settings
-        workers = max(1, settings.getint("EXTRACTION_WORKERS", 2))
-        batch_size = settings.getint("ARCHIVE_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+        workers = max(1, settings.getint("EXTRACTION_WORKERS", defaults.EXTRACTION_WORKERS))
+        batch_size = settings.getint("ARCHIVE_BATCH_SIZE", defaults.ARCHIVE_BATCH_SIZE)
         limit = settings.getint("NEWSARCHIVE_MAX_PAGES_IN_PROCESS", default_limit(workers, batch_size))
         return cls(crawler, limit)
 

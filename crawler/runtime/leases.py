@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.internet import task, threads
 
+from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
 from storage import leases
 from storage.db import ArchiveUnavailable
@@ -38,10 +39,12 @@ class LeaseKeeper:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> LeaseKeeper:
-        if not crawler.settings.getbool("LEASES_ENABLED", True):
+        settings = crawler.settings
+        if not settings.getbool("LEASES_ENABLED", defaults.LEASES_ENABLED):
             raise NotConfigured("LEASES_ENABLED is off")
         keeper = cls(
-            crawler.settings.get("ARCHIVE_DATABASE_URL"), crawler.settings.getbool("NEWSARCHIVE_LEASE_FORCE")
+            settings.get("ARCHIVE_DATABASE_URL"),
+            settings.getbool("NEWSARCHIVE_LEASE_FORCE", defaults.NEWSARCHIVE_LEASE_FORCE),
         )
         crawler.signals.connect(keeper.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(keeper.spider_closed, signal=signals.spider_closed)

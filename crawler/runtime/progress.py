@@ -13,6 +13,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler import defaults
+
 # Figures per portal: (column, stats keys under portal/<key>/ that add up to it).
 FIGURES = (
     ("pages", ("responses",)),
@@ -53,12 +55,14 @@ class ProgressReporter:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ProgressReporter:
-        mode = crawler.settings.get("NEWSARCHIVE_PROGRESS", "auto")
+        settings = crawler.settings
+        mode = settings.get("NEWSARCHIVE_PROGRESS", defaults.NEWSARCHIVE_PROGRESS)
         if mode == "off":
             raise NotConfigured("NEWSARCHIVE_PROGRESS is off")
         if mode == "auto":
             mode = "live" if sys.stdout.isatty() else "plain"
-        reporter = cls(crawler, mode, crawler.settings.getfloat("NEWSARCHIVE_PROGRESS_INTERVAL", 30.0))
+        interval = settings.getfloat("NEWSARCHIVE_PROGRESS_INTERVAL", defaults.NEWSARCHIVE_PROGRESS_INTERVAL)
+        reporter = cls(crawler, mode, interval)
         crawler.signals.connect(reporter.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(reporter.spider_closed, signal=signals.spider_closed)
         return reporter

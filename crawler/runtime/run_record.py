@@ -14,6 +14,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task, threads
 
+from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
 from storage import leases, repository
 from storage.db import ArchiveUnavailable
@@ -107,7 +108,7 @@ class CrawlRunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlRunRecorder:
-        if not crawler.settings.getbool("CRAWL_RUN_RECORDER_ENABLED", True):
+        if not crawler.settings.getbool("CRAWL_RUN_RECORDER_ENABLED", defaults.CRAWL_RUN_RECORDER_ENABLED):
             raise NotConfigured("CRAWL_RUN_RECORDER_ENABLED is off")
         quiet_network_tracebacks()
         recorder = cls(

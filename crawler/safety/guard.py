@@ -28,6 +28,7 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
+from crawler import defaults
 from storage.urls import fold_host, site_key
 
 logger = logging.getLogger(__name__)
@@ -135,9 +136,13 @@ class AddressGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> AddressGuardMiddleware:
-        if not crawler.settings.getbool("ADDRESS_GUARD_ENABLED", True):
+        settings = crawler.settings
+        if not settings.getbool("ADDRESS_GUARD_ENABLED", defaults.ADDRESS_GUARD_ENABLED):
             raise NotConfigured("ADDRESS_GUARD_ENABLED is off")
-        middleware = cls(crawler.stats, crawler.settings.getlist("NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS", []))
+        allowed = settings.getlist(
+            "NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS", defaults.NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS
+        )
+        middleware = cls(crawler.stats, allowed)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         return middleware
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from crawler.discovery.sitemaps import SITEMAP_MAX_BYTES, SITEMAP_MAX_URLS
+from crawler import defaults
 from pipelines.extract.dates import VN_TZ
 
 
@@ -16,22 +16,23 @@ class Bounds:
 
     article_hops: links on article pages are followed only this many article pages away from a
     listing, sitemap or feed (a trap of article-like pages linking to new ones ends there).
-    listing_depth: listing pages followed from the home page (pagination included).
+    listing_depth: listing pages followed from the home page (pagination included; it is walked one page
+    at a time, so this is about the deepest page number reached).
     sitemap_depth: sitemap indexes nested in sitemap indexes.
     page_budget: responses per portal per run.
     sitemap_bytes / sitemap_urls: per sitemap or feed, after decompression.
 
     Settings: NEWSARCHIVE_ARTICLE_LINK_HOPS, NEWSARCHIVE_MAX_LISTING_DEPTH, NEWSARCHIVE_SITEMAP_MAX_DEPTH,
-    NEWSARCHIVE_PORTAL_PAGE_BUDGET, NEWSARCHIVE_SITEMAP_MAX_BYTES, NEWSARCHIVE_SITEMAP_MAX_URLS.
+    NEWSARCHIVE_PORTAL_PAGE_BUDGET, NEWSARCHIVE_SITEMAP_MAX_BYTES, NEWSARCHIVE_SITEMAP_MAX_URLS; their
+    defaults are crawler/defaults.py's.
     """
 
-    article_hops: int = 2
-    # Pagination is walked one page at a time, so the depth is about the deepest page number reached.
-    listing_depth: int = 1000
-    sitemap_depth: int = 3
-    page_budget: int = 100_000
-    sitemap_bytes: int = SITEMAP_MAX_BYTES
-    sitemap_urls: int = SITEMAP_MAX_URLS
+    article_hops: int = defaults.NEWSARCHIVE_ARTICLE_LINK_HOPS
+    listing_depth: int = defaults.NEWSARCHIVE_MAX_LISTING_DEPTH
+    sitemap_depth: int = defaults.NEWSARCHIVE_SITEMAP_MAX_DEPTH
+    page_budget: int = defaults.NEWSARCHIVE_PORTAL_PAGE_BUDGET
+    sitemap_bytes: int = defaults.NEWSARCHIVE_SITEMAP_MAX_BYTES
+    sitemap_urls: int = defaults.NEWSARCHIVE_SITEMAP_MAX_URLS
 
     @classmethod
     def from_settings(cls, settings: Any) -> Bounds:

@@ -13,6 +13,7 @@ from scrapy import signals
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler import defaults
 from crawler.discovery import sitemaps
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.pagination import next_listing_pages
@@ -23,6 +24,7 @@ from crawler.spiders.bounds import Bounds, backfill_start
 from crawler.spiders.captures import failed_fetch_item, page_item
 from crawler.spiders.redirects import REDIRECT_STATUSES, RedirectRefused, redirect_chain, redirect_target
 from crawler.spiders.requests import SpiderRequests
+from pipelines import defaults as pipelines_defaults
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.extract.dates import parse_date
@@ -55,10 +57,11 @@ class PortalSpider(scrapy.Spider):
     """
 
     name = "portal"
-    bounds = Bounds()
-    url_limit = 2083
-    extra_hosts: frozenset[str] = frozenset()
-    stop_when_known = True
+    # Set by from_crawler, from the settings.
+    bounds: Bounds
+    url_limit: int
+    stop_when_known: bool
+    extra_hosts: frozenset[str]
 
     def __init__(
         self,
@@ -88,11 +91,16 @@ class PortalSpider(scrapy.Spider):
         spider: PortalSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.bounds = Bounds.from_settings(settings)
-        spider.url_limit = settings.getint("URLLENGTH_LIMIT", 2083)
-        spider.stop_when_known = settings.getbool("NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN", True)
-        hosts = settings.getlist("NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS", [])
+        # Scrapy's own setting: its default is Scrapy's (scrapy/settings/default_settings.py).
+        spider.url_limit = settings.getint("URLLENGTH_LIMIT")
+        spider.stop_when_known = settings.getbool(
+            "NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN", defaults.NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN
+        )
+        hosts = settings.getlist(
+            "NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS", defaults.NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS
+        )
         spider.extra_hosts = frozenset(site_key(h if "://" in h else f"https://{h}/") for h in hosts)
-        if settings.getbool("FRONTIER_ENABLED", True):
+        if settings.getbool("FRONTIER_ENABLED", pipelines_defaults.FRONTIER_ENABLED):
             spider.planner = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"))
         crawler.signals.connect(spider.open_frontier, signal=signals.spider_opened)
         crawler.signals.connect(spider.close_frontier, signal=signals.spider_closed)

@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from pipelines import defaults
 from pipelines.analysis.heap import heap_trimmer, pin_mmap_threshold
 
 logger = logging.getLogger(__name__)
@@ -37,9 +38,6 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # one, so it never waits for the reactor to notice the answer and send more. Two was enough to keep
 # both workers busy on the crawl benchmark; more only lengthens what a crashed worker takes down.
 DEPTH = 2
-# Address space of one worker: far above what any page needs (a 10 MB page extracts in ~300 MB) and
-# low enough that a pathological page fails its worker instead of exhausting the machine.
-DEFAULT_MEMORY_LIMIT_MB = 3072
 # A page over this many bytes parses into a tree of ~20x its size, and trafilatura copies that tree: only
 # one such page is analysed at a time across the pool, so two workers never peak together (the crawl's
 # memory bound holds with 10 MiB pages), and the worker returns its freed heap to the system after it.
@@ -162,8 +160,8 @@ class WorkerPool:
 
     workers: int
     function: Callable[[Any], Any]
-    timeout: float = 20.0
-    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    timeout: float = defaults.EXTRACTION_TIMEOUT
+    memory_limit_mb: int = defaults.EXTRACTION_WORKER_MEMORY_MB
     # Modules the forkserver imports once for every worker (besides the function's own): the heavy
     # libraries the function loads lazily, so the workers share their memory and start at once.
     preload: tuple[str, ...] = ()
@@ -185,10 +183,12 @@ class WorkerPool:
         if pool is None:
             settings = crawler.settings
             pool = cls(
-                max(1, settings.getint("EXTRACTION_WORKERS", 2)),
+                max(1, settings.getint("EXTRACTION_WORKERS", defaults.EXTRACTION_WORKERS)),
                 function,
-                timeout=settings.getfloat("EXTRACTION_TIMEOUT", 20.0),
-                memory_limit_mb=settings.getint("EXTRACTION_WORKER_MEMORY_MB", DEFAULT_MEMORY_LIMIT_MB),
+                timeout=settings.getfloat("EXTRACTION_TIMEOUT", defaults.EXTRACTION_TIMEOUT),
+                memory_limit_mb=settings.getint(
+                    "EXTRACTION_WORKER_MEMORY_MB", defaults.EXTRACTION_WORKER_MEMORY_MB
+                ),
                 preload=preload,
             )
             setattr(crawler, _ATTRIBUTE, pool)
