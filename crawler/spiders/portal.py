@@ -53,13 +53,15 @@ class PortalSpider(scrapy.Spider):
     Settings read: the Bounds settings (crawler.spiders.bounds), FRONTIER_ENABLED (default True),
     ARCHIVE_DATABASE_URL, NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN (default True),
     NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS (hosts that may serve any portal's sitemaps and feeds),
-    URLLENGTH_LIMIT. Stats: discovery/*, frontier/*, bounds/*, fetch/*, portal/<key>/*.
+    URLLENGTH_LIMIT and REDIRECT_MAX_TIMES (for the article redirects it follows itself). Stats:
+    discovery/*, frontier/*, bounds/*, fetch/*, portal/<key>/*.
     """
 
     name = "portal"
     # Set by from_crawler, from the settings.
     bounds: Bounds
     url_limit: int
+    max_redirects: int
     stop_when_known: bool
     extra_hosts: frozenset[str]
 
@@ -91,8 +93,9 @@ class PortalSpider(scrapy.Spider):
         spider: PortalSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.bounds = Bounds.from_settings(settings)
-        # Scrapy's own setting: its default is Scrapy's (scrapy/settings/default_settings.py).
+        # Scrapy's own settings: their defaults are Scrapy's (scrapy/settings/default_settings.py).
         spider.url_limit = settings.getint("URLLENGTH_LIMIT")
+        spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES")
         spider.stop_when_known = settings.getbool(
             "NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN", defaults.NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN
         )
@@ -377,7 +380,7 @@ class PortalSpider(scrapy.Spider):
         """The next hop of an article redirect, or the capture of why it is not followed."""
         chain = redirect_chain(response)
         try:
-            target = redirect_target(response, chain, self.url_limit)
+            target = redirect_target(response, chain, self.url_limit, self.max_redirects)
         except RedirectRefused as refused:
             item = page_item(response, portal)
             item.fail("fetch_failed", str(refused))

@@ -9,7 +9,6 @@ from scrapy.http import Response
 # Article redirects are followed by the spider itself, so that a loop or an endless chain is recorded
 # as a failure with its reason instead of vanishing in Scrapy's duplicate filter.
 REDIRECT_STATUSES = [301, 302, 303, 307, 308]
-MAX_REDIRECTS = 5
 
 
 class RedirectRefused(Exception):
@@ -21,12 +20,12 @@ def redirect_chain(response: Response) -> list[str]:
     return [*response.meta.get("redirect_chain", []), response.url]
 
 
-def redirect_target(response: Response, chain: list[str], url_limit: int) -> str:
+def redirect_target(response: Response, chain: list[str], url_limit: int, max_redirects: int) -> str:
     """Return the absolute URL a redirect response of ``chain`` points to.
 
     Raises RedirectRefused when it has no Location, points to a malformed URL or one longer than
     ``url_limit`` (URLLENGTH_LIMIT), back into ``chain`` (a loop), or ends a chain of more than
-    MAX_REDIRECTS redirects.
+    ``max_redirects`` redirects (REDIRECT_MAX_TIMES, Scrapy's limit for every other request).
     """
     location = response.headers.get(b"Location")
     if not location:
@@ -40,8 +39,8 @@ def redirect_target(response: Response, chain: list[str], url_limit: int) -> str
         )
     if target in chain:
         raise RedirectRefused("redirect loop: " + " -> ".join([*chain, target]))
-    if len(chain) > MAX_REDIRECTS:
-        raise RedirectRefused(f"more than {MAX_REDIRECTS} redirects: " + " -> ".join(chain))
+    if len(chain) > max_redirects:
+        raise RedirectRefused(f"more than {max_redirects} redirects: " + " -> ".join(chain))
     return target
 
 
