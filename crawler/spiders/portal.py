@@ -193,7 +193,9 @@ class PortalSpider(scrapy.Spider):
             elif portal.classify(entry.url) == "article":
                 self._inc("discovery/sitemap_urls")
                 articles.append(frontier.Discovery(entry.url, "sitemap", lastmod, entry.lastmod))
-        for request in self._fetches(await self._plan(articles, portal), articles, portal, hops=0):
+        for request in self.requests.planned_articles(
+            await self._plan(articles, portal), articles, portal, hops=0
+        ):
             yield request
         await self.planner.record_sitemap(portal, response.url, datetime.now(UTC))
 
@@ -226,7 +228,9 @@ class PortalSpider(scrapy.Spider):
             if portal.classify(link) != "skip":
                 self._inc("discovery/feed_urls")
                 articles.append(frontier.Discovery(link, "feed", parse_date(when) if when else None, when))
-        for request in self._fetches(await self._plan(articles, portal), articles, portal, hops=0):
+        for request in self.requests.planned_articles(
+            await self._plan(articles, portal), articles, portal, hops=0
+        ):
             yield request
 
     async def parse_listing(self, response: Response) -> AsyncIterator[scrapy.Request]:
@@ -274,7 +278,7 @@ class PortalSpider(scrapy.Spider):
         self.planned.update(fresh)
         found = [frontier.Discovery(url, via, dates.get(url)) for url in fresh]
         plans = await self._plan(found, portal)
-        for request in self._fetches(plans, found, portal, hops=hops, listing_depth=depth):
+        for request in self.requests.planned_articles(plans, found, portal, hops=hops, listing_depth=depth):
             yield request
         if from_article:
             return  # pagination is walked from listing pages only
@@ -305,33 +309,6 @@ class PortalSpider(scrapy.Spider):
         for plan in plans:
             self._inc(f"frontier/{plan.why}")
         return plans
-
-    def _fetches(
-        self,
-        plans: list[frontier.Plan],
-        discoveries: list[frontier.Discovery],
-        portal: Portal,
-        *,
-        hops: int,
-        listing_depth: int = 0,
-    ) -> Iterator[scrapy.Request]:
-        """Requests for the discovered articles the plans say to fetch (as long as the page budget lasts)."""
-        by_url = {d.url: d for d in discoveries}
-        for plan in plans:
-            if not plan.fetch:
-                continue
-            found = by_url[plan.url]
-            request = self.requests.article(
-                plan.url,
-                portal,
-                via=found.via,
-                hops=hops,
-                feed_date=found.raw_date,
-                listing_depth=listing_depth,
-                validators=_validators(plan),
-            )
-            if request is not None:
-                yield request
 
     # -- articles --------------------------------------------------------------------------------
 
@@ -456,8 +433,3 @@ class PortalSpider(scrapy.Spider):
 def _is_html(response: TextResponse) -> bool:
     content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1").lower()
     return "html" in content_type
-
-
-def _validators(plan: frontier.Plan) -> tuple[str | None, str | None] | None:
-    """The validators of a planned article's last capture; none for a URL the frontier did not know."""
-    return (plan.etag, plan.last_modified) if plan.known else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -11,6 +12,7 @@ from scrapy.http import Response
 
 from crawler.portals import Portal
 from crawler.spiders.redirects import REDIRECT_STATUSES
+from storage import frontier
 
 if TYPE_CHECKING:
     from crawler.spiders.portal import PortalSpider
@@ -87,6 +89,34 @@ class SpiderRequests:
                 "validators": validators,
             },
         )
+
+    def planned_articles(
+        self,
+        plans: list[frontier.Plan],
+        discoveries: list[frontier.Discovery],
+        portal: Portal,
+        *,
+        hops: int,
+        listing_depth: int = 0,
+    ) -> Iterator[scrapy.Request]:
+        """Article requests for the discoveries the frontier planner's ``plans`` say to fetch, conditional
+        when the frontier knew the URL (as long as the page budget lasts)."""
+        by_url = {d.url: d for d in discoveries}
+        for plan in plans:
+            if not plan.fetch:
+                continue
+            found = by_url[plan.url]
+            request = self.article(
+                plan.url,
+                portal,
+                via=found.via,
+                hops=hops,
+                feed_date=found.raw_date,
+                listing_depth=listing_depth,
+                validators=(plan.etag, plan.last_modified) if plan.known else None,
+            )
+            if request is not None:
+                yield request
 
     def redirected_article(self, target: str, response: Response, chain: list[str]) -> scrapy.Request:
         """The next hop of an article redirect: a fresh request (no validators of the old URL), not
