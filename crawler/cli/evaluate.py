@@ -8,10 +8,12 @@ from typing import Any
 
 import click
 
+from storage.cli.base import CommandGroup
+
 DEFAULT_DATA_DIR = os.environ.get("NEWSARCHIVE_DATA_DIR", "../shared/data")
 
 
-@click.group("eval")
+@click.group("eval", cls=CommandGroup)
 def eval_group() -> None:
     """Score our extractor and language check on real pages, beside the bare libraries."""
 

@@ -6,16 +6,17 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from crawler.cli.evaluate import eval_group
-from storage.cli.common import ArchivistCommand, db_url_option
+from storage.cli.base import ArgumentProblem, CommandFailed, CommandGroup
+from storage.cli.common import db_url_option
 from storage.db import ArchiveUnavailable, database_url, open_archive
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("newsarchive", cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsarchive")
 def main() -> None:
     """Crawl Vietnamese provincial news portals into an archive, then search, read and export it.
@@ -26,12 +27,7 @@ def main() -> None:
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(code)
-
-
-@main.command(cls=ArchivistCommand)
+@main.command()
 @click.argument("portal_keys", nargs=-1)
 @click.option(
     "--start-url",
@@ -93,12 +89,12 @@ def crawl(
     try:
         portals = resolve_portals(list(portal_keys), list(start_urls), load_registry(registry))
     except RegistryError as exc:
-        _fail(str(exc), 2)
+        raise ArgumentProblem(str(exc)) from exc
     try:
         engine, _ = open_archive(url, create=True)
         engine.dispose()
     except ArchiveUnavailable as exc:
-        _fail(str(exc))
+        raise CommandFailed(str(exc)) from exc
     settings = get_project_settings()
     settings.set("ARCHIVE_DATABASE_URL", url, priority="cmdline")
     settings.set("NEWSARCHIVE_LEASE_FORCE", force, priority="cmdline")
@@ -107,7 +103,7 @@ def crawl(
     for override in overrides:
         name, sep, value = override.partition("=")
         if not sep or not name:
-            _fail(f"--set expects NAME=VALUE, got {override!r}", 2)
+            raise ArgumentProblem(f"--set expects NAME=VALUE, got {override!r}")
         settings.set(name.strip(), value, priority="cmdline")
     if wait and not force:
         wait_for_leases(url, portals)
@@ -123,7 +119,10 @@ def crawl(
     click.echo(crawl_summary(result.stats, result.portals, result.elapsed))
     if result.exit_status:
         reason = result.stats.get("finish_reason")
-        click.echo(f"error: crawl {result.status} (finish reason: {reason})", err=True)
+        failure = CommandFailed(f"crawl {result.status} (finish reason: {reason})")
+        if result.exit_status == failure.exit_code:
+            raise failure
+        failure.show()  # the one line of every failure, then the documented 130/143 of a signal
     raise SystemExit(result.exit_status)
 
 
@@ -150,17 +149,17 @@ def extract(file: Path, url: str, content_type: str | None, registry: Path | Non
     from storage.urls import site_key
 
     if not url.startswith(("http://", "https://")) or not site_key(url):
-        _fail(f"--url {url[:200]!r} is not an http(s) URL with a host", 2)
+        raise ArgumentProblem(f"--url {url[:200]!r} is not an http(s) URL with a host")
     try:
         portal = portal_for_url(url, load_registry(registry))
     except RegistryError as exc:
-        _fail(str(exc), 2)
+        raise ArgumentProblem(str(exc)) from exc
     hints = portal.prune_xpath if portal else ()
     if portal is not None:
         click.echo(f"portal {portal.key}: {len(hints)} prune_xpath hint(s) applied", err=True)
     result = analyse_page(PageJob(file.read_bytes(), url, content_type, prune_xpath=hints))
     if result.article is None or result.language is None:
-        _fail(f"cannot extract {file}: {result.error}")
+        raise CommandFailed(f"cannot extract {file}: {result.error}")
     record = result.article.to_dict()
     record.update(
         language=result.language.language,
@@ -185,7 +184,7 @@ def lang() -> None:
         click.echo(json.dumps({"language": result.language, "confidence": round(result.confidence, 4)}))
 
 
-@main.command(cls=ArchivistCommand)
+@main.command()
 @db_url_option
 def migrate(db_url: str | None) -> None:
     """Create the archive or bring its schema to this version (Alembic)."""
@@ -193,11 +192,11 @@ def migrate(db_url: str | None) -> None:
         engine, _ = open_archive(database_url(db_url), create=True)
         engine.dispose()
     except ArchiveUnavailable as exc:
-        _fail(str(exc))
+        raise CommandFailed(str(exc)) from exc
     click.echo(f"archive {database_url(db_url)} is at the current schema")
 
 
-@main.command(cls=ArchivistCommand)
+@main.command()
 @db_url_option
 @click.option("--portal", metavar="KEY", help="Only captures of this portal.")
 @click.option(
@@ -227,12 +226,12 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
         engine, factory = open_archive(database_url(db_url), writer=True)
         reading_engine, reader = open_archive(database_url(db_url))
     except ArchiveUnavailable as exc:
-        _fail(str(exc))
+        raise CommandFailed(str(exc)) from exc
     since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None
     try:
         hints = {key: p.prune_xpath for key, p in load_registry().items() if p.prune_xpath}
     except RegistryError as exc:
-        _fail(str(exc), 2)
+        raise ArgumentProblem(str(exc)) from exc
     total = count_captures(factory, portal=portal, since=since_at)
     with click.progressbar(length=total, label="re-extracting", file=sys.stderr) as bar:
         summary = run_reextract(

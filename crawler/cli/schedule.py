@@ -7,20 +7,16 @@ import signal
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from storage.cli.common import ArchivistCommand, ArchivistGroup, db_url_option
+from storage.cli.base import ArgumentProblem, Command, CommandFailed, CommandGroup
+from storage.cli.common import db_url_option
 from storage.cli.output import Column, emit, output_options
 from storage.db import ArchiveUnavailable, database_url, open_archive
 from storage.health import Thresholds
 from storage.safe_text import terminal_safe
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(code)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -29,7 +25,7 @@ def _iso(value: datetime | None) -> str | None:
     return local_iso(value)
 
 
-@click.group("schedule", cls=ArchivistGroup)
+@click.group("schedule", cls=CommandGroup)
 def schedule_group() -> None:
     """Recurring crawls of portals: rules held in the archive, run by `newsarchive schedule run`.
 
@@ -39,7 +35,7 @@ def schedule_group() -> None:
     """
 
 
-@schedule_group.command("set", cls=ArchivistCommand)
+@schedule_group.command("set")
 @click.argument("portal_key")
 @click.option("--every", metavar="DURATION", help="Crawl every DURATION: 30m, 2h, 1d, 1w.")
 @click.option("--cron", metavar="EXPR", help='Crawl at the times of a cron expression, e.g. "0 */6 * * *".')
@@ -56,17 +52,15 @@ def schedule_set(
       newsarchive schedule set khanhhoa --cron "30 5,17 * * *"
     """
     from crawler.ops.rules import Rule
-    from crawler.portals import RegistryError, load_registry, select_portals
+    from crawler.portals import load_registry, select_portals
     from storage import schedules
     from storage.models import utcnow
 
     try:
         rule = Rule.parse(every, cron)
         select_portals([portal_key], load_registry(registry))
-    except ValueError as exc:
-        _fail(str(exc), 2)
-    except RegistryError as exc:
-        _fail(str(exc), 2)
+    except ValueError as exc:  # a bad rule, or a RegistryError (unknown portal, unreadable registry)
+        raise ArgumentProblem(str(exc)) from exc
     engine, factory = _open(db_url, create=True)
     with factory.begin() as session:
         row = schedules.set_schedule(
@@ -77,7 +71,7 @@ def schedule_set(
     click.echo(f"{portal_key}: {rule}; next due {_iso(due)}")
 
 
-@schedule_group.command("remove", cls=ArchivistCommand)
+@schedule_group.command("remove")
 @click.argument("portal_key")
 @db_url_option
 def schedule_remove(portal_key: str, db_url: str | None) -> None:
@@ -94,11 +88,11 @@ def schedule_remove(portal_key: str, db_url: str | None) -> None:
         removed = schedules.remove_schedule(session, portal_key)
     engine.dispose()
     if not removed:
-        _fail(f"no schedule for portal {portal_key!r}", 2)
+        raise ArgumentProblem(f"no schedule for portal {portal_key!r}")
     click.echo(f"{portal_key}: schedule removed")
 
 
-@schedule_group.command("list", cls=ArchivistCommand)
+@schedule_group.command("list")
 @db_url_option
 @output_options
 def schedule_list(db_url: str | None, output: str | None, no_bom: bool) -> None:
@@ -142,7 +136,7 @@ def schedule_list(db_url: str | None, output: str | None, no_bom: bool) -> None:
     emit(rows, output, columns, bom=not no_bom, fields=list(rows[0]) if rows else None)
 
 
-@schedule_group.command("run", cls=ArchivistCommand)
+@schedule_group.command("run")
 @click.option(
     "--once", is_flag=True, help="Start every crawl due now, wait for them, exit (1 if one failed)."
 )
@@ -197,15 +191,15 @@ def schedule_run(
     try:
         portals = list(load_registry(registry).values())
     except RegistryError as exc:
-        _fail(str(exc), 2)
+        raise ArgumentProblem(str(exc)) from exc
     engine, factory = _open(url, create=True)
     launcher: Launcher
     if scrapyd:
         nodes = [node.strip() for node in scrapyd.split(",") if node.strip()]
         if not nodes or not all(node.startswith(("http://", "https://")) for node in nodes):
-            _fail(f"--scrapyd expects http(s) node URLs, got {scrapyd!r}", 2)
+            raise ArgumentProblem(f"--scrapyd expects http(s) node URLs, got {scrapyd!r}")
         if engine.dialect.name != "postgresql":
-            _fail("Scrapyd nodes need a shared archive: give a PostgreSQL --db", 2)
+            raise ArgumentProblem("Scrapyd nodes need a shared archive: give a PostgreSQL --db")
         launcher = ScrapydLauncher(nodes, url, str(registry.resolve()) if registry else None)
     else:
         launcher = LocalLauncher(url, registry, log_dir)
@@ -231,7 +225,7 @@ def schedule_run(
 _LIMITS = Thresholds()
 
 
-@click.command("health", cls=ArchivistCommand)
+@click.command("health", cls=Command)
 @click.argument("portal_keys", nargs=-1)
 @db_url_option
 @output_options
@@ -327,4 +321,4 @@ def _open(db_url: str | None, *, create: bool = False) -> tuple[Any, Any]:
     try:
         return open_archive(database_url(db_url), create=create)
     except ArchiveUnavailable as exc:
-        _fail(str(exc))
+        raise CommandFailed(str(exc)) from exc

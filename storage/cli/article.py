@@ -10,14 +10,8 @@ from typing import IO, Any
 import click
 from sqlalchemy.orm import Session
 
-from storage.cli.common import (
-    ArchiveError,
-    ArchivistCommand,
-    ArgumentProblem,
-    archive_session,
-    db_option,
-    parse_article_ref,
-)
+from storage.cli.base import ArgumentProblem, Command, CommandFailed
+from storage.cli.common import archive_session, db_option, parse_article_ref
 from storage.cli.output import BOLD, RESET, use_bold, utf8_stdout
 from storage.export import records
 from storage.export.citation import STYLES, citation_for, render
@@ -29,7 +23,7 @@ from storage.versions import format_word_diff, get_version, line_diff, word_diff
 
 
 def load_article(session: Session, value: str) -> Article:
-    """Return the article ``value`` names (id or URL). Raises ArgumentProblem / ArchiveError (one line)."""
+    """Return the article ``value`` names (id or URL). Raises ArgumentProblem / CommandFailed (one line)."""
     ref = parse_article_ref(value)
     article = records.find_article(session, ref)
     if article is not None:
@@ -37,14 +31,14 @@ def load_article(session: Session, value: str) -> Article:
     if isinstance(ref, str):
         capture = records.article_less_capture(session, ref)
         if capture is not None:
-            raise ArchiveError(
+            raise CommandFailed(
                 f"no article for {ref}: capture {capture.id} is {capture.status}"
                 + (f" ({capture.reason})" if capture.reason else "")
             )
-    raise ArchiveError(f"no article with id or URL {value!r}")
+    raise CommandFailed(f"no article with id or URL {value!r}")
 
 
-@click.command("show", cls=ArchivistCommand)
+@click.command("show", cls=Command)
 @click.argument("id_or_url")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Output one JSON object.")
@@ -98,7 +92,7 @@ def show_command(
                 else:
                     click.echo(terminal_safe(format_article(details)))
         except LookupError as exc:
-            raise ArchiveError(str(exc.args[0])) from exc
+            raise CommandFailed(str(exc.args[0])) from exc
 
 
 def _show_version(article: Article, number: int, as_json: bool) -> None:
@@ -140,7 +134,7 @@ def _newest_capture(session: Session, article: Article, version: int | None) -> 
     capture_id = get_version(article, version or article.version).capture_id
     capture = session.get(Capture, capture_id) if capture_id is not None else None
     if capture is None:
-        raise ArchiveError(
+        raise CommandFailed(
             f"article {article.id} has no stored capture for version {version or article.version}"
         )
     return capture
@@ -164,7 +158,7 @@ def _write_raw(session: Session, article: Article, version: int | None, output: 
     except UnsafeOutput as exc:
         raise ArgumentProblem(str(exc)) from exc
     except OSError as exc:
-        raise ArchiveError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        raise CommandFailed(f"cannot write {output}: {exc.strerror or exc}") from exc
     click.echo(
         f"wrote {len(body)} bytes of capture {capture.id} (sha256 {capture.body_sha256}) to "
         f"{terminal_safe(str(output), multiline=False)}",
@@ -172,7 +166,7 @@ def _write_raw(session: Session, article: Article, version: int | None, output: 
     )
 
 
-@click.command("cite", cls=ArchivistCommand)
+@click.command("cite", cls=Command)
 @click.argument("id_or_url")
 @db_option
 @click.option(
@@ -195,7 +189,7 @@ def cite_command(id_or_url: str, db: str | None, style: str, version: int | None
         try:
             citation = citation_for(session, article, version)
         except LookupError as exc:
-            raise ArchiveError(str(exc.args[0])) from exc
+            raise CommandFailed(str(exc.args[0])) from exc
     text = render(citation, style)
     if sys.stdout.isatty():
         text = terminal_safe(text)

@@ -11,12 +11,9 @@ from typing import IO, Any
 import click
 
 from storage.cli.article import cite_command, show_command
+from storage.cli.base import ArgumentProblem, Command, CommandFailed, CommandGroup
 from storage.cli.common import (
     MAX_ID,
-    ArchiveError,
-    ArchivistCommand,
-    ArchivistGroup,
-    ArgumentProblem,
     archive_session,
     build_filters,
     check_portal,
@@ -41,7 +38,7 @@ SEARCH_COLUMNS = [Column("id"), Column("published"), Column("portal"), Column("t
                   Column("snippet", flexible=True)]  # fmt: skip
 
 
-@click.command("search", cls=ArchivistCommand, epilog="Query syntax: " + SYNTAX_HELP)
+@click.command("search", cls=Command, epilog="Query syntax: " + SYNTAX_HELP)
 @click.argument("query")
 @db_option
 @output_options
@@ -105,7 +102,7 @@ def search_command(
         )
 
 
-@click.command("export", cls=ArchivistCommand)
+@click.command("export", cls=Command)
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "warc"]), default="jsonl",
               show_default=True, help="Output format.")  # fmt: skip
@@ -173,7 +170,7 @@ def _write_file(path: Path, write: Any, *, binary: bool = False) -> int:
     except UnsafeOutput as exc:
         raise ArgumentProblem(str(exc)) from exc
     except OSError as exc:
-        raise ArchiveError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise CommandFailed(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _export_warc(
@@ -205,7 +202,7 @@ def _short_time(value: str | None) -> str:
     return "" if not value else value[:19] + value[-6:] if len(value) > 25 else value
 
 
-@click.group("runs", cls=ArchivistGroup, invoke_without_command=True)
+@click.group("runs", cls=CommandGroup, invoke_without_command=True)
 @db_option
 @output_options
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most runs to list.")
@@ -253,7 +250,7 @@ def runs_command(
          fields=[] if output in ("json", "jsonl") else None)  # fmt: skip
 
 
-@runs_command.command("show", cls=ArchivistCommand)
+@runs_command.command("show", cls=Command)
 @click.argument("run_id", type=click.IntRange(1, MAX_ID))
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Output one JSON object.")
@@ -272,7 +269,7 @@ def runs_show_command(ctx: click.Context, run_id: int, db: str | None, as_json: 
     with archive_session(db) as session:
         details = records.run_details(session, run_id)
     if details is None:
-        raise ArchiveError(f"no crawl run {run_id}")
+        raise CommandFailed(f"no crawl run {run_id}")
     if as_json:
         with utf8_stdout() as stream:
             stream.write(json_safe(json.dumps(details, ensure_ascii=False, indent=2, default=json_default)))

@@ -1,4 +1,4 @@
-"""What every archivist command shares: one-line errors, --db and filter options, read-only sessions."""
+"""What the commands on the archive share: --db and filter options, portal and article checks, sessions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy import select
@@ -15,10 +15,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from storage.cli.base import ArgumentProblem, CommandFailed
 from storage.db import SUPPORTED_BACKENDS, ArchiveUnavailable, database_url, open_archive
 from storage.export import records
 from storage.models import CaptureStatus, Portal
-from storage.safe_text import terminal_safe
 from storage.search.engine import SearchFilters
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,52 +27,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 # (and would overflow the database's integer instead of finding nothing).
 MAX_ID = 2**31 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]+")
-
-
-def _one_line(message: str) -> str:
-    return terminal_safe(" ".join(message.split()), multiline=False)
-
-
-class ArchiveError(click.ClickException):
-    """A failure shown to the archivist as one line, ``error: ...``, with exit status 1."""
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"error: {_one_line(self.format_message())}", file=file, err=True)
-
-
-class ArgumentProblem(click.ClickException):
-    """A bad argument shown as one line, ``error: ...``, with exit status 2 (click's usage errors too)."""
-
-    exit_code = 2
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"error: {_one_line(self.format_message())}", file=file, err=True)
-
-
-class _OneLineUsageErrors:
-    """Usage errors (bad option values, missing arguments) as one line, exit 2 (ArgumentProblem)."""
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[misc]
-        except click.UsageError as exc:
-            raise ArgumentProblem(exc.format_message()) from exc
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)  # type: ignore[misc]
-        except click.UsageError as exc:
-            raise ArgumentProblem(exc.format_message()) from exc
-
-
-class ArchivistCommand(_OneLineUsageErrors, click.Command):
-    """A click command whose usage errors are one line, exit 2."""
-
-
-class ArchivistGroup(_OneLineUsageErrors, click.Group):
-    """A click group whose usage errors are one line, exit 2, like ArchivistCommand."""
 
 
 def check_db_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -171,7 +125,7 @@ def build_filters(
     category: str | None = None,
     any_status: bool = False,
 ) -> SearchFilters:
-    """Return the SearchFilters of the filter options, after checking the portals exist (ArchiveError)."""
+    """Return the SearchFilters of the filter options, after checking the portals exist (CommandFailed)."""
     if since and until and since > until:
         raise ArgumentProblem(f"--since {since} is after --until {until}")
     for key in portals:
@@ -188,11 +142,11 @@ def build_filters(
 
 
 def check_portal(session: Session, key: str) -> None:
-    """Raise ArchiveError naming the known portals unless ``key`` is one."""
+    """Raise CommandFailed naming the known portals unless ``key`` is one."""
     if session.scalar(select(Portal.id).where(Portal.key == key)) is not None:
         return
     known = ", ".join(session.scalars(select(Portal.key).order_by(Portal.key))) or "none"
-    raise ArchiveError(f"unknown portal {key!r} (known: {known})")
+    raise CommandFailed(f"unknown portal {key!r} (known: {known})")
 
 
 def parse_article_ref(value: str) -> int | str:
@@ -210,19 +164,19 @@ def parse_article_ref(value: str) -> int | str:
 
 @contextmanager
 def archive_session(db: str | None) -> Iterator[Session]:
-    """Yield a session on the archive opened read-only; raise ArchiveError (one line) when it cannot be
+    """Yield a session on the archive opened read-only; raise CommandFailed (one line) when it cannot be
     used."""
     url = database_url(db)
     _refuse_missing_sqlite_file(url)
     try:
         engine, factory = open_archive(url, create=False, read_only=True)
     except ArchiveUnavailable as exc:
-        raise ArchiveError(str(exc)) from exc
+        raise CommandFailed(str(exc)) from exc
     try:
         with factory() as session:
             yield session
     except SQLAlchemyError as exc:
-        raise ArchiveError(f"archive query failed: {str(getattr(exc, 'orig', None) or exc)}") from exc
+        raise CommandFailed(f"archive query failed: {str(getattr(exc, 'orig', None) or exc)}") from exc
     finally:
         engine.dispose()
 
@@ -235,7 +189,7 @@ def _refuse_missing_sqlite_file(url: str) -> None:
         return  # open_archive reports malformed URLs
     database = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if database not in (None, "", ":memory:") and not Path(str(database)).expanduser().is_file():
-        raise ArchiveError(f"no archive at {url}: file does not exist; run `newsarchive crawl` first")
+        raise CommandFailed(f"no archive at {url}: file does not exist; run `newsarchive crawl` first")
 
 
 def local_day(value: datetime | None) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from storage.cli.common import ArchiveError, ArchivistCommand, db_option
+from storage.cli.base import Command, CommandFailed
+from storage.cli.common import db_option
 from storage.db import ArchiveUnavailable
 
 
-@click.command("serve", cls=ArchivistCommand)
+@click.command("serve", cls=Command)
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -31,6 +32,6 @@ def serve_command(db: str | None, host: str, port: int) -> None:
     try:
         app = create_app(db)
     except ArchiveUnavailable as exc:
-        raise ArchiveError(str(exc)) from exc
+        raise CommandFailed(str(exc)) from exc
     click.echo(f"serving the archive at http://{host}:{port}/ (Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -95,6 +95,32 @@ def test_crawl_argument_errors_are_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["extract"], "error: Missing argument 'FILE'"),
+        (["extract", "README.md"], "error: Missing option '--url'"),
+        (["nosuch"], "error: No such command 'nosuch'"),
+        (["--bogus"], "error: No such option '--bogus'"),
+        (["schedule", "set"], "error: Missing argument 'PORTAL_KEY'"),
+        (["eval", "language", "--bogus"], "error: No such option '--bogus'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("group", [[], ["schedule"], ["eval"]])
+def test_a_group_without_a_command_prints_its_help(group: list[str]) -> None:
+    result = CliRunner().invoke(main, group)
+    assert result.exit_code == 2  # click's convention: no command is a usage error, answered with help
+    assert result.output.startswith(f"Usage: {' '.join(['newsarchive', *group])} [OPTIONS] COMMAND")
+    assert "Commands:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
         (["crawl", "--start-url", "notaurl"], "error: start URL 'notaurl' is not an http(s) URL"),
         (["crawl", "--start-url", "http://[bad/"], "error: start URL 'http://[bad/' is malformed"),
         (["crawl", "--start-url", "file:///etc/passwd"], "error: start URL 'file:///etc/passwd' is not"),
