@@ -12,7 +12,7 @@ import click
 
 from crawler.cli.evaluate import eval_group
 from storage.cli.base import ArgumentProblem, CommandFailed, CommandGroup
-from storage.cli.common import db_url_option
+from storage.cli.common import db_option
 from storage.db import ArchiveUnavailable, database_url, open_archive
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     metavar="URL",
     help="Home URL of a portal to crawl by generic discovery (no registry entry needed). Repeatable.",
 )
-@db_url_option
+@db_option
 @click.option(
     "--since",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -60,7 +60,7 @@ def main() -> None:
 def crawl(
     portal_keys: tuple[str, ...],
     start_urls: tuple[str, ...],
-    db_url: str | None,
+    db: str | None,
     since: Any,
     wait: bool,
     force: bool,
@@ -85,7 +85,7 @@ def crawl(
     from crawler.ops.run import crawl_summary, run_crawl, wait_for_leases
     from crawler.portals import RegistryError, load_registry, resolve_portals
 
-    url = database_url(db_url)
+    url = database_url(db)
     try:
         portals = resolve_portals(list(portal_keys), list(start_urls), load_registry(registry))
     except RegistryError as exc:
@@ -185,19 +185,19 @@ def lang() -> None:
 
 
 @main.command()
-@db_url_option
-def migrate(db_url: str | None) -> None:
+@db_option
+def migrate(db: str | None) -> None:
     """Create the archive or bring its schema to this version (Alembic)."""
     try:
-        engine, _ = open_archive(database_url(db_url), create=True)
+        engine, _ = open_archive(database_url(db), create=True)
         engine.dispose()
     except ArchiveUnavailable as exc:
         raise CommandFailed(str(exc)) from exc
-    click.echo(f"archive {database_url(db_url)} is at the current schema")
+    click.echo(f"archive {database_url(db)} is at the current schema")
 
 
 @main.command()
-@db_url_option
+@db_option
 @click.option("--portal", metavar="KEY", help="Only captures of this portal.")
 @click.option(
     "--since",
@@ -206,7 +206,7 @@ def migrate(db_url: str | None) -> None:
     help="Only pages captured on or after this day (YYYY-MM-DD or DD/MM/YYYY, Vietnam time).",
 )
 @click.option("--workers", type=int, default=os.cpu_count() or 2, show_default=True, help="Worker processes.")
-def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) -> None:
+def reextract(db: str | None, portal: str | None, since: Any, workers: int) -> None:
     """Re-run extraction on archived raw captures (after an upgrade or a fixed rule).
 
     An article whose result changes gets a new version; one that does not is untouched; a capture whose
@@ -223,8 +223,8 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
     from pipelines.reextract import reextract as run_reextract
 
     try:
-        engine, factory = open_archive(database_url(db_url), writer=True)
-        reading_engine, reader = open_archive(database_url(db_url))
+        engine, factory = open_archive(database_url(db), writer=True)
+        reading_engine, reader = open_archive(database_url(db))
     except ArchiveUnavailable as exc:
         raise CommandFailed(str(exc)) from exc
     since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from storage.cli.base import ArgumentProblem, Command, CommandFailed, CommandGroup
-from storage.cli.common import db_url_option
+from storage.cli.common import db_option
 from storage.cli.output import Column, emit, output_options
 from storage.db import ArchiveUnavailable, database_url, open_archive
 from storage.health import Thresholds
@@ -39,10 +39,10 @@ def schedule_group() -> None:
 @click.argument("portal_key")
 @click.option("--every", metavar="DURATION", help="Crawl every DURATION: 30m, 2h, 1d, 1w.")
 @click.option("--cron", metavar="EXPR", help='Crawl at the times of a cron expression, e.g. "0 */6 * * *".')
-@db_url_option
+@db_option
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Portal registry file.")
 def schedule_set(
-    portal_key: str, every: str | None, cron: str | None, db_url: str | None, registry: Path | None
+    portal_key: str, every: str | None, cron: str | None, db: str | None, registry: Path | None
 ) -> None:
     """Set (or replace) a portal's recurring crawl.
 
@@ -61,7 +61,7 @@ def schedule_set(
         select_portals([portal_key], load_registry(registry))
     except ValueError as exc:  # a bad rule, or a RegistryError (unknown portal, unreadable registry)
         raise ArgumentProblem(str(exc)) from exc
-    engine, factory = _open(db_url, create=True)
+    engine, factory = _open(db, create=True)
     with factory.begin() as session:
         row = schedules.set_schedule(
             session, portal_key, every=rule.every, cron=rule.cron, first_run=rule.first_run(utcnow())
@@ -73,8 +73,8 @@ def schedule_set(
 
 @schedule_group.command("remove")
 @click.argument("portal_key")
-@db_url_option
-def schedule_remove(portal_key: str, db_url: str | None) -> None:
+@db_option
+def schedule_remove(portal_key: str, db: str | None) -> None:
     """Remove a portal's recurring crawl (a registry-declared one comes back at the next `schedule run`).
 
     \b
@@ -83,7 +83,7 @@ def schedule_remove(portal_key: str, db_url: str | None) -> None:
     """
     from storage import schedules
 
-    engine, factory = _open(db_url)
+    engine, factory = _open(db)
     with factory.begin() as session:
         removed = schedules.remove_schedule(session, portal_key)
     engine.dispose()
@@ -93,9 +93,9 @@ def schedule_remove(portal_key: str, db_url: str | None) -> None:
 
 
 @schedule_group.command("list")
-@db_url_option
+@db_option
 @output_options
-def schedule_list(db_url: str | None, output: str | None, no_bom: bool) -> None:
+def schedule_list(db: str | None, output: str | None, no_bom: bool) -> None:
     """List schedules: rule, next run, and the last run with its outcome.
 
     \b
@@ -105,7 +105,7 @@ def schedule_list(db_url: str | None, output: str | None, no_bom: bool) -> None:
     from crawler.ops.rules import Rule
     from storage import schedules
 
-    engine, factory = _open(db_url)
+    engine, factory = _open(db)
     with factory() as session:
         rows = [
             {
@@ -152,7 +152,7 @@ def schedule_list(db_url: str | None, output: str | None, no_bom: bool) -> None:
     help="Dispatch crawls to these Scrapyd nodes (comma-separated, e.g. http://h1:6800,http://h2:6800) "
     "instead of running them here; the archive must be PostgreSQL.",
 )  # fmt: skip
-@db_url_option
+@db_option
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Portal registry file.")
 @click.option(
     "--log-dir", type=click.Path(file_okay=False, path_type=Path), help="One log file per local crawl."
@@ -165,7 +165,7 @@ def schedule_run(
     max_parallel: int,
     grace: float,
     scrapyd: str | None,
-    db_url: str | None,
+    db: str | None,
     registry: Path | None,
     log_dir: Path | None,
     tick: float,
@@ -187,7 +187,7 @@ def schedule_run(
     from crawler.ops.scrapyd import ScrapydLauncher
     from crawler.portals import RegistryError, load_registry
 
-    url = database_url(db_url)
+    url = database_url(db)
     try:
         portals = list(load_registry(registry).values())
     except RegistryError as exc:
@@ -227,7 +227,7 @@ _LIMITS = Thresholds()
 
 @click.command("health", cls=Command)
 @click.argument("portal_keys", nargs=-1)
-@db_url_option
+@db_option
 @output_options
 @click.option("--drop-warning", type=float, default=_LIMITS.drop_warning, show_default=True,
               help="Warn when recent articles/day fall below this share of the baseline.")  # fmt: skip
@@ -247,7 +247,7 @@ _LIMITS = Thresholds()
               help="Fewer baseline articles than this: too little history to compare.")  # fmt: skip
 def health_command(
     portal_keys: tuple[str, ...],
-    db_url: str | None,
+    db: str | None,
     output: str | None,
     no_bom: bool,
     **limits: Any,
@@ -274,7 +274,7 @@ def health_command(
         fetch_errors=limits["fetch_errors"], off_language=limits["off_language"],
         late=timedelta(hours=limits["late_hours"]), min_baseline=limits["min_baseline"],
     )  # fmt: skip
-    engine, factory = _open(db_url)
+    engine, factory = _open(db)
     with factory() as session:
         keys = list(portal_keys) or all_portal_keys(session)
         reports = [portal_health(session, key, thresholds) for key in keys]
@@ -317,8 +317,8 @@ def health_command(
     raise SystemExit(max((report.exit_status for report in reports), default=0))
 
 
-def _open(db_url: str | None, *, create: bool = False) -> tuple[Any, Any]:
+def _open(db: str | None, *, create: bool = False) -> tuple[Any, Any]:
     try:
-        return open_archive(database_url(db_url), create=create)
+        return open_archive(database_url(db), create=create)
     except ArchiveUnavailable as exc:
         raise CommandFailed(str(exc)) from exc

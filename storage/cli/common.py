@@ -50,14 +50,6 @@ def check_db_url(ctx: click.Context, param: click.Parameter, value: str | None) 
     return value
 
 
-def db_url_option(function: F) -> F:
-    """Add ``--db DBURL`` as ``db_url`` (the operator commands' name), checked like db_option."""
-    return click.option(
-        "--db", "db_url", metavar="DBURL", default=None, callback=check_db_url,
-        help="Archive URL (default $ARCHIVE_DATABASE_URL or SQLite).",
-    )(function)  # fmt: skip
-
-
 def db_option(function: F) -> F:
     """Add ``--db DBURL`` (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.sqlite3)."""
     return click.option(
