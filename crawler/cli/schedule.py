@@ -1,22 +1,19 @@
-"""Operator commands: `newsarchive schedule set|list|remove|run` and `newsarchive health`."""
+"""`newsarchive schedule set|list|remove|run`: recurring crawls, and the scheduler that starts them."""
 
 from __future__ import annotations
 
 import logging
 import signal
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from storage.cli.base import ArgumentProblem, Command, CommandFailed, CommandGroup
-from storage.cli.common import db_option
+from storage.cli.base import ArgumentProblem, CommandGroup
+from storage.cli.common import db_option, open_archive_or_fail
 from storage.cli.output import Column, emit, output_options
-from storage.db import ArchiveUnavailable, database_url, open_archive
-from storage.health import Thresholds
-from storage.safe_text import terminal_safe
+from storage.db import database_url
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -61,7 +58,7 @@ def schedule_set(
         select_portals([portal_key], load_registry(registry))
     except ValueError as exc:  # a bad rule, or a RegistryError (unknown portal, unreadable registry)
         raise ArgumentProblem(str(exc)) from exc
-    engine, factory = _open(db, create=True)
+    engine, factory = open_archive_or_fail(db, create=True)
     with factory.begin() as session:
         row = schedules.set_schedule(
             session, portal_key, every=rule.every, cron=rule.cron, first_run=rule.first_run(utcnow())
@@ -83,7 +80,7 @@ def schedule_remove(portal_key: str, db: str | None) -> None:
     """
     from storage import schedules
 
-    engine, factory = _open(db)
+    engine, factory = open_archive_or_fail(db)
     with factory.begin() as session:
         removed = schedules.remove_schedule(session, portal_key)
     engine.dispose()
@@ -105,7 +102,7 @@ def schedule_list(db: str | None, output: str | None, no_bom: bool) -> None:
     from crawler.ops.rules import Rule
     from storage import schedules
 
-    engine, factory = _open(db)
+    engine, factory = open_archive_or_fail(db)
     with factory() as session:
         rows = [
             {
@@ -192,7 +189,7 @@ def schedule_run(
         portals = list(load_registry(registry).values())
     except RegistryError as exc:
         raise ArgumentProblem(str(exc)) from exc
-    engine, factory = _open(url, create=True)
+    engine, factory = open_archive_or_fail(url, create=True)
     launcher: Launcher
     if scrapyd:
         nodes = [node.strip() for node in scrapyd.split(",") if node.strip()]
@@ -219,106 +216,3 @@ def schedule_run(
     status = scheduler.run(once=once)
     engine.dispose()
     raise SystemExit(status)
-
-
-# The documented defaults are the thresholds' own (storage.health.Thresholds), not a second copy.
-_LIMITS = Thresholds()
-
-
-@click.command("health", cls=Command)
-@click.argument("portal_keys", nargs=-1)
-@db_option
-@output_options
-@click.option("--drop-warning", type=float, default=_LIMITS.drop_warning, show_default=True,
-              help="Warn when recent articles/day fall below this share of the baseline.")  # fmt: skip
-@click.option("--drop-error", type=float, default=_LIMITS.drop_error, show_default=True,
-              help="Error when recent articles/day fall below this share of the baseline.")  # fmt: skip
-@click.option("--coverage-drop", type=float, default=_LIMITS.coverage_drop, show_default=True,
-              help="Warn when the share with a date, author, title or long body drops so much.")  # fmt: skip
-@click.option("--extraction-jump", type=float, default=_LIMITS.extraction_jump, show_default=True,
-              help="Error when the extraction failure rate rises this much over the baseline.")  # fmt: skip
-@click.option("--fetch-errors", type=float, default=_LIMITS.fetch_errors, show_default=True,
-              help="Warn when recent fetch errors exceed this share of captures.")  # fmt: skip
-@click.option("--off-language", type=float, default=_LIMITS.off_language, show_default=True,
-              help="Warn when recent off-language articles exceed this share.")  # fmt: skip
-@click.option("--late-hours", type=float, default=_LIMITS.late.total_seconds() / 3600, show_default=True,
-              help="Warn when a scheduled crawl is overdue by more than this many hours.")  # fmt: skip
-@click.option("--min-baseline", type=int, default=_LIMITS.min_baseline, show_default=True,
-              help="Fewer baseline articles than this: too little history to compare.")  # fmt: skip
-def health_command(
-    portal_keys: tuple[str, ...],
-    db: str | None,
-    output: str | None,
-    no_bom: bool,
-    **limits: Any,
-) -> None:
-    """Health of each portal (all by default) against its own baseline; exit 0 healthy, 1 warnings, 2 errors.
-
-    Per portal: articles per day over the last 1, 7 and 28 days against the four weeks before the last
-    week; shares of recent articles with a date, author, title and a body over 500 characters; fetch
-    error, extraction failure and off-language rates; last (successful) run; schedule lateness. Exit 2
-    when a portal's last crawl reached nothing or failed, it yields nothing, its output drops far below
-    its baseline, or its extraction failures jump (a template change). A portal without history yet is
-    healthy when its last crawl archived articles.
-
-    \b
-    Examples:
-      newsarchive health
-      newsarchive health ninhthuan --json
-    """
-    from storage.health import all_portal_keys, portal_health
-
-    thresholds = Thresholds(
-        drop_warning=limits["drop_warning"], drop_error=limits["drop_error"],
-        coverage_drop=limits["coverage_drop"], extraction_jump=limits["extraction_jump"],
-        fetch_errors=limits["fetch_errors"], off_language=limits["off_language"],
-        late=timedelta(hours=limits["late_hours"]), min_baseline=limits["min_baseline"],
-    )  # fmt: skip
-    engine, factory = _open(db)
-    with factory() as session:
-        keys = list(portal_keys) or all_portal_keys(session)
-        reports = [portal_health(session, key, thresholds) for key in keys]
-    engine.dispose()
-    rows = [
-        {
-            "portal": report.portal,
-            "level": report.level,
-            "per_day_1d": round(report.figures.get("articles_per_day", {}).get("1d", 0.0), 2),
-            "per_day_7d": round(report.figures.get("articles_per_day", {}).get("7d", 0.0), 2),
-            "per_day_28d": round(report.figures.get("articles_per_day", {}).get("28d", 0.0), 2),
-            "baseline_per_day": round(report.figures.get("baseline_per_day", 0.0), 2),
-            "last_successful_run": report.figures.get("last_successful_run"),
-            "problems": "; ".join(report.problems),
-            "figures": report.figures,
-        }
-        for report in reports
-    ]
-    columns: list[str | Column] = [
-        "portal",
-        "level",
-        "per_day_1d",
-        "per_day_7d",
-        "per_day_28d",
-        "baseline_per_day",
-        Column("problems", flexible=True),
-    ]
-    fields = (
-        []  # JSON carries every figure the verdict rests on
-        if output in ("json", "jsonl")
-        else [key for key in rows[0] if key != "figures"]
-        if rows
-        else None
-    )
-    emit(rows, output, columns, bom=not no_bom, fields=fields)
-    if output in (None, "table"):  # the table cuts long problems to fit: list them whole below it
-        problems = [f"{report.portal} ({report.level}): {p}" for report in reports for p in report.problems]
-        if problems:
-            click.echo("\n" + "\n".join(terminal_safe(line, multiline=False) for line in problems))
-    raise SystemExit(max((report.exit_status for report in reports), default=0))
-
-
-def _open(db: str | None, *, create: bool = False) -> tuple[Any, Any]:
-    try:
-        return open_archive(database_url(db), create=create)
-    except ArchiveUnavailable as exc:
-        raise CommandFailed(str(exc)) from exc

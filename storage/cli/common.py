@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from storage.cli.base import ArgumentProblem, CommandFailed
 from storage.db import SUPPORTED_BACKENDS, ArchiveUnavailable, database_url, open_archive
@@ -152,6 +152,17 @@ def parse_article_ref(value: str) -> int | str:
     if text.lower().startswith(("http://", "https://")):
         return text
     raise ArgumentProblem(f"{value!r} is not an article id (digits 0-9) or an http(s) URL")
+
+
+def open_archive_or_fail(
+    db: str | None, *, create: bool = False, writer: bool = False
+) -> tuple[Engine, sessionmaker[Session]]:
+    """Return the engine (the caller disposes it) and session factory of storage.db.open_archive; raise
+    CommandFailed (one line, exit 1) when the archive cannot be opened or is not current."""
+    try:
+        return open_archive(database_url(db), create=create, writer=writer)
+    except ArchiveUnavailable as exc:
+        raise CommandFailed(str(exc)) from exc
 
 
 @contextmanager

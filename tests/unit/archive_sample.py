@@ -12,7 +12,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import repository
-from storage.cli.commands import cite_command, export_command, runs_command, search_command, show_command
+from storage.cli.article import cite_command, show_command
+from storage.cli.base import CommandGroup
+from storage.cli.export import export_command
+from storage.cli.runs import runs_command
+from storage.cli.search import search_command
 from storage.models import Article, Capture, Cluster, CrawlRun, Portal
 from storage.repository import ArticleData, CaptureData
 from storage.text import content_hash
@@ -21,10 +25,10 @@ T0 = datetime(2024, 3, 1, 1, 30, tzinfo=UTC)  # 08:30 on 1 March 2024 in Vietnam
 
 
 def group() -> click.Group:
-    group = click.Group("newsarchive")
-    for command in (export_command, search_command, show_command, runs_command, cite_command):
-        group.add_command(command)
-    return group
+    """Return a group of the archivist commands alone, as `newsarchive` runs them (without the crawler)."""
+    return CommandGroup(
+        "newsarchive", commands=[export_command, search_command, show_command, runs_command, cite_command]
+    )
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Result:

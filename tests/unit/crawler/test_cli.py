@@ -1,15 +1,20 @@
-"""The `newsarchive` command: every command has help; extract, lang, migrate and crawl argument errors."""
+"""The `newsarchive` command: one group holding every command once, help everywhere, usage errors in
+one line; extract, lang, migrate and crawl."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli.main import main
+import crawler.cli
+import storage.cli
+from crawler.cli.main import COMMANDS, main
 from crawler.ops.run import crawl_summary
 from tests.unit.pipelines.test_pipelines import PARAGRAPHS, article_html
 
@@ -21,6 +26,36 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
         if isinstance(command, click.Group):
             found.extend(_commands(command, (*prefix, name)))
     return found
+
+
+def _defined_commands() -> list[tuple[str, click.Command]]:
+    """Every command object the CLI packages define at module level, with its module."""
+    found = []
+    for package in (crawler.cli, storage.cli):
+        for info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+            for value in vars(importlib.import_module(info.name)).values():
+                defined_here = getattr(getattr(value, "callback", None), "__module__", "") == info.name
+                if isinstance(value, click.Command) and defined_here and value is not main:
+                    found.append((info.name, value))
+    return found
+
+
+def _reachable(group: click.Group) -> list[click.Command]:
+    found: list[click.Command] = []
+    for command in group.commands.values():
+        found.append(command)
+        if isinstance(command, click.Group):
+            found.extend(_reachable(command))
+    return found
+
+
+def test_every_command_defined_is_registered_once() -> None:
+    assert len(COMMANDS) == len({id(command) for command in COMMANDS}) == len(main.commands)
+    reachable = _reachable(main)
+    defined = _defined_commands()
+    assert len(defined) >= len(reachable) > len(COMMANDS)
+    for module, command in defined:
+        assert command in reachable, f"{module}: {command.name} is not a `newsarchive` command"
 
 
 def test_contract_commands_exist() -> None:

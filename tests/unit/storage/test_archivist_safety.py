@@ -190,9 +190,9 @@ def test_terminal_safe_and_table_width() -> None:
 
 
 def test_export_to_a_terminal_is_escaped(hostile: Sample, monkeypatch: pytest.MonkeyPatch) -> None:
-    from storage.cli import commands as cli
+    from storage.cli import export
 
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(export, "_stdout_is_terminal", lambda: True)
     result = invoke("export", "--db", hostile.url, "--format", "csv")
     _inert(result.stdout)
     assert "\\x1b" in result.stdout

@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from storage.cli.commands import db_option
+from storage.cli.common import db_option
 from tests.unit.archive_sample import T0, Sample, invoke
 
 

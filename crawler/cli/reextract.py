@@ -1,0 +1,70 @@
+"""`newsarchive reextract`: run extraction again on archived raw captures."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from storage.cli.base import ArgumentProblem, Command
+from storage.cli.common import db_option, open_archive_or_fail
+
+
+@click.command("reextract", cls=Command)
+@db_option
+@click.option("--portal", metavar="KEY", help="Only captures of this portal.")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]),
+    metavar="DATE",
+    help="Only pages captured on or after this day (YYYY-MM-DD or DD/MM/YYYY, Vietnam time).",
+)
+@click.option("--workers", type=int, default=os.cpu_count() or 2, show_default=True, help="Worker processes.")
+def reextract_command(db: str | None, portal: str | None, since: Any, workers: int) -> None:
+    """Re-run extraction on archived raw captures (after an upgrade or a fixed rule).
+
+    An article whose result changes gets a new version; one that does not is untouched; a capture whose
+    extraction failed before and now succeeds becomes an article.
+
+    \b
+    Example:
+      newsarchive reextract --portal ninhthuan --since 2024-04-01
+    """
+    from zoneinfo import ZoneInfo
+
+    from crawler.portals import RegistryError, load_registry
+    from pipelines.reextract import count_captures
+    from pipelines.reextract import reextract as run_reextract
+
+    engine, factory = open_archive_or_fail(db, writer=True)
+    reading_engine, reader = open_archive_or_fail(db)
+    since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None
+    try:
+        hints = {key: p.prune_xpath for key, p in load_registry().items() if p.prune_xpath}
+    except RegistryError as exc:
+        raise ArgumentProblem(str(exc)) from exc
+    total = count_captures(factory, portal=portal, since=since_at)
+    with click.progressbar(length=total, label="re-extracting", file=sys.stderr) as bar:
+        summary = run_reextract(
+            factory,
+            portal=portal,
+            since=since_at,
+            workers=workers,
+            hints=hints,
+            on_progress=bar.update,
+            reader=reader,
+        )
+    engine.dispose()
+    reading_engine.dispose()
+    click.echo(
+        f"examined {summary.examined}: {summary.changed} changed (new version), "
+        f"{summary.unchanged} unchanged, {summary.recovered} recovered from failed extraction, "
+        f"{summary.still_failing} still failing, {summary.failed} failed now (kept as archived); "
+        f"dedup linked {summary.linked}, {summary.detached} left their cluster"
+    )
+    for error in summary.errors[:20]:
+        click.echo(f"kept as archived (re-extraction failed): {error}", err=True)
+    if len(summary.errors) > 20:
+        click.echo(f"... and {len(summary.errors) - 20} more", err=True)
