@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from storage.cli.base import Command
-from storage.cli.common import db_option, open_archive_or_fail
+from storage.cli.common import archive_session, db_option
 from storage.cli.output import Column, emit, output_options
 from storage.health import Thresholds
 from storage.safe_text import terminal_safe
@@ -66,11 +66,9 @@ def health_command(
         fetch_errors=limits["fetch_errors"], off_language=limits["off_language"],
         late=timedelta(hours=limits["late_hours"]), min_baseline=limits["min_baseline"],
     )  # fmt: skip
-    engine, factory = open_archive_or_fail(db)
-    with factory() as session:
+    with archive_session(db) as session:
         keys = list(portal_keys) or all_portal_keys(session)
         reports = [portal_health(session, key, thresholds) for key in keys]
-    engine.dispose()
     rows = [
         {
             "portal": report.portal,

@@ -1,4 +1,4 @@
-"""A small archive written through the real repository path, and a runner for the archivist commands."""
+"""A small archive written through the real repository path, and a runner for the commands that read it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from storage import repository
 from storage.cli.article import cite_command, show_command
 from storage.cli.base import CommandGroup
 from storage.cli.export import export_command
+from storage.cli.health import health_command
 from storage.cli.runs import runs_command
 from storage.cli.search import search_command
 from storage.models import Article, Capture, Cluster, CrawlRun, Portal
@@ -25,10 +26,10 @@ T0 = datetime(2024, 3, 1, 1, 30, tzinfo=UTC)  # 08:30 on 1 March 2024 in Vietnam
 
 
 def group() -> click.Group:
-    """Return a group of the archivist commands alone, as `newsarchive` runs them (without the crawler)."""
-    return CommandGroup(
-        "newsarchive", commands=[export_command, search_command, show_command, runs_command, cite_command]
-    )
+    """Return a group of the commands that only read the archive, as `newsarchive` runs them (without
+    the crawler)."""
+    commands = [export_command, search_command, show_command, runs_command, cite_command, health_command]
+    return CommandGroup("newsarchive", commands=commands)
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Result:

@@ -102,6 +102,9 @@ def test_read_only_archive_file(sample: Sample, tmp_path: Path) -> None:
         for args in (["search", "cầu"], ["show", "1"], ["export"], ["runs"], ["cite", "1"]):
             result = invoke(*args, "--db", sample.url)
             assert result.exit_code == 0, (args, result.output)
+        health = invoke("health", "--json", "--db", sample.url)  # exit 0, 1 or 2 by verdict
+        assert {report["portal"] for report in json.loads(health.stdout)} == {"baohoabinh", "baolaocai"}
+        assert health.stderr == ""
         assert path.read_bytes() == before
     finally:
         path.chmod(0o644)

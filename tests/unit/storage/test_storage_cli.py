@@ -235,7 +235,7 @@ def test_runs_lists_stats(sample: Sample) -> None:
 # --- unavailable archives and help ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["export"], ["search", "cầu"], ["show", "1"], ["runs"]])
+@pytest.mark.parametrize("command", [["export"], ["search", "cầu"], ["show", "1"], ["runs"], ["health"]])
 def test_missing_archive_is_one_line_error(command: list[str], tmp_path: Path) -> None:
     for url in ("sqlite:////nonexistent/dir/x.sqlite3", f"sqlite:///{tmp_path}/absent.sqlite3"):
         result = invoke(*command, "--db", url)
