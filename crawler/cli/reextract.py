@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from storage.cli.base import ArgumentProblem, Command
-from storage.cli.common import db_option, open_archive_or_fail
+from storage.cli.common import archive_session, check_portal, db_option, open_archive_or_fail
 
 
 @click.command("reextract", cls=Command)
@@ -38,6 +38,9 @@ def reextract_command(db: str | None, portal: str | None, since: Any, workers: i
     from pipelines.reextract import count_captures
     from pipelines.reextract import reextract as run_reextract
 
+    if portal is not None:
+        with archive_session(db) as session:
+            check_portal(session, portal)
     engine, factory = open_archive_or_fail(db, writer=True)
     reading_engine, reader = open_archive_or_fail(db)
     since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None

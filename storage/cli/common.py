@@ -117,7 +117,8 @@ def build_filters(
     category: str | None = None,
     any_status: bool = False,
 ) -> SearchFilters:
-    """Return the SearchFilters of the filter options, after checking the portals exist (CommandFailed)."""
+    """Return the SearchFilters of the filter options. Raises ArgumentProblem for an unknown portal or
+    --since after --until."""
     if since and until and since > until:
         raise ArgumentProblem(f"--since {since} is after --until {until}")
     for key in portals:
@@ -134,11 +135,12 @@ def build_filters(
 
 
 def check_portal(session: Session, key: str) -> None:
-    """Raise CommandFailed naming the known portals unless ``key`` is one."""
+    """Raise ArgumentProblem (a usage error, exit 2) naming the portals the archive knows unless ``key``
+    is one of them."""
     if session.scalar(select(Portal.id).where(Portal.key == key)) is not None:
         return
     known = ", ".join(session.scalars(select(Portal.key).order_by(Portal.key))) or "none"
-    raise CommandFailed(f"unknown portal {key!r} (known: {known})")
+    raise ArgumentProblem(f"unknown portal {key!r} (known: {known})")
 
 
 def parse_article_ref(value: str) -> int | str:

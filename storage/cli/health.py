@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from storage.cli.base import Command
-from storage.cli.common import archive_session, db_option
+from storage.cli.common import archive_session, check_portal, db_option
 from storage.cli.output import Column, emit, output_options
 from storage.health import Thresholds
 from storage.safe_text import terminal_safe
@@ -67,6 +67,8 @@ def health_command(
         late=timedelta(hours=limits["late_hours"]), min_baseline=limits["min_baseline"],
     )  # fmt: skip
     with archive_session(db) as session:
+        for key in portal_keys:
+            check_portal(session, key)
         keys = list(portal_keys) or all_portal_keys(session)
         reports = [portal_health(session, key, thresholds) for key in keys]
     rows = [

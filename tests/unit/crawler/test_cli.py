@@ -153,6 +153,21 @@ def test_a_group_without_a_command_prints_its_help(group: list[str]) -> None:
     assert "Commands:" in result.output
 
 
+def test_an_unknown_portal_is_a_usage_error_of_one_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    assert CliRunner().invoke(main, ["migrate", "--db", db]).exit_code == 0
+    for args, message in (
+        (["crawl", "ninhthuan", "nowhere"], "error: unknown portal nowhere; known: binhthuan, khanhhoa"),
+        (["schedule", "set", "nowhere", "--every", "6h"], "error: unknown portal nowhere; known: "),
+        (["reextract", "--portal", "nowhere"], "error: unknown portal 'nowhere' (known: none)"),
+        (["health", "nowhere"], "error: unknown portal 'nowhere' (known: none)"),
+    ):
+        result = CliRunner().invoke(main, [*args, "--db", db])
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1, result.stderr
+        assert result.stdout == ""
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -78,16 +78,28 @@ def test_export_filters_by_vietnam_day_and_portal(sample: Sample) -> None:
     assert [row["id"] for row in _jsonl(result.stdout)] == [sample.ids["copy"]]
 
 
-def test_bad_date_and_unknown_portal(sample: Sample) -> None:
+def test_bad_dates(sample: Sample) -> None:
     result = invoke("export", "--db", sample.url, "--since", "31/02/2024")
     assert result.exit_code == 2 and "not a real date" in result.output
     result = invoke("search", "cầu", "--db", sample.url, "--until", "yesterday")
     assert result.exit_code == 2 and "YYYY-MM-DD or DD/MM/YYYY" in result.output
-    result = invoke("export", "--db", sample.url, "--portal", "nope")
-    assert result.exit_code == 1
-    assert result.stderr.strip().splitlines() == [
-        "error: unknown portal 'nope' (known: baohoabinh, baolaocai)"
-    ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--portal", "nope"],
+        ["export", "--format", "warc", "--portal", "nope"],
+        ["search", "cầu", "--portal", "baohoabinh", "--portal", "nope"],
+        ["runs", "--portal", "nope"],
+        ["health", "baohoabinh", "nope"],
+    ],
+)
+def test_an_unknown_portal_is_a_usage_error_of_one_line(sample: Sample, command: list[str]) -> None:
+    result = invoke(*command, "--db", sample.url)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == ["error: unknown portal 'nope' (known: baohoabinh, baolaocai)"]
+    assert result.stdout == ""
 
 
 # --- search ---------------------------------------------------------------------------------------
