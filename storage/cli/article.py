@@ -76,6 +76,8 @@ def show_command(
         raise ArgumentProblem("--output goes with --raw")
     if words and diff is None:
         raise ArgumentProblem("--words goes with --diff")
+    if as_json and (raw or diff):
+        raise ArgumentProblem(f"--json and {'--raw' if raw else '--diff'} conflict: choose one output")
     with archive_session(db) as session:
         article = load_article(session, id_or_url)
         try:

@@ -1,13 +1,14 @@
 """Output options shared by every listing command: a table fitting the terminal, JSON, JSON Lines, CSV.
 
-Use ``@output_options`` on a click command (it adds ``--table/--json/--jsonl/--csv`` as ``output`` and
-``--no-bom`` as ``no_bom``) and hand the rows to ``emit``. Everything shown in a terminal is passed
-through ``terminal_safe``; every CSV cell through ``csv_safe``.
+Use ``@output_options`` on a click command (it adds ``--table/--json/--jsonl/--csv`` as ``output``,
+refusing two at once, and ``--no-bom`` as ``no_bom``) and hand the rows to ``emit``. Everything shown
+in a terminal is passed through ``terminal_safe``; every CSV cell through ``csv_safe``.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -16,10 +17,11 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any, TextIO, TypeVar
+from typing import IO, Any, TextIO, TypeVar, cast
 
 import click
 
+from storage.cli.base import ArgumentProblem
 from storage.safe_text import csv_safe, display_width, json_safe, terminal_safe, truncate
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,20 +67,37 @@ class Column:
     flexible: bool = False
 
 
+# The output formats of listing commands, as --help lists them: (flag, value of ``output``, help).
+OUTPUT_FORMATS = (
+    ("--table", "table", "Output a table fitted to the terminal width (the default)."),
+    ("--json", "json", "Output one JSON array."),
+    ("--jsonl", "jsonl", "Output one JSON object per line."),
+    ("--csv", "csv", "Output CSV (UTF-8 with BOM; cells starting with = + - @ are prefixed with ')."),
+)
+
+
 def output_options(function: F) -> F:
-    """Add ``--table`` (default), ``--json``, ``--jsonl``, ``--csv`` (as ``output``) and ``--no-bom``."""
-    function = click.option(
+    """Add ``--table`` (default), ``--json``, ``--jsonl``, ``--csv`` and ``--no-bom``: the command gets
+    the chosen format as ``output`` (None when none is given) and ``no_bom``. Two formats at once are
+    refused with ArgumentProblem (one line naming them, exit 2)."""
+
+    @functools.wraps(function)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        chosen = [(flag, value) for flag, value, _ in OUTPUT_FORMATS if kwargs.pop(f"output_{value}")]
+        if len(chosen) > 1:
+            flags = [flag for flag, _ in chosen]
+            named = f"{', '.join(flags[:-1])} and {flags[-1]}"
+            raise ArgumentProblem(f"{named} conflict: choose one output format")
+        kwargs["output"] = chosen[0][1] if chosen else None
+        return function(*args, **kwargs)
+
+    command = click.option(
         "--no-bom", "no_bom", is_flag=True,
         help="CSV without the UTF-8 byte-order mark (Excel needs it for Vietnamese; some tools dislike it).",
-    )(function)  # fmt: skip
-    for flag, value, text in (
-        ("--csv", "csv", "Output CSV (UTF-8 with BOM; cells starting with = + - @ are prefixed with ')."),
-        ("--jsonl", "jsonl", "Output one JSON object per line."),
-        ("--json", "json", "Output one JSON array."),
-        ("--table", "table", "Output a table fitted to the terminal width (the default)."),
-    ):
-        function = click.option(flag, "output", flag_value=value, help=text)(function)
-    return function
+    )(command)  # fmt: skip
+    for flag, value, text in reversed(OUTPUT_FORMATS):
+        command = click.option(flag, f"output_{value}", is_flag=True, help=text)(command)
+    return cast(F, command)
 
 
 def terminal_width() -> int:

@@ -136,6 +136,7 @@ def test_crawl_argument_errors_are_one_line(tmp_path: Path) -> None:
         (["--bogus"], "error: No such option '--bogus'"),
         (["schedule", "set"], "error: Missing argument 'PORTAL_KEY'"),
         (["eval", "language", "--bogus"], "error: No such option '--bogus'"),
+        (["schedule", "list", "--json", "--csv"], "error: --json and --csv conflict"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(args: list[str], message: str) -> None:

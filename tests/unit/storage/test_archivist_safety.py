@@ -54,6 +54,22 @@ def test_bad_arguments_are_one_line_exit_2(sample: Sample, args: list[str]) -> N
     _one_line_error(invoke(*args[:2], "--db", sample.url, *args[2:]))
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "cầu", "--json", "--csv"], "error: --json and --csv conflict"),
+        (["search", "cầu", "--csv", "--table", "--jsonl"], "error: --table, --jsonl and --csv conflict"),
+        (["runs", "--jsonl", "--json"], "error: --json and --jsonl conflict"),
+        (["health", "--csv", "--table"], "error: --table and --csv conflict"),
+        (["show", "1", "--json", "--raw"], "error: --json and --raw conflict"),
+        (["show", "1", "--diff", "1", "2", "--json"], "error: --json and --diff conflict"),
+    ],
+)
+def test_conflicting_output_options_are_refused(sample: Sample, args: list[str], message: str) -> None:
+    line = _one_line_error(invoke(*args, "--db", sample.url))
+    assert line.startswith(message), line
+
+
 @pytest.mark.parametrize("url", ["foo://bar", "mysql://u@h/db", "::::", "sqlite+bogus:///x"])
 @pytest.mark.parametrize("command", [["search", "cầu"], ["show", "1"], ["export"], ["runs"], ["cite", "1"]])
 def test_bad_database_urls(command: list[str], url: str) -> None:
