@@ -59,7 +59,8 @@ def crawl_command(
     A recrawl fetches only what is new, changed (a newer sitemap lastmod or feed date) or due for a
     revisit. One crawl per portal at a time: a portal another crawl holds is skipped (--wait, --force).
     Exit status: 0 when every portal was reached, 1 when one could not be reached or yielded nothing
-    (or the crawl failed), 130/143 when interrupted by SIGINT/SIGTERM (in-flight pages are written).
+    (or the crawl failed), 2 for a usage error (an unknown portal, a bad --start-url or --set), 130/143
+    when interrupted by SIGINT/SIGTERM (in-flight pages are written).
 
     \b
     Examples:

@@ -20,8 +20,20 @@ from storage.cli.runs import runs_command
 from storage.cli.search import search_command
 from storage.cli.serve import serve_command
 
+# How every command reports errors, shown at the end of `newsarchive --help` (README says the same).
+ERROR_STYLE = """Errors are one line on stderr starting "error: ". Exit status: 0 when the command
+did its work; 1 for a failure (the archive cannot be opened, a crawl failed, an article or run not
+found); 2 for a usage error (a bad, missing or conflicting option or argument, an unknown portal).
+Besides: crawl exits 130/143 when SIGINT/SIGTERM stops it; health exits 1 for warnings and 2 for
+errors found (a usage error prints no report); schedule run exits 1 when a crawl it started failed."""
 
-@click.group("newsarchive", cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    "newsarchive",
+    cls=CommandGroup,
+    epilog=ERROR_STYLE,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="newsarchive")
 def main() -> None:
     """Crawl Vietnamese provincial news portals into an archive, then search, read and export it.

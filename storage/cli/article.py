@@ -68,7 +68,7 @@ def show_command(
         newsarchive show 1234 --version 1
         newsarchive show 1234 --diff 1 2 --words
         newsarchive show 1234 --raw -o page.html
-        newsarchive show https://baohoabinh.com.vn/thoi-su/abc-123.htm --json
+        newsarchive show https://baoninhbinh.org.vn/thoi-su/abc-123.htm --json
     """
     if sum(bool(x) for x in (version and not raw, diff, raw)) > 1:
         raise ArgumentProblem("choose one of --version, --diff and --raw (--raw may take --version)")

@@ -49,7 +49,7 @@ def export_command(
 
     \b
     Example:
-        newsarchive export --format csv --portal baohoabinh --since 01/03/2024 -o march.csv
+        newsarchive export --format csv --portal khanhhoa --since 01/03/2024 -o march.csv
         newsarchive export --format warc -o march.warc.gz --since 2024-03-01
     """
     if fmt == "warc":

@@ -51,7 +51,8 @@ def health_command(
     error, extraction failure and off-language rates; last (successful) run; schedule lateness. Exit 2
     when a portal's last crawl reached nothing or failed, it yields nothing, its output drops far below
     its baseline, or its extraction failures jump (a template change). A portal without history yet is
-    healthy when its last crawl archived articles.
+    healthy when its last crawl archived articles. A usage error (a portal the archive does not know, a
+    bad option) exits 2 as well, but prints no report: only its one `error:` line on stderr.
 
     \b
     Examples:

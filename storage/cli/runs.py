@@ -44,7 +44,7 @@ def runs_command(
     \b
     Example:
         newsarchive runs --limit 5
-        newsarchive runs --portal baoninhthuan --status failed
+        newsarchive runs --portal ninhthuan --status failed
         newsarchive runs show 42
     """
     if ctx.invoked_subcommand is not None:

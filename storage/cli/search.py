@@ -47,7 +47,7 @@ def search_command(
     \b
     Example:
         newsarchive search "ủy ban nhân dân" --since 2024-01-01 --limit 5
-        newsarchive search '"nồng độ cồn" -"quốc lộ"' --portal baohoabinh --json
+        newsarchive search '"nồng độ cồn" -"quốc lộ"' --portal ninhbinh --json
         newsarchive search 'lũ OR bão' --sort date --page 2 --csv > storms.csv
     """
     with archive_session(db) as session:

@@ -6,6 +6,10 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import shlex
+import subprocess
+import sys
+from itertools import pairwise
 from pathlib import Path
 
 import click
@@ -16,6 +20,7 @@ import crawler.cli
 import storage.cli
 from crawler.cli.main import COMMANDS, main
 from crawler.ops.run import crawl_summary
+from crawler.portals import load_registry
 from tests.unit.pipelines.test_pipelines import PARAGRAPHS, article_html
 
 
@@ -63,11 +68,68 @@ def test_contract_commands_exist() -> None:
     assert {"crawl", "export", "search", "show", "extract", "lang", "runs", "reextract", "eval"} <= names
 
 
+def _command(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = main
+    for name in path:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    return command
+
+
 @pytest.mark.parametrize("path", _commands(main))
 def test_every_command_has_help(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+    assert result.output.startswith(f"Usage: newsarchive {' '.join(path)} ")
+    description = (_command(path).help or "").split("\n\n")[0]
+    # Compared without whitespace: click rewraps the text, breaking lines at hyphens too.
+    assert len(description) > 20 and "".join(description.split()) in "".join(result.output.split())
+
+
+def test_the_error_style_is_in_the_groups_help() -> None:
+    shown = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
+    assert 'Errors are one line on stderr starting "error: "' in shown
+    assert "1 for a failure" in shown and "2 for a usage error" in shown
+
+
+# Commands whose arguments are portal keys, besides every --portal option.
+PORTAL_ARGUMENTS = {("crawl",), ("health",), ("schedule", "set"), ("schedule", "remove")}
+
+
+def _portal_keys_in_examples() -> list[tuple[str, str]]:
+    found = []
+    for path in _commands(main):
+        lines = iter(CliRunner().invoke(main, [*path, "--help"], terminal_width=200).output.splitlines())
+        for line in lines:
+            if line.strip() not in ("Example:", "Examples:"):
+                continue
+            for example in lines:
+                if not example.strip().startswith("newsarchive "):
+                    break
+                words = shlex.split(example)[1 + len(path) :]
+                found += [(example, key) for flag, key in pairwise(words) if flag == "--portal"]
+                while path in PORTAL_ARGUMENTS and words and not words[0].startswith("-"):
+                    found.append((example, words.pop(0)))
+    return found
+
+
+def test_examples_name_registered_portals() -> None:
+    keys = set(load_registry())
+    found = _portal_keys_in_examples()
+    assert len(found) >= 8  # crawl, schedule set/remove, health, runs, search, export, reextract
+    assert [(example, key) for example, key in found if key not in keys] == []
+
+
+def test_help_loads_neither_scrapy_nor_the_extractors() -> None:
+    heavy = ["scrapy", "twisted", "trafilatura", "langdetect", "pipelines", "uvicorn", "starlette"]
+    probe = (
+        "import sys\n"
+        "from crawler.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print(sorted({{name.split('.')[0] for name in sys.modules}} & {set(heavy)!r}))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"
 
 
 def test_extract_prints_fields_as_json(tmp_path: Path) -> None:
