@@ -268,6 +268,25 @@ def test_an_unusable_database_url_is_a_usage_error_of_one_line(command: list[str
     assert len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["crawl", "--start-url", "http://127.0.0.1:9/"],
+        ["migrate"],
+        ["reextract"],
+        ["health"],
+        ["schedule", "list"],
+        ["schedule", "set", "ninhthuan", "--every", "6h"],
+        ["schedule", "run", "--once"],
+    ],
+)
+def test_an_archive_that_cannot_be_opened_is_a_failure_of_one_line(command: list[str]) -> None:
+    result = CliRunner().invoke(main, [*command, "--db", "sqlite:////nonexistent-dir/a.sqlite3"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "nonexistent-dir" in result.stderr
+
+
 def test_crawl_summary_lists_the_figures() -> None:
     import re
 
