@@ -144,7 +144,7 @@ def check_portal(session: Session, key: str) -> None:
 
 
 def parse_article_ref(value: str) -> int | str:
-    """Return an article id (ASCII digits within 64 bits) or an http(s) URL. Raises ArgumentProblem."""
+    """Return an article id (ASCII digits, at most MAX_ID) or an http(s) URL. Raises ArgumentProblem."""
     text = value.strip()
     if _ASCII_DIGITS.fullmatch(text):
         number = int(text)
