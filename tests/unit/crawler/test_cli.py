@@ -120,6 +120,11 @@ def test_examples_name_registered_portals() -> None:
     assert [(example, key) for example, key in found if key not in keys] == []
 
 
+def test_python_m_crawler_is_the_same_command() -> None:
+    result = subprocess.run([sys.executable, "-m", "crawler", "nosuch"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr == "error: No such command 'nosuch'.\n"
+
+
 def test_help_loads_neither_scrapy_nor_the_extractors() -> None:
     heavy = ["scrapy", "twisted", "trafilatura", "langdetect", "pipelines", "uvicorn", "starlette"]
     probe = (
