@@ -38,16 +38,16 @@ def reextract_command(db: str | None, portal: str | None, since: Any, workers: i
     from pipelines.reextract import count_captures
     from pipelines.reextract import reextract as run_reextract
 
-    if portal is not None:
-        with archive_session(db) as session:
-            check_portal(session, portal)
-    engine, factory = open_archive_or_fail(db, writer=True)
-    reading_engine, reader = open_archive_or_fail(db)
-    since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None
     try:
         hints = {key: p.prune_xpath for key, p in load_registry().items() if p.prune_xpath}
     except RegistryError as exc:
         raise ArgumentProblem(str(exc)) from exc
+    if portal is not None:
+        with archive_session(db) as session:
+            check_portal(session, portal)
+    since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None
+    engine, factory = open_archive_or_fail(db, writer=True)
+    reading_engine, reader = open_archive_or_fail(db)
     total = count_captures(factory, portal=portal, since=since_at)
     with click.progressbar(length=total, label="re-extracting", file=sys.stderr) as bar:
         summary = run_reextract(
