@@ -503,30 +503,6 @@ def apply_reextraction(session: Session, row: Article, article: ArticleData, cap
     return True
 
 
-def cache_validators(session: Session) -> dict[str, tuple[str | None, str | None]]:
-    """Return url -> (ETag, Last-Modified) of the newest archived capture of every article URL."""
-    newest = (
-        select(func.max(Capture.id))
-        .where(Capture.article_id.is_not(None))
-        .group_by(Capture.url)
-        .scalar_subquery()
-    )
-    validators: dict[str, tuple[str | None, str | None]] = {}
-    for url, headers in session.execute(select(Capture.url, Capture.headers).where(Capture.id.in_(newest))):
-        lowered = {str(k).lower(): v for k, v in (headers or {}).items()}
-        etag, modified = _first(lowered.get("etag")), _first(lowered.get("last-modified"))
-        if etag or modified:
-            validators[url] = (etag, modified)
-    return validators
-
-
-def _first(value: Any) -> str | None:
-    # Headers are stored as Scrapy gives them: a list of values per name.
-    if isinstance(value, list):
-        return str(value[0]) if value else None
-    return str(value) if value else None
-
-
 def record_not_modified(session: Session, urls: list[str], fetched_at: datetime) -> ArchiveOutcome | None:
     """Count a 304 answer as a revisit of the newest capture of ``urls`` (the requested URL and where a
     redirect led); None if the archive holds neither."""
@@ -544,9 +520,3 @@ def record_not_modified(session: Session, urls: list[str], fetched_at: datetime)
     if article is not None:
         article.captured_at = max(article.captured_at, fetched_at)
     return ArchiveOutcome("revisit", capture.status, capture.article_id, capture.id)
-
-
-def count_by_status(session: Session) -> dict[str, int]:
-    """Return the number of articles per status."""
-    rows = session.execute(select(Article.status, func.count()).group_by(Article.status))
-    return {status: count for status, count in rows}

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from storage.cli.output import write_csv_rows
 from storage.models import Article, ArticleVersion, Capture, CaptureStatus, Cluster, CrawlRun, Portal
 from storage.safe_text import json_safe
 from storage.search.engine import SearchFilters, filter_articles
@@ -112,20 +111,6 @@ def failed_capture_statement(
     return statement.order_by(Capture.id)
 
 
-def export_filters(
-    *,
-    include_all: bool = False,
-    portal: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> SearchFilters:
-    """Return the filters of the default export (archived articles) or of ``--all`` (every status)."""
-    return SearchFilters(
-        portals=(portal,) if portal else (), since=since, until=until,
-        statuses=() if include_all else SearchFilters().statuses,
-    )  # fmt: skip
-
-
 def iter_export_records(
     session: Session, filters: SearchFilters, *, batch_size: int = EXPORT_BATCH
 ) -> Iterator[dict[str, Any]]:
@@ -169,17 +154,6 @@ def write_jsonl(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
         stream.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
         count += 1
     return count
-
-
-def write_csv(records: Iterable[dict[str, Any]], stream: IO[str], *, bom: bool = True) -> int:
-    """Write a header and one CSV row per record; return the count.
-
-    UTF-8 with a byte-order mark unless ``bom`` is false (Excel needs it to read Vietnamese); lists
-    joined with "; ", None empty, formula-like cells neutralised (storage.safe_text.csv_safe).
-    ``stream`` should be opened with ``newline=""``.
-    """
-    rows = ([record.get(field) for field in EXPORT_FIELDS] for record in records)
-    return write_csv_rows(stream, EXPORT_FIELDS, rows, bom=bom)
 
 
 # --- one article ----------------------------------------------------------------------------------

@@ -212,15 +212,6 @@ def fts5_exact_bonus(query: Query) -> str | None:
     return expression
 
 
-def fts5_phrase_bonus(query: Query) -> str | None:
-    """Return the FTS5 expression rewarding the query's words together (phrase or near), or None."""
-    folded = tuple(word for term in query.terms for word in term.folded)
-    if len(folded) < 2:
-        return None
-    near = " ".join(f'"{word}"' for word in folded)
-    return f"{_fts_phrase(folded)} OR NEAR({near}, {NEAR_DISTANCE})"
-
-
 # --- search ---------------------------------------------------------------------------------------
 
 
