@@ -217,18 +217,17 @@ def reextract(db_url: str | None, portal: str | None, since: Any, workers: int) 
     Example:
       newsarchive reextract --portal ninhthuan --since 2024-04-01
     """
-    from zoneinfo import ZoneInfo
-
     from crawler.portals import RegistryError, load_registry
     from pipelines.reextract import count_captures
     from pipelines.reextract import reextract as run_reextract
+    from storage.timezone import VN_TZ
 
     try:
         engine, factory = open_archive(database_url(db_url), writer=True)
         reading_engine, reader = open_archive(database_url(db_url))
     except ArchiveUnavailable as exc:
         _fail(str(exc))
-    since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None
+    since_at = since.replace(tzinfo=VN_TZ) if since else None
     try:
         hints = {key: p.prune_xpath for key, p in load_registry().items() if p.prune_xpath}
     except RegistryError as exc:

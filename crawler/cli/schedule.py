@@ -24,7 +24,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _iso(value: datetime | None) -> str | None:
-    from storage.export.records import local_iso
+    from storage.timezone import local_iso
 
     return local_iso(value)
 

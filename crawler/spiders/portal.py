@@ -24,11 +24,12 @@ from crawler.portals import Portal, RegistryError, load_registry, resolve_portal
 from crawler.safety.guard import AddressRefused
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
-from pipelines.extract.dates import VN_TZ, parse_date
+from pipelines.extract.dates import parse_date
 from pipelines.extract.links import PageLinks
 from pipelines.items import PageItem
 from storage import frontier
 from storage.db import ArchiveUnavailable
+from storage.timezone import VN_TZ
 from storage.urls import site_key
 
 # Scheduling priorities: finish known articles before opening more listing pages, so items flow into

@@ -8,14 +8,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import lxml.html
 from lxml.html import HtmlElement
 
 from pipelines.extract.html_text import short_text
-
-VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
+from storage.timezone import VN_TZ
 
 _VI_WEEKDAYS = {
     "hai": 0, "2": 0, "ba": 1, "3": 1, "tư": 2, "bốn": 2, "4": 2, "năm": 3, "5": 3,

@@ -25,6 +25,7 @@ from storage.export.files import UnsafeOutput, write_atomically
 from storage.models import Article, Capture
 from storage.repository import capture_body
 from storage.safe_text import json_safe, terminal_safe, truncate
+from storage.timezone import local_iso
 from storage.versions import format_word_diff, get_version, line_diff, word_diff
 
 
@@ -105,8 +106,8 @@ def _show_version(article: Article, number: int, as_json: bool) -> None:
     row = get_version(article, number)
     details = {
         "id": article.id, "version": row.version, "of_versions": article.version, "title": row.title,
-        "published_at": records.local_iso(row.published_at), "updated_at": records.local_iso(row.updated_at),
-        "captured_at": records.local_iso(row.captured_at), "capture_id": row.capture_id,
+        "published_at": local_iso(row.published_at), "updated_at": local_iso(row.updated_at),
+        "captured_at": local_iso(row.captured_at), "capture_id": row.capture_id,
         "content_hash": row.content_hash, "text": row.text,
     }  # fmt: skip
     if as_json:

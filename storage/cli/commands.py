@@ -31,6 +31,7 @@ from storage.models import RunStatus
 from storage.safe_text import json_safe, terminal_safe
 from storage.search.engine import SORTS, search_articles
 from storage.search.query import SYNTAX_HELP, QueryError
+from storage.timezone import local_iso
 
 __all__ = ["cite_command", "db_option", "export_command", "runs_command", "search_command", "show_command"]
 
@@ -81,7 +82,7 @@ def search_command(
     for hit in result.hits:
         items.append({
             "id": hit.id, "url": hit.url, "portal": hit.portal, "portal_name": hit.portal_name,
-            "title": hit.title, "published_at": records.local_iso(hit.published_at),
+            "title": hit.title, "published_at": local_iso(hit.published_at),
             "published": local_day(hit.published_at), "snippet": hit.snippet, "score": round(hit.score, 6),
             "title_highlights": hit.title.spans(), "snippet_highlights": hit.snippet.spans(),
         })  # fmt: skip

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -14,8 +13,7 @@ from sqlalchemy.orm import Session
 from storage.models import Article, ArticleVersion, Capture, CaptureStatus, Cluster, CrawlRun, Portal
 from storage.safe_text import json_safe
 from storage.search.engine import SearchFilters, filter_articles
-
-VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
+from storage.timezone import local_iso
 
 EXPORT_FIELDS = (
     "id", "url", "canonical_url", "portal", "title", "sapo", "published_at", "updated_at", "author", "text",
@@ -38,21 +36,6 @@ RUN_STATS = (
     ("failed", "archive/failed"),
     ("elapsed_s", "elapsed_time_seconds"),
 )
-
-
-def local_iso(value: datetime | None) -> str | None:
-    """Return ``value`` as ISO 8601 in Vietnam time (``+07:00``), the same instant; None for None."""
-    return None if value is None else value.astimezone(VN_TZ).isoformat()
-
-
-def day_start(day: date) -> datetime:
-    """Return the instant a calendar day starts in Vietnam (tz-aware)."""
-    return datetime.combine(day, time(), VN_TZ)
-
-
-def day_end(day: date) -> datetime:
-    """Return the instant after a calendar day in Vietnam ends, for exclusive upper bounds."""
-    return day_start(day + timedelta(days=1))
 
 
 # --- export ---------------------------------------------------------------------------------------
