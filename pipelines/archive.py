@@ -19,6 +19,7 @@ from pipelines.items import PageItem
 from storage import fingerprints, frontier, repository
 from storage.db import open_archive
 from storage.models import FrontierState
+from storage.safe_text import exception_line
 from storage.search.fields import SearchForm
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class ArchivePipeline:
                 # Decisions another crawl left queued (killed before deciding) are made now.
                 self._count_decisions(dedup.drain(self.factory))
             except SQLAlchemyError as exc:
-                logger.error("dedup decisions left queued for the next crawl: %s", _line(exc))
+                logger.error("dedup decisions left queued for the next crawl: %s", exception_line(exc))
         if self.engine is not None:
             self.engine.dispose()
 
@@ -153,7 +154,7 @@ class ArchivePipeline:
                 "could not archive %d pages (%s ...): %s; closing the crawl",
                 len(items),
                 items[0].url,
-                _line(exc),
+                exception_line(exc),
             )
             return [None] * len(items)
         try:
@@ -161,7 +162,7 @@ class ArchivePipeline:
         except SQLAlchemyError as exc:
             # The articles are archived and stay queued: the next decider (this crawl's next batch, its
             # close, or another crawl) decides them.
-            logger.error("dedup decisions postponed: %s", _line(exc))
+            logger.error("dedup decisions postponed: %s", exception_line(exc))
             return outcomes
         self._count_decisions(decisions)
         written = {o.article_id: i for i, o in enumerate(outcomes) if o is not None and o.kind == "new"}
@@ -203,7 +204,9 @@ class ArchivePipeline:
                 self.portal_ids.clear()
                 if attempt == WRITE_ATTEMPTS:
                     raise
-                logger.warning("archive write failed (attempt %d): %s; retrying", attempt, _line(exc))
+                logger.warning(
+                    "archive write failed (attempt %d): %s; retrying", attempt, exception_line(exc)
+                )
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
@@ -222,7 +225,7 @@ class ArchivePipeline:
                         outcomes.append(self._write(session, item, run_id, portal_id))
                 except IntegrityError as exc:
                     # Another crawl wrote the same row between our read and write: it is archived.
-                    logger.warning("concurrent write of %s: %s", item.url, _line(exc))
+                    logger.warning("concurrent write of %s: %s", item.url, exception_line(exc))
                     self.stats.inc_value("archive/conflicts")
                     outcomes.append(repository.ArchiveOutcome("revisit", "archived", None, 0))
                 except DataError as exc:
@@ -234,7 +237,7 @@ class ArchivePipeline:
     ) -> repository.ArchiveOutcome:
         """Keep the raw capture of an article the database refused (a value too long for its column,
         say), so it can be re-extracted once the cause is fixed; the crawl goes on."""
-        reason = f"archive rejected the article: {_line(exc)}"
+        reason = f"archive rejected the article: {exception_line(exc)}"
         logger.error("%s: %s", item.url, reason)
         self.stats.inc_value("archive/rejected")
         item.fail("extraction_failed", reason)
@@ -242,7 +245,7 @@ class ArchivePipeline:
             with session.begin_nested():
                 return self._write(session, item, run_id, portal_id)
         except DataError as again:
-            logger.error("%s: the capture itself was refused too: %s", item.url, _line(again))
+            logger.error("%s: the capture itself was refused too: %s", item.url, exception_line(again))
             return repository.ArchiveOutcome("failed", "extraction_failed", None, 0)
 
     def _write(
@@ -374,7 +377,3 @@ def article_data(
         off_language_reason=reason,
         search=search,
     )
-
-
-def _line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -13,6 +13,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.safe_text import exception_line
+
 DEFAULT_DATABASE_URL = "sqlite:///archive.sqlite3"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
@@ -109,7 +111,9 @@ def make_engine(url: str | None = None, *, writer: bool = False, read_only: bool
     try:
         return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
-        raise ArchiveUnavailable(f"cannot use database URL {raw!r}: {_first_line(exc)}") from exc
+        raise ArchiveUnavailable(
+            f"cannot use database URL {raw!r}: {exception_line(exc, driver=True)}"
+        ) from exc
 
 
 def _shown(engine: Engine) -> str:
@@ -167,7 +171,9 @@ def upgrade(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except (OperationalError, SQLAlchemyError) as exc:
-        raise ArchiveUnavailable(f"cannot open archive {_shown(engine)}: {_first_line(exc)}") from exc
+        raise ArchiveUnavailable(
+            f"cannot open archive {_shown(engine)}: {exception_line(exc, driver=True)}"
+        ) from exc
 
 
 def check_current(engine: Engine) -> None:
@@ -191,7 +197,9 @@ def check_current(engine: Engine) -> None:
             current = MigrationContext.configure(connection).get_current_revision()
             has_tables = inspect(connection).has_table("articles")
     except SQLAlchemyError as exc:
-        raise ArchiveUnavailable(f"cannot open archive {_shown(engine)}: {_first_line(exc)}") from exc
+        raise ArchiveUnavailable(
+            f"cannot open archive {_shown(engine)}: {exception_line(exc, driver=True)}"
+        ) from exc
     if not has_tables or current is None:
         raise ArchiveUnavailable(f"no archive at {_shown(engine)}; run `newsarchive crawl` first")
     if current != head:
@@ -216,8 +224,3 @@ def open_archive(
     else:
         check_current(engine)
     return engine, session_factory(engine)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
