@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipelines import dedup
 from pipelines.extract.article import ExtractedArticle
 from pipelines.items import PageItem
-from storage import fingerprints, frontier, repository
+from storage import fingerprints, frontier
+from storage.articles import ArticleData, archive_article, record_not_modified
+from storage.captures import ArchiveOutcome, CaptureData, archive_failure
 from storage.db import open_archive
 from storage.models import FrontierState
+from storage.runs import ensure_portal
 from storage.safe_text import exception_line
 from storage.search.fields import SearchForm
 
@@ -70,7 +73,7 @@ class ArchivePipeline:
         self.portal_ids: dict[str, int] = {}
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
-        self.pending: list[tuple[PageItem, asyncio.Future[repository.ArchiveOutcome | None]]] = []
+        self.pending: list[tuple[PageItem, asyncio.Future[ArchiveOutcome | None]]] = []
         self.timer: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -100,7 +103,7 @@ class ArchivePipeline:
 
     async def process_item(self, item: PageItem) -> PageItem:
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[repository.ArchiveOutcome | None] = loop.create_future()
+        done: asyncio.Future[ArchiveOutcome | None] = loop.create_future()
         self.pending.append((item, done))
         if len(self.pending) >= self.batch_size:
             self._flush()
@@ -130,7 +133,7 @@ class ArchivePipeline:
         loop = asyncio.get_running_loop()
         written = loop.run_in_executor(self.writer, self._write_with_retry, [item for item, _ in batch])
 
-        def settle(result: asyncio.Future[list[repository.ArchiveOutcome | None]]) -> None:
+        def settle(result: asyncio.Future[list[ArchiveOutcome | None]]) -> None:
             error = result.exception()
             for index, (_, done) in enumerate(batch):
                 if done.done():
@@ -142,7 +145,7 @@ class ArchivePipeline:
 
         written.add_done_callback(settle)
 
-    def _write_with_retry(self, items: list[PageItem]) -> list[repository.ArchiveOutcome | None]:
+    def _write_with_retry(self, items: list[PageItem]) -> list[ArchiveOutcome | None]:
         """Write the batch, then let the dedup stage decide what it queued; outcomes per item."""
         try:
             outcomes = self._retrying(lambda: self._write_batch(items))
@@ -171,7 +174,7 @@ class ArchivePipeline:
             if index is not None and decision.kind in ("duplicate", "near_duplicate"):
                 outcome = outcomes[index]
                 assert outcome is not None
-                outcomes[index] = repository.ArchiveOutcome(
+                outcomes[index] = ArchiveOutcome(
                     decision.kind, "duplicate", outcome.article_id, outcome.capture_id
                 )
         return outcomes
@@ -211,11 +214,11 @@ class ArchivePipeline:
                 delay *= 2
         raise AssertionError("unreachable")
 
-    def _write_batch(self, items: list[PageItem]) -> list[repository.ArchiveOutcome | None]:
+    def _write_batch(self, items: list[PageItem]) -> list[ArchiveOutcome | None]:
         """Write a batch in one transaction; each item in its own savepoint, so one bad row fails alone."""
         assert self.factory is not None, "open_spider was not called"
         run_id = self.stats.get_value("archive/run_id")
-        outcomes: list[repository.ArchiveOutcome | None] = []
+        outcomes: list[ArchiveOutcome | None] = []
         with self.factory.begin() as session:
             for item in items:
                 # Outside the item's savepoint: a rolled-back item must not take the portal row with it.
@@ -227,14 +230,14 @@ class ArchivePipeline:
                     # Another crawl wrote the same row between our read and write: it is archived.
                     logger.warning("concurrent write of %s: %s", item.url, exception_line(exc))
                     self.stats.inc_value("archive/conflicts")
-                    outcomes.append(repository.ArchiveOutcome("revisit", "archived", None, 0))
+                    outcomes.append(ArchiveOutcome("revisit", "archived", None, 0))
                 except DataError as exc:
                     outcomes.append(self._rejected(session, item, run_id, portal_id, exc))
         return outcomes
 
     def _rejected(
         self, session: Session, item: PageItem, run_id: int | None, portal_id: int, exc: DataError
-    ) -> repository.ArchiveOutcome:
+    ) -> ArchiveOutcome:
         """Keep the raw capture of an article the database refused (a value too long for its column,
         say), so it can be re-extracted once the cause is fixed; the crawl goes on."""
         reason = f"archive rejected the article: {exception_line(exc)}"
@@ -246,11 +249,9 @@ class ArchivePipeline:
                 return self._write(session, item, run_id, portal_id)
         except DataError as again:
             logger.error("%s: the capture itself was refused too: %s", item.url, exception_line(again))
-            return repository.ArchiveOutcome("failed", "extraction_failed", None, 0)
+            return ArchiveOutcome("failed", "extraction_failed", None, 0)
 
-    def _write(
-        self, session: Session, item: PageItem, run_id: int | None, portal_id: int
-    ) -> repository.ArchiveOutcome:
+    def _write(self, session: Session, item: PageItem, run_id: int | None, portal_id: int) -> ArchiveOutcome:
         outcome = self._archive(session, item, run_id, portal_id)
         if self.frontier_enabled:
             frontier.record_fetch(
@@ -260,8 +261,8 @@ class ArchivePipeline:
 
     def _archive(
         self, session: Session, item: PageItem, run_id: int | None, portal_id: int
-    ) -> repository.ArchiveOutcome:
-        capture = repository.CaptureData(
+    ) -> ArchiveOutcome:
+        capture = CaptureData(
             url=item.url,
             final_url=item.final_url,
             http_status=item.http_status,
@@ -276,12 +277,12 @@ class ArchivePipeline:
             protocol=item.protocol,
         )
         if item.failure_status == "not_modified":
-            revisit = repository.record_not_modified(session, [item.url, item.final_url], item.fetched_at)
+            revisit = record_not_modified(session, [item.url, item.final_url], item.fetched_at)
             if revisit is not None:
                 return revisit
             item.fail("fetch_failed", "HTTP 304 for a page the archive does not hold")
         if item.failure_status or item.article is None:
-            return repository.archive_failure(
+            return archive_failure(
                 session,
                 capture,
                 run_id=run_id,
@@ -289,9 +290,7 @@ class ArchivePipeline:
                 status=item.failure_status or "extraction_failed",
                 reason=item.failure_reason or "no article extracted",
             )
-        outcome = repository.archive_article(
-            session, capture, _article_data(item), run_id=run_id, portal_id=portal_id
-        )
+        outcome = archive_article(session, capture, _article_data(item), run_id=run_id, portal_id=portal_id)
         if item.minhash is not None and outcome.article_id is not None and outcome.kind in ("new", "version"):
             # Queued for the dedup stage, which decides once this batch is committed.
             fingerprints.store(session, outcome.article_id, item.minhash, new_article=outcome.kind == "new")
@@ -299,12 +298,12 @@ class ArchivePipeline:
 
     def _portal_id(self, session: Session, item: PageItem) -> int:
         if item.portal_key not in self.portal_ids:
-            portal = repository.ensure_portal(session, item.portal_key, item.portal_name, item.portal_home)
+            portal = ensure_portal(session, item.portal_key, item.portal_name, item.portal_home)
             self.portal_ids[item.portal_key] = portal.id
         return self.portal_ids[item.portal_key]
 
 
-def _fetch_outcome(item: PageItem, outcome: repository.ArchiveOutcome) -> frontier.FetchOutcome:
+def _fetch_outcome(item: PageItem, outcome: ArchiveOutcome) -> frontier.FetchOutcome:
     """What the frontier learns from one fetch: archived (with its article), failed, or no article."""
     if outcome.article_id is not None:
         state = FrontierState.ARCHIVED
@@ -326,7 +325,7 @@ def _fetch_outcome(item: PageItem, outcome: repository.ArchiveOutcome) -> fronti
     )
 
 
-def _article_data(item: PageItem) -> repository.ArticleData:
+def _article_data(item: PageItem) -> ArticleData:
     assert item.canonical_url and item.content_hash, "DedupPipeline must run before ArchivePipeline"
     return article_data(
         item.article,
@@ -352,10 +351,10 @@ def article_data(
     language_reason: str,
     off_language: bool,
     search: SearchForm | None = None,
-) -> repository.ArticleData:
+) -> ArticleData:
     """Return what the archive stores of an extracted, language-checked article."""
     reason = f"language {language} ({confidence:.2f}): {language_reason}" if off_language else None
-    return repository.ArticleData(
+    return ArticleData(
         url=url,
         canonical_url=canonical_url,
         text=article.text,

@@ -16,7 +16,8 @@ from pipelines import dedup
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.archive import article_data
-from storage import fingerprints, repository
+from storage import fingerprints
+from storage.articles import apply_reextraction, archive_article_for_capture
 from storage.models import Article, ArticleFingerprint, Capture, CaptureStatus, Portal
 from storage.urls import canonical_url
 
@@ -192,11 +193,11 @@ def _apply_one(
         search=result.search,
     )
     if row is None:
-        outcome = repository.archive_article_for_capture(session, capture, data, portal_id=capture.portal_id)
+        outcome = archive_article_for_capture(session, capture, data, portal_id=capture.portal_id)
         assert outcome.article_id is not None
         fingerprints.store(session, outcome.article_id, identity.signature)
         summary.recovered += 1
-    elif repository.apply_reextraction(session, row, data, capture):
+    elif apply_reextraction(session, row, data, capture):
         fingerprints.store(session, row.id, identity.signature)
         summary.changed += 1
     else:

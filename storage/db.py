@@ -1,14 +1,15 @@
-"""Engine and session factory from ARCHIVE_DATABASE_URL (SQLite by default), and schema migration."""
+"""Engine and session factory from ARCHIVE_DATABASE_URL (SQLite by default), schema migration, upserts."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, Table, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -224,3 +225,32 @@ def open_archive(
     else:
         check_current(engine)
     return engine, session_factory(engine)
+
+
+def insert_ignoring_conflict(
+    session: Session,
+    model: type[Any],
+    values: dict[str, Any] | list[dict[str, Any]],
+    keys: list[str],
+    *,
+    returning: str | None = None,
+) -> list[Any]:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL: the one upsert helper.
+
+    ``values`` is one row or several. Concurrent crawls may race to create the same row; whoever loses
+    simply reads the winner's row. Returns the ``returning`` column of the rows inserted (none when
+    not asked). One cached statement runs with the rows as parameter sets (SQLAlchemy batches them into
+    multi-row INSERTs): a VALUES list built per call was compiled anew every time, which on the crawl's
+    discovery writes cost more than the insert itself.
+    """
+    rows = values if isinstance(values, list) else [values]
+    if not rows:
+        return []
+    table = cast(Table, model.__table__)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=keys)
+    if returning is None:
+        session.execute(statement, rows)
+        return []
+    return list(session.scalars(statement.returning(table.c[returning]), rows))

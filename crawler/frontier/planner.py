@@ -21,9 +21,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.portals import Portal
-from storage import frontier, repository
+from storage import frontier
 from storage.db import open_archive
 from storage.models import utcnow
+from storage.runs import ensure_portal
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,7 +61,7 @@ class Frontier:
         self.engine, self.factory = open_archive(self.database_url)
         with self.writer.begin() as session:
             for portal in portals:
-                self.portal_ids[portal.key] = repository.ensure_portal(
+                self.portal_ids[portal.key] = ensure_portal(
                     session, portal.key, portal.name, portal.home_url
                 ).id
         self._flusher = threading.Thread(target=self._flush_loop, name="frontier-write", daemon=True)

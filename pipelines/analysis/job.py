@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pipelines.extract.article import ExtractedArticle, LanguageResult
 from pipelines.extract.links import LinkRules, PageLinks
-from storage.repository import compress_capture
+from storage.captures import compress_capture
 
 if TYPE_CHECKING:
     from pipelines.dedup import Fingerprint
@@ -38,7 +38,7 @@ class PageJob:
 @dataclass(frozen=True)
 class Digest:
     """The capture as the archive stores it: sha256 of the bytes, compressed bytes
-    (storage.repository.compress_capture), size."""
+    (storage.captures.compress_capture), size."""
 
     sha256: str
     compressed: bytes

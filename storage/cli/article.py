@@ -10,6 +10,7 @@ from typing import IO, Any
 import click
 from sqlalchemy.orm import Session
 
+from storage.captures import capture_body
 from storage.cli.common import (
     ArchiveError,
     ArchivistCommand,
@@ -23,7 +24,6 @@ from storage.export import records
 from storage.export.citation import STYLES, citation_for, render
 from storage.export.files import UnsafeOutput, write_atomically
 from storage.models import Article, Capture
-from storage.repository import capture_body
 from storage.safe_text import json_safe, terminal_safe, truncate
 from storage.timezone import local_iso
 from storage.versions import format_word_diff, get_version, line_diff, word_diff

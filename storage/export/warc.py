@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from storage.captures import capture_body
 from storage.export.records import FAILURE_STATUSES, article_statement, failed_capture_statement
 from storage.models import Article, Capture, Portal
-from storage.repository import capture_body
 from storage.search.engine import SearchFilters
 
 SOFTWARE = "newsarchive (warcio)"

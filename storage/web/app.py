@@ -18,13 +18,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from storage.captures import capture_body
 from storage.cli.common import MAX_ID
 from storage.db import open_archive
 from storage.export import records
 from storage.export.citation import citation_for, render
 from storage.health import portal_health
 from storage.models import Article, Capture
-from storage.repository import capture_body
 from storage.search.engine import SearchFilters, search_articles
 from storage.search.query import QueryError, parse_query
 from storage.timezone import day_end, day_start, local_iso

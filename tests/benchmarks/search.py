@@ -1,7 +1,7 @@
 """`make bench-search`: search latency with 100,000 articles on SQLite and PostgreSQL (figures, no asserts).
 
 Articles are the replica generator's (many small worlds, as bench-dedup), bulk-inserted with the
-search columns the repository writes (storage.search.fields) so the indexes are the real ones. Each
+search columns the archive writes (storage.search.fields) so the indexes are the real ones. Each
 query kind is timed through storage.search.engine.search_articles (count, ranking, one page of 20, snippets).
 """
 
@@ -50,7 +50,7 @@ def _articles(seed: int) -> list[dict[str, Any]]:
 
 
 def build(url: str, corpus: list[dict[str, Any]]) -> None:
-    """Create the archive at ``url`` and bulk-insert ``corpus`` (search columns as the repository writes)."""
+    """Create the archive at ``url`` and bulk-insert ``corpus`` (search columns as the archive writes)."""
     engine, factory = open_archive(url, create=True)
     now = datetime.now(UTC)
     with factory.begin() as session:

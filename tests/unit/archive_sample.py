@@ -1,4 +1,4 @@
-"""A small archive written through the real repository path, and a runner for the archivist commands."""
+"""A small archive written through the real archive path, and a runner for the archivist commands."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import repository
+from storage.articles import ArticleData, archive_article
+from storage.captures import CaptureData, archive_failure
 from storage.cli.commands import cite_command, export_command, runs_command, search_command, show_command
 from storage.models import Article, Capture, Cluster, CrawlRun, Portal
-from storage.repository import ArticleData, CaptureData
 from storage.text import content_hash
 
 T0 = datetime(2024, 3, 1, 1, 30, tzinfo=UTC)  # 08:30 on 1 March 2024 in Vietnam
@@ -50,7 +50,7 @@ def archive_row(
     body: bytes | None = None,
     **extra: object,
 ) -> Article:
-    """Archive one article through the real repository path (which also writes its search fields)."""
+    """Archive one article through the real archive path (which also writes its search fields)."""
     url = f"{portal.home_url}/{slug}.htm?utm=x"
     language = str(extra.pop("language", "vi"))
     capture = CaptureData(
@@ -66,7 +66,7 @@ def archive_row(
         language=language, language_confidence=0.99, title=title, published_at=published,
         off_language_reason="detected en" if language != "vi" else None, **extra,  # type: ignore[arg-type]
     )  # fmt: skip
-    outcome = repository.archive_article(session, capture, data, run_id=run.id, portal_id=portal.id)
+    outcome = archive_article(session, capture, data, run_id=run.id, portal_id=portal.id)
     article = session.get(Article, outcome.article_id)
     assert article is not None
     return article
@@ -77,7 +77,7 @@ def failed_capture(session: Session, portal: Portal, run: CrawlRun, url: str, n:
         url=url, final_url=url, http_status=200, headers={}, body=b"<html></html>" + bytes([n]),
         content_type="text/html", discovered_via="sitemap", fetched_at=T0 + timedelta(hours=n),
     )  # fmt: skip
-    outcome = repository.archive_failure(
+    outcome = archive_failure(
         session, data, run_id=run.id, portal_id=portal.id, status="extraction_failed",
         reason="no text extracted",
     )  # fmt: skip

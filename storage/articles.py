@@ -1,184 +1,21 @@
-"""Archive writes and lookups: functions that take a Session and never commit (callers own transactions)."""
+"""Articles: an extracted article archived once per canonical URL, its changes kept as versions.
+
+Functions take a Session and never commit: callers own the transaction.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from storage.models import (
-    Article,
-    ArticleVersion,
-    Capture,
-    CaptureStatus,
-    CrawlRun,
-    Portal,
-    RunStatus,
-    utcnow,
-)
+from storage.captures import ArchiveOutcome, CaptureData, body_digest, capture_columns, record_capture
+from storage.models import Article, ArticleVersion, Capture, CaptureStatus, utcnow
 from storage.search.fields import SearchForm, search_fields
 from storage.urls import indexable_url
-
-# Raw captures are kept zlib-compressed at level 3: on the real pages of ../shared/data (449 pages, median
-# ~180 KiB) it takes 3.4 ms a page against level 6's 7.6 ms, for 11% more bytes (4.7x vs 5.3x smaller
-# than the page). Compression runs in the extraction workers, where it was 7% of a page's CPU time.
-# Any level decompresses alike: captures written at level 6 read the same.
-CAPTURE_ZLIB_LEVEL = 3
-
-
-def compress_capture(body: bytes) -> bytes:
-    """The stored form of a captured body (read back with capture_body)."""
-    return zlib.compress(body, CAPTURE_ZLIB_LEVEL)
-
-
-def insert_ignoring_conflict(
-    session: Session,
-    model: type[Any],
-    values: dict[str, Any] | list[dict[str, Any]],
-    keys: list[str],
-    *,
-    returning: str | None = None,
-) -> list[Any]:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL: the one upsert helper.
-
-    ``values`` is one row or several. Concurrent crawls may race to create the same row; whoever loses
-    simply reads the winner's row. Returns the ``returning`` column of the rows inserted (none when
-    not asked). One cached statement runs with the rows as parameter sets (SQLAlchemy batches them into
-    multi-row INSERTs): a VALUES list built per call was compiled anew every time, which on the crawl's
-    discovery writes cost more than the insert itself.
-    """
-    rows = values if isinstance(values, list) else [values]
-    if not rows:
-        return []
-    table = cast(Table, model.__table__)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=keys)
-    if returning is None:
-        session.execute(statement, rows)
-        return []
-    return list(session.scalars(statement.returning(table.c[returning]), rows))
-
-
-def ensure_portal(session: Session, key: str, name: str, home_url: str) -> Portal:
-    """Return the portal row for ``key``, creating it on first sight."""
-    insert_ignoring_conflict(
-        session, Portal, {"key": key, "name": name, "home_url": home_url, "created_at": utcnow()}, ["key"]
-    )
-    return session.scalars(select(Portal).where(Portal.key == key)).one()
-
-
-def start_run(
-    session: Session,
-    spider: str,
-    portals: list[str],
-    *,
-    host: str | None = None,
-    pid: int | None = None,
-    node: str | None = None,
-    job_id: str | None = None,
-) -> CrawlRun:
-    """Create and return a crawl-run row in status ``running``, with its first heartbeat."""
-    now = utcnow()
-    run = CrawlRun(
-        spider=spider, portals=portals, status=RunStatus.RUNNING.value, stats={}, outcomes={}, started_at=now,
-        heartbeat_at=now, host=host, pid=pid, node=node, job_id=job_id,
-    )  # fmt: skip
-    session.add(run)
-    session.flush()
-    return run
-
-
-def heartbeat_run(session: Session, run_id: int, stats: dict[str, Any] | None = None) -> None:
-    """Say the run is alive (and, optionally, how far it got)."""
-    values: dict[str, Any] = {"heartbeat_at": utcnow()}
-    if stats is not None:
-        values["stats"] = stats
-    session.execute(
-        update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "running").values(**values)
-    )
-
-
-def abandon_stale_runs(
-    session: Session,
-    stale_after: timedelta,
-    *,
-    now: datetime | None = None,
-    is_dead: Callable[[str | None, int | None], bool] = lambda host, pid: False,
-) -> list[int]:
-    """Mark ``running`` runs whose heartbeat stopped more than ``stale_after`` ago, or whose process
-    ``is_dead(host, pid)`` says is gone, as ``abandoned`` (the crawl was killed); return their ids."""
-    now = now or utcnow()
-    cutoff = now - stale_after
-    running = session.execute(
-        select(
-            CrawlRun.id,
-            CrawlRun.host,
-            CrawlRun.pid,
-            func.coalesce(CrawlRun.heartbeat_at, CrawlRun.started_at),
-        ).where(CrawlRun.status == RunStatus.RUNNING.value)
-    ).all()
-    stale = [run_id for run_id, host, pid, seen in running if seen < cutoff or is_dead(host, pid)]
-    if stale:
-        session.execute(
-            update(CrawlRun)
-            .where(CrawlRun.id.in_(stale))
-            .values(
-                status=RunStatus.ABANDONED.value,
-                finished_at=func.coalesce(CrawlRun.heartbeat_at, CrawlRun.started_at),
-                finish_reason="its heartbeat stopped: the crawl was killed or lost its archive",
-            )
-        )
-    return stale
-
-
-def finish_run(
-    session: Session,
-    run_id: int,
-    *,
-    status: str,
-    reason: str | None,
-    stats: dict[str, Any],
-    outcomes: dict[str, Any] | None = None,
-) -> None:
-    """Close a crawl run with its final status, finish reason, per-portal outcomes and JSON-able stats."""
-    run = session.get(CrawlRun, run_id)
-    if run is None:
-        return
-    run.status = status
-    run.finish_reason = reason
-    run.finished_at = utcnow()
-    run.heartbeat_at = run.finished_at
-    run.stats = stats
-    if outcomes is not None:
-        run.outcomes = outcomes
-
-
-@dataclass
-class CaptureData:
-    """A fetched response as the spider saw it; the body is kept exactly as received."""
-
-    url: str
-    final_url: str
-    http_status: int
-    headers: dict[str, Any]
-    body: bytes
-    content_type: str | None
-    discovered_via: str | None
-    fetched_at: datetime
-    # Computed off the writer thread when available (the extraction worker): sha256 hex and zlib bytes.
-    sha256: str | None = None
-    compressed: bytes | None = None
-    # The request headers as sent and the response's HTTP version ("HTTP/1.1"), for the WARC export.
-    request_headers: dict[str, Any] | None = None
-    protocol: str | None = None
 
 
 @dataclass
@@ -207,103 +44,6 @@ class ArticleData:
     search: SearchForm | None = None  # the search fields, when already computed (by the worker)
 
 
-@dataclass(frozen=True)
-class ArchiveOutcome:
-    """What the archive did with one capture: ``kind`` is new, version, revisit, duplicate or failed."""
-
-    kind: str
-    status: str
-    article_id: int | None
-    capture_id: int
-
-
-def record_capture(
-    session: Session,
-    data: CaptureData,
-    *,
-    run_id: int | None,
-    portal_id: int | None,
-    status: str,
-    reason: str | None = None,
-) -> tuple[Capture, bool]:
-    """Store the raw capture, or count a revisit when these exact bytes were captured from this URL before.
-
-    Returns the capture row and whether it is new.
-    """
-    digest = _body_digest(data)
-    url = indexable_url(data.url)
-    existing = session.scalars(
-        select(Capture).where(Capture.url == url, Capture.body_sha256 == digest)
-    ).one_or_none()
-    if existing is not None:
-        existing.last_fetched_at = data.fetched_at
-        existing.fetch_count += 1
-        existing.run_id = run_id or existing.run_id
-        return existing, False
-    capture = Capture(**_capture_values(data, digest, url, run_id, portal_id, status, reason))
-    session.add(capture)
-    session.flush()
-    return capture, True
-
-
-def _body_digest(data: CaptureData) -> str:
-    return data.sha256 or hashlib.sha256(data.body).hexdigest()
-
-
-def _capture_values(
-    data: CaptureData,
-    digest: str,
-    url: str,
-    run_id: int | None,
-    portal_id: int | None,
-    status: str,
-    reason: str | None,
-) -> dict[str, Any]:
-    """The columns of a new capture row."""
-    return {
-        "run_id": run_id,
-        "portal_id": portal_id,
-        "url": url,
-        "final_url": data.final_url,
-        "http_status": data.http_status,
-        "headers": data.headers,
-        "body_compressed": data.compressed if data.compressed is not None else compress_capture(data.body),
-        "body_sha256": digest,
-        "body_size": len(data.body),
-        "content_type": data.content_type,
-        "discovered_via": data.discovered_via,
-        "fetched_at": data.fetched_at,
-        "last_fetched_at": data.fetched_at,
-        "fetch_count": 1,
-        "status": status,
-        "reason": reason,
-        "request_headers": data.request_headers,
-        "protocol": data.protocol,
-    }
-
-
-def capture_body(capture: Capture) -> bytes:
-    """Return the raw body bytes of a capture exactly as fetched."""
-    return zlib.decompress(capture.body_compressed)
-
-
-def archive_failure(
-    session: Session,
-    data: CaptureData,
-    *,
-    run_id: int | None,
-    portal_id: int | None,
-    status: str,
-    reason: str,
-) -> ArchiveOutcome:
-    """Keep a capture that produced no article (fetch or extraction failure) with its reason."""
-    capture, _ = record_capture(
-        session, data, run_id=run_id, portal_id=portal_id, status=status, reason=reason
-    )
-    capture.status, capture.reason = status, reason
-    return ArchiveOutcome("failed", status, None, capture.id)
-
-
 def archive_article(
     session: Session,
     capture_data: CaptureData,
@@ -318,7 +58,7 @@ def archive_article(
     counters); a changed hash becomes a new version; a new canonical URL a new article. Whether it
     copies another article is decided by the dedup stage (pipelines.dedup), not here.
     """
-    digest, url = _body_digest(capture_data), indexable_url(capture_data.url)
+    digest, url = body_digest(capture_data), indexable_url(capture_data.url)
     article.canonical_url = indexable_url(article.canonical_url)
     if (
         session.scalar(select(Capture.id).where(Capture.url == url, Capture.body_sha256 == digest)) is None
@@ -396,7 +136,7 @@ def _archive_new_article(
             "reason": reason,
         },
     ).scalar_one()
-    capture_values = _capture_values(data, digest, url, run_id, portal_id, status, reason)
+    capture_values = capture_columns(data, digest, url, run_id, portal_id, status, reason)
     capture_id = session.execute(_INSERT_CAPTURE, {**capture_values, "article_id": article_id}).scalar_one()
     session.execute(_INSERT_VERSION, _version_values(article_id, 1, article_values, capture_id, now))
     return ArchiveOutcome("new", status, article_id, capture_id)
