@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -19,7 +18,7 @@ from pipelines.items import PageItem
 from storage import fingerprints, frontier
 from storage.articles import ArticleData, archive_article, record_not_modified
 from storage.captures import ArchiveOutcome, CaptureData, archive_failure
-from storage.db import open_archive
+from storage.db import open_archive, retrying
 from storage.models import FrontierState
 from storage.runs import ensure_portal
 from storage.safe_text import exception_line
@@ -27,9 +26,6 @@ from storage.search.fields import SearchForm
 
 logger = logging.getLogger(__name__)
 
-# A database that drops out mid-crawl (restart, failover) usually returns within seconds: retry with
-# backoff 0.5+1+2+4 s before giving up on the crawl.
-WRITE_ATTEMPTS = 5
 # ARCHIVE_BATCH_SIZE when it is not set (crawler/runtime/backpressure.py keeps its bound above one batch).
 DEFAULT_BATCH_SIZE = 50
 T = TypeVar("T")
@@ -194,25 +190,20 @@ class ArchivePipeline:
                 self.stats.inc_value("dedup/detached")
 
     def _retrying(self, work: Callable[[], T]) -> T:
-        """Run ``work`` (one transaction), retrying with backoff while the database drops out.
+        """Run ``work`` (one transaction) under the archive's retry policy (storage.db.retrying).
 
-        Raises the last OperationalError after WRITE_ATTEMPTS, or any other SQLAlchemyError at once.
+        Raises the last OperationalError once the retries are spent, any other SQLAlchemyError at once.
         """
-        delay = 0.5
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+
+        def attempt() -> T:
             try:
                 return work()
-            except OperationalError as exc:
+            except OperationalError:
                 # The transaction was rolled back: portal rows it created may not exist.
                 self.portal_ids.clear()
-                if attempt == WRITE_ATTEMPTS:
-                    raise
-                logger.warning(
-                    "archive write failed (attempt %d): %s; retrying", attempt, exception_line(exc)
-                )
-                time.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+                raise
+
+        return retrying(attempt, on_retry=_log_retry)
 
     def _write_batch(self, items: list[PageItem]) -> list[ArchiveOutcome | None]:
         """Write a batch in one transaction; each item in its own savepoint, so one bad row fails alone."""
@@ -301,6 +292,10 @@ class ArchivePipeline:
             portal = ensure_portal(session, item.portal_key, item.portal_name, item.portal_home)
             self.portal_ids[item.portal_key] = portal.id
         return self.portal_ids[item.portal_key]
+
+
+def _log_retry(exc: OperationalError, attempt: int) -> None:
+    logger.warning("archive write failed (attempt %d): %s; retrying", attempt, exception_line(exc))
 
 
 def _fetch_outcome(item: PageItem, outcome: ArchiveOutcome) -> frontier.FetchOutcome:

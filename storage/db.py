@@ -1,11 +1,13 @@
-"""Engine and session factory from ARCHIVE_DATABASE_URL (SQLite by default), schema migration, upserts."""
+"""Opening the archive (ARCHIVE_DATABASE_URL, SQLite by default), its migrations, retries and upserts."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from time import sleep
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, Table, create_engine, event, inspect
@@ -19,6 +21,13 @@ from storage.safe_text import exception_line
 DEFAULT_DATABASE_URL = "sqlite:///archive.sqlite3"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+# A database that drops out (a restart, a failover) usually returns within seconds, and a transaction
+# PostgreSQL chose as a deadlock victim succeeds when run again: the waits between attempts double from
+# RETRY_FIRST_WAIT until they have used up the budget. 7.5 s is 0.5 + 1 + 2 + 4: five attempts, what
+# the archive writer has always given a database to come back.
+RETRY_FIRST_WAIT = 0.5
+RETRY_BUDGET_SECONDS = 7.5
+T = TypeVar("T")
 
 
 class ArchiveUnavailable(RuntimeError):
@@ -225,6 +234,53 @@ def open_archive(
     else:
         check_current(engine)
     return engine, session_factory(engine)
+
+
+def retry_waits(budget: float = RETRY_BUDGET_SECONDS) -> list[float]:
+    """Return the waits in seconds between attempts: doubling from RETRY_FIRST_WAIT, the last one cut to
+    what is left of ``budget`` (none for a budget of 0: one attempt only)."""
+    waits: list[float] = []
+    wait, left = RETRY_FIRST_WAIT, budget
+    while left > 0:
+        waits.append(min(wait, left))
+        left -= waits[-1]
+        wait *= 2
+    return waits
+
+
+def retrying(
+    work: Callable[[], T],
+    *,
+    budget: float = RETRY_BUDGET_SECONDS,
+    on_retry: Callable[[OperationalError, int], None] | None = None,
+) -> T:
+    """Return ``work()``, run again after each OperationalError (the database dropped out, or made it a
+    deadlock victim) once the next of retry_waits(budget) has passed; ``on_retry(error, attempt)`` hears
+    of every failed attempt that is retried.
+
+    Raises the last OperationalError once the budget is spent, and any other exception at once.
+    """
+    for attempt, wait in enumerate(retry_waits(budget), start=1):
+        try:
+            return work()
+        except OperationalError as exc:
+            if on_retry is not None:
+                on_retry(exc, attempt)
+            sleep(wait)
+    return work()
+
+
+def run_transaction(
+    factory: sessionmaker[Session], work: Callable[[Session], T], *, budget: float = RETRY_BUDGET_SECONDS
+) -> T:
+    """Return ``work(session)``, run in a transaction of its own (committed when it returns, rolled back
+    when it raises) and retried as ``retrying`` does. Raises what ``retrying`` raises."""
+
+    def attempt() -> T:
+        with factory.begin() as session:
+            return work(session)
+
+    return retrying(attempt, budget=budget)
 
 
 def insert_ignoring_conflict(
