@@ -13,8 +13,8 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlche
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines import dedup
-from pipelines.extract.article import ExtractedArticle
 from pipelines.items import PageItem
+from pipelines.language import off_language_reason
 from storage import fingerprints, frontier
 from storage.articles import ArticleData, archive_article, record_not_modified
 from storage.captures import ArchiveOutcome, CaptureData, archive_failure
@@ -22,7 +22,6 @@ from storage.db import open_archive, retrying
 from storage.models import FrontierState
 from storage.runs import ensure_portal
 from storage.safe_text import exception_line
-from storage.search.fields import SearchForm
 
 logger = logging.getLogger(__name__)
 
@@ -322,52 +321,11 @@ def _fetch_outcome(item: PageItem, outcome: ArchiveOutcome) -> frontier.FetchOut
 
 def _article_data(item: PageItem) -> ArticleData:
     assert item.canonical_url and item.content_hash, "DedupPipeline must run before ArchivePipeline"
-    return article_data(
-        item.article,
-        url=item.final_url,
-        canonical_url=item.canonical_url,
-        content_hash=item.content_hash,
-        language=item.language or "und",
-        confidence=item.language_confidence or 0.0,
-        language_reason=item.language_reason or "",
-        off_language=item.off_language,
-        search=item.search,
+    language, confidence = item.language or "und", item.language_confidence or 0.0
+    reason = (
+        off_language_reason(language, confidence, item.language_reason or "") if item.off_language else None
     )
-
-
-def article_data(
-    article: ExtractedArticle,
-    *,
-    url: str,
-    canonical_url: str,
-    content_hash: str,
-    language: str,
-    confidence: float,
-    language_reason: str,
-    off_language: bool,
-    search: SearchForm | None = None,
-) -> ArticleData:
-    """Return what the archive stores of an extracted, language-checked article."""
-    reason = f"language {language} ({confidence:.2f}): {language_reason}" if off_language else None
-    return ArticleData(
-        url=url,
-        canonical_url=canonical_url,
-        text=article.text,
-        content_hash=content_hash,
-        language=language,
-        language_confidence=confidence,
-        title=article.title,
-        sapo=article.sapo,
-        author=article.author,
-        categories=list(article.categories),
-        tags=list(article.tags),
-        image=article.image,
-        site_name=article.site_name,
-        published_at=article.published_at,
-        updated_at=article.updated_at,
-        date_raw=article.date_raw,
-        date_source=article.date_source,
-        date_warnings=list(article.date_warnings),
-        off_language_reason=reason,
-        search=search,
-    )
+    return ArticleData.of(
+        item.article, canonical_url=item.canonical_url, content_hash=item.content_hash, language=language,
+        language_confidence=confidence, off_language_reason=reason, search=item.search,
+    )  # fmt: skip

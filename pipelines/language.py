@@ -26,6 +26,11 @@ def label_language(article: ExtractedArticle) -> LanguageResult:
     return detect_language(sample, article.declared_language)
 
 
+def off_language_reason(language: str, confidence: float, evidence: str) -> str:
+    """Return the reason an off-language article is archived with: its language, confidence and evidence."""
+    return f"language {language} ({confidence:.2f}): {evidence}"
+
+
 class LanguagePipeline:
     """Marks articles whose language is outside NEWSARCHIVE_LANGUAGES ``off_language`` (kept, never dropped).
 

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipelines import dedup
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
-from pipelines.archive import article_data
+from pipelines.language import off_language_reason
 from storage import fingerprints
-from storage.articles import apply_reextraction, archive_article_for_capture
+from storage.articles import ArticleData, apply_reextraction, archive_article_for_capture
 from storage.models import Article, ArticleFingerprint, Capture, CaptureStatus, Portal
 from storage.urls import canonical_url
 
@@ -181,15 +181,16 @@ def _apply_one(
             summary.errors.append(f"{capture.final_url}: {reason}")
         return
     row = session.get(Article, job.article_id) if job.article_id else None
-    data = article_data(
+    off_reason = None
+    if language.language not in accepted:
+        off_reason = off_language_reason(language.language, language.confidence, language.reason)
+    data = ArticleData.of(
         extracted,
-        url=capture.final_url,
         canonical_url=row.canonical_url if row else canonical_url(capture.final_url, extracted.canonical_url),
         content_hash=identity.content_hash,
         language=language.language,
-        confidence=language.confidence,
-        language_reason=language.reason,
-        off_language=language.language not in accepted,
+        language_confidence=language.confidence,
+        off_language_reason=off_reason,
         search=result.search,
     )
     if row is None:

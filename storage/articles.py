@@ -5,43 +5,62 @@ Functions take a Session and never commit: callers own the transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from storage.article_fields import ARTICLE_FIELDS, ArticleFields
 from storage.captures import ArchiveOutcome, CaptureData, body_digest, capture_columns, record_capture
 from storage.models import Article, ArticleVersion, Capture, CaptureStatus, utcnow
 from storage.search.fields import SearchForm, search_fields
 from storage.urls import indexable_url
 
 
-@dataclass
-class ArticleData:
-    """An extracted, language-checked article ready to archive."""
+@dataclass(kw_only=True)
+class ArticleData(ArticleFields):
+    """An extracted, language-checked article ready to archive: its fields (ArticleFields) under the
+    canonical URL the dedup stage decided, with what the later stages found."""
 
-    url: str
     canonical_url: str
-    text: str
     content_hash: str
     language: str
     language_confidence: float
-    title: str | None = None
-    sapo: str | None = None
-    author: str | None = None
-    categories: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    image: str | None = None
-    site_name: str | None = None
-    published_at: datetime | None = None
-    updated_at: datetime | None = None
-    date_raw: str | None = None
-    date_source: str | None = None
-    date_warnings: list[str] = field(default_factory=list)
-    off_language_reason: str | None = None
+    off_language_reason: str | None = None  # set when the language is not one the archive accepts
     search: SearchForm | None = None  # the search fields, when already computed (by the worker)
+
+    @classmethod
+    def of(
+        cls,
+        article: ArticleFields,
+        *,
+        canonical_url: str,
+        content_hash: str,
+        language: str,
+        language_confidence: float,
+        off_language_reason: str | None = None,
+        search: SearchForm | None = None,
+    ) -> ArticleData:
+        """Return the ArticleData of an extracted ``article`` and what the later stages found."""
+        # Lists copied: the archived record shares nothing with the item it came from.
+        values = {name: _copied(getattr(article, name)) for name in ARTICLE_FIELDS}
+        values["canonical_url"] = canonical_url
+        return cls(
+            **values, content_hash=content_hash, language=language, language_confidence=language_confidence,
+            off_language_reason=off_language_reason, search=search,
+        )  # fmt: skip
+
+
+def _copied(value: Any) -> Any:
+    return list(value) if isinstance(value, list | tuple) else value
+
+
+# The articles columns ArticleData fills as they are: every field but the two stored otherwise
+# (off_language_reason becomes the status and its reason; search the search_* columns).
+_STORED_OTHERWISE = ("off_language_reason", "search")
+ARTICLE_COLUMNS = tuple(f.name for f in fields(ArticleData) if f.name not in _STORED_OTHERWISE)
 
 
 def archive_article(
@@ -168,29 +187,6 @@ def _new_version(session: Session, row: Article, article: ArticleData, capture_i
     session.add(_version_row(row, capture_id, at))
 
 
-# The article row's columns that come from the extraction (search fields aside).
-_ARTICLE_FIELDS = (
-    "url",
-    "canonical_url",
-    "title",
-    "sapo",
-    "text",
-    "author",
-    "categories",
-    "tags",
-    "image",
-    "site_name",
-    "published_at",
-    "updated_at",
-    "date_raw",
-    "date_source",
-    "date_warnings",
-    "language",
-    "language_confidence",
-    "content_hash",
-)
-
-
 def _apply_article_fields(row: Article, article: ArticleData) -> None:
     for name, value in _article_values(article).items():
         setattr(row, name, value)
@@ -198,7 +194,7 @@ def _apply_article_fields(row: Article, article: ArticleData) -> None:
 
 def _article_values(article: ArticleData) -> dict[str, Any]:
     """The article row's columns that come from the extraction, search fields included."""
-    values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+    values = {name: getattr(article, name) for name in ARTICLE_COLUMNS}
     # What full-text search indexes: folded (lowercase, one tone placement) so "hoà" finds "hòa".
     if article.search is not None:
         values.update(article.search.fields_for(article.title, article.sapo, article.text))
