@@ -10,7 +10,16 @@ from typing import IO, Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleVersion, Capture, CaptureStatus, Cluster, CrawlRun, Portal
+from storage.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    CaptureStatus,
+    Cluster,
+    CrawlRun,
+    Portal,
+    UTCDateTime,
+)
 from storage.safe_text import json_safe
 from storage.search.engine import SearchFilters, filter_articles
 from storage.timezone import local_iso
@@ -40,28 +49,31 @@ RUN_STATS = (
 
 # --- export ---------------------------------------------------------------------------------------
 
-_ARTICLE_COLUMNS = (
-    Article.id, Article.url, Article.canonical_url, Portal.key, Article.title, Article.sapo,
-    Article.published_at, Article.updated_at, Article.author, Article.text, Article.language,
-    Article.language_confidence, Article.status, Article.reason, Article.content_hash, Article.cluster_id,
-    Article.duplicate_of, Article.captured_at, Article.version, Article.categories, Article.tags,
+# The export fields that are not the articles column of their name; the others are.
+_OTHER_COLUMNS: dict[str, Any] = {
+    "portal": Portal.key,
+    "portal_name": Portal.name,
     # The capture the current version was extracted from, so rows join the WARC export's records.
-    select(ArticleVersion.capture_id)
+    "capture_id": select(ArticleVersion.capture_id)
     .where(ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version)
     .correlate(Article)
     .scalar_subquery(),
-    Portal.name,
-    # Set when the portal took the article down (404/410); the archived text stays.
-    Article.removed_at,
-    Article.removed_http_status,
-)  # fmt: skip
-_DATE_FIELDS = frozenset({"published_at", "updated_at", "captured_at", "removed_at"})
+}
+_EXPORT_COLUMNS = tuple(
+    _OTHER_COLUMNS[name] if name in _OTHER_COLUMNS else getattr(Article, name) for name in EXPORT_FIELDS
+)
+# Timestamps, exported in Vietnam time.
+_DATE_FIELDS = frozenset(
+    name
+    for name, column in zip(EXPORT_FIELDS, _EXPORT_COLUMNS, strict=True)
+    if isinstance(column.type, UTCDateTime)
+)
 FAILURE_STATUSES = frozenset({CaptureStatus.EXTRACTION_FAILED.value, CaptureStatus.FETCH_FAILED.value})
 
 
 def article_statement(filters: SearchFilters, dialect: str) -> Select[*tuple[Any, ...]]:
-    """Return the SELECT of export columns (_ARTICLE_COLUMNS) of the articles ``filters`` admit, by id."""
-    statement = select(*_ARTICLE_COLUMNS).outerjoin(Portal, Portal.id == Article.portal_id)
+    """Return the SELECT of export columns (EXPORT_FIELDS) of the articles ``filters`` admit, by id."""
+    statement = select(*_EXPORT_COLUMNS).outerjoin(Portal, Portal.id == Article.portal_id)
     return filter_articles(statement, filters, dialect).order_by(Article.id)
 
 
