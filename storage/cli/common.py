@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from storage.db import SUPPORTED_BACKENDS, ArchiveUnavailable, database_url, open_archive
 from storage.models import CaptureStatus, Portal
 from storage.safe_text import terminal_safe
-from storage.search.engine import SearchFilters
+from storage.search.filters import SearchFilters
 from storage.timezone import day_end, day_start, local_iso
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -21,7 +21,7 @@ from storage.models import (
     UTCDateTime,
 )
 from storage.safe_text import json_safe
-from storage.search.engine import SearchFilters, filter_articles
+from storage.search.filters import SearchFilters, filter_articles
 from storage.timezone import local_iso
 
 EXPORT_FIELDS = (

@@ -25,7 +25,8 @@ from storage.export import records
 from storage.export.citation import citation_for, render
 from storage.health import portal_health
 from storage.models import Article, Capture
-from storage.search.engine import SearchFilters, search_articles
+from storage.search.engine import search_articles
+from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query
 from storage.timezone import day_end, day_start, local_iso
 from storage.versions import get_version, word_diff

@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlRun, Portal
-from storage.search.engine import SearchFilters, matching_ids
+from storage.search.engine import matching_ids
+from storage.search.filters import SearchFilters
 from storage.search.query import Query
 from storage.timezone import VN_TZ, local_iso
 

@@ -22,8 +22,9 @@ from sqlalchemy import create_engine, insert, text
 
 from storage.db import open_archive
 from storage.models import Article, Portal
-from storage.search.engine import SearchFilters, search_articles
+from storage.search.engine import search_articles
 from storage.search.fields import search_fields
+from storage.search.filters import SearchFilters
 from storage.search.query import WORD
 from storage.text import content_hash
 from tests.replica import build_world

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.articles import ArticleData, archive_article
 from storage.captures import CaptureData
 from storage.models import Article, CrawlRun, Portal
-from storage.search.engine import SearchFilters, search_articles
+from storage.search.engine import search_articles
+from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query
 from tests.unit.archive_sample import archive_row
 
