@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.language import off_language_reason
 from storage import fingerprints
 from storage.articles import ArticleData, apply_reextraction, archive_article_for_capture
+from storage.captures import capture_body
 from storage.models import Article, ArticleFingerprint, Capture, CaptureStatus, Portal
 from storage.urls import canonical_url
 
@@ -71,7 +71,7 @@ def _jobs(session: Session, statement: Select[Capture], hints: dict[str, tuple[s
     for capture in session.scalars(statement.execution_options(yield_per=CHUNK)):
         key = portal_keys.get(capture.portal_id) if capture.portal_id is not None else None
         page = PageJob(
-            zlib.decompress(capture.body_compressed),
+            capture_body(capture),
             capture.final_url,
             capture.content_type,
             prune_xpath=hints.get(key or "", ()),
