@@ -80,8 +80,8 @@ def article_statement(filters: SearchFilters, dialect: str) -> Select[*tuple[Any
 def failed_capture_statement(
     filters: SearchFilters,
 ) -> Select[int, str, str, str | None, str, str | None, datetime]:
-    """Return the SELECT of captures that produced no article, within the portal and time filters
-    (by ``fetched_at``); None when the filters name anything only articles have."""
+    """Return the SELECT of captures that produced no article, within the portal, status and time
+    filters (by ``fetched_at``); the other filters name what only articles have, and are not applied."""
     statement = (
         select(
             Capture.id,
