@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -14,18 +13,18 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlche
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines import dedup, defaults
-from pipelines.extract.article import ExtractedArticle
 from pipelines.items import PageItem
-from storage import fingerprints, frontier, repository
-from storage.db import open_archive
+from pipelines.language import off_language_reason
+from storage import fingerprints, frontier
+from storage.articles import ArticleData, archive_article, record_not_modified
+from storage.captures import ArchiveOutcome, CaptureData, archive_failure
+from storage.db import open_archive, retrying
 from storage.models import FrontierState
-from storage.search.fields import SearchForm
+from storage.runs import ensure_portal
+from storage.safe_text import exception_line
 
 logger = logging.getLogger(__name__)
 
-# A database that drops out mid-crawl (restart, failover) usually returns within seconds: retry with
-# backoff 0.5+1+2+4 s before giving up on the crawl.
-WRITE_ATTEMPTS = 5
 T = TypeVar("T")
 
 
@@ -67,7 +66,7 @@ class ArchivePipeline:
         self.portal_ids: dict[str, int] = {}
         self.batch_size = batch_size
         self.batch_seconds = batch_seconds
-        self.pending: list[tuple[PageItem, asyncio.Future[repository.ArchiveOutcome | None]]] = []
+        self.pending: list[tuple[PageItem, asyncio.Future[ArchiveOutcome | None]]] = []
         self.timer: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -91,13 +90,13 @@ class ArchivePipeline:
                 # Decisions another crawl left queued (killed before deciding) are made now.
                 self._count_decisions(dedup.drain(self.factory))
             except SQLAlchemyError as exc:
-                logger.error("dedup decisions left queued for the next crawl: %s", _line(exc))
+                logger.error("dedup decisions left queued for the next crawl: %s", exception_line(exc))
         if self.engine is not None:
             self.engine.dispose()
 
     async def process_item(self, item: PageItem) -> PageItem:
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[repository.ArchiveOutcome | None] = loop.create_future()
+        done: asyncio.Future[ArchiveOutcome | None] = loop.create_future()
         self.pending.append((item, done))
         if len(self.pending) >= self.batch_size:
             self._flush()
@@ -127,7 +126,7 @@ class ArchivePipeline:
         loop = asyncio.get_running_loop()
         written = loop.run_in_executor(self.writer, self._write_with_retry, [item for item, _ in batch])
 
-        def settle(result: asyncio.Future[list[repository.ArchiveOutcome | None]]) -> None:
+        def settle(result: asyncio.Future[list[ArchiveOutcome | None]]) -> None:
             error = result.exception()
             for index, (_, done) in enumerate(batch):
                 if done.done():
@@ -139,7 +138,7 @@ class ArchivePipeline:
 
         written.add_done_callback(settle)
 
-    def _write_with_retry(self, items: list[PageItem]) -> list[repository.ArchiveOutcome | None]:
+    def _write_with_retry(self, items: list[PageItem]) -> list[ArchiveOutcome | None]:
         """Write the batch, then let the dedup stage decide what it queued; outcomes per item."""
         try:
             outcomes = self._retrying(lambda: self._write_batch(items))
@@ -151,7 +150,7 @@ class ArchivePipeline:
                 "could not archive %d pages (%s ...): %s; closing the crawl",
                 len(items),
                 items[0].url,
-                _line(exc),
+                exception_line(exc),
             )
             return [None] * len(items)
         try:
@@ -159,7 +158,7 @@ class ArchivePipeline:
         except SQLAlchemyError as exc:
             # The articles are archived and stay queued: the next decider (this crawl's next batch, its
             # close, or another crawl) decides them.
-            logger.error("dedup decisions postponed: %s", _line(exc))
+            logger.error("dedup decisions postponed: %s", exception_line(exc))
             return outcomes
         self._count_decisions(decisions)
         written = {o.article_id: i for i, o in enumerate(outcomes) if o is not None and o.kind == "new"}
@@ -168,7 +167,7 @@ class ArchivePipeline:
             if index is not None and decision.kind in ("duplicate", "near_duplicate"):
                 outcome = outcomes[index]
                 assert outcome is not None
-                outcomes[index] = repository.ArchiveOutcome(
+                outcomes[index] = ArchiveOutcome(
                     decision.kind, "duplicate", outcome.article_id, outcome.capture_id
                 )
         return outcomes
@@ -188,29 +187,26 @@ class ArchivePipeline:
                 self.stats.inc_value("dedup/detached")
 
     def _retrying(self, work: Callable[[], T]) -> T:
-        """Run ``work`` (one transaction), retrying with backoff while the database drops out.
+        """Run ``work`` (one transaction) under the archive's retry policy (storage.db.retrying).
 
-        Raises the last OperationalError after WRITE_ATTEMPTS, or any other SQLAlchemyError at once.
+        Raises the last OperationalError once the retries are spent, any other SQLAlchemyError at once.
         """
-        delay = 0.5
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+
+        def attempt() -> T:
             try:
                 return work()
-            except OperationalError as exc:
+            except OperationalError:
                 # The transaction was rolled back: portal rows it created may not exist.
                 self.portal_ids.clear()
-                if attempt == WRITE_ATTEMPTS:
-                    raise
-                logger.warning("archive write failed (attempt %d): %s; retrying", attempt, _line(exc))
-                time.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+                raise
 
-    def _write_batch(self, items: list[PageItem]) -> list[repository.ArchiveOutcome | None]:
+        return retrying(attempt, on_retry=_log_retry)
+
+    def _write_batch(self, items: list[PageItem]) -> list[ArchiveOutcome | None]:
         """Write a batch in one transaction; each item in its own savepoint, so one bad row fails alone."""
         assert self.factory is not None, "open_spider was not called"
         run_id = self.stats.get_value("archive/run_id")
-        outcomes: list[repository.ArchiveOutcome | None] = []
+        outcomes: list[ArchiveOutcome | None] = []
         with self.factory.begin() as session:
             for item in items:
                 # Outside the item's savepoint: a rolled-back item must not take the portal row with it.
@@ -220,19 +216,19 @@ class ArchivePipeline:
                         outcomes.append(self._write(session, item, run_id, portal_id))
                 except IntegrityError as exc:
                     # Another crawl wrote the same row between our read and write: it is archived.
-                    logger.warning("concurrent write of %s: %s", item.url, _line(exc))
+                    logger.warning("concurrent write of %s: %s", item.url, exception_line(exc))
                     self.stats.inc_value("archive/conflicts")
-                    outcomes.append(repository.ArchiveOutcome("revisit", "archived", None, 0))
+                    outcomes.append(ArchiveOutcome("revisit", "archived", None, 0))
                 except DataError as exc:
                     outcomes.append(self._rejected(session, item, run_id, portal_id, exc))
         return outcomes
 
     def _rejected(
         self, session: Session, item: PageItem, run_id: int | None, portal_id: int, exc: DataError
-    ) -> repository.ArchiveOutcome:
+    ) -> ArchiveOutcome:
         """Keep the raw capture of an article the database refused (a value too long for its column,
         say), so it can be re-extracted once the cause is fixed; the crawl goes on."""
-        reason = f"archive rejected the article: {_line(exc)}"
+        reason = f"archive rejected the article: {exception_line(exc)}"
         logger.error("%s: %s", item.url, reason)
         self.stats.inc_value("archive/rejected")
         item.fail("extraction_failed", reason)
@@ -240,12 +236,10 @@ class ArchivePipeline:
             with session.begin_nested():
                 return self._write(session, item, run_id, portal_id)
         except DataError as again:
-            logger.error("%s: the capture itself was refused too: %s", item.url, _line(again))
-            return repository.ArchiveOutcome("failed", "extraction_failed", None, 0)
+            logger.error("%s: the capture itself was refused too: %s", item.url, exception_line(again))
+            return ArchiveOutcome("failed", "extraction_failed", None, 0)
 
-    def _write(
-        self, session: Session, item: PageItem, run_id: int | None, portal_id: int
-    ) -> repository.ArchiveOutcome:
+    def _write(self, session: Session, item: PageItem, run_id: int | None, portal_id: int) -> ArchiveOutcome:
         outcome = self._archive(session, item, run_id, portal_id)
         if self.frontier_enabled:
             frontier.record_fetch(
@@ -255,8 +249,8 @@ class ArchivePipeline:
 
     def _archive(
         self, session: Session, item: PageItem, run_id: int | None, portal_id: int
-    ) -> repository.ArchiveOutcome:
-        capture = repository.CaptureData(
+    ) -> ArchiveOutcome:
+        capture = CaptureData(
             url=item.url,
             final_url=item.final_url,
             http_status=item.http_status,
@@ -271,12 +265,12 @@ class ArchivePipeline:
             protocol=item.protocol,
         )
         if item.failure_status == "not_modified":
-            revisit = repository.record_not_modified(session, [item.url, item.final_url], item.fetched_at)
+            revisit = record_not_modified(session, [item.url, item.final_url], item.fetched_at)
             if revisit is not None:
                 return revisit
             item.fail("fetch_failed", "HTTP 304 for a page the archive does not hold")
         if item.failure_status or item.article is None:
-            return repository.archive_failure(
+            return archive_failure(
                 session,
                 capture,
                 run_id=run_id,
@@ -284,9 +278,7 @@ class ArchivePipeline:
                 status=item.failure_status or "extraction_failed",
                 reason=item.failure_reason or "no article extracted",
             )
-        outcome = repository.archive_article(
-            session, capture, _article_data(item), run_id=run_id, portal_id=portal_id
-        )
+        outcome = archive_article(session, capture, _article_data(item), run_id=run_id, portal_id=portal_id)
         if item.minhash is not None and outcome.article_id is not None and outcome.kind in ("new", "version"):
             # Queued for the dedup stage, which decides once this batch is committed.
             fingerprints.store(session, outcome.article_id, item.minhash, new_article=outcome.kind == "new")
@@ -294,12 +286,16 @@ class ArchivePipeline:
 
     def _portal_id(self, session: Session, item: PageItem) -> int:
         if item.portal_key not in self.portal_ids:
-            portal = repository.ensure_portal(session, item.portal_key, item.portal_name, item.portal_home)
+            portal = ensure_portal(session, item.portal_key, item.portal_name, item.portal_home)
             self.portal_ids[item.portal_key] = portal.id
         return self.portal_ids[item.portal_key]
 
 
-def _fetch_outcome(item: PageItem, outcome: repository.ArchiveOutcome) -> frontier.FetchOutcome:
+def _log_retry(exc: OperationalError, attempt: int) -> None:
+    logger.warning("archive write failed (attempt %d): %s; retrying", attempt, exception_line(exc))
+
+
+def _fetch_outcome(item: PageItem, outcome: ArchiveOutcome) -> frontier.FetchOutcome:
     """What the frontier learns from one fetch: archived (with its article), failed, or no article."""
     if outcome.article_id is not None:
         state = FrontierState.ARCHIVED
@@ -321,58 +317,13 @@ def _fetch_outcome(item: PageItem, outcome: repository.ArchiveOutcome) -> fronti
     )
 
 
-def _article_data(item: PageItem) -> repository.ArticleData:
+def _article_data(item: PageItem) -> ArticleData:
     assert item.canonical_url and item.content_hash, "DedupPipeline must run before ArchivePipeline"
-    return article_data(
-        item.article,
-        url=item.final_url,
-        canonical_url=item.canonical_url,
-        content_hash=item.content_hash,
-        language=item.language or "und",
-        confidence=item.language_confidence or 0.0,
-        language_reason=item.language_reason or "",
-        off_language=item.off_language,
-        search=item.search,
+    language, confidence = item.language or "und", item.language_confidence or 0.0
+    reason = (
+        off_language_reason(language, confidence, item.language_reason or "") if item.off_language else None
     )
-
-
-def article_data(
-    article: ExtractedArticle,
-    *,
-    url: str,
-    canonical_url: str,
-    content_hash: str,
-    language: str,
-    confidence: float,
-    language_reason: str,
-    off_language: bool,
-    search: SearchForm | None = None,
-) -> repository.ArticleData:
-    """Return what the archive stores of an extracted, language-checked article."""
-    reason = f"language {language} ({confidence:.2f}): {language_reason}" if off_language else None
-    return repository.ArticleData(
-        url=url,
-        canonical_url=canonical_url,
-        text=article.text,
-        content_hash=content_hash,
-        language=language,
-        language_confidence=confidence,
-        title=article.title,
-        sapo=article.sapo,
-        author=article.author,
-        categories=list(article.categories),
-        tags=list(article.tags),
-        image=article.image,
-        site_name=article.site_name,
-        published_at=article.published_at,
-        updated_at=article.updated_at,
-        date_raw=article.date_raw,
-        date_source=article.date_source,
-        date_warnings=list(article.date_warnings),
-        off_language_reason=reason,
-        search=search,
-    )
-
-
-def _line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ArticleData.of(
+        item.article, canonical_url=item.canonical_url, content_hash=item.content_hash, language=language,
+        language_confidence=confidence, off_language_reason=reason, search=item.search,
+    )  # fmt: skip

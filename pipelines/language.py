@@ -14,6 +14,11 @@ from pipelines.items import PageItem, stage_failed
 logger = logging.getLogger(__name__)
 
 
+def off_language_reason(language: str, confidence: float, evidence: str) -> str:
+    """Return the reason an off-language article is archived with: its language, confidence and evidence."""
+    return f"language {language} ({confidence:.2f}): {evidence}"
+
+
 class LanguagePipeline:
     """Marks articles whose language is outside NEWSARCHIVE_LANGUAGES ``off_language`` (kept, never dropped).
 

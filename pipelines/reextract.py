@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,8 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipelines import dedup, defaults
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
-from pipelines.archive import article_data
-from storage import fingerprints, repository
+from pipelines.language import off_language_reason
+from storage import fingerprints
+from storage.articles import ArticleData, apply_reextraction, archive_article_for_capture
+from storage.captures import capture_body
 from storage.models import Article, ArticleFingerprint, Capture, CaptureStatus, Portal
 from storage.urls import canonical_url
 
@@ -70,7 +71,7 @@ def _jobs(session: Session, statement: Select[Capture], hints: dict[str, tuple[s
     for capture in session.scalars(statement.execution_options(yield_per=CHUNK)):
         key = portal_keys.get(capture.portal_id) if capture.portal_id is not None else None
         page = PageJob(
-            zlib.decompress(capture.body_compressed),
+            capture_body(capture),
             capture.final_url,
             capture.content_type,
             prune_xpath=hints.get(key or "", ()),
@@ -180,23 +181,24 @@ def _apply_one(
             summary.errors.append(f"{capture.final_url}: {reason}")
         return
     row = session.get(Article, job.article_id) if job.article_id else None
-    data = article_data(
+    off_reason = None
+    if language.language not in accepted:
+        off_reason = off_language_reason(language.language, language.confidence, language.reason)
+    data = ArticleData.of(
         extracted,
-        url=capture.final_url,
         canonical_url=row.canonical_url if row else canonical_url(capture.final_url, extracted.canonical_url),
         content_hash=identity.content_hash,
         language=language.language,
-        confidence=language.confidence,
-        language_reason=language.reason,
-        off_language=language.language not in accepted,
+        language_confidence=language.confidence,
+        off_language_reason=off_reason,
         search=result.search,
     )
     if row is None:
-        outcome = repository.archive_article_for_capture(session, capture, data, portal_id=capture.portal_id)
+        outcome = archive_article_for_capture(session, capture, data, portal_id=capture.portal_id)
         assert outcome.article_id is not None
         fingerprints.store(session, outcome.article_id, identity.signature)
         summary.recovered += 1
-    elif repository.apply_reextraction(session, row, data, capture):
+    elif apply_reextraction(session, row, data, capture):
         fingerprints.store(session, row.id, identity.signature)
         summary.changed += 1
     else:

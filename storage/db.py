@@ -1,21 +1,33 @@
-"""Engine and session factory from ARCHIVE_DATABASE_URL (SQLite by default), and schema migration."""
+"""Opening the archive (ARCHIVE_DATABASE_URL, SQLite by default), its migrations, retries and upserts."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from time import sleep
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, Table, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.safe_text import exception_line
+
 DEFAULT_DATABASE_URL = "sqlite:///archive.sqlite3"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+# A database that drops out (a restart, a failover) usually returns within seconds, and a transaction
+# PostgreSQL chose as a deadlock victim succeeds when run again: the waits between attempts double from
+# RETRY_FIRST_WAIT until they have used up the budget. 7.5 s is 0.5 + 1 + 2 + 4: five attempts, what
+# the archive writer has always given a database to come back.
+RETRY_FIRST_WAIT = 0.5
+RETRY_BUDGET_SECONDS = 7.5
+T = TypeVar("T")
 
 
 class ArchiveUnavailable(RuntimeError):
@@ -109,7 +121,9 @@ def make_engine(url: str | None = None, *, writer: bool = False, read_only: bool
     try:
         return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
-        raise ArchiveUnavailable(f"cannot use database URL {raw!r}: {_first_line(exc)}") from exc
+        raise ArchiveUnavailable(
+            f"cannot use database URL {raw!r}: {exception_line(exc, driver=True)}"
+        ) from exc
 
 
 def _shown(engine: Engine) -> str:
@@ -167,7 +181,9 @@ def upgrade(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except (OperationalError, SQLAlchemyError) as exc:
-        raise ArchiveUnavailable(f"cannot open archive {_shown(engine)}: {_first_line(exc)}") from exc
+        raise ArchiveUnavailable(
+            f"cannot open archive {_shown(engine)}: {exception_line(exc, driver=True)}"
+        ) from exc
 
 
 def check_current(engine: Engine) -> None:
@@ -191,7 +207,9 @@ def check_current(engine: Engine) -> None:
             current = MigrationContext.configure(connection).get_current_revision()
             has_tables = inspect(connection).has_table("articles")
     except SQLAlchemyError as exc:
-        raise ArchiveUnavailable(f"cannot open archive {_shown(engine)}: {_first_line(exc)}") from exc
+        raise ArchiveUnavailable(
+            f"cannot open archive {_shown(engine)}: {exception_line(exc, driver=True)}"
+        ) from exc
     if not has_tables or current is None:
         raise ArchiveUnavailable(f"no archive at {_shown(engine)}; run `newsarchive crawl` first")
     if current != head:
@@ -218,6 +236,77 @@ def open_archive(
     return engine, session_factory(engine)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def retry_waits(budget: float = RETRY_BUDGET_SECONDS) -> list[float]:
+    """Return the waits in seconds between attempts: doubling from RETRY_FIRST_WAIT, the last one cut to
+    what is left of ``budget`` (none for a budget of 0: one attempt only)."""
+    waits: list[float] = []
+    wait, left = RETRY_FIRST_WAIT, budget
+    while left > 0:
+        waits.append(min(wait, left))
+        left -= waits[-1]
+        wait *= 2
+    return waits
+
+
+def retrying(
+    work: Callable[[], T],
+    *,
+    budget: float = RETRY_BUDGET_SECONDS,
+    on_retry: Callable[[OperationalError, int], None] | None = None,
+) -> T:
+    """Return ``work()``, run again after each OperationalError (the database dropped out, or made it a
+    deadlock victim) once the next of retry_waits(budget) has passed; ``on_retry(error, attempt)`` hears
+    of every failed attempt that is retried.
+
+    Raises the last OperationalError once the budget is spent, and any other exception at once.
+    """
+    for attempt, wait in enumerate(retry_waits(budget), start=1):
+        try:
+            return work()
+        except OperationalError as exc:
+            if on_retry is not None:
+                on_retry(exc, attempt)
+            sleep(wait)
+    return work()
+
+
+def run_transaction(
+    factory: sessionmaker[Session], work: Callable[[Session], T], *, budget: float = RETRY_BUDGET_SECONDS
+) -> T:
+    """Return ``work(session)``, run in a transaction of its own (committed when it returns, rolled back
+    when it raises) and retried as ``retrying`` does. Raises what ``retrying`` raises."""
+
+    def attempt() -> T:
+        with factory.begin() as session:
+            return work(session)
+
+    return retrying(attempt, budget=budget)
+
+
+def insert_ignoring_conflict(
+    session: Session,
+    model: type[Any],
+    values: dict[str, Any] | list[dict[str, Any]],
+    keys: list[str],
+    *,
+    returning: str | None = None,
+) -> list[Any]:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING on SQLite and PostgreSQL: the one upsert helper.
+
+    ``values`` is one row or several. Concurrent crawls may race to create the same row; whoever loses
+    simply reads the winner's row. Returns the ``returning`` column of the rows inserted (none when
+    not asked). One cached statement runs with the rows as parameter sets (SQLAlchemy batches them into
+    multi-row INSERTs): a VALUES list built per call was compiled anew every time, which on the crawl's
+    discovery writes cost more than the insert itself.
+    """
+    rows = values if isinstance(values, list) else [values]
+    if not rows:
+        return []
+    table = cast(Table, model.__table__)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=keys)
+    if returning is None:
+        session.execute(statement, rows)
+        return []
+    return list(session.scalars(statement.returning(table.c[returning]), rows))

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.db import insert_ignoring_conflict
 from storage.models import Article, FrontierEntry, FrontierState, utcnow
-from storage.repository import insert_ignoring_conflict
 from storage.urls import canonical_url, indexable_url
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)

@@ -228,7 +228,7 @@ class Cluster(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Not a foreign key: articles point at clusters, and a cycle of constraints would need ALTERs that
-    # SQLite cannot do; the repository keeps it consistent.
+    # SQLite cannot do; the dedup stage (pipelines.dedup) keeps it consistent.
     origin_article_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -268,7 +268,7 @@ class Article(Base):
     # Set when the portal took the article down (404/410): kept, never deleted, and said so.
     removed_at: Mapped[datetime | None]
     removed_http_status: Mapped[int | None]
-    # What full-text search indexes (storage.search.engine.search_fields), written only by the repository.
+    # What full-text search indexes (storage.search.fields.search_fields), written only by storage.articles.
     search_title: Mapped[str] = mapped_column(Text, default="")
     search_sapo: Mapped[str] = mapped_column(Text, default="")
     search_body: Mapped[str] = mapped_column(Text, default="")

@@ -1,4 +1,4 @@
-"""Make archived text safe for terminals and spreadsheets: escape control characters, neutralise formulas."""
+"""Make text safe to show: control characters escaped, formulas neutralised, exceptions on one line."""
 
 from __future__ import annotations
 
@@ -73,3 +73,12 @@ def json_safe(text: str) -> str:
     """Return JSON text with the control and bidi characters json.dumps leaves raw (C1, U+202E, ...)
     written as ``\\uXXXX`` escapes: still the same JSON value, but inert in a terminal."""
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def exception_line(exc: BaseException, *, driver: bool = False) -> str:
+    """Return the first line of ``exc``'s message, for a log line or a one-line error (the exception's
+    type name when the message is empty). With ``driver``, the message of the database driver's own
+    exception that a SQLAlchemy error wraps (``exc.orig``, without SQLAlchemy's prefix), when there is one.
+    """
+    text = str((getattr(exc, "orig", None) if driver else None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

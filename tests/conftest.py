@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import open_archive
+from storage.safe_text import exception_line
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "NEWSARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -25,7 +26,7 @@ def _postgres_reachable() -> str | None:
         engine.dispose()
         return None
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", reported below
-        return str(exc).splitlines()[0]
+        return exception_line(exc)
 
 
 def require_postgres() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -10,6 +9,7 @@ import click
 
 from storage.cli.base import ArgumentProblem, Command
 from storage.cli.common import archive_session, check_portal, db_option, open_archive_or_fail
+from storage.timezone import VN_TZ
 
 
 @click.command("reextract", cls=Command)
@@ -21,8 +21,13 @@ from storage.cli.common import archive_session, check_portal, db_option, open_ar
     metavar="DATE",
     help="Only pages captured on or after this day (YYYY-MM-DD or DD/MM/YYYY, Vietnam time).",
 )
-@click.option("--workers", type=int, default=os.cpu_count() or 2, show_default=True, help="Worker processes.")
-def reextract_command(db: str | None, portal: str | None, since: Any, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: one per CPU core, as a crawl's EXTRACTION_WORKERS].",
+)
+def reextract_command(db: str | None, portal: str | None, since: Any, workers: int | None) -> None:
     """Re-run extraction on archived raw captures (after an upgrade or a fixed rule).
 
     An article whose result changes gets a new version; one that does not is untouched; a capture whose
@@ -32,9 +37,8 @@ def reextract_command(db: str | None, portal: str | None, since: Any, workers: i
     Example:
       newsarchive reextract --portal ninhthuan --since 2024-04-01
     """
-    from zoneinfo import ZoneInfo
-
     from crawler.portals import RegistryError, load_registry
+    from pipelines import defaults
     from pipelines.reextract import count_captures
     from pipelines.reextract import reextract as run_reextract
 
@@ -45,7 +49,7 @@ def reextract_command(db: str | None, portal: str | None, since: Any, workers: i
     if portal is not None:
         with archive_session(db) as session:
             check_portal(session, portal)
-    since_at = since.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")) if since else None
+    since_at = since.replace(tzinfo=VN_TZ) if since else None
     engine, factory = open_archive_or_fail(db, writer=True)
     reading_engine, reader = open_archive_or_fail(db)
     total = count_captures(factory, portal=portal, since=since_at)
@@ -54,7 +58,7 @@ def reextract_command(db: str | None, portal: str | None, since: Any, workers: i
             factory,
             portal=portal,
             since=since_at,
-            workers=workers,
+            workers=workers or defaults.EXTRACTION_WORKERS,
             hints=hints,
             on_progress=bar.update,
             reader=reader,

@@ -17,7 +17,7 @@ from storage.db import database_url
 
 
 def _iso(value: datetime | None) -> str | None:
-    from storage.export.records import local_iso
+    from storage.timezone import local_iso
 
     return local_iso(value)
 

@@ -10,24 +10,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.portals import Portal
-from storage import frontier, repository
-from storage.db import open_archive
+from storage import frontier
+from storage.db import open_archive, run_transaction
 from storage.models import utcnow
+from storage.runs import ensure_portal
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-TRANSACTION_ATTEMPTS = 4
 # Discovery records are written at most this often: one write transaction instead of one per page.
 FLUSH_SECONDS = 1.0
 
@@ -60,7 +59,7 @@ class FrontierPlanner:
         self.engine, self.factory = open_archive(self.database_url)
         with self.writer.begin() as session:
             for portal in portals:
-                self.portal_ids[portal.key] = repository.ensure_portal(
+                self.portal_ids[portal.key] = ensure_portal(
                     session, portal.key, portal.name, portal.home_url
                 ).id
         self._flusher = threading.Thread(target=self._flush_loop, name="frontier-write", daemon=True)
@@ -93,7 +92,7 @@ class FrontierPlanner:
         if not pending or self.writer is None:
             return
         try:
-            _retrying(self.writer, lambda session: [work(session) for work in pending])
+            run_transaction(self.writer, lambda session: [work(session) for work in pending])
         except SQLAlchemyError as exc:
             # Lost records cost a refetch or a re-walk next time, never an article: log and go on.
             logger.warning("frontier: %d discovery records not written: %s", len(pending), exc)
@@ -103,7 +102,9 @@ class FrontierPlanner:
     async def _read(self, work: Callable[[Session], T]) -> T:
         assert self.factory is not None
         factory = self.factory
-        return await asyncio.get_running_loop().run_in_executor(self._reads, lambda: _retrying(factory, work))
+        return await asyncio.get_running_loop().run_in_executor(
+            self._reads, lambda: run_transaction(factory, work)
+        )
 
     async def plan(
         self, portal: Portal, discoveries: Sequence[frontier.Discovery], since: datetime | None = None
@@ -151,17 +152,3 @@ class FrontierPlanner:
 
     def describe(self) -> dict[str, Any]:
         return {"archive": self.database_url, "portals": dict(self.portal_ids)}
-
-
-def _retrying(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
-    """Run ``work`` in a transaction; retried when the archive writer's own transaction made this one a
-    deadlock victim (PostgreSQL) or the database briefly dropped out."""
-    for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
-        try:
-            with factory.begin() as session:
-                return work(session)
-        except OperationalError:
-            if attempt == TRANSACTION_ATTEMPTS:
-                raise
-            time.sleep(0.2 * attempt)
-    raise AssertionError("unreachable")

@@ -5,15 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
 from storage.frontier import parse_duration
 from storage.models import Schedule
-
-# Cron expressions are read in Vietnam time: "0 6 * * *" is six in the morning in the portals' country.
-CRON_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from storage.timezone import VN_TZ
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,8 @@ class Rule:
         if self.every is not None:
             return now + self.every
         assert self.cron is not None
-        return croniter(self.cron, now.astimezone(CRON_TZ)).get_next(datetime)
+        # Read in Vietnam time: "0 6 * * *" is six in the morning in the portals' country.
+        return croniter(self.cron, now.astimezone(VN_TZ)).get_next(datetime)
 
     def __str__(self) -> str:
         if self.every is not None:

@@ -16,7 +16,7 @@ from twisted.internet import task, threads
 
 from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
-from storage import leases, repository
+from storage import leases, runs
 from storage.db import ArchiveUnavailable
 from storage.models import RunStatus
 
@@ -125,12 +125,12 @@ class CrawlRunRecorder:
         try:
             self.archive = ArchiveSessions(self.database_url)
             abandoned = self.archive.run(
-                lambda session: repository.abandon_stale_runs(
+                lambda session: runs.abandon_stale_runs(
                     session, STALE_AFTER, is_dead=leases.dead_on_this_host
                 )
             )
             self.run_id = self.archive.run(
-                lambda session: repository.start_run(
+                lambda session: runs.start_run(
                     session, spider.name, portals, host=socket.gethostname(), pid=os.getpid(),
                     node=self.node, job_id=getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB"),
                 ).id
@@ -149,7 +149,7 @@ class CrawlRunRecorder:
             return None
         archive, run_id, stats = self.archive, self.run_id, _json_able(self.crawler.stats.get_stats())
         deferred = threads.deferToThread(
-            archive.run, lambda session: repository.heartbeat_run(session, run_id, stats)
+            archive.run, lambda session: runs.heartbeat_run(session, run_id, stats)
         )
         deferred.addErrback(
             lambda failure: logger.warning("heartbeat not recorded: %s", failure.getErrorMessage())
@@ -176,7 +176,7 @@ class CrawlRunRecorder:
         run_id = self.run_id
         try:
             self.archive.run(
-                lambda session: repository.finish_run(
+                lambda session: runs.finish_run(
                     session, run_id, status=status, reason=why, stats=final, outcomes=outcomes
                 )
             )

@@ -6,34 +6,22 @@ extractors (trafilatura, langdetect, datasketch) load only in the workers (pipel
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from storage.article_fields import ArticleFields
 
 
 class ExtractionError(Exception):
     """The page holds no extractable article; the reason is str(exc)."""
 
 
-@dataclass
-class ExtractedArticle:
-    """One extracted article; all text NFC; datetimes tz-aware."""
+@dataclass(kw_only=True)
+class ExtractedArticle(ArticleFields):
+    """One extracted article: the fields the archive stores (storage.article_fields.ArticleFields), and
+    what the archive does not keep: the language the page declares (evidence for the language check)
+    and the encoding it was decoded with."""
 
-    url: str
-    canonical_url: str | None
-    title: str | None
-    sapo: str | None
-    text: str
-    author: str | None = None
-    categories: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    image: str | None = None
-    site_name: str | None = None
-    published_at: datetime | None = None
-    updated_at: datetime | None = None
-    date_raw: str | None = None
-    date_source: str | None = None
-    date_warnings: list[str] = field(default_factory=list)
     declared_language: str | None = None
     encoding: str = "utf-8"
 

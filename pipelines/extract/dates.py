@@ -6,9 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
 
-VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
+from storage.timezone import VN_TZ
 
 _VI_WEEKDAYS = {
     "hai": 0, "2": 0, "ba": 1, "3": 1, "tư": 2, "bốn": 2, "4": 2, "năm": 3, "5": 3,

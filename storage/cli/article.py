@@ -10,6 +10,7 @@ from typing import IO, Any
 import click
 from sqlalchemy.orm import Session
 
+from storage.captures import capture_body
 from storage.cli.base import ArgumentProblem, Command, CommandFailed
 from storage.cli.common import archive_session, db_option, parse_article_ref
 from storage.cli.output import BOLD, RESET, use_bold, utf8_stdout
@@ -17,8 +18,8 @@ from storage.export import records
 from storage.export.citation import STYLES, citation_for, render
 from storage.export.files import UnsafeOutput, write_atomically
 from storage.models import Article, Capture
-from storage.repository import capture_body
 from storage.safe_text import json_safe, terminal_safe, truncate
+from storage.timezone import local_iso
 from storage.versions import format_word_diff, get_version, line_diff, word_diff
 
 
@@ -101,8 +102,8 @@ def _show_version(article: Article, number: int, as_json: bool) -> None:
     row = get_version(article, number)
     details = {
         "id": article.id, "version": row.version, "of_versions": article.version, "title": row.title,
-        "published_at": records.local_iso(row.published_at), "updated_at": records.local_iso(row.updated_at),
-        "captured_at": records.local_iso(row.captured_at), "capture_id": row.capture_id,
+        "published_at": local_iso(row.published_at), "updated_at": local_iso(row.updated_at),
+        "captured_at": local_iso(row.captured_at), "capture_id": row.capture_id,
         "content_hash": row.content_hash, "text": row.text,
     }  # fmt: skip
     if as_json:

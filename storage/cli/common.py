@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.cli.base import ArgumentProblem, CommandFailed
 from storage.db import SUPPORTED_BACKENDS, ArchiveUnavailable, database_url, open_archive
-from storage.export import records
 from storage.models import CaptureStatus, Portal
-from storage.search.engine import SearchFilters
+from storage.search.filters import SearchFilters
+from storage.timezone import day_end, day_start, local_iso
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,8 +125,8 @@ def build_filters(
         check_portal(session, key)
     return SearchFilters(
         portals=portals,
-        since=records.day_start(since) if since else None,
-        until=records.day_end(until) if until else None,
+        since=day_start(since) if since else None,
+        until=day_end(until) if until else None,
         languages=tuple(code.strip().lower() for code in languages),
         statuses=() if any_status else (statuses or SearchFilters().statuses),
         author=author.strip() or None if author else None,
@@ -199,4 +199,4 @@ def _refuse_missing_sqlite_file(url: str) -> None:
 
 def local_day(value: datetime | None) -> str:
     """Return the Vietnam-time day of ``value`` as YYYY-MM-DD, or "" for None."""
-    return (records.local_iso(value) or "")[:10]
+    return (local_iso(value) or "")[:10]

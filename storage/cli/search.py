@@ -9,9 +9,9 @@ import click
 from storage.cli.base import ArgumentProblem, Command
 from storage.cli.common import archive_session, build_filters, db_option, filter_options, local_day
 from storage.cli.output import Column, emit, output_options
-from storage.export import records
 from storage.search.engine import SORTS, search_articles
 from storage.search.query import SYNTAX_HELP, QueryError
+from storage.timezone import local_iso
 
 # Most results one page may hold: beyond this an archivist wants --csv/--json of an export instead.
 MAX_LIMIT = 1000
@@ -60,7 +60,7 @@ def search_command(
     for hit in result.hits:
         items.append({
             "id": hit.id, "url": hit.url, "portal": hit.portal, "portal_name": hit.portal_name,
-            "title": hit.title, "published_at": records.local_iso(hit.published_at),
+            "title": hit.title, "published_at": local_iso(hit.published_at),
             "published": local_day(hit.published_at), "snippet": hit.snippet, "score": round(hit.score, 6),
             "title_highlights": hit.title.spans(), "snippet_highlights": hit.snippet.spans(),
         })  # fmt: skip

@@ -6,13 +6,12 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from storage.models import Article, ArticleVersion
+from storage.timezone import VN_TZ
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 STYLES = ("plain", "bibtex", "csl-json")
 ARCHIVE_NAME = "newsarchive"
 

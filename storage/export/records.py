@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from storage.cli.output import write_csv_rows
-from storage.models import Article, ArticleVersion, Capture, CaptureStatus, Cluster, CrawlRun, Portal
+from storage.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    CaptureStatus,
+    Cluster,
+    CrawlRun,
+    Portal,
+    UTCDateTime,
+)
 from storage.safe_text import json_safe
-from storage.search.engine import SearchFilters, filter_articles
-
-VN_TZ: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
+from storage.search.filters import SearchFilters, filter_articles
+from storage.timezone import local_iso
 
 EXPORT_FIELDS = (
     "id", "url", "canonical_url", "portal", "title", "sapo", "published_at", "updated_at", "author", "text",
@@ -41,53 +47,41 @@ RUN_STATS = (
 )
 
 
-def local_iso(value: datetime | None) -> str | None:
-    """Return ``value`` as ISO 8601 in Vietnam time (``+07:00``), the same instant; None for None."""
-    return None if value is None else value.astimezone(VN_TZ).isoformat()
-
-
-def day_start(day: date) -> datetime:
-    """Return the instant a calendar day starts in Vietnam (tz-aware)."""
-    return datetime.combine(day, time(), VN_TZ)
-
-
-def day_end(day: date) -> datetime:
-    """Return the instant after a calendar day in Vietnam ends, for exclusive upper bounds."""
-    return day_start(day + timedelta(days=1))
-
-
 # --- export ---------------------------------------------------------------------------------------
 
-_ARTICLE_COLUMNS = (
-    Article.id, Article.url, Article.canonical_url, Portal.key, Article.title, Article.sapo,
-    Article.published_at, Article.updated_at, Article.author, Article.text, Article.language,
-    Article.language_confidence, Article.status, Article.reason, Article.content_hash, Article.cluster_id,
-    Article.duplicate_of, Article.captured_at, Article.version, Article.categories, Article.tags,
+# The export fields that are not the articles column of their name; the others are.
+_OTHER_COLUMNS: dict[str, Any] = {
+    "portal": Portal.key,
+    "portal_name": Portal.name,
     # The capture the current version was extracted from, so rows join the WARC export's records.
-    select(ArticleVersion.capture_id)
+    "capture_id": select(ArticleVersion.capture_id)
     .where(ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version)
     .correlate(Article)
     .scalar_subquery(),
-    Portal.name,
-    # Set when the portal took the article down (404/410); the archived text stays.
-    Article.removed_at,
-    Article.removed_http_status,
-)  # fmt: skip
-_DATE_FIELDS = frozenset({"published_at", "updated_at", "captured_at", "removed_at"})
+}
+_EXPORT_COLUMNS = tuple(
+    _OTHER_COLUMNS[name] if name in _OTHER_COLUMNS else getattr(Article, name) for name in EXPORT_FIELDS
+)
+# Timestamps, exported in Vietnam time.
+_DATE_FIELDS = frozenset(
+    name
+    for name, column in zip(EXPORT_FIELDS, _EXPORT_COLUMNS, strict=True)
+    if isinstance(column.type, UTCDateTime)
+)
 FAILURE_STATUSES = frozenset({CaptureStatus.EXTRACTION_FAILED.value, CaptureStatus.FETCH_FAILED.value})
 
 
 def article_statement(filters: SearchFilters, dialect: str) -> Select[*tuple[Any, ...]]:
-    """Return the SELECT of export columns (_ARTICLE_COLUMNS) of the articles ``filters`` admit, by id."""
-    statement = select(*_ARTICLE_COLUMNS).outerjoin(Portal, Portal.id == Article.portal_id)
+    """Return the SELECT of export columns (EXPORT_FIELDS) of the articles ``filters`` admit, by id."""
+    statement = select(*_EXPORT_COLUMNS).outerjoin(Portal, Portal.id == Article.portal_id)
     return filter_articles(statement, filters, dialect).order_by(Article.id)
 
 
 def failed_capture_statement(
     filters: SearchFilters,
 ) -> Select[int, str, str, str | None, str, str | None, datetime]:
-    """Return the SELECT of captures that produced no article, within the portal and time filters
-    (by ``fetched_at``); None when the filters name anything only articles have."""
+    """Return the SELECT of captures that produced no article, within the portal, status and time
+    filters (by ``fetched_at``); the other filters name what only articles have, and are not applied."""
     statement = (
         select(
             Capture.id,
@@ -110,20 +104,6 @@ def failed_capture_statement(
     if filters.until is not None:
         statement = statement.where(Capture.fetched_at < filters.until)
     return statement.order_by(Capture.id)
-
-
-def export_filters(
-    *,
-    include_all: bool = False,
-    portal: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> SearchFilters:
-    """Return the filters of the default export (archived articles) or of ``--all`` (every status)."""
-    return SearchFilters(
-        portals=(portal,) if portal else (), since=since, until=until,
-        statuses=() if include_all else SearchFilters().statuses,
-    )  # fmt: skip
 
 
 def iter_export_records(
@@ -169,17 +149,6 @@ def write_jsonl(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
         stream.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
         count += 1
     return count
-
-
-def write_csv(records: Iterable[dict[str, Any]], stream: IO[str], *, bom: bool = True) -> int:
-    """Write a header and one CSV row per record; return the count.
-
-    UTF-8 with a byte-order mark unless ``bom`` is false (Excel needs it to read Vietnamese); lists
-    joined with "; ", None empty, formula-like cells neutralised (storage.safe_text.csv_safe).
-    ``stream`` should be opened with ``newline=""``.
-    """
-    rows = ([record.get(field) for field in EXPORT_FIELDS] for record in records)
-    return write_csv_rows(stream, EXPORT_FIELDS, rows, bom=bom)
 
 
 # --- one article ----------------------------------------------------------------------------------

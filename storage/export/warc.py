@@ -32,10 +32,10 @@ from sqlalchemy.orm import Session
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from storage.captures import capture_body
 from storage.export.records import FAILURE_STATUSES, article_statement, failed_capture_statement
 from storage.models import Article, Capture, Portal
-from storage.repository import capture_body
-from storage.search.engine import SearchFilters
+from storage.search.filters import SearchFilters
 
 SOFTWARE = "newsarchive (warcio)"
 # A stable namespace so the same capture gets the same record ids in every export of one archive.

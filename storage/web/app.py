@@ -18,15 +18,17 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from storage.captures import capture_body
 from storage.cli.common import MAX_ID
 from storage.db import open_archive
 from storage.export import records
 from storage.export.citation import citation_for, render
 from storage.health import portal_health
 from storage.models import Article, Capture
-from storage.repository import capture_body
-from storage.search.engine import SearchFilters, search_articles
+from storage.search.engine import search_articles
+from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query
+from storage.timezone import day_end, day_start, local_iso
 from storage.versions import get_version, word_diff
 from storage.web.facets import facet_counts, month_bounds, portal_summaries
 from storage.web.security import CAPTURE_CSP, ReadOnlySecurity
@@ -54,7 +56,7 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         engine, factory = open_archive(db, read_only=True)
     sessions = factory
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals["local_iso"] = records.local_iso
+    templates.env.globals["local_iso"] = local_iso
     templates.env.globals["search_url"] = search_url
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -190,7 +192,7 @@ def _filters(params: Any) -> tuple[SearchFilters, dict[str, str]]:
     chosen = {name: params.get(name, "") for name in ("portal", "month", "language", "status")}
     since = until = None
     if chosen["month"] and (bounds := month_bounds(chosen["month"])):
-        since, until = records.day_start(bounds[0]), records.day_end(bounds[1])
+        since, until = day_start(bounds[0]), day_end(bounds[1])
     else:
         chosen["month"] = ""
     statuses = (chosen["status"],) if chosen["status"] else SearchFilters().statuses

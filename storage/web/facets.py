@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from storage.export.records import local_iso
 from storage.models import Article, CrawlRun, Portal
-from storage.search.engine import SearchFilters, matching_ids
+from storage.search.engine import matching_ids
+from storage.search.filters import SearchFilters
 from storage.search.query import Query
+from storage.timezone import VN_TZ, local_iso
 
 FACETS = ("portal", "month", "language", "status")
+# SQLite knows no time zones: its dates are shifted by Vietnam's offset from UTC, which is fixed (no
+# daylight saving): the hours between midnight in UTC and midnight in Vietnam.
+_VN_OFFSET = datetime(2000, 1, 1, tzinfo=UTC) - datetime(2000, 1, 1, tzinfo=VN_TZ)
+_SQLITE_SHIFT = f"{_VN_OFFSET / timedelta(hours=1):+g} hours"
 
 
 @dataclass(frozen=True)
@@ -30,10 +35,10 @@ def _month(session: Session) -> ColumnElement[Any]:
     # Months in Vietnam time, like every date the archivists see.
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(
-            func.timezone(literal_column("'Asia/Ho_Chi_Minh'"), Article.published_at),
+            func.timezone(literal_column(f"'{VN_TZ.key}'"), Article.published_at),
             literal_column("'YYYY-MM'"),
         )
-    return func.strftime("%Y-%m", Article.published_at, "+7 hours")
+    return func.strftime("%Y-%m", Article.published_at, _SQLITE_SHIFT)
 
 
 def facet_counts(

@@ -25,7 +25,9 @@ from sqlalchemy import Engine, insert, text
 
 from pipelines import dedup
 from pipelines.detect.neardup import NUM_PERM, signature
-from storage import fingerprints, repository
+from storage import fingerprints
+from storage.articles import ArticleData, archive_article
+from storage.captures import CaptureData
 from storage.db import open_archive
 from storage.models import Article, ArticleBand, ArticleFingerprint
 from storage.search.fields import search_fields
@@ -150,14 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         for number, (body, query_story, copied) in enumerate(queries, start=1):
             query_url = f"https://query.vn/bai-{number}.html"
             with factory.begin() as session:
-                data = repository.ArticleData(
+                data = ArticleData(
                     url=query_url, canonical_url=query_url, text=body, content_hash=content_hash(body),
                     language="vi", language_confidence=0.9,
                 )  # fmt: skip
-                capture = repository.CaptureData(
+                capture = CaptureData(
                     query_url, query_url, 200, {}, body.encode(), "text/html", "bench", datetime.now(UTC)
                 )
-                outcome = repository.archive_article(session, capture, data, run_id=None, portal_id=None)
+                outcome = archive_article(session, capture, data, run_id=None, portal_id=None)
                 assert outcome.article_id is not None
                 fingerprints.store(session, outcome.article_id, signature(body))
                 story[outcome.article_id] = query_story

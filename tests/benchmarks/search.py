@@ -1,7 +1,7 @@
 """`make bench-search`: search latency with 100,000 articles on SQLite and PostgreSQL (figures, no asserts).
 
 Articles are the replica generator's (many small worlds, as bench-dedup), bulk-inserted with the
-search columns the repository writes (storage.search.fields) so the indexes are the real ones. Each
+search columns the archive writes (storage.search.fields) so the indexes are the real ones. Each
 query kind is timed through storage.search.engine.search_articles (count, ranking, one page of 20, snippets).
 """
 
@@ -22,8 +22,9 @@ from sqlalchemy import create_engine, insert, text
 
 from storage.db import open_archive
 from storage.models import Article, Portal
-from storage.search.engine import SearchFilters, search_articles
+from storage.search.engine import search_articles
 from storage.search.fields import search_fields
+from storage.search.filters import SearchFilters
 from storage.search.query import WORD
 from storage.text import content_hash
 from tests.replica import build_world
@@ -50,7 +51,7 @@ def _articles(seed: int) -> list[dict[str, Any]]:
 
 
 def build(url: str, corpus: list[dict[str, Any]]) -> None:
-    """Create the archive at ``url`` and bulk-insert ``corpus`` (search columns as the repository writes)."""
+    """Create the archive at ``url`` and bulk-insert ``corpus`` (search columns as the archive writes)."""
     engine, factory = open_archive(url, create=True)
     now = datetime.now(UTC)
     with factory.begin() as session:

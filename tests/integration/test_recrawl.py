@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from pipelines.extract.dates import VN_TZ
 from storage.db import open_archive
 from storage.models import Article, CrawlRun, FrontierEntry
+from storage.timezone import VN_TZ
 from storage.urls import canonical_url
 from tests.replica import ReplicaServer, build_world, urls
 

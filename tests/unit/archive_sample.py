@@ -1,4 +1,4 @@
-"""A small archive written through the real repository path, and a runner for the commands that read it."""
+"""A small archive written through the real archive path, and a runner for the commands that read it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import repository
+from storage.articles import ArticleData, archive_article
+from storage.captures import CaptureData, archive_failure
 from storage.cli.article import cite_command, show_command
 from storage.cli.base import CommandGroup
 from storage.cli.export import export_command
@@ -19,7 +20,6 @@ from storage.cli.health import health_command
 from storage.cli.runs import runs_command
 from storage.cli.search import search_command
 from storage.models import Article, Capture, Cluster, CrawlRun, Portal
-from storage.repository import ArticleData, CaptureData
 from storage.text import content_hash
 
 T0 = datetime(2024, 3, 1, 1, 30, tzinfo=UTC)  # 08:30 on 1 March 2024 in Vietnam
@@ -55,7 +55,7 @@ def archive_row(
     body: bytes | None = None,
     **extra: object,
 ) -> Article:
-    """Archive one article through the real repository path (which also writes its search fields)."""
+    """Archive one article through the real archive path (which also writes its search fields)."""
     url = f"{portal.home_url}/{slug}.htm?utm=x"
     language = str(extra.pop("language", "vi"))
     capture = CaptureData(
@@ -71,7 +71,7 @@ def archive_row(
         language=language, language_confidence=0.99, title=title, published_at=published,
         off_language_reason="detected en" if language != "vi" else None, **extra,  # type: ignore[arg-type]
     )  # fmt: skip
-    outcome = repository.archive_article(session, capture, data, run_id=run.id, portal_id=portal.id)
+    outcome = archive_article(session, capture, data, run_id=run.id, portal_id=portal.id)
     article = session.get(Article, outcome.article_id)
     assert article is not None
     return article
@@ -82,7 +82,7 @@ def failed_capture(session: Session, portal: Portal, run: CrawlRun, url: str, n:
         url=url, final_url=url, http_status=200, headers={}, body=b"<html></html>" + bytes([n]),
         content_type="text/html", discovered_via="sitemap", fetched_at=T0 + timedelta(hours=n),
     )  # fmt: skip
-    outcome = repository.archive_failure(
+    outcome = archive_failure(
         session, data, run_id=run.id, portal_id=portal.id, status="extraction_failed",
         reason="no text extracted",
     )  # fmt: skip

@@ -4,8 +4,8 @@ Revision ID: 0007
 Revises: 0006
 
 articles.search_document (title, sapo and body folded into one text) becomes three columns,
-search_title, search_sapo and search_body (storage.search.engine.search_fields, written only by the
-repository), so ranking can weigh a title match above a body match. Each is indexed twice: without
+search_title, search_sapo and search_body (storage.search.fields.search_fields, written only by
+storage.articles), so ranking can weigh a title match above a body match. Each is indexed twice: without
 diacritics (every spelling matches: "nong do con" finds "nồng độ cồn" and "nông đỗ còn") and as typed
 (an accented query ranks exact-diacritic matches first).
 

@@ -16,9 +16,12 @@ from crawler.frontier.conditional import ConditionalGetMiddleware
 from crawler.portals import RegistryError, load_registry
 from crawler.runtime.run_record import portal_outcome, run_status
 from crawler.spiders.portal import PortalSpider
-from storage import frontier, leases, repository
+from storage import frontier, leases
+from storage.articles import ArticleData, archive_article
+from storage.captures import CaptureData
 from storage.frontier import Discovery, FetchOutcome, RevisitPolicy, parse_duration
 from storage.models import Article, CrawlRun, FrontierEntry
+from storage.runs import abandon_stale_runs, ensure_portal, start_run
 from storage.text import content_hash
 
 URL = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-1234.html"
@@ -28,21 +31,19 @@ POLICY = RevisitPolicy()
 
 def _portal(factory) -> int:  # type: ignore[no-untyped-def]
     with factory.begin() as session:
-        return repository.ensure_portal(
-            session, "ninhthuan", "Báo Ninh Thuận", "https://baoninhthuan.com.vn/"
-        ).id
+        return ensure_portal(session, "ninhthuan", "Báo Ninh Thuận", "https://baoninhthuan.com.vn/").id
 
 
 def _archive(factory, portal_id: int, at: datetime, published: datetime) -> int:  # type: ignore[no-untyped-def]
     """Archive the article as the crawl does, and record the fetch in the frontier."""
     headers = {"ETag": ['"v1"'], "Last-Modified": ["Fri, 12 Apr 2024 01:30:00 GMT"]}
-    capture = repository.CaptureData(URL, URL, 200, headers, b"<html>v1</html>", "text/html", "listing", at)
-    article = repository.ArticleData(
+    capture = CaptureData(URL, URL, 200, headers, b"<html>v1</html>", "text/html", "listing", at)
+    article = ArticleData(
         url=URL, canonical_url=URL, text="Nội dung.", content_hash=content_hash("Nội dung."), language="vi",
         language_confidence=0.9, published_at=published,
     )  # fmt: skip
     with factory.begin() as session:
-        outcome = repository.archive_article(session, capture, article, run_id=None, portal_id=portal_id)
+        outcome = archive_article(session, capture, article, run_id=None, portal_id=portal_id)
         frontier.record_fetch(
             session, portal_id,
             FetchOutcome(URL, at, 200, "archived", headers=capture.headers, article_id=outcome.article_id,
@@ -245,12 +246,12 @@ def test_leases_one_holder_at_a_time_lapse_and_force(archive) -> None:  # type: 
 def test_runs_whose_heartbeat_stopped_are_abandoned(archive) -> None:  # type: ignore[no-untyped-def]
     _, factory = archive
     with factory.begin() as session:
-        dead = repository.start_run(session, "portal", ["p"])
+        dead = start_run(session, "portal", ["p"])
         dead.heartbeat_at = NOW - timedelta(minutes=10)
-        alive = repository.start_run(session, "portal", ["q"])
+        alive = start_run(session, "portal", ["q"])
         alive.heartbeat_at = NOW - timedelta(seconds=20)
     with factory.begin() as session:
-        assert repository.abandon_stale_runs(session, timedelta(minutes=3), now=NOW) == [dead.id]
+        assert abandon_stale_runs(session, timedelta(minutes=3), now=NOW) == [dead.id]
     with factory() as session:
         statuses = dict(session.execute(select(CrawlRun.id, CrawlRun.status)).all())
     assert statuses == {dead.id: "abandoned", alive.id: "running"}

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.extract.dates import VN_TZ, parse_date, parse_date_details
+from pipelines.extract.dates import parse_date, parse_date_details
+from storage.timezone import VN_TZ
 
 PLUS7 = timezone(timedelta(hours=7))
 

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from pipelines import dedup
 from pipelines.detect.neardup import LSH_THRESHOLD, NUM_PERM, signature
-from storage import fingerprints, repository
+from storage import fingerprints
+from storage.articles import ArticleData, apply_reextraction, archive_article
+from storage.captures import CaptureData
 from storage.db import open_archive
 from storage.models import Article, ArticleBand, Capture, Cluster, DedupQueue
 from storage.text import content_hash
@@ -26,7 +28,7 @@ def write(
     session: Session, url: str, body: str, published: datetime | None = T0, *, queue: bool = True
 ) -> int:
     """Archive an article through the real write path and store its fingerprint, as the crawl does."""
-    capture = repository.CaptureData(
+    capture = CaptureData(
         url=url,
         final_url=url,
         http_status=200,
@@ -36,7 +38,7 @@ def write(
         discovered_via="listing",
         fetched_at=T0,
     )
-    data = repository.ArticleData(
+    data = ArticleData(
         url=url,
         canonical_url=url,
         text=body,
@@ -46,7 +48,7 @@ def write(
         title="Hội nghị",
         published_at=published,
     )
-    outcome = repository.archive_article(session, capture, data, run_id=None, portal_id=None)
+    outcome = archive_article(session, capture, data, run_id=None, portal_id=None)
     assert outcome.article_id is not None
     fingerprints.store(session, outcome.article_id, signature(body), queue=queue)
     return outcome.article_id
@@ -136,7 +138,7 @@ def test_new_version_that_tells_another_story_leaves_its_cluster(archive) -> Non
     with factory.begin() as session:
         row = session.get(Article, copy_id)
         assert row is not None and row.status == "duplicate"
-        data = repository.ArticleData(
+        data = ArticleData(
             url=row.url,
             canonical_url=row.canonical_url,
             text=rewritten,
@@ -145,7 +147,7 @@ def test_new_version_that_tells_another_story_leaves_its_cluster(archive) -> Non
             language_confidence=0.9,
         )
         capture = session.scalars(select(Capture).where(Capture.article_id == copy_id)).one()
-        assert repository.apply_reextraction(session, row, data, capture)
+        assert apply_reextraction(session, row, data, capture)
         fingerprints.store(session, copy_id, signature(rewritten))
     decisions = dedup.drain(factory)
     assert decisions[0].detached and decisions[0].kind == "unique"

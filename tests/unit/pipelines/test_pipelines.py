@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from crawler.spiders.portal import PortalSpider
 from pipelines.archive import ArchivePipeline
@@ -17,6 +20,7 @@ from pipelines.dedup import DedupPipeline
 from pipelines.extraction import ExtractionPipeline
 from pipelines.items import PageItem
 from pipelines.language import LanguagePipeline
+from storage import db
 from storage.db import open_archive
 from storage.models import Article, Capture
 
@@ -189,6 +193,28 @@ def test_archive_pipeline_fails_the_crawl_when_archive_cannot_open() -> None:
     )
     with pytest.raises(ArchiveUnavailable, match="cannot open archive"):
         ArchivePipeline.from_crawler(crawler).open_spider()
+
+
+def test_archive_writes_are_retried_then_the_last_error_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database that stays away: the write is retried within storage.db's budget (five attempts), each
+    failure forgets the portal ids its rolled-back transaction may have created, and the last error is
+    raised (the batch is then reported unarchived)."""
+    monkeypatch.setattr(db, "sleep", lambda seconds: None)
+    archive = ArchivePipeline.from_crawler(get_crawler(PortalSpider))
+    seen: list[dict[str, int]] = []
+
+    def write() -> None:
+        seen.append(dict(archive.portal_ids))
+        archive.portal_ids["p"] = 1  # as the failed transaction's ensure_portal would have
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+
+    with caplog.at_level(logging.WARNING, logger="pipelines.archive"), pytest.raises(OperationalError):
+        archive._retrying(write)
+    archive.writer.shutdown()
+    assert seen == [{}] * 5 and archive.portal_ids == {}
+    assert caplog.text.count("archive write failed") == 4
 
 
 EDITORS_NOTE = (

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from crawler.cli.main import main
 from pipelines.reextract import reextract
-from storage import repository
+from storage.articles import ArticleData, archive_article
+from storage.captures import CaptureData, archive_failure
 from storage.models import Article, ArticleFingerprint
+from storage.runs import ensure_portal
 from storage.text import content_hash
 from tests.unit.pipelines.test_pipelines import PARAGRAPHS, article_html
 
@@ -18,8 +20,8 @@ T0 = datetime(2024, 4, 12, 3, 0, tzinfo=UTC)
 URL = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-1234.html"
 
 
-def _capture(url: str, body: bytes) -> repository.CaptureData:
-    return repository.CaptureData(
+def _capture(url: str, body: bytes) -> CaptureData:
+    return CaptureData(
         url=url,
         final_url=url,
         http_status=200,
@@ -36,10 +38,8 @@ def test_reextract_versions_changed_articles_and_recovers_failures(archive) -> N
     stale_text = "Văn bản cũ do một quy tắc trích xuất lỗi tạo ra."
     failed_url = URL.replace("1234", "5678")
     with factory.begin() as session:
-        portal = repository.ensure_portal(
-            session, "ninhthuan", "Báo Ninh Thuận", "https://baoninhthuan.com.vn/"
-        )
-        stale = repository.ArticleData(
+        portal = ensure_portal(session, "ninhthuan", "Báo Ninh Thuận", "https://baoninhthuan.com.vn/")
+        stale = ArticleData(
             url=URL,
             canonical_url=URL,
             text=stale_text,
@@ -48,10 +48,10 @@ def test_reextract_versions_changed_articles_and_recovers_failures(archive) -> N
             language_confidence=0.9,
             title="Tiêu đề cũ",
         )
-        repository.archive_article(
+        archive_article(
             session, _capture(URL, article_html(PARAGRAPHS)), stale, run_id=None, portal_id=portal.id
         )
-        repository.archive_failure(
+        archive_failure(
             session,
             _capture(failed_url, article_html(PARAGRAPHS[::-1])),
             run_id=None,
@@ -91,11 +91,11 @@ def test_a_capture_that_fails_now_is_recorded_and_the_run_goes_on(archive) -> No
             (URL, article_html(PARAGRAPHS)),
         ):
             text = "Văn bản đã lưu của bài viết."
-            data = repository.ArticleData(
+            data = ArticleData(
                 url=url, canonical_url=url, text=text, content_hash=content_hash(text + url),
                 language="vi", language_confidence=0.9,
             )  # fmt: skip
-            repository.archive_article(session, _capture(url, body), data, run_id=None, portal_id=None)
+            archive_article(session, _capture(url, body), data, run_id=None, portal_id=None)
     summary = reextract(factory, workers=1)
     assert (summary.examined, summary.failed, summary.changed) == (2, 1, 1)
     assert summary.errors == [f"{broken_url}: binary content (application/pdf)"]
@@ -112,7 +112,7 @@ def test_reextract_command_since_selects_later_captures(archive_url: str) -> Non
         for url, fetched in ((URL, T0), (URL.replace("1234", "999"), T0.replace(month=3))):
             failed = _capture(url, article_html(PARAGRAPHS))
             failed.fetched_at = fetched
-            repository.archive_failure(
+            archive_failure(
                 session, failed, run_id=None, portal_id=None, status="extraction_failed", reason="old bug"
             )
     engine.dispose()

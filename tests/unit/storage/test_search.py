@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import repository
-from storage.models import CrawlRun, Portal
-from storage.search.engine import SearchFilters, search_articles
+from storage.articles import ArticleData, archive_article
+from storage.captures import CaptureData
+from storage.models import Article, CrawlRun, Portal
+from storage.search.engine import search_articles
+from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query
 from tests.unit.archive_sample import archive_row
 
@@ -135,23 +137,23 @@ def test_snippets_keep_case_and_diacritics(corpus: tuple[sessionmaker[Session], 
     assert [hit.title.text[a:b] for a, b in hit.title.spans()] == []
 
 
-def test_search_follows_the_repository_write_path(
+def test_search_follows_the_archive_write_path(
     corpus: tuple[sessionmaker[Session], dict[str, int]],
 ) -> None:
-    """An edit archived through the repository is what search finds: old words go, new words come."""
+    """An edit archived through storage.articles is what search finds: old words go, new words come."""
     factory, ids = corpus
     with factory.begin() as session:
-        article = session.get(repository.Article, ids["flood"])
+        article = session.get(Article, ids["flood"])
         assert article is not None
-        data = repository.ArticleData(
+        data = ArticleData(
             url=article.url, canonical_url=article.canonical_url, text="Sạt lở đất nghiêm trọng.",
             content_hash="x" * 64, language="vi", language_confidence=0.9, title="Sạt lở ở vùng núi",
         )  # fmt: skip
-        capture = repository.CaptureData(
+        capture = CaptureData(
             url=article.url, final_url=article.url, http_status=200, headers={}, body=b"edited",
             content_type="text/html", discovered_via="sitemap", fetched_at=T0 + timedelta(days=30),
         )  # fmt: skip
-        repository.archive_article(session, capture, data, run_id=None, portal_id=article.portal_id)
+        archive_article(session, capture, data, run_id=None, portal_id=article.portal_id)
     assert _ids(factory, "sạt lở") == [ids["flood"]]
     assert _ids(factory, "lũ quét") == []
 

@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import repository
-from storage.models import Portal
+from storage.articles import ArticleData, archive_article
+from storage.captures import CaptureData
+from storage.models import Article, Portal
+from storage.runs import ensure_portal
 from storage.search.engine import search_articles
 from storage.search.query import WORD
 from storage.text import content_hash, search_key, strip_diacritics
@@ -23,26 +25,26 @@ COMMON = 0.2
 def replica_archive(
     archive: tuple[Engine, sessionmaker[Session]],
 ) -> tuple[sessionmaker[Session], dict[int, str]]:
-    """The replica's Vietnamese articles (3 portals x 60), archived through the repository."""
+    """The replica's Vietnamese articles (3 portals x 60), archived through storage.articles."""
     _, factory = archive
     world = build_world(portals=3, articles=60, seed=4)
     titles: dict[int, str] = {}
     with factory.begin() as session:
         for portal in world.portals:
-            row = repository.ensure_portal(session, portal.key, portal.name, f"https://{portal.key}.example")
+            row = ensure_portal(session, portal.key, portal.name, f"https://{portal.key}.example")
             for article in portal.articles:
                 if article.language != "vi" or article.dup_group or article.near_group:
                     continue
                 text = world.text(article)
                 body = "\n".join(text.paragraphs)
                 url = f"https://{portal.key}.example/{article.aid}"
-                outcome = repository.archive_article(
+                outcome = archive_article(
                     session,
-                    repository.CaptureData(
+                    CaptureData(
                         url=url, final_url=url, http_status=200, headers={}, body=body.encode(),
                         content_type="text/html", discovered_via="sitemap", fetched_at=article.published_at,
                     ),
-                    repository.ArticleData(
+                    ArticleData(
                         url=url, canonical_url=url, text=body, content_hash=content_hash(body), language="vi",
                         language_confidence=0.99, title=article.title, sapo=text.sapo,
                         published_at=article.published_at,
@@ -64,8 +66,7 @@ def _hard_phrases(factory: sessionmaker[Session], titles: dict[int, str]) -> lis
     at least COMMON of all articles, and differs from a common word only by its diacritics somewhere."""
     with factory() as session:
         documents = [
-            set(_folded_words(f"{a.title}\n{a.sapo or ''}\n{a.text}"))
-            for a in session.query(repository.Article).all()
+            set(_folded_words(f"{a.title}\n{a.sapo or ''}\n{a.text}")) for a in session.query(Article).all()
         ]
     frequency = Counter(word for words in documents for word in words)
     chosen: list[tuple[int, str]] = []

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 
-from storage import repository
+from storage.captures import CaptureData, capture_body, record_capture
 from storage.models import Capture
 from tests.unit.archive_sample import T0, Sample, invoke
 
@@ -33,14 +33,12 @@ def _refetch_origin(sample: Sample) -> None:
             select(Capture).where(Capture.article_id == sample.ids["origin"]).order_by(Capture.id.desc())
         ).first()
         assert capture is not None
-        data = repository.CaptureData(
+        data = CaptureData(
             url=capture.url, final_url=capture.final_url, http_status=200, headers=capture.headers,
-            body=repository.capture_body(capture), content_type=capture.content_type,
+            body=capture_body(capture), content_type=capture.content_type,
             discovered_via="sitemap", fetched_at=T0 + timedelta(days=3),
         )  # fmt: skip
-        _, new = repository.record_capture(
-            session, data, run_id=None, portal_id=capture.portal_id, status="archived"
-        )
+        _, new = record_capture(session, data, run_id=None, portal_id=capture.portal_id, status="archived")
         assert not new
     engine.dispose()
 

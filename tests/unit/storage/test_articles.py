@@ -6,15 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from storage import repository
+from storage.articles import ArticleData, archive_article
+from storage.captures import CaptureData, archive_failure, capture_body
 from storage.models import Article, ArticleVersion, Capture
+from storage.runs import ensure_portal
 from storage.text import content_hash
 
 T0 = datetime(2024, 4, 12, 1, 30, tzinfo=UTC)
 
 
-def _capture(url: str, body: bytes, at: datetime = T0) -> repository.CaptureData:
-    return repository.CaptureData(
+def _capture(url: str, body: bytes, at: datetime = T0) -> CaptureData:
+    return CaptureData(
         url=url,
         final_url=url,
         http_status=200,
@@ -26,10 +28,8 @@ def _capture(url: str, body: bytes, at: datetime = T0) -> repository.CaptureData
     )
 
 
-def _article(
-    url: str, text: str, published: datetime | None = T0, language: str = "vi"
-) -> repository.ArticleData:
-    return repository.ArticleData(
+def _article(url: str, text: str, published: datetime | None = T0, language: str = "vi") -> ArticleData:
+    return ArticleData(
         url=url,
         canonical_url=url,
         text=text,
@@ -46,8 +46,8 @@ def test_unchanged_article_is_one_row_across_crawls(archive) -> None:  # type: i
     url = "https://p.vn/hoi-nghi-so-ket-cong-tac-1234.html"
     for day in range(3):
         with factory.begin() as session:
-            portal = repository.ensure_portal(session, "p", "Báo P", "https://p.vn/")
-            outcome = repository.archive_article(
+            portal = ensure_portal(session, "p", "Báo P", "https://p.vn/")
+            outcome = archive_article(
                 session,
                 _capture(url, b"<html>same</html>", T0 + timedelta(days=day)),
                 _article(url, "Nội dung bài viết."),
@@ -61,18 +61,16 @@ def test_unchanged_article_is_one_row_across_crawls(archive) -> None:  # type: i
         capture = session.scalars(select(Capture)).one()
         assert capture.fetch_count == 3
         assert capture.last_fetched_at == T0 + timedelta(days=2)
-        assert repository.capture_body(capture) == b"<html>same</html>"
+        assert capture_body(capture) == b"<html>same</html>"
 
 
 def test_changed_article_gets_a_new_version(archive) -> None:  # type: ignore[no-untyped-def]
     _, factory = archive
     url = "https://p.vn/bai-viet-duoc-sua-lai-sau-khi-dang-99.html"
     with factory.begin() as session:
-        repository.archive_article(
-            session, _capture(url, b"v1"), _article(url, "Bản đầu."), run_id=None, portal_id=None
-        )
+        archive_article(session, _capture(url, b"v1"), _article(url, "Bản đầu."), run_id=None, portal_id=None)
     with factory.begin() as session:
-        outcome = repository.archive_article(
+        outcome = archive_article(
             session, _capture(url, b"v2"), _article(url, "Bản đã sửa."), run_id=None, portal_id=None
         )
     assert outcome.kind == "version"
@@ -92,7 +90,7 @@ def test_nfd_copy_hashes_like_nfc() -> None:
 def test_failures_and_off_language_are_kept(archive) -> None:  # type: ignore[no-untyped-def]
     _, factory = archive
     with factory.begin() as session:
-        failed = repository.archive_failure(
+        failed = archive_failure(
             session,
             _capture("https://p.vn/tai-lieu-1234.html", b"%PDF-1.4 \x00\x01"),
             run_id=None,
@@ -104,14 +102,12 @@ def test_failures_and_off_language_are_kept(archive) -> None:  # type: ignore[no
             "https://p.vn/english-news-page-about-tourism.html", "Tourism grows.", language="en"
         )
         english.off_language_reason = "language en (0.99)"
-        off = repository.archive_article(
-            session, _capture(english.url, b"en"), english, run_id=None, portal_id=None
-        )
+        off = archive_article(session, _capture(english.url, b"en"), english, run_id=None, portal_id=None)
     assert failed.status == "extraction_failed" and off.status == "off_language"
     with factory() as session:
         capture = session.get(Capture, failed.capture_id)
         assert capture is not None and capture.reason == "binary content (application/pdf)"
-        assert repository.capture_body(capture) == b"%PDF-1.4 \x00\x01"
+        assert capture_body(capture) == b"%PDF-1.4 \x00\x01"
         assert session.scalars(select(Article.status)).all() == ["off_language"]
 
 
@@ -124,22 +120,20 @@ def test_naive_datetimes_are_refused(archive) -> None:  # type: ignore[no-untype
         "https://p.vn/bai-khong-co-mui-gio-1234.html", "Văn bản.", published=datetime(2024, 4, 12)
     )
     with pytest.raises(StatementError, match="naive datetime"), factory.begin() as session:
-        repository.archive_article(session, _capture(article.url, b"x"), article, run_id=None, portal_id=None)
+        archive_article(session, _capture(article.url, b"x"), article, run_id=None, portal_id=None)
 
 
 def test_a_new_version_in_another_language_becomes_off_language(archive) -> None:  # type: ignore[no-untyped-def]
     _, factory = archive
     url = "https://p.vn/bai-viet-bi-thay-bang-ban-tieng-anh-99.html"
     with factory.begin() as session:
-        repository.archive_article(
+        archive_article(
             session, _capture(url, b"v1"), _article(url, "Bản tiếng Việt."), run_id=None, portal_id=None
         )
     english = _article(url, "An English replacement text.", language="en")
     english.off_language_reason = "language en (0.99)"
     with factory.begin() as session:
-        outcome = repository.archive_article(
-            session, _capture(url, b"v2"), english, run_id=None, portal_id=None
-        )
+        outcome = archive_article(session, _capture(url, b"v2"), english, run_id=None, portal_id=None)
     assert (outcome.kind, outcome.status) == ("version", "off_language")
     with factory() as session:
         article = session.scalars(select(Article)).one()
@@ -157,9 +151,9 @@ def test_page_values_of_any_length_are_archived(archive) -> None:  # type: ignor
     article = _article(url, "Nội dung bài viết.")
     article.author, article.image = "Nhóm phóng viên " * 50, "https://p.vn/" + "a" * 3000 + ".jpg"
     with factory.begin() as session:
-        first = repository.archive_article(session, data, article, run_id=None, portal_id=None)
+        first = archive_article(session, data, article, run_id=None, portal_id=None)
     with factory.begin() as session:
-        again = repository.archive_article(session, data, article, run_id=None, portal_id=None)
+        again = archive_article(session, data, article, run_id=None, portal_id=None)
     assert (first.kind, again.kind) == ("new", "revisit")
     with factory() as session:
         capture = session.scalars(select(Capture)).one()

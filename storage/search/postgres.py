@@ -1,0 +1,145 @@
+"""Search on PostgreSQL: tsqueries over the weighted tsvectors (migration 0007), matches, scores."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
+from sqlalchemy.exc import CompileError
+from sqlalchemy.orm import Session
+
+from storage.models import Article
+from storage.search.filters import SearchFilters, filter_articles
+from storage.search.query import Query, Term
+from storage.search.ranking import (
+    BODY_WEIGHT,
+    EXACT_BONUS,
+    PHRASE_BONUS,
+    SAPO_WEIGHT,
+    TITLE_WEIGHT,
+    exact_groups,
+)
+
+# PostgreSQL weights array is {D, C, B, A}; A = title, B = sapo, C = body (migration 0007).
+PG_WEIGHTS = "{0, %s, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT, SAPO_WEIGHT / TITLE_WEIGHT)  # noqa: UP031
+# ts_rank_cd normalisation 1: divide by 1 + log(document length), so long articles do not win by size.
+PG_NORMALISATION = 1
+
+
+def matches(query: Query, filters: SearchFilters) -> Select[Any]:
+    """Return a SELECT of the ids matching ``query`` and ``filters`` (the GIN index drives)."""
+    statement = select(Article.id).where(_condition(query))
+    return filter_articles(statement, filters, "postgresql")
+
+
+def newest_matches(session: Session, statement: Select[Any], limit: int) -> list[tuple[int, Any]]:
+    """Return the newest ``limit`` matches of ``statement``, read from the GIN index among the most
+    recently archived articles, a range widened until it holds ``limit`` matches or every article.
+
+    Walking the primary key newest first (the planner's choice) tests each article's tsvector, read
+    from TOAST (some 10 µs each); the GIN index ANDed with a range of ids visits only the matches in
+    it. The range starts where the planner's estimate of the matches puts ``limit`` of them (1.5 times
+    that), and grows fourfold.
+    """
+    newest = session.scalar(select(func.max(Article.id))) or 0
+    share = max(_share(session, statement), 1e-6)
+    span = int(limit / share * 1.5) + 1
+    ordered = statement.order_by((Article.id + 0).desc()).limit(limit)  # not the key's order
+    session.execute(text("SET LOCAL enable_indexscan = off"))  # bitmaps: GIN AND the id range
+    try:
+        while True:
+            lowest = newest - span
+            bounded = ordered.where(Article.id > lowest) if lowest > 0 else ordered
+            rows = [(int(row[0]), row[1]) for row in session.execute(bounded)]
+            if len(rows) >= limit or lowest <= 0:
+                return rows
+            span *= 4
+    finally:
+        session.execute(text("SET LOCAL enable_indexscan = on"))
+
+
+def _share(session: Session, statement: Select[Any]) -> float:
+    """The planner's estimate of the share of articles ``statement`` matches (PostgreSQL)."""
+    try:
+        compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    except (CompileError, NotImplementedError):  # a value without a literal form: assume all match
+        return 1.0
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    expected = float(plan[0]["Plan"]["Plan Rows"])
+    articles = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'articles'")) or 0
+    return min(1.0, expected / max(1.0, float(articles)))
+
+
+def _tsquery(terms: tuple[Term, ...] | list[Term], folded: bool, combine: str) -> ColumnElement[Any]:
+    parts = [func.phraseto_tsquery(literal_column("'simple'"), " ".join(t.folded if folded else t.words))
+             for t in terms]  # fmt: skip
+    result = parts[0]
+    for part in parts[1:]:
+        result = getattr(func, combine)(result, part)
+    return result
+
+
+def _vectors() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    return literal_column("articles.search_vector"), literal_column("articles.search_vector_exact")
+
+
+def _condition(query: Query) -> ColumnElement[bool]:
+    """Return the condition on ``articles`` of matching ``query`` (PostgreSQL; GIN-indexed)."""
+    folded_vector, exact_vector = _vectors()
+    groups = [_tsquery(group, True, "tsquery_or") for group in query.groups]
+    tsquery = groups[0]
+    for group in groups[1:]:
+        tsquery = func.tsquery_and(tsquery, group)
+    folded_excluded = [term for term in query.excluded if not term.accented]
+    if folded_excluded:
+        tsquery = func.tsquery_and(tsquery, func.tsquery_not(_tsquery(folded_excluded, True, "tsquery_or")))
+    condition: ColumnElement[bool] = folded_vector.op("@@")(tsquery)
+    exact_excluded = [term for term in query.excluded if term.accented]
+    if exact_excluded:
+        condition = condition & ~exact_vector.op("@@")(_tsquery(exact_excluded, False, "tsquery_or"))
+    return condition
+
+
+def scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:
+    """Return the score of each article of ``ids``, all matches of ``query`` (PostgreSQL).
+
+    ts_rank_cd of the query (title, sapo, body weighted; cover density rewards words near each other),
+    plus, as on SQLite, shares of the best such score among ``ids``: EXACT_BONUS for spelling
+    every accented word as typed, PHRASE_BONUS for the words as a phrase. Each ts_rank_cd
+    reads the article's tsvector from TOAST again (some 10 µs): one per article, the rest are tests.
+    """
+    folded_vector, exact_vector = _vectors()
+    groups = [_tsquery(group, True, "tsquery_or") for group in query.groups]
+    tsquery = groups[0]
+    for group in groups[1:]:
+        tsquery = func.tsquery_and(tsquery, group)
+    weights: ColumnElement[Any] = literal_column(f"'{PG_WEIGHTS}'::float4[]")
+    columns: list[ColumnElement[Any]] = [func.ts_rank_cd(weights, folded_vector, tsquery, PG_NORMALISATION)]
+    shares = []
+    exact_only = exact_groups(query)
+    if exact_only:
+        exact = _tsquery(exact_only[0], False, "tsquery_or")
+        for more in exact_only[1:]:
+            exact = func.tsquery_and(exact, _tsquery(more, False, "tsquery_or"))
+        sequence = query.sequence()
+        whole = len(exact_only) == len(query.groups) and all(len(group) == 1 for group in exact_only)
+        if len(sequence) > 1 and whole:
+            exact = func.tsquery_or(
+                exact, func.phraseto_tsquery(literal_column("'simple'"), " ".join(sequence))
+            )
+        columns.append(exact_vector.op("@@")(exact))
+        shares.append(EXACT_BONUS)
+    folded_words = tuple(word for term in query.terms for word in term.folded)
+    if len(folded_words) > 1 and len(query.terms) > 1:  # (one term: every match has it as a phrase)
+        phrase = func.phraseto_tsquery(literal_column("'simple'"), " ".join(folded_words))
+        columns.append(folded_vector.op("@@")(phrase))
+        shares.append(PHRASE_BONUS)
+    rows = session.execute(select(Article.id, *columns).where(Article.id.in_(ids))).all()
+    best = max((float(row[1]) for row in rows), default=0.0) or 1.0
+    return {
+        int(row[0]): float(row[1])
+        + best * sum(share for share, hit in zip(shares, row[2:], strict=True) if hit)
+        for row in rows
+    }
