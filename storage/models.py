@@ -33,6 +33,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Article ids are INTEGER columns: 32-bit on PostgreSQL (64-bit on SQLite); a larger number is not an id
+# (and would overflow the database's integer instead of finding nothing).
+MAX_ID = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware timestamps everywhere: SQLite keeps no offset, so values are stored in UTC and

@@ -17,15 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.cli.base import ArgumentProblem, CommandFailed
 from storage.db import SUPPORTED_BACKENDS, ArchiveUnavailable, database_url, open_archive
-from storage.models import CaptureStatus, Portal
+from storage.models import MAX_ID, CaptureStatus, Portal
 from storage.search.filters import SearchFilters
 from storage.timezone import day_end, day_start, local_iso
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Article ids are INTEGER columns: 32-bit on PostgreSQL (64-bit on SQLite); a larger number is not an id
-# (and would overflow the database's integer instead of finding nothing).
-MAX_ID = 2**31 - 1
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 

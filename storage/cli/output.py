@@ -23,6 +23,7 @@ import click
 
 from storage.cli.base import ArgumentProblem
 from storage.safe_text import csv_safe, display_width, json_safe, terminal_safe, truncate
+from storage.search.snippets import Highlighted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,29 +35,6 @@ DEFAULT_WIDTH = 120
 MIN_FLEXIBLE_WIDTH = 12
 COLUMN_GAP = "  "
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
-
-
-@dataclass(frozen=True)
-class Highlighted:
-    """Text with some spans marked as hits: ``segments`` is a sequence of (text, is_hit)."""
-
-    segments: tuple[tuple[str, bool], ...]
-
-    @property
-    def text(self) -> str:
-        return "".join(text for text, _ in self.segments)
-
-    def spans(self) -> list[tuple[int, int]]:
-        """Return the [start, end) character offsets of the hits in ``text``."""
-        spans, offset = [], 0
-        for text, hit in self.segments:
-            if hit:
-                spans.append((offset, offset + len(text)))
-            offset += len(text)
-        return spans
-
-    def __str__(self) -> str:
-        return self.text
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ import json
 import click
 
 from storage.cli.base import CommandFailed, CommandGroup
-from storage.cli.common import MAX_ID, archive_session, check_portal, db_option
+from storage.cli.common import archive_session, check_portal, db_option
 from storage.cli.output import Column, emit, json_default, output_options, utf8_stdout
 from storage.export import records
-from storage.models import RunStatus
+from storage.models import MAX_ID, RunStatus
 from storage.safe_text import json_safe, terminal_safe
 
 RUN_STATUS_CHOICES = [status.value for status in RunStatus]

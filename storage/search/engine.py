@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from storage.cli.output import Highlighted
 from storage.models import Article, Portal
 from storage.search import postgres, sqlite
 from storage.search.filters import SearchFilters
 from storage.search.query import Query, parse_query
-from storage.search.snippets import highlight, snippet
+from storage.search.snippets import Highlighted, highlight, snippet
 
 # A query matching more articles than this ranks the RANK_WINDOW most recently archived ones (rowid
 # order, which both indexes read newest first and stop early) and lists the older matches after them,

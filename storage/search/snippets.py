@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 
-from storage.cli.output import Highlighted
 from storage.search.query import WORD, Query
 from storage.text import search_key, strip_diacritics
 
@@ -16,6 +16,29 @@ SNIPPET_WORDS = 30
 # Words of context kept before the first hit, so a snippet starts with the words leading up to it.
 LEAD_WORDS = 6
 _SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Highlighted:
+    """Text with some spans marked as hits: ``segments`` is a sequence of (text, is_hit)."""
+
+    segments: tuple[tuple[str, bool], ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(text for text, _ in self.segments)
+
+    def spans(self) -> list[tuple[int, int]]:
+        """Return the [start, end) character offsets of the hits in ``text``."""
+        spans, offset = [], 0
+        for text, hit in self.segments:
+            if hit:
+                spans.append((offset, offset + len(text)))
+            offset += len(text)
+        return spans
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -19,12 +19,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from storage.captures import capture_body
-from storage.cli.common import MAX_ID
 from storage.db import open_archive
 from storage.export import records
 from storage.export.citation import citation_for, render
 from storage.health import portal_health
-from storage.models import Article, Capture
+from storage.models import MAX_ID, Article, Capture
 from storage.search.engine import search_articles
 from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage.cli.output import Column, Highlighted, format_table
+from storage.cli.output import Column, format_table
 from storage.db import make_engine
 from storage.safe_text import csv_safe, terminal_safe
+from storage.search.snippets import Highlighted
 from tests.unit.archive_sample import Sample, invoke
 
 HOSTILE_SAPO = "Tin \x1b[2J\x1b]0;pwned\x07 \x1b]8;;https://evil.example\x1b\\bấm\x1b]8;;\x1b\\ \u202eabc"
