@@ -74,14 +74,15 @@ class LocalLauncher:
 
     def start(self, portal_key: str, tag: str) -> str | None:
         command = [sys.executable, "-c", "from crawler.cli.main import main; main()", "crawl", portal_key]
-        command += ["--db", self.database_url]
+        # Plain progress lines, never the live table: the crawl shares the scheduler's output or a log file.
+        command += ["--db", self.database_url, "--set", "NEWSARCHIVE_PROGRESS=plain"]
         if self.registry is not None:
             command += ["--registry", str(self.registry)]
         output: Any = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = (self.log_dir / f"{portal_key}-{utcnow():%Y%m%dT%H%M%S}.log").open("ab")
-        env = {**os.environ, "SCRAPY_JOB": tag, "NEWSARCHIVE_PROGRESS": "plain"}
+        env = {**os.environ, "SCRAPY_JOB": tag}
         # A session of its own: a Ctrl-C in the scheduler's terminal (or a signal to its process group)
         # reaches the scheduler, which gives the crawls their grace period, not the crawls directly.
         process = subprocess.Popen(

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 class LeaseKeeper:
     """Crawls a portal only while holding its lease (storage.leases): one crawl per portal at a time
     across processes and machines. Portals another live crawl holds are skipped with one line (and
-    listed in the spider's ``leased_portals``); leases are renewed with the heartbeat and released at
+    listed in the spider's ``leased_portals``); leases are renewed every third of their TTL and released at
     the end. NEWSARCHIVE_LEASE_FORCE takes leases regardless.
 
     Settings: LEASES_ENABLED (default True), ARCHIVE_DATABASE_URL, NEWSARCHIVE_LEASE_FORCE.

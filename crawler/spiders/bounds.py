@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from crawler import defaults
-from pipelines.extract.dates import VN_TZ
+from storage.timezone import day_start
 
 
 @dataclass(frozen=True)
@@ -49,4 +49,4 @@ class Bounds:
 
 def backfill_start(day: str) -> datetime:
     """Return the instant a backfill day (YYYY-MM-DD) starts in Vietnam. Raises ValueError."""
-    return datetime.combine(date.fromisoformat(day.strip()), time(), VN_TZ)
+    return day_start(date.fromisoformat(day.strip()))

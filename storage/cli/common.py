@@ -16,7 +16,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.cli.base import ArgumentProblem, CommandFailed
-from storage.db import SUPPORTED_BACKENDS, ArchiveUnavailable, database_url, open_archive
+from storage.db import (
+    DEFAULT_DATABASE_URL,
+    SUPPORTED_BACKENDS,
+    ArchiveUnavailable,
+    database_url,
+    open_archive,
+)
 from storage.models import MAX_ID, CaptureStatus, Portal
 from storage.search.filters import SearchFilters
 from storage.timezone import day_end, day_start, local_iso
@@ -48,10 +54,10 @@ def check_db_url(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 def db_option(function: F) -> F:
-    """Add ``--db DBURL`` (default: $ARCHIVE_DATABASE_URL, then sqlite:///archive.sqlite3)."""
+    """Add ``--db DBURL`` (default: $ARCHIVE_DATABASE_URL, then storage.db.DEFAULT_DATABASE_URL)."""
     return click.option(
         "--db", "db", metavar="DBURL", default=None, callback=check_db_url,
-        help="Archive database URL [default: $ARCHIVE_DATABASE_URL, else sqlite:///archive.sqlite3].",
+        help=f"Archive database URL [default: $ARCHIVE_DATABASE_URL, else {DEFAULT_DATABASE_URL}].",
     )(function)  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, create_engine
 
+from storage.db import database_url
 from storage.models import Base
 
 config = context.config
@@ -23,7 +24,7 @@ def _include_object(obj: object, name: str | None, type_: str, reflected: bool, 
 def run_migrations_online() -> None:
     engine: Engine | None = config.attributes.get("engine")
     if engine is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///archive.sqlite3")
+        engine = create_engine(config.get_main_option("sqlalchemy.url") or database_url(None))
     with engine.begin() as connection:
         context.configure(
             connection=connection,
