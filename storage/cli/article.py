@@ -17,10 +17,10 @@ from storage.cli.output import BOLD, RESET, use_bold, utf8_stdout
 from storage.export import records
 from storage.export.citation import STYLES, citation_for, render
 from storage.export.files import UnsafeOutput, write_atomically
+from storage.export.versions import format_word_diff, get_version, line_diff, word_diff
 from storage.models import Article, Capture
 from storage.safe_text import json_safe, terminal_safe, truncate
 from storage.timezone import local_iso
-from storage.versions import format_word_diff, get_version, line_diff, word_diff
 
 
 def load_article(session: Session, value: str) -> Article:

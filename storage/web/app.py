@@ -22,13 +22,13 @@ from storage.captures import capture_body
 from storage.db import open_archive
 from storage.export import records
 from storage.export.citation import citation_for, render
+from storage.export.versions import get_version, word_diff
 from storage.health import portal_health
 from storage.models import MAX_ID, Article, Capture
 from storage.search.engine import search_articles
 from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query
 from storage.timezone import day_end, day_start, local_iso
-from storage.versions import get_version, word_diff
 from storage.web.facets import facet_counts, month_bounds, portal_summaries
 from storage.web.security import CAPTURE_CSP, ReadOnlySecurity
 
