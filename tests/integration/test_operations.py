@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -217,12 +216,6 @@ def test_sigterm_stops_starting_and_interrupts_after_the_grace(tmp_path: Path) -
     assert run.status == "interrupted" and row is not None and row.last_status == "interrupted"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.152", 0))
-        return int(probe.getsockname()[1])
-
-
 def _shift_history(database: str, days: int) -> None:
     """Move everything the archive holds ``days`` into the past, as if crawled then (a baseline)."""
     engine, factory = open_archive(database)
@@ -248,37 +241,39 @@ def _shift_history(database: str, days: int) -> None:
 
 def test_health_flags_a_portal_that_stops_answering_and_one_whose_template_changes(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/health.sqlite3"
-    port = _free_port()
     registry = tmp_path / "portals.toml"
+    first, second = build_world(portals=2, articles=1).portal_keys
 
-    def crawl(seed: int, *, serve: int = 2, broken: bool = False) -> None:
-        world = build_world(portals=2, articles=40, seed=seed)
-        world.portals = world.portals[:serve]
-        with ReplicaServer(world, first_host=152, port=port) as replica:
-            for server in replica._servers:
-                server.site.template_broken = broken
-            if serve == 2:  # when one portal stops answering, the registry still lists both
-                _registry(replica, registry)
-            _newsarchive("crawl", "--db", db, "--registry", str(registry), *FAST, cwd=tmp_path)
+    def crawl(replica: ReplicaServer, seed: int, *, answering: bool = True, broken: bool = False) -> None:
+        """A day's crawl: the portals (same addresses) with seed's articles; the second one silent when
+        not ``answering``; the first one's template broken when ``broken``."""
+        replica.serve(build_world(portals=2, articles=40, seed=seed))
+        replica.silent = set() if answering else {second}
+        for server in replica._servers:
+            server.site.template_broken = broken
+        _registry(replica, registry)
+        _newsarchive("crawl", "--db", db, "--registry", str(registry), *FAST, cwd=tmp_path)
 
     def health() -> tuple[int, dict[str, dict[str, object]]]:
         result = CliRunner().invoke(main, ["health", "--db", db, "--json"])
         return result.exit_code, {row["portal"]: row for row in json.loads(result.stdout)}
 
-    crawl(51)
-    status, rows = health()
-    assert status == 0, rows  # no history yet, but the crawl archived articles
-    _shift_history(db, days=10)  # that crawl becomes the baseline
-    crawl(52)  # new articles, the same portals
-    status, rows = health()
-    assert status == 0 and {row["level"] for row in rows.values()} == {"ok"}, rows
-    _shift_history(db, days=10)
-    crawl(53, serve=1)  # the second portal stops answering
-    status, rows = health()
-    first, second = build_world(portals=2, articles=1).portal_keys
-    assert status == 2 and rows[second]["level"] == "error" and "unreachable" in str(rows[second]["problems"])
-    assert rows[first]["level"] == "ok", rows[first]["problems"]
-    crawl(54, broken=True)  # the first portal's template changes: no article body can be found
+    # One server for every day, so the portals keep their addresses (a portal's key is its host and port).
+    with ReplicaServer(build_world(portals=2, articles=40, seed=51), first_host=152, port=0) as replica:
+        crawl(replica, 51)
+        status, rows = health()
+        assert status == 0, rows  # no history yet, but the crawl archived articles
+        _shift_history(db, days=10)  # that crawl becomes the baseline
+        crawl(replica, 52)  # new articles, the same portals
+        status, rows = health()
+        assert status == 0 and {row["level"] for row in rows.values()} == {"ok"}, rows
+        _shift_history(db, days=10)
+        crawl(replica, 53, answering=False)  # the second portal stops answering
+        status, rows = health()
+        assert status == 2 and rows[second]["level"] == "error", rows
+        assert "unreachable" in str(rows[second]["problems"]), rows[second]
+        assert rows[first]["level"] == "ok", rows[first]["problems"]
+        crawl(replica, 54, broken=True)  # the first portal's template changes: no article body can be found
     status, rows = health()
     assert rows[first]["level"] == "error" and "extraction failures" in str(rows[first]["problems"])
     figures = rows[first]["figures"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import http.client
 import json
@@ -10,15 +11,20 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.replica import GroundTruth, ReplicaServer, build_world
+from tests.replica import server as replica_server
 from tests.replica.urls import path_qs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    """GET ``url`` on a connection of its own; return the response, its body read."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=5)
     conn.request("GET", path_qs(url), headers=headers or {})
@@ -28,15 +34,17 @@ def get(url: str, headers: dict[str, str] | None = None) -> http.client.HTTPResp
     return response
 
 
-def test_server_serves_portals_on_loopback() -> None:
+def test_server_serves_portals_on_loopback_on_one_free_port() -> None:
     world = build_world(portals=2, articles=30, seed=2)
     with ReplicaServer(world, first_host=2, port=0, slow_delay=0.0) as server:
         assert list(server.base_urls) == world.portal_keys
-        assert server.base_urls[world.portal_keys[0]].startswith("http://127.0.0.2:")
-        assert server.base_urls[world.portal_keys[1]].startswith("http://127.0.0.3:")
+        assert server.port != 0
+        assert server.base_urls == {
+            world.portal_keys[0]: f"http://127.0.0.2:{server.port}",
+            world.portal_keys[1]: f"http://127.0.0.3:{server.port}",
+        }
         truth = server.ground_truth()
-        home = server.home_urls[world.portal_keys[0]]
-        conn = http.client.HTTPConnection("127.0.0.2", int(home.rsplit(":", 1)[1].rstrip("/")), timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.2", server.port, timeout=5)
         conn.request("GET", "/")
         plain = conn.getresponse()
         body = plain.read()
@@ -59,6 +67,42 @@ def test_server_serves_portals_on_loopback() -> None:
         assert (server.base_urls[world.portal_keys[0]], "/") in requested
         old_base = next(b for b in server.base_urls.values() if old.startswith(b + "/"))
         assert (old_base, path_qs(old)) in requested
+
+
+def test_a_free_port_taken_on_a_later_address_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    refused: list[tuple[str, int]] = []
+
+    class TakenOnce(replica_server._Server):
+        def __init__(self, address: tuple[str, int], handler: Any) -> None:
+            if address[0] == "127.0.0.3" and not refused:
+                refused.append(address)  # another program holds this port on the second address
+                raise OSError(errno.EADDRINUSE, "Address already in use")
+            super().__init__(address, handler)
+
+    monkeypatch.setattr(replica_server, "_Server", TakenOnce)
+    with ReplicaServer(build_world(portals=2, articles=5, seed=2), first_host=2, port=0) as server:
+        assert len(refused) == 1 and refused[0][1] != 0
+        assert {urlsplit(base).port for base in server.base_urls.values()} == {server.port}
+        assert get(server.home_urls[server.world.portal_keys[1]]).status == 200
+
+
+def test_serve_switches_the_world_on_the_same_addresses_and_a_silent_portal_never_answers() -> None:
+    with ReplicaServer(build_world(portals=2, articles=10, seed=3), first_host=2, port=0) as server:
+        bases = dict(server.base_urls)
+        later = build_world(portals=2, articles=10, seed=4)
+        server.serve(later)
+        assert server.base_urls == bases and server.ground_truth() == later.ground_truth(bases)
+        url = next(iter(server.ground_truth().articles))
+        assert get(url).status == 200
+        first, second = later.portal_keys
+        server.silent.add(second)
+        server.clear_requested()
+        with pytest.raises(http.client.RemoteDisconnected):
+            get(server.home_urls[second])
+        assert get(server.home_urls[first]).status == 200
+        assert server.requested() == [(bases[first], "/")]
+        with pytest.raises(ValueError, match="1 portals for 2 addresses"):
+            server.serve(build_world(portals=1, articles=10, seed=4))
 
 
 def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
