@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 
 from crawler.cli.main import main
 from crawler.ops.rules import Rule
 from storage import schedules
 from storage.db import open_archive
-from storage.models import CrawlRun, Lease, Schedule
+from storage.models import Article, CrawlRun, Lease, Schedule
 from tests.demo import write_registry
 from tests.replica import ReplicaServer, build_world
 
@@ -201,19 +201,19 @@ def test_sigterm_stops_starting_and_interrupts_after_the_grace(tmp_path: Path) -
         ):
             time.sleep(0.2)
         scheduler.send_signal(signal.SIGTERM)
-        stopped = time.monotonic()
-        output, _ = scheduler.communicate(timeout=120)
-        took = time.monotonic() - stopped
+        output, _ = scheduler.communicate(timeout=120)  # only stops a hung scheduler
     assert scheduler.returncode == 1, output  # the interrupted crawl counts as not finished
     assert "stopping: no new crawls" in output and "grace period over: interrupting" in output
     assert f"{key}: crawl interrupted" in output
-    assert took < 30, took
     engine, factory = open_archive(db)
     with factory() as session:
         (run,) = session.scalars(select(CrawlRun))
         row = session.get(Schedule, key)
+        archived = session.scalar(select(func.count()).select_from(Article))
     engine.dispose()
     assert run.status == "interrupted" and row is not None and row.last_status == "interrupted"
+    # Interrupted after the grace, not awaited to its end: the portal's 500 articles are not all in.
+    assert archived is not None and archived < 500, archived
 
 
 def _shift_history(database: str, days: int) -> None:
