@@ -47,8 +47,10 @@ bench: install
 	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 2000 --data $(DATA) --workers 1 2
 	$(PY) -m tests.benchmarks.crawl --workload replica --portals 5 --articles 1000 --workers 1 2
 
-# Peak memory of a long crawl: real pages behind 5,000 and 50,000 URLs, 2 workers, no bare-pool rate.
+# Peak memory of a long crawl: real pages behind 5,000 and 50,000 URLs, 2 workers, no bare-pool rate;
+# and of a crawl of the hostile portal of the safety test (tests/integration/hostile.py).
 bench-memory: install
+	$(PY) -m tests.benchmarks.crawl --workload hostile --workers 2
 	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 5000 --data $(DATA) --workers 2 --no-bare
 	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 50000 --data $(DATA) --workers 2 --no-bare
 
