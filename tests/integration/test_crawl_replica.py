@@ -5,12 +5,12 @@ Runs on SQLite and PostgreSQL. A second crawl of the same portals must change no
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -21,9 +21,11 @@ from storage.urls import canonical_url
 from tests.replica import ReplicaServer, build_world
 from tests.replica.truth import GroundTruth
 
+if TYPE_CHECKING:
+    from tests.integration.conftest import Newsarchive
+
 PORTALS, ARTICLES, SEED = 3, 150, 11
 ROOT = Path(__file__).resolve().parents[2]
-FAST = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "LOG_LEVEL=WARNING"]
 
 
 @pytest.fixture(scope="module")
@@ -34,23 +36,15 @@ def replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def newsarchive(*args: str, cwd: Path, tmpdir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("newsarchive")
-    command = (
-        [str(script)]
-        if script.exists()
-        else [sys.executable, "-c", "from crawler.cli.main import main; main()"]
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **({"TMPDIR": str(tmpdir)} if tmpdir else {})}
-    return subprocess.run([*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-
-
-def test_crawl_scores_against_ground_truth(replica: ReplicaServer, archive_url: str, tmp_path: Path) -> None:
+def test_crawl_scores_against_ground_truth(
+    replica: ReplicaServer, newsarchive: Newsarchive, archive_url: str, tmp_path: Path
+) -> None:
     truth = replica.ground_truth()
     start = [arg for url in replica.home_urls.values() for arg in ("--start-url", url)]
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
-    result = newsarchive("crawl", *start, "--db", archive_url, *FAST, cwd=tmp_path, tmpdir=private_tmp)
+    env = {"TMPDIR": str(private_tmp)}
+    result = newsarchive("crawl", *start, "--db", archive_url, cwd=tmp_path, fast=True, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "articles archived" in result.stdout
     # Without JOBDIR the pending requests were on disk, not in memory, in a directory removed at the end.
@@ -136,7 +130,7 @@ def test_crawl_scores_against_ground_truth(replica: ReplicaServer, archive_url: 
     # no archived article is asked for again (none is due: the replica's articles are old), nothing new.
     first_requests = len(replica.requested())
     replica.clear_requested()
-    again = newsarchive("crawl", *start, "--db", archive_url, *FAST, cwd=tmp_path)
+    again = newsarchive("crawl", *start, "--db", archive_url, cwd=tmp_path, fast=True)
     assert again.returncode == 0, again.stderr[-3000:]
     recrawl_requests = replica.requested()
     assert len(recrawl_requests) <= 0.10 * first_requests, (len(recrawl_requests), first_requests)
@@ -215,7 +209,7 @@ def test_scrapy_crawl_from_project_root(replica: ReplicaServer, tmp_path: Path) 
     engine.dispose()
 
 
-def test_crawl_reports_an_archive_it_cannot_open(tmp_path: Path) -> None:
+def test_crawl_reports_an_archive_it_cannot_open(newsarchive: Newsarchive, tmp_path: Path) -> None:
     result = newsarchive(
         "crawl",
         "--start-url",

@@ -3,40 +3,31 @@ recorded with its reason, and the crawl ends on its own. SQLite and PostgreSQL."
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from storage.db import open_archive
 from storage.models import Article, Capture, CrawlRun
 from tests.integration.hostile import CASES, LONG_URL_PATH, SECRET, HostilePortal
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from tests.integration.conftest import Newsarchive, ReadArchive
+
 # A crawl still running after this is caught in a trap. Its peak memory on these pages is a benchmark
 # figure (`make bench-memory`, tests/benchmarks/crawl.py --workload hostile), not an assertion here.
 CRAWL_TIMEOUT = 300
+EXTRACTION = ("--set", "EXTRACTION_TIMEOUT=2", "--set", "EXTRACTION_WORKERS=2")
 
 
-def _crawl(portal: HostilePortal, database: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("newsarchive")
-    command = [
-        str(script), "crawl", "--start-url", portal.base + "/", "--db", database,
-        "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "EXTRACTION_TIMEOUT=2",
-        "--set", "EXTRACTION_WORKERS=2",
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=CRAWL_TIMEOUT
-    )
-
-
-def test_hostile_portal(archive_url: str, tmp_path: Path) -> None:
+def test_hostile_portal(
+    newsarchive: Newsarchive, read_archive: ReadArchive, archive_url: str, tmp_path: Path
+) -> None:
     with HostilePortal() as portal:
-        result = _crawl(portal, archive_url, tmp_path)
+        start = ("--start-url", portal.base + "/")
+        crawl = ("crawl", *start, "--db", archive_url, *EXTRACTION)
+        result = newsarchive(*crawl, cwd=tmp_path, fast=True, timeout=CRAWL_TIMEOUT)
         internal_requests = portal.requested("internal")
         portal_requests = portal.requested("portal")
         cases = {name: portal.url(name) for name in CASES}
@@ -48,12 +39,10 @@ def test_hostile_portal(archive_url: str, tmp_path: Path) -> None:
 
     # Nothing was requested from the internal server, nothing local or internal is in the archive.
     assert internal_requests == []
-    engine, factory = open_archive(archive_url)
-    with factory() as session:
+    with read_archive(archive_url) as session:
         captures = {c.url: c for c in session.scalars(select(Capture))}
         articles = {a.url: a for a in session.scalars(select(Article))}
         run = session.scalars(select(CrawlRun)).one()
-    engine.dispose()
     for capture in captures.values():
         body = zlib.decompress(capture.body_compressed)
         assert SECRET.encode() not in body and b"root:x:0:0" not in body, capture.url

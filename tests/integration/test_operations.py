@@ -5,14 +5,12 @@ template changes."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -26,16 +24,11 @@ from storage.models import Article, CrawlRun, Lease, Schedule
 from tests.demo import write_registry
 from tests.replica import ReplicaServer, build_world
 
-ROOT = Path(__file__).resolve().parents[2]
-FAST = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False"]
+if TYPE_CHECKING:
+    from tests.integration.conftest import Newsarchive, ReadArchive
 
-
-def _newsarchive(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("newsarchive")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSARCHIVE_DOWNLOAD_DELAY": "0"}
-    return subprocess.run(
-        [str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+# The crawls a scheduler starts read their download delay from the environment.
+NO_DELAY = {"NEWSARCHIVE_DOWNLOAD_DELAY": "0"}
 
 
 def _registry(replica: ReplicaServer, path: Path) -> Path:
@@ -127,73 +120,60 @@ def replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def test_once_runs_what_is_due_then_nothing(replica: ReplicaServer, tmp_path: Path) -> None:
+def test_once_runs_what_is_due_then_nothing(
+    replica: ReplicaServer, newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/once.sqlite3"
     registry = str(_registry(replica, tmp_path / "portals.toml"))
     for key in replica.world.portal_keys:
-        assert (
-            _newsarchive(
-                "schedule", "set", key, "--every", "6h", "--db", db, "--registry", registry, cwd=tmp_path
-            ).returncode
-            == 0
+        scheduled = newsarchive(
+            "schedule", "set", key, "--every", "6h", "--db", db, "--registry", registry, cwd=tmp_path
         )
-    first = _newsarchive(
-        "schedule", "run", "--once", "--tick", "0.5", "--db", db, "--registry", registry, cwd=tmp_path
-    )
+        assert scheduled.returncode == 0
+    once = ["schedule", "run", "--once", "--db", db, "--registry", registry]
+    first = newsarchive(*once, "--tick", "0.5", cwd=tmp_path, env=NO_DELAY)
     assert first.returncode == 0, first.stdout + first.stderr
     assert first.stdout.count("crawl started") == 2 and first.stdout.count("crawl finished") == 2
-    second = _newsarchive("schedule", "run", "--once", "--db", db, "--registry", registry, cwd=tmp_path)
+    second = newsarchive(*once, cwd=tmp_path, env=NO_DELAY)
     assert (
         second.returncode == 0 and "nothing is due" in second.stdout and "crawl started" not in second.stdout
     )
-    engine, factory = open_archive(db)
-    with factory() as session:
+    with read_archive(db) as session:
         rows = {row.portal_key: row for row in schedules.schedules(session)}
         runs = list(session.scalars(select(CrawlRun)))
-    engine.dispose()
     assert len(runs) == 2 and all(run.job_id and run.job_id.startswith("sched-") for run in runs)
     for row in rows.values():
         assert row.last_status == "finished" and row.last_outcome and "reached" in row.last_outcome
         assert row.running_since is None and row.next_run_at > datetime.now(UTC) + timedelta(hours=5)
 
 
-def test_two_schedulers_on_one_archive_crawl_each_portal_once(replica: ReplicaServer, tmp_path: Path) -> None:
+def test_two_schedulers_on_one_archive_crawl_each_portal_once(
+    replica: ReplicaServer, newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/two.sqlite3"
     registry = str(_registry(replica, tmp_path / "portals.toml"))
     for key in replica.world.portal_keys:
-        _newsarchive(
-            "schedule", "set", key, "--every", "6h", "--db", db, "--registry", registry, cwd=tmp_path
-        )
-    script = Path(sys.executable).with_name("newsarchive")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [str(script), "schedule", "run", "--once", "--tick", "0.3", "--db", db, "--registry", registry]
-    schedulers = [
-        subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
-    ]
+        newsarchive("schedule", "set", key, "--every", "6h", "--db", db, "--registry", registry, cwd=tmp_path)
+    command = ["schedule", "run", "--once", "--tick", "0.3", "--db", db, "--registry", registry]
+    schedulers = [newsarchive.start(*command, cwd=tmp_path) for _ in range(2)]
     outputs = [process.communicate(timeout=600)[0] for process in schedulers]
     assert all(process.returncode == 0 for process in schedulers), outputs
     assert sum(output.count("crawl started") for output in outputs) == 2
-    engine, factory = open_archive(db)
-    with factory() as session:
+    with read_archive(db) as session:
         runs = list(session.scalars(select(CrawlRun)))
-    engine.dispose()
     assert sorted(key for run in runs for key in run.outcomes) == sorted(replica.world.portal_keys)
 
 
-def test_sigterm_stops_starting_and_interrupts_after_the_grace(tmp_path: Path) -> None:
+def test_sigterm_stops_starting_and_interrupts_after_the_grace(
+    newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/term.sqlite3"
     with ReplicaServer(build_world(portals=1, articles=500, seed=43), first_host=150, port=0) as replica:
         registry = str(_registry(replica, tmp_path / "portals.toml"))
         (key,) = replica.world.portal_keys
-        _newsarchive(
-            "schedule", "set", key, "--every", "1d", "--db", db, "--registry", registry, cwd=tmp_path
-        )
-        script = Path(sys.executable).with_name("newsarchive")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        command = [str(script), "schedule", "run", "--grace", "1", "--tick", "0.3", "--db", db]
-        scheduler = subprocess.Popen(
-            [*command, "--registry", registry], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True
-        )
+        newsarchive("schedule", "set", key, "--every", "1d", "--db", db, "--registry", registry, cwd=tmp_path)
+        command = ["schedule", "run", "--grace", "1", "--tick", "0.3", "--db", db, "--registry", registry]
+        scheduler = newsarchive.start(*command, cwd=tmp_path)
         deadline = time.monotonic() + 120
         while (
             time.monotonic() < deadline
@@ -205,12 +185,10 @@ def test_sigterm_stops_starting_and_interrupts_after_the_grace(tmp_path: Path) -
     assert scheduler.returncode == 1, output  # the interrupted crawl counts as not finished
     assert "stopping: no new crawls" in output and "grace period over: interrupting" in output
     assert f"{key}: crawl interrupted" in output
-    engine, factory = open_archive(db)
-    with factory() as session:
+    with read_archive(db) as session:
         (run,) = session.scalars(select(CrawlRun))
         row = session.get(Schedule, key)
         archived = session.scalar(select(func.count()).select_from(Article))
-    engine.dispose()
     assert run.status == "interrupted" and row is not None and row.last_status == "interrupted"
     # Interrupted after the grace, not awaited to its end: the portal's 500 articles are not all in.
     assert archived is not None and archived < 500, archived
@@ -239,7 +217,9 @@ def _shift_history(database: str, days: int) -> None:
     engine.dispose()
 
 
-def test_health_flags_a_portal_that_stops_answering_and_one_whose_template_changes(tmp_path: Path) -> None:
+def test_health_flags_a_portal_that_stops_answering_and_one_whose_template_changes(
+    newsarchive: Newsarchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/health.sqlite3"
     registry = tmp_path / "portals.toml"
     first, second = build_world(portals=2, articles=1).portal_keys
@@ -252,7 +232,7 @@ def test_health_flags_a_portal_that_stops_answering_and_one_whose_template_chang
         for server in replica._servers:
             server.site.template_broken = broken
         _registry(replica, registry)
-        _newsarchive("crawl", "--db", db, "--registry", str(registry), *FAST, cwd=tmp_path)
+        newsarchive("crawl", "--db", db, "--registry", str(registry), cwd=tmp_path, fast=True)
 
     def health() -> tuple[int, dict[str, dict[str, object]]]:
         result = CliRunner().invoke(main, ["health", "--db", db, "--json"])

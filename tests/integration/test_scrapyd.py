@@ -5,7 +5,6 @@ crawled twice at once."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -13,16 +12,19 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
 
 from crawler.ops.scrapyd import deploy_egg
-from storage.db import open_archive
 from storage.models import Article, CrawlRun
 from storage.urls import canonical_url
 from tests.demo import write_registry
 from tests.replica import ReplicaServer, build_world
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Newsarchive, ReadArchive
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTALS, ARTICLES = 4, 40
@@ -70,14 +72,12 @@ def scrapyd_nodes(tmp_path: Path) -> Iterator[list[str]]:
             process.wait(timeout=30)
 
 
-def _newsarchive(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("newsarchive")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-
-
 def test_schedule_run_dispatches_to_two_scrapyd_nodes(
-    scrapyd_nodes: list[str], postgres_url: str, tmp_path: Path
+    scrapyd_nodes: list[str],
+    newsarchive: Newsarchive,
+    read_archive: ReadArchive,
+    postgres_url: str,
+    tmp_path: Path,
 ) -> None:
     # The egg scrapyd-deploy would build (python setup.py bdist_egg), uploaded to both nodes.
     subprocess.run(
@@ -92,7 +92,7 @@ def test_schedule_run_dispatches_to_two_scrapyd_nodes(
     ) as replica:
         registry = write_registry(replica.registry_entries(), tmp_path / "portals.toml")
         for key in replica.world.portal_keys:
-            result = _newsarchive(
+            result = newsarchive(
                 "schedule",
                 "set",
                 key,
@@ -106,15 +106,15 @@ def test_schedule_run_dispatches_to_two_scrapyd_nodes(
             )
             assert result.returncode == 0, result.stderr
         started = time.monotonic()
-        run = _newsarchive(
+        run = newsarchive(
             "schedule", "run", "--once", "--scrapyd", ",".join(scrapyd_nodes), "--max-parallel", "4",
-            "--tick", "0.5", "--db", postgres_url, "--registry", str(registry), cwd=tmp_path,
+            "--tick", "0.5", "--db", postgres_url, "--registry", str(registry), cwd=tmp_path, timeout=900,
         )  # fmt: skip
         elapsed = time.monotonic() - started
         truth = replica.ground_truth()
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     print(f"\nscrapyd: {PORTALS} portals x {ARTICLES} articles on two nodes in {elapsed:.1f} s")
-    again = _newsarchive(
+    again = newsarchive(
         "schedule",
         "run",
         "--once",
@@ -128,11 +128,9 @@ def test_schedule_run_dispatches_to_two_scrapyd_nodes(
     )
     assert again.returncode == 0 and "nothing is due" in again.stdout
 
-    engine, factory = open_archive(postgres_url)
-    with factory() as session:
+    with read_archive(postgres_url) as session:
         runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.started_at)))
         archived = set(session.scalars(select(Article.canonical_url)))
-    engine.dispose()
     # One run per portal, each on a node and job the scheduler chose, both nodes used.
     assert sorted(key for r in runs for key in r.outcomes) == sorted(
         truth_key for truth_key in replica.world.portal_keys
