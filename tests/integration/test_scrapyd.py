@@ -28,43 +28,67 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTALS, ARTICLES = 4, 40
+STARTS = 5  # tries at a node whose port another program took between our probe and its start
 
 
-def _free_port() -> int:
+def _candidate_port() -> int:
+    """A port free a moment ago on 127.0.0.1: another program may take it before Scrapyd binds it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
+def _answers_as(node: str, name: str, process: subprocess.Popen[bytes], deadline: float) -> bool:
+    """Wait until the Scrapyd at ``node`` answers as ``name``; False when ``process`` exited or another
+    server answers there instead (our Scrapyd could not bind the port)."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"{node}/daemonstatus.json", timeout=2) as response:
+                status = json.loads(response.read())
+            return bool(status.get("status") == "ok" and status.get("node_name") == name)
+        except (OSError, ValueError):
+            time.sleep(0.3)
+    raise AssertionError(f"{name} did not start at {node}")
+
+
+def _start_scrapyd(home: Path, name: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a Scrapyd named ``name`` in ``home``; return it and its URL once it answers there.
+
+    Scrapyd cannot listen on port 0 (it then listens nowhere), so it gets a port that was free a moment
+    before, and counts as started only when that port answers with its own node_name.
+    """
+    scrapyd = Path(sys.executable).with_name("scrapyd")
+    for _ in range(STARTS):
+        port = _candidate_port()
+        (home / "scrapyd.conf").write_text(
+            f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {port}\nnode_name = {name}\n"
+            f"eggs_dir = {home}/eggs\nlogs_dir = {home}/logs\ndbs_dir = {home}/dbs\nitems_dir =\n"
+            "max_proc = 2\npoll_interval = 0.5\n"
+        )
+        process = subprocess.Popen(
+            [str(scrapyd)], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        node = f"http://127.0.0.1:{port}"
+        if _answers_as(node, name, process, time.monotonic() + 60):
+            return process, node
+        process.terminate()
+        process.wait(timeout=30)
+    raise AssertionError(f"{name}: every port tried was taken")
+
+
 @pytest.fixture
 def scrapyd_nodes(tmp_path: Path) -> Iterator[list[str]]:
-    """Two Scrapyd instances on 127.0.0.1, each with its own port and directories."""
+    """Two Scrapyd instances on 127.0.0.1, each with its own port, directories and node name."""
     processes, nodes = [], []
-    for number in (1, 2):
-        home = tmp_path / f"node{number}"
-        home.mkdir()
-        port = _free_port()
-        (home / "scrapyd.conf").write_text(
-            f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {port}\neggs_dir = {home}/eggs\n"
-            f"logs_dir = {home}/logs\ndbs_dir = {home}/dbs\nitems_dir =\nmax_proc = 2\npoll_interval = 0.5\n"
-        )
-        scrapyd = Path(sys.executable).with_name("scrapyd")
-        processes.append(
-            subprocess.Popen([str(scrapyd)], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        )
-        nodes.append(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 60
-    for node in nodes:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{node}/daemonstatus.json", timeout=2) as response:
-                    if json.loads(response.read())["status"] == "ok":
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"{node} did not start"
-            time.sleep(0.3)
     try:
+        for number in (1, 2):
+            home = tmp_path / f"node{number}"
+            home.mkdir()
+            process, node = _start_scrapyd(home, f"{tmp_path.name}-node{number}")
+            processes.append(process)
+            nodes.append(node)
         yield nodes
     finally:
         for process in processes:
