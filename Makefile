@@ -11,7 +11,7 @@ ARTICLES ?= 150
 # ~6.5 minutes on 2 cores.
 TEST_JOBS ?= 2
 
-.PHONY: install demo crawl test lint eval eval-extraction eval-language bench bench-memory bench-dedup bench-search screenshots clean
+.PHONY: install demo crawl test test-fast lint eval eval-extraction eval-language bench bench-memory bench-dedup bench-search screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -28,6 +28,10 @@ crawl: install
 
 test: install
 	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
+
+# The unit tests and the integration tests not marked slow (no crawl subprocess): under 2 minutes.
+test-fast: install
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

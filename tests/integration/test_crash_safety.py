@@ -20,6 +20,8 @@ from tests.replica import ReplicaServer, build_world
 if TYPE_CHECKING:
     from tests.integration.conftest import Newsarchive, ReadArchive
 
+pytestmark = pytest.mark.slow  # crawls in subprocesses: not in `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def replica() -> Iterator[ReplicaServer]:

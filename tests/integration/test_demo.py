@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from storage.db import open_archive
 from storage.models import CrawlRun, Portal
 
+pytestmark = pytest.mark.slow  # two demo crawls in subprocesses: not in `make test-fast`
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -7,6 +7,7 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import Article, Capture, CrawlRun
@@ -14,6 +15,8 @@ from tests.integration.hostile import CASES, LONG_URL_PATH, SECRET, HostilePorta
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Newsarchive, ReadArchive
+
+pytestmark = pytest.mark.slow  # crawls in subprocesses: not in `make test-fast`
 
 # A crawl still running after this is caught in a trap. Its peak memory on these pages is a benchmark
 # figure (`make bench-memory`, tests/benchmarks/crawl.py --workload hostile), not an assertion here.

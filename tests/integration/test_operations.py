@@ -120,6 +120,7 @@ def replica() -> Iterator[ReplicaServer]:
         yield server
 
 
+@pytest.mark.slow
 def test_once_runs_what_is_due_then_nothing(
     replica: ReplicaServer, newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
 ) -> None:
@@ -147,6 +148,7 @@ def test_once_runs_what_is_due_then_nothing(
         assert row.running_since is None and row.next_run_at > datetime.now(UTC) + timedelta(hours=5)
 
 
+@pytest.mark.slow
 def test_two_schedulers_on_one_archive_crawl_each_portal_once(
     replica: ReplicaServer, newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
 ) -> None:
@@ -164,6 +166,7 @@ def test_two_schedulers_on_one_archive_crawl_each_portal_once(
     assert sorted(key for run in runs for key in run.outcomes) == sorted(replica.world.portal_keys)
 
 
+@pytest.mark.slow
 def test_sigterm_stops_starting_and_interrupts_after_the_grace(
     newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
 ) -> None:
@@ -217,6 +220,7 @@ def _shift_history(database: str, days: int) -> None:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_health_flags_a_portal_that_stops_answering_and_one_whose_template_changes(
     newsarchive: Newsarchive, tmp_path: Path
 ) -> None:

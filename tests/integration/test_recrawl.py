@@ -24,6 +24,8 @@ from tests.replica import ReplicaServer, build_world, urls
 if TYPE_CHECKING:
     from tests.integration.conftest import Newsarchive, ReadArchive
 
+pytestmark = pytest.mark.slow  # crawls in subprocesses: not in `make test-fast`
+
 
 def _articles(read_archive: ReadArchive, database: str) -> dict[str, Article]:
     with read_archive(database) as session:

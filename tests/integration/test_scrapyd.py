@@ -26,6 +26,8 @@ from tests.replica import ReplicaServer, build_world
 if TYPE_CHECKING:
     from tests.integration.conftest import Newsarchive, ReadArchive
 
+pytestmark = pytest.mark.slow  # crawls in subprocesses: not in `make test-fast`
+
 ROOT = Path(__file__).resolve().parents[2]
 PORTALS, ARTICLES = 4, 40
 STARTS = 5  # tries at a node whose port another program took between our probe and its start
