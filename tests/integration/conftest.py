@@ -1,4 +1,4 @@
-"""Fixtures of the integration tests: the `newsarchive` command in a subprocess, and reading an archive."""
+"""Fixtures of the integration tests: `newsarchive` and `scrapy crawl` in subprocesses, reading an archive."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from storage.db import open_archive
 
 ROOT = Path(__file__).resolve().parents[2]
 ReadArchive = Callable[[str], AbstractContextManager[Session]]
+ScrapyCrawl = Callable[..., subprocess.CompletedProcess[str]]
 # The local portals are ours to crawl as fast as they answer: no politeness delay, no AutoThrottle.
 FAST = ("--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "LOG_LEVEL=WARNING")
 
@@ -74,6 +75,20 @@ class Newsarchive:
 def newsarchive() -> Newsarchive:
     """The `newsarchive` command, run in a subprocess: ``newsarchive("crawl", ..., cwd=tmp_path)``."""
     return Newsarchive()
+
+
+def _scrapy_crawl(start_urls: str, *settings: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    scrapy = Path(sys.executable).with_name("scrapy")
+    command = [str(scrapy), "crawl", "portal", "-a", f"start_urls={start_urls}"]
+    command += [arg for setting in settings for arg in ("-s", setting)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def scrapy_crawl() -> ScrapyCrawl:
+    """`scrapy crawl portal` from the project root, as Scrapyd runs the spider:
+    ``scrapy_crawl(start_urls, "NAME=VALUE", ..., timeout=300)`` returns it ended, with its output."""
+    return _scrapy_crawl
 
 
 @contextmanager

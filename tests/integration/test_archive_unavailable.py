@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import Newsarchive
-
-ROOT = Path(__file__).resolve().parents[2]
+    from tests.integration.conftest import Newsarchive, ScrapyCrawl
 
 
 def test_crawl_reports_an_archive_it_cannot_open(newsarchive: Newsarchive, tmp_path: Path) -> None:
@@ -32,23 +28,10 @@ def test_crawl_reports_an_archive_it_cannot_open(newsarchive: Newsarchive, tmp_p
 @pytest.mark.parametrize(
     "database", ["sqlite:////nonexistent-dir/archive.sqlite3", "postgresql://nobody@127.0.0.1:9/none"]
 )
-def test_scrapy_crawl_fails_when_the_archive_cannot_be_opened(database: str) -> None:
+def test_scrapy_crawl_fails_when_the_archive_cannot_be_opened(
+    database: str, scrapy_crawl: ScrapyCrawl
+) -> None:
     """`scrapy crawl` exits non-zero (Scrapy closes a crawl cleanly on CloseSpider, which would exit 0)."""
-    scrapy = Path(sys.executable).with_name("scrapy")
-    result = subprocess.run(
-        [
-            str(scrapy),
-            "crawl",
-            "portal",
-            "-a",
-            "start_urls=http://127.0.0.1:9/",
-            "-s",
-            f"ARCHIVE_DATABASE_URL={database}",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = scrapy_crawl("http://127.0.0.1:9/", f"ARCHIVE_DATABASE_URL={database}", timeout=120)
     assert result.returncode != 0
     assert "cannot open archive" in result.stderr

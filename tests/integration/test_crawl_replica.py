@@ -6,8 +6,6 @@ nothing (idempotence); each test checks one thing of what they left.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
@@ -23,12 +21,11 @@ from tests.replica import ReplicaServer, build_world
 from tests.replica.truth import GroundTruth
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import Newsarchive, ReadArchive
+    from tests.integration.conftest import Newsarchive, ReadArchive, ScrapyCrawl
 
 pytestmark = pytest.mark.slow  # crawls in subprocesses: not in `make test-fast`
 
 PORTALS, ARTICLES, SEED = 3, 150, 11
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -252,33 +249,13 @@ def _truth_url(truth: GroundTruth, canonical: str) -> str:
 
 
 def test_scrapy_crawl_from_project_root(
-    replica: ReplicaServer, read_archive: ReadArchive, tmp_path: Path
+    replica: ReplicaServer, scrapy_crawl: ScrapyCrawl, read_archive: ReadArchive, tmp_path: Path
 ) -> None:
     """`scrapy crawl portal` works from the project root, like `newsarchive crawl`."""
     db = f"sqlite:///{tmp_path}/scrapy.sqlite3"
     home = next(iter(replica.home_urls.values()))
-    scrapy = Path(sys.executable).with_name("scrapy")
-    result = subprocess.run(
-        [
-            str(scrapy),
-            "crawl",
-            "portal",
-            "-a",
-            f"start_urls={home}",
-            "-s",
-            f"ARCHIVE_DATABASE_URL={db}",
-            "-s",
-            "DOWNLOAD_DELAY=0",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=False",
-            "-s",
-            "CLOSESPIDER_ITEMCOUNT=20",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    settings = ["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CLOSESPIDER_ITEMCOUNT=20"]
+    result = scrapy_crawl(home, f"ARCHIVE_DATABASE_URL={db}", *settings)
     assert result.returncode == 0, result.stderr[-3000:]
     with read_archive(db) as session:
         assert len(session.scalars(select(Article)).all()) >= 20
