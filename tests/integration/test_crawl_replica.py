@@ -1,8 +1,4 @@
-"""End to end: `newsarchive crawl` in a subprocess over the replica portal, scored against its ground truth.
-
-One crawl per database (SQLite, PostgreSQL) and an unchanged recrawl right after it, which must change
-nothing (idempotence); each test checks one thing of what they left.
-"""
+"""End to end: a crawl of the replica per database, then an unchanged recrawl, scored against its truth."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""What the crawl relies on inside Scrapy, checked against the installed Scrapy (pyproject.toml pins it).
-
-Each test fails when Scrapy renames, removes or changes an internal one of our components reads or
-overrides; each component also fails the crawl at its start (ScrapyInternalsMissing) when it is missing.
-"""
+"""Scrapy internals our components read or override, checked against the installed Scrapy (the pin's)."""
 
 from __future__ import annotations
 
