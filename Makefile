@@ -11,7 +11,7 @@ ARTICLES ?= 150
 # ~6.5 minutes on 2 cores.
 TEST_JOBS ?= 2
 
-.PHONY: install demo crawl test lint eval eval-extraction eval-language bench bench-memory bench-dedup bench-search screenshots clean
+.PHONY: install demo crawl test test-fast lint eval eval-extraction eval-language bench bench-memory bench-dedup bench-search screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -28,6 +28,10 @@ crawl: install
 
 test: install
 	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
+
+# The unit tests and the integration tests not marked slow (no crawl subprocess): under 2 minutes.
+test-fast: install
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .
@@ -47,8 +51,10 @@ bench: install
 	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 2000 --data $(DATA) --workers 1 2
 	$(PY) -m tests.benchmarks.crawl --workload replica --portals 5 --articles 1000 --workers 1 2
 
-# Peak memory of a long crawl: real pages behind 5,000 and 50,000 URLs, 2 workers, no bare-pool rate.
+# Peak memory of a long crawl: real pages behind 5,000 and 50,000 URLs, 2 workers, no bare-pool rate;
+# and of a crawl of the hostile portal of the safety test (tests/integration/hostile.py).
 bench-memory: install
+	$(PY) -m tests.benchmarks.crawl --workload hostile --workers 2
 	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 5000 --data $(DATA) --workers 2 --no-bare
 	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 50000 --data $(DATA) --workers 2 --no-bare
 

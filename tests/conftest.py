@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -40,9 +41,9 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+@contextmanager
+def _postgres_database() -> Iterator[str]:
+    """Create a fresh, empty PostgreSQL database; yield its URL; drop it."""
     require_postgres()
     name = f"newsarchive_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -57,12 +58,32 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with _postgres_database() as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def archive_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
     """An empty archive URL on each supported database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/archive.sqlite3"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_archive_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty archive URL on each supported database, shared by the tests of one module: one costly
+    crawl into it, several tests reading what it left."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('archive')}/archive.sqlite3"
+    else:
+        with _postgres_database() as url:
+            yield url
 
 
 @pytest.fixture

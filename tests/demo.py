@@ -43,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", default=DEMO_DB, help=f"archive URL (default {DEMO_DB})")
     parser.add_argument(
-        "--port", type=int, default=DEMO_PORT, help=f"port on every portal (default {DEMO_PORT})"
+        "--port",
+        type=int,
+        default=DEMO_PORT,
+        help=f"port on every portal (default {DEMO_PORT}; 0 picks a free one, shown in the portals' URLs)",
     )
     args = parser.parse_args(argv)
 

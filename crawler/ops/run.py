@@ -12,6 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.portals import Portal
+from crawler.runtime.scrapy_internals import internal
 from pipelines.analysis.heap import pin_mmap_threshold
 from storage import leases
 from storage.db import open_archive
@@ -23,9 +24,19 @@ LEASE_POLL_SECONDS = 5.0
 
 
 class _Process(CrawlerProcess):
-    """CrawlerProcess that remembers which signal stopped it (Scrapy's graceful shutdown otherwise)."""
+    """CrawlerProcess that remembers which signal stopped it (Scrapy's graceful shutdown otherwise).
+
+    It overrides Scrapy's private signal handlers, which CrawlerProcess installs for SIGINT and SIGTERM:
+    a Scrapy that renamed them fails the crawl at its start (ScrapyInternalsMissing) instead of reporting
+    an interrupted crawl as a failed one.
+    """
 
     signum: int | None = None
+
+    def __init__(self, settings: Settings) -> None:
+        for name in ("_signal_shutdown", "_signal_kill"):
+            internal(CrawlerProcess, name, "crawler/ops/run.py")
+        super().__init__(settings)
 
     def _signal_shutdown(self, signum: int, frame: Any) -> None:
         self.signum = self.signum or signum

@@ -12,12 +12,17 @@ worker long keeps every worker and the writer busy; more only costs memory.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy import signals
+from scrapy.exceptions import CloseSpider
 from twisted.internet import task
 
+from crawler.runtime.scrapy_internals import ScrapyInternalsMissing, internal, missing
 from pipelines import defaults
+
+logger = logging.getLogger(__name__)
 
 # How often the backlog is looked at: a fraction of what two workers take for one real page.
 CHECK_SECONDS = 0.05
@@ -60,6 +65,7 @@ class ExtractionBackpressure:
 
     def spider_opened(self, spider: Any) -> None:
         if self.limit > 0:
+            require_engine_internals(self.crawler.engine)
             self._loop = task.LoopingCall(self.check)
             self._loop.start(CHECK_SECONDS, now=False)
 
@@ -70,10 +76,10 @@ class ExtractionBackpressure:
 
     def check(self) -> None:
         engine = self.crawler.engine
-        scraper_slot = getattr(getattr(engine, "scraper", None), "slot", None)
-        if engine is None or scraper_slot is None:
+        in_process = pages_in_process(engine) if engine is not None else None
+        if in_process is None:
             return
-        waiting = len(scraper_slot.active)
+        waiting = len(in_process)
         if not self._paused_by_us and waiting > self.limit:
             engine.pause()
             self._paused_by_us = True
@@ -83,6 +89,43 @@ class ExtractionBackpressure:
             engine.unpause()
             # Scrapy looks for the next request when something happens; nudge it now rather than at its
             # next heartbeat (5 s) in case nothing is in flight.
-            engine_slot = getattr(engine, "_slot", None)
-            if engine_slot is not None:
-                engine_slot.nextcall.schedule()
+            next_request = next_request_call(engine)
+            if next_request is not None:
+                next_request.schedule()
+
+
+# What this module reads inside Scrapy's engine: its scraper's responses in process and its "look for the
+# next request now" call. Neither is public; a Scrapy that moved them would silently turn backpressure off.
+_USER = "crawler/runtime/backpressure.py"
+
+
+def pages_in_process(engine: Any) -> set[Any] | None:
+    """Return the responses the engine's scraper holds (Scrapy's ``Scraper.slot.active``), None while no
+    spider is open; raises ScrapyInternalsMissing when the installed Scrapy keeps them elsewhere."""
+    scraper_slot = internal(internal(engine, "scraper", _USER), "slot", _USER)
+    return None if scraper_slot is None else internal(scraper_slot, "active", _USER)
+
+
+def next_request_call(engine: Any) -> Any:
+    """Return the engine's "look for the next request now" call (Scrapy's ``ExecutionEngine._slot.nextcall``,
+    with a ``schedule()`` method), None while no spider is open; raises ScrapyInternalsMissing when the
+    installed Scrapy has no such call."""
+    engine_slot = internal(engine, "_slot", _USER)
+    return None if engine_slot is None else internal(engine_slot, "nextcall", _USER)
+
+
+def require_engine_internals(engine: Any) -> None:
+    """Check, once the spider is open, that the engine has what the backpressure reads.
+
+    Raises CloseSpider with the reason (the crawl then ends as failed, see crawler.runtime.run_record)
+    when the installed Scrapy lacks it: a crawl without its memory bound must not pass for a good one.
+    """
+    try:
+        in_process, next_request = pages_in_process(engine), next_request_call(engine)
+        if not isinstance(in_process, set):
+            raise missing("set of responses in process at ExecutionEngine.scraper.slot.active", _USER)
+        if not callable(getattr(next_request, "schedule", None)):
+            raise missing("ExecutionEngine._slot.nextcall.schedule()", _USER)
+    except ScrapyInternalsMissing as exc:
+        logger.error("%s", exc)
+        raise CloseSpider(str(exc)) from exc

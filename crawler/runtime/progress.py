@@ -92,7 +92,7 @@ class ProgressReporter:
         now, responses = time.monotonic(), int(stats.get("downloader/response_count", 0))
         then, before = self.last
         self.last = (now, responses)
-        scheduler = getattr(self.crawler.engine, "scheduler", None)
+        scheduler = self.crawler.engine.scheduler  # public since Scrapy 2.19; None until the spider opens
         return (responses - before) / max(now - then, 1e-6), (len(scheduler) if scheduler is not None else 0)
 
     def table(self) -> Table:

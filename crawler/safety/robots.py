@@ -10,6 +10,9 @@ versions of their articles. Here each waiter gets a Deferred of its own.
 
 from __future__ import annotations
 
+import inspect
+
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.http import Request
 from scrapy.robotstxt import RobotParser
@@ -17,9 +20,25 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.runtime.scrapy_internals import internal, missing
+
+_USER = "crawler/safety/robots.py"
+
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
-    """RobotsTxtMiddleware whose concurrent waiters all get the host's parser. Settings: Scrapy's."""
+    """RobotsTxtMiddleware whose concurrent waiters all get the host's parser. Settings: Scrapy's.
+
+    It reads Scrapy's private ``_parsers`` (host -> parser, or the Deferred of a robots.txt being
+    fetched) and awaits Scrapy's ``robot_parser`` coroutine: a Scrapy without them fails the crawl when
+    the middleware is built (ScrapyInternalsMissing) instead of letting every waiter through.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        if not isinstance(internal(self, "_parsers", _USER), dict):
+            raise missing("dict of robots.txt parsers at RobotsTxtMiddleware._parsers", _USER)
+        if not inspect.iscoroutinefunction(ScrapyRobotsTxtMiddleware.robot_parser):
+            raise missing("coroutine RobotsTxtMiddleware.robot_parser", _USER)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         pending = self._parsers.get(urlparse_cached(request).netloc)

@@ -2,8 +2,10 @@
 crawl's CPU and peak memory, one ``BENCH key=value ...`` line per workload and worker count.
 
 Workloads: ``replica`` (the seeded replica portals; afterwards a recrawl of the same archive, whose
-request count against the first crawl's is printed as ``workload=replica-recrawl``) and ``realpages``
-(the real news pages of the shared data dir behind N unique URLs, tests/benchmarks/realpages.py).
+request count against the first crawl's is printed as ``workload=replica-recrawl``), ``realpages``
+(the real news pages of the shared data dir behind N unique URLs, tests/benchmarks/realpages.py) and
+``hostile`` (the traps, bombs and huge pages of the safety test's portal, tests/integration/hostile.py,
+for the crawl's peak memory on them).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from storage.models import Article, Capture, CrawlRun
 from tests.benchmarks.barepool import newsplease_available, pool_rate
 from tests.benchmarks.meter import Metered, run_metered
 from tests.benchmarks.realpages import ArticleBodies, RealPagesServer, RealPagesSite, load_pages
+from tests.integration.hostile import CASES, HostilePortal
 from tests.replica import ReplicaServer, build_world
 from tests.replica.site import Site
 from tests.replica.world import World
@@ -35,6 +38,8 @@ CRAWL_SETTINGS = (
     "CONCURRENT_REQUESTS_PER_DOMAIN=8",
     "LOG_LEVEL=WARNING",
 )
+# The hostile portal's slow page is cut on the extraction timeout, as in its test.
+HOSTILE_SETTINGS = ("EXTRACTION_TIMEOUT=2",)
 MB = 1024 * 1024
 
 
@@ -70,13 +75,15 @@ class CrawlResult:
     stats: dict[str, object]  # the Scrapy stats of the crawl's run (crawl_runs.stats)
 
 
-def crawl(starts: Sequence[str], db: str, workers: int, workdir: Path) -> CrawlResult:
-    """Run ``newsarchive crawl`` over the portals at ``starts`` into ``db``, metered; raises
-    RuntimeError with the end of its log when it fails."""
+def crawl(
+    starts: Sequence[str], db: str, workers: int, workdir: Path, settings: Sequence[str] = ()
+) -> CrawlResult:
+    """Run ``newsarchive crawl`` over the portals at ``starts`` into ``db`` (CRAWL_SETTINGS, then
+    ``settings``), metered; raises RuntimeError with the end of its log when it fails."""
     script = Path(sys.executable).with_name("newsarchive")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "crawler"]
     command += ["crawl", *(arg for url in starts for arg in ("--start-url", url)), "--db", db]
-    command += [arg for setting in CRAWL_SETTINGS for arg in ("--set", setting)]
+    command += [arg for setting in (*CRAWL_SETTINGS, *settings) for arg in ("--set", setting)]
     env = {**os.environ, "NEWSARCHIVE_EXTRACTION_WORKERS": str(workers), "PYTHONPATH": str(ROOT)}
     log = workdir / "crawl.log"
     with log.open("ab") as output:
@@ -202,11 +209,28 @@ def bench_realpages(args: argparse.Namespace, workdir: Path) -> None:
             print(report("realpages", workers, args.pages, bare, result), flush=True)
 
 
+def bench_hostile(args: argparse.Namespace, workdir: Path) -> None:
+    """The hostile portal for each worker count (no bare rate: its pages are traps, not articles).
+
+    Its peak_pss_mb is the figure the safety test asserted before it moved here: 575-610 MB with 2
+    workers on 2 cores (forkserver ~90 + a worker on the 7.7 MB slow page ~215-230 + the other worker
+    ~140 + the main process ~140); 650 MB kept a page-sized margin above that.
+    """
+    with HostilePortal() as portal:
+        for workers in args.workers:
+            db = f"sqlite:///{workdir}/hostile-{workers}.sqlite3"
+            result = crawl([portal.base + "/"], db, workers, workdir, HOSTILE_SETTINGS)
+            print(report("hostile", workers, len(CASES), (None, None), result), flush=True)
+
+
+WORKLOADS = {"realpages": bench_realpages, "replica": bench_replica, "hostile": bench_hostile}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--workload", action="append", choices=("realpages", "replica"), help="repeatable")
+    parser.add_argument("--workload", action="append", choices=tuple(WORKLOADS), help="repeatable")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="extraction worker counts")
     parser.add_argument("--portals", type=int, default=5, help="replica portals")
     parser.add_argument("--articles", type=int, default=1000, help="articles per replica portal")
@@ -230,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         for workload in workloads:
             try:
-                (bench_realpages if workload == "realpages" else bench_replica)(args, workdir)
+                WORKLOADS[workload](args, workdir)
             except RuntimeError as exc:
                 print(f"{workload}: {exc}", file=sys.stderr)
                 return 1

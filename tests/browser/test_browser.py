@@ -17,7 +17,7 @@ import uvicorn
 from sqlalchemy import create_engine, text
 
 from storage.web.app import create_app
-from tests.unit.archive_sample import Sample
+from tests.unit.archive_sample import Sample, overwrite_article
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,12 +46,9 @@ def served(sample: Sample) -> Iterator[tuple[str, Sample]]:
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI=true: browser tests must run)")
         pytest.skip(message)
+    overwrite_article(sample, "blossom", title=HOSTILE_TITLE)
     engine = create_engine(sample.url)
     with engine.begin() as connection:
-        connection.execute(
-            text("UPDATE articles SET title = :title WHERE id = :id"),
-            {"title": HOSTILE_TITLE, "id": sample.ids["blossom"]},
-        )
         update = (
             "UPDATE captures SET body_compressed = :body, content_type = 'text/html' WHERE article_id = :a"
         )

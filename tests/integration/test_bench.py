@@ -10,6 +10,8 @@ import pytest
 
 from tests.benchmarks.crawl import main, parse_bench_line
 
+pytestmark = pytest.mark.slow  # crawls in subprocesses: not in `make test-fast`
+
 VI_PAGE = """<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
 <title>Khánh Hòa khởi công tuyến đường ven biển mới</title>
 <meta property="og:type" content="article">

@@ -5,21 +5,22 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from storage.db import open_archive
 from storage.models import Article, CrawlRun
 from storage.urls import canonical_url
 from tests.replica import ReplicaServer, build_world
 
-ROOT = Path(__file__).resolve().parents[2]
-FAST = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False", "--set", "LOG_LEVEL=WARNING"]
+if TYPE_CHECKING:
+    from tests.integration.conftest import Newsarchive, ReadArchive
+
+pytestmark = pytest.mark.slow  # crawls in subprocesses: not in `make test-fast`
 
 
 @pytest.fixture(scope="module")
@@ -28,28 +29,24 @@ def replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def _command(replica: ReplicaServer, db: str, *extra: str) -> list[str]:
-    script = Path(sys.executable).with_name("newsarchive")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "crawler"]
+def _crawl_args(replica: ReplicaServer, db: str, *extra: str) -> list[str]:
     starts = [arg for url in replica.home_urls.values() for arg in ("--start-url", url)]
-    return [*command, "crawl", *starts, "--db", db, *FAST, *extra]
+    return ["crawl", *starts, "--db", db, *extra]
 
 
-def _count(db: str) -> int:
-    engine, factory = open_archive(db)
-    try:
-        with factory() as session:
-            return session.scalar(select(func.count()).select_from(Article)) or 0
-    finally:
-        engine.dispose()
+def _count(read_archive: ReadArchive, db: str) -> int:
+    with read_archive(db) as session:
+        return session.scalar(select(func.count()).select_from(Article)) or 0
 
 
-def _wait_for_articles(db: str, minimum: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+def _wait_for_articles(
+    read_archive: ReadArchive, db: str, minimum: int, process: subprocess.Popen[str], timeout: float = 120
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "the crawl ended before it could be interrupted"
         try:
-            if _count(db) >= minimum:
+            if _count(read_archive, db) >= minimum:
                 return
         except Exception:  # noqa: BLE001 - the archive may not exist yet in the first instants
             pass
@@ -57,55 +54,58 @@ def _wait_for_articles(db: str, minimum: int, process: subprocess.Popen[bytes], 
     raise AssertionError(f"fewer than {minimum} articles after {timeout} s")
 
 
-def _assert_complete(replica: ReplicaServer, db: str) -> None:
+def _assert_complete(replica: ReplicaServer, read_archive: ReadArchive, db: str) -> None:
     truth = replica.ground_truth()
-    engine, factory = open_archive(db)
-    with factory() as session:
+    with read_archive(db) as session:
         urls = list(session.scalars(select(Article.canonical_url)))
-    engine.dispose()
     assert len(urls) == len(set(urls)), "an article was archived twice"
     assert {canonical_url(u) for u in truth.articles} <= set(urls)
 
 
-def test_sigkill_mid_crawl_then_recrawl_completes_the_archive(replica: ReplicaServer, tmp_path: Path) -> None:
+def test_sigkill_mid_crawl_then_recrawl_completes_the_archive(
+    replica: ReplicaServer, newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/killed.sqlite3"
-    process = subprocess.Popen(
-        _command(replica, db),
+    process = newsarchive.start(
+        *_crawl_args(replica, db),
         cwd=tmp_path,
+        fast=True,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _wait_for_articles(db, 40, process)
+    _wait_for_articles(read_archive, db, 40, process)
     os.killpg(process.pid, signal.SIGKILL)  # the crawler and its extraction workers, no clean-up at all
     process.wait(timeout=30)
-    killed_at = _count(db)
+    killed_at = _count(read_archive, db)
     assert 40 <= killed_at < 300
     engine = create_engine(db)
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     engine.dispose()
 
-    again = subprocess.run(_command(replica, db), cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    again = newsarchive(*_crawl_args(replica, db), cwd=tmp_path, fast=True)
     assert again.returncode == 0, again.stderr[-2000:]
-    _assert_complete(replica, db)
+    _assert_complete(replica, read_archive, db)
     # The killed crawl's run is marked abandoned (its process is gone) and its leases were taken over
     # at once instead of blocking the recrawl until they lapsed.
-    engine, factory = open_archive(db)
-    with factory() as session:
+    with read_archive(db) as session:
         runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
-    engine.dispose()
     assert [run.status for run in runs] == ["abandoned", "finished"]
     assert "lease of a killed crawl" in again.stderr
 
 
 def test_postgres_connections_cut_mid_crawl(
-    replica: ReplicaServer, postgres_url: str, tmp_path: Path
+    replica: ReplicaServer,
+    newsarchive: Newsarchive,
+    read_archive: ReadArchive,
+    postgres_url: str,
+    tmp_path: Path,
 ) -> None:
-    process = subprocess.Popen(
-        _command(replica, postgres_url), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    process = newsarchive.start(
+        *_crawl_args(replica, postgres_url), cwd=tmp_path, fast=True, stdout=subprocess.DEVNULL
     )
-    _wait_for_articles(postgres_url, 30, process)
+    _wait_for_articles(read_archive, postgres_url, 30, process)
     database = postgres_url.rsplit("/", 1)[1]
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -120,34 +120,31 @@ def test_postgres_connections_cut_mid_crawl(
     assert cut and cut >= 1
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr[-2000:]
-    _assert_complete(replica, postgres_url)
+    _assert_complete(replica, read_archive, postgres_url)
 
 
-def test_jobdir_crawl_stopped_early_resumes_where_it_stopped(replica: ReplicaServer, tmp_path: Path) -> None:
+def test_jobdir_crawl_stopped_early_resumes_where_it_stopped(
+    replica: ReplicaServer, newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/resumed.sqlite3"
     jobdir = ["--set", f"JOBDIR={tmp_path}/job"]
-    first = subprocess.run(
-        _command(replica, db, *jobdir, "--set", "CLOSESPIDER_ITEMCOUNT=40"),
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    first = newsarchive(
+        *_crawl_args(replica, db, *jobdir, "--set", "CLOSESPIDER_ITEMCOUNT=40"), cwd=tmp_path, fast=True
+    )
     assert first.returncode == 0, first.stderr[-2000:]
-    stopped_at = _count(db)
+    stopped_at = _count(read_archive, db)
     assert 40 <= stopped_at < 300
     replica.clear_requested()
-    second = subprocess.run(
-        _command(replica, db, *jobdir), cwd=tmp_path, capture_output=True, text=True, timeout=600
-    )
+    second = newsarchive(*_crawl_args(replica, db, *jobdir), cwd=tmp_path, fast=True)
     assert second.returncode == 0, second.stderr[-2000:]
-    _assert_complete(replica, db)
+    _assert_complete(replica, read_archive, db)
     # robots.txt is obeyed after the resume too: its queue is full of article links, print pages
     # among them, all asked for while robots.txt is still being fetched (crawler/safety/robots.py).
     truth = replica.ground_truth()
     requested = {base + path for base, path in replica.requested()}
     assert truth.disallowed_urls and not truth.disallowed_urls & requested
-    engine, factory = open_archive(db)
-    with factory() as session:
+    with read_archive(db) as session:
         assert session.scalars(select(Article).where(Article.version > 1)).all() == []
-    engine.dispose()
     # The resumed crawl continued from the saved queue instead of starting over: a fresh start would
     # have revisited every article the first run archived.
     revisits = int(second.stdout.split("unchanged revisits")[1].split()[0])

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import os
-import socket
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from storage.db import open_archive
 from storage.models import CrawlRun, Portal
 
+pytestmark = pytest.mark.slow  # two demo crawls in subprocesses: not in `make test-fast`
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.2", 0))
-        return int(probe.getsockname()[1])
 
 
 def _demo(cwd: Path, port: int) -> subprocess.CompletedProcess[str]:
@@ -29,17 +25,23 @@ def _demo(cwd: Path, port: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+def _port(output: str) -> int:
+    """The port the demo served its portals on, from the home URLs it printed."""
+    found = re.search(r"http://127\.0\.0\.2:(\d+)/", output)
+    assert found, output
+    return int(found.group(1))
+
+
 def _figure(output: str, name: str) -> int:
     line = next(line for line in output.splitlines() if line.startswith(name))
     return int(line[len(name) :].split()[0])
 
 
 def test_demo_uses_its_own_archive_and_keys_and_a_second_run_is_a_recrawl(tmp_path: Path) -> None:
-    port = _free_port()
-    first = _demo(tmp_path, port)
+    first = _demo(tmp_path, 0)  # the replica binds a free port; the second run serves the same URLs
     assert first.returncode == 0, first.stderr[-2000:]
     assert _figure(first.stdout, "articles archived") > 0
-    second = _demo(tmp_path, port)
+    second = _demo(tmp_path, _port(first.stdout))
     assert second.returncode == 0, second.stderr[-2000:]
     assert "recrawling" in second.stdout
     assert _figure(second.stdout, "articles archived") == 0

@@ -5,38 +5,30 @@ template changes."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 
 from crawler.cli.main import main
 from crawler.ops.rules import Rule
 from storage import schedules
 from storage.db import open_archive
-from storage.models import CrawlRun, Lease, Schedule
+from storage.models import Article, CrawlRun, Lease, Schedule
 from tests.demo import write_registry
 from tests.replica import ReplicaServer, build_world
 
-ROOT = Path(__file__).resolve().parents[2]
-FAST = ["--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=False"]
+if TYPE_CHECKING:
+    from tests.integration.conftest import Newsarchive, ReadArchive
 
-
-def _newsarchive(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("newsarchive")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSARCHIVE_DOWNLOAD_DELAY": "0"}
-    return subprocess.run(
-        [str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+# The crawls a scheduler starts read their download delay from the environment.
+NO_DELAY = {"NEWSARCHIVE_DOWNLOAD_DELAY": "0"}
 
 
 def _registry(replica: ReplicaServer, path: Path) -> Path:
@@ -128,73 +120,63 @@ def replica() -> Iterator[ReplicaServer]:
         yield server
 
 
-def test_once_runs_what_is_due_then_nothing(replica: ReplicaServer, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_once_runs_what_is_due_then_nothing(
+    replica: ReplicaServer, newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/once.sqlite3"
     registry = str(_registry(replica, tmp_path / "portals.toml"))
     for key in replica.world.portal_keys:
-        assert (
-            _newsarchive(
-                "schedule", "set", key, "--every", "6h", "--db", db, "--registry", registry, cwd=tmp_path
-            ).returncode
-            == 0
+        scheduled = newsarchive(
+            "schedule", "set", key, "--every", "6h", "--db", db, "--registry", registry, cwd=tmp_path
         )
-    first = _newsarchive(
-        "schedule", "run", "--once", "--tick", "0.5", "--db", db, "--registry", registry, cwd=tmp_path
-    )
+        assert scheduled.returncode == 0
+    once = ["schedule", "run", "--once", "--db", db, "--registry", registry]
+    first = newsarchive(*once, "--tick", "0.5", cwd=tmp_path, env=NO_DELAY)
     assert first.returncode == 0, first.stdout + first.stderr
     assert first.stdout.count("crawl started") == 2 and first.stdout.count("crawl finished") == 2
-    second = _newsarchive("schedule", "run", "--once", "--db", db, "--registry", registry, cwd=tmp_path)
+    second = newsarchive(*once, cwd=tmp_path, env=NO_DELAY)
     assert (
         second.returncode == 0 and "nothing is due" in second.stdout and "crawl started" not in second.stdout
     )
-    engine, factory = open_archive(db)
-    with factory() as session:
+    with read_archive(db) as session:
         rows = {row.portal_key: row for row in schedules.schedules(session)}
         runs = list(session.scalars(select(CrawlRun)))
-    engine.dispose()
     assert len(runs) == 2 and all(run.job_id and run.job_id.startswith("sched-") for run in runs)
     for row in rows.values():
         assert row.last_status == "finished" and row.last_outcome and "reached" in row.last_outcome
         assert row.running_since is None and row.next_run_at > datetime.now(UTC) + timedelta(hours=5)
 
 
-def test_two_schedulers_on_one_archive_crawl_each_portal_once(replica: ReplicaServer, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_two_schedulers_on_one_archive_crawl_each_portal_once(
+    replica: ReplicaServer, newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/two.sqlite3"
     registry = str(_registry(replica, tmp_path / "portals.toml"))
     for key in replica.world.portal_keys:
-        _newsarchive(
-            "schedule", "set", key, "--every", "6h", "--db", db, "--registry", registry, cwd=tmp_path
-        )
-    script = Path(sys.executable).with_name("newsarchive")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [str(script), "schedule", "run", "--once", "--tick", "0.3", "--db", db, "--registry", registry]
-    schedulers = [
-        subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
-    ]
+        newsarchive("schedule", "set", key, "--every", "6h", "--db", db, "--registry", registry, cwd=tmp_path)
+    command = ["schedule", "run", "--once", "--tick", "0.3", "--db", db, "--registry", registry]
+    schedulers = [newsarchive.start(*command, cwd=tmp_path) for _ in range(2)]
     outputs = [process.communicate(timeout=600)[0] for process in schedulers]
     assert all(process.returncode == 0 for process in schedulers), outputs
     assert sum(output.count("crawl started") for output in outputs) == 2
-    engine, factory = open_archive(db)
-    with factory() as session:
+    with read_archive(db) as session:
         runs = list(session.scalars(select(CrawlRun)))
-    engine.dispose()
     assert sorted(key for run in runs for key in run.outcomes) == sorted(replica.world.portal_keys)
 
 
-def test_sigterm_stops_starting_and_interrupts_after_the_grace(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_sigterm_stops_starting_and_interrupts_after_the_grace(
+    newsarchive: Newsarchive, read_archive: ReadArchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/term.sqlite3"
     with ReplicaServer(build_world(portals=1, articles=500, seed=43), first_host=150, port=0) as replica:
         registry = str(_registry(replica, tmp_path / "portals.toml"))
         (key,) = replica.world.portal_keys
-        _newsarchive(
-            "schedule", "set", key, "--every", "1d", "--db", db, "--registry", registry, cwd=tmp_path
-        )
-        script = Path(sys.executable).with_name("newsarchive")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        command = [str(script), "schedule", "run", "--grace", "1", "--tick", "0.3", "--db", db]
-        scheduler = subprocess.Popen(
-            [*command, "--registry", registry], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True
-        )
+        newsarchive("schedule", "set", key, "--every", "1d", "--db", db, "--registry", registry, cwd=tmp_path)
+        command = ["schedule", "run", "--grace", "1", "--tick", "0.3", "--db", db, "--registry", registry]
+        scheduler = newsarchive.start(*command, cwd=tmp_path)
         deadline = time.monotonic() + 120
         while (
             time.monotonic() < deadline
@@ -202,25 +184,17 @@ def test_sigterm_stops_starting_and_interrupts_after_the_grace(tmp_path: Path) -
         ):
             time.sleep(0.2)
         scheduler.send_signal(signal.SIGTERM)
-        stopped = time.monotonic()
-        output, _ = scheduler.communicate(timeout=120)
-        took = time.monotonic() - stopped
+        output, _ = scheduler.communicate(timeout=120)  # only stops a hung scheduler
     assert scheduler.returncode == 1, output  # the interrupted crawl counts as not finished
     assert "stopping: no new crawls" in output and "grace period over: interrupting" in output
     assert f"{key}: crawl interrupted" in output
-    assert took < 30, took
-    engine, factory = open_archive(db)
-    with factory() as session:
+    with read_archive(db) as session:
         (run,) = session.scalars(select(CrawlRun))
         row = session.get(Schedule, key)
-    engine.dispose()
+        archived = session.scalar(select(func.count()).select_from(Article))
     assert run.status == "interrupted" and row is not None and row.last_status == "interrupted"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.152", 0))
-        return int(probe.getsockname()[1])
+    # Interrupted after the grace, not awaited to its end: the portal's 500 articles are not all in.
+    assert archived is not None and archived < 500, archived
 
 
 def _shift_history(database: str, days: int) -> None:
@@ -246,39 +220,44 @@ def _shift_history(database: str, days: int) -> None:
     engine.dispose()
 
 
-def test_health_flags_a_portal_that_stops_answering_and_one_whose_template_changes(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_health_flags_a_portal_that_stops_answering_and_one_whose_template_changes(
+    newsarchive: Newsarchive, tmp_path: Path
+) -> None:
     db = f"sqlite:///{tmp_path}/health.sqlite3"
-    port = _free_port()
     registry = tmp_path / "portals.toml"
+    first, second = build_world(portals=2, articles=1).portal_keys
 
-    def crawl(seed: int, *, serve: int = 2, broken: bool = False) -> None:
-        world = build_world(portals=2, articles=40, seed=seed)
-        world.portals = world.portals[:serve]
-        with ReplicaServer(world, first_host=152, port=port) as replica:
-            for server in replica._servers:
-                server.site.template_broken = broken
-            if serve == 2:  # when one portal stops answering, the registry still lists both
-                _registry(replica, registry)
-            _newsarchive("crawl", "--db", db, "--registry", str(registry), *FAST, cwd=tmp_path)
+    def crawl(replica: ReplicaServer, seed: int, *, answering: bool = True, broken: bool = False) -> None:
+        """A day's crawl: the portals (same addresses) with seed's articles; the second one silent when
+        not ``answering``; the first one's template broken when ``broken``."""
+        replica.serve(build_world(portals=2, articles=40, seed=seed))
+        replica.silent = set() if answering else {second}
+        for server in replica._servers:
+            server.site.template_broken = broken
+        _registry(replica, registry)
+        newsarchive("crawl", "--db", db, "--registry", str(registry), cwd=tmp_path, fast=True)
 
     def health() -> tuple[int, dict[str, dict[str, object]]]:
         result = CliRunner().invoke(main, ["health", "--db", db, "--json"])
         return result.exit_code, {row["portal"]: row for row in json.loads(result.stdout)}
 
-    crawl(51)
-    status, rows = health()
-    assert status == 0, rows  # no history yet, but the crawl archived articles
-    _shift_history(db, days=10)  # that crawl becomes the baseline
-    crawl(52)  # new articles, the same portals
-    status, rows = health()
-    assert status == 0 and {row["level"] for row in rows.values()} == {"ok"}, rows
-    _shift_history(db, days=10)
-    crawl(53, serve=1)  # the second portal stops answering
-    status, rows = health()
-    first, second = build_world(portals=2, articles=1).portal_keys
-    assert status == 2 and rows[second]["level"] == "error" and "unreachable" in str(rows[second]["problems"])
-    assert rows[first]["level"] == "ok", rows[first]["problems"]
-    crawl(54, broken=True)  # the first portal's template changes: no article body can be found
+    # One server for every day, so the portals keep their addresses (a portal's key is its host and port).
+    with ReplicaServer(build_world(portals=2, articles=40, seed=51), first_host=152, port=0) as replica:
+        crawl(replica, 51)
+        status, rows = health()
+        assert status == 0, rows  # no history yet, but the crawl archived articles
+        _shift_history(db, days=10)  # that crawl becomes the baseline
+        crawl(replica, 52)  # new articles, the same portals
+        status, rows = health()
+        assert status == 0 and {row["level"] for row in rows.values()} == {"ok"}, rows
+        _shift_history(db, days=10)
+        crawl(replica, 53, answering=False)  # the second portal stops answering
+        status, rows = health()
+        assert status == 2 and rows[second]["level"] == "error", rows
+        assert "unreachable" in str(rows[second]["problems"]), rows[second]
+        assert rows[first]["level"] == "ok", rows[first]["problems"]
+        crawl(replica, 54, broken=True)  # the first portal's template changes: no article body can be found
     status, rows = health()
     assert rows[first]["level"] == "error" and "extraction failures" in str(rows[first]["problems"])
     figures = rows[first]["figures"]

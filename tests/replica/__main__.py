@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--articles", type=int, default=150, help="articles per portal (default 150)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--first-host", type=int, default=2, help="portal i binds 127.0.0.{first-host + i}")
-    parser.add_argument("--port", type=int, default=0, help="port for every portal; 0 picks a free one each")
+    parser.add_argument("--port", type=int, default=0, help="port of every portal; 0 picks a free one")
     parser.add_argument("--edition", type=int, default=0, help="1 serves the edited articles' new text")
     parser.add_argument("--slow-delay", type=float, default=0.3, help="seconds the slow article waits")
     parser.add_argument("--ready-file", help="write {base_urls, home_urls} JSON here once listening")

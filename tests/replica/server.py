@@ -1,7 +1,8 @@
-"""ReplicaServer: serves every portal of a world on its own loopback address (127.0.0.N) and port."""
+"""ReplicaServer: serves every portal of a world on its own loopback address (127.0.0.N), all on one port."""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import threading
 import time
@@ -43,6 +44,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         site = self.server.site
+        if site.portal.key in self.server.owner.silent:
+            self.close_connection = True  # no answer at all: the client sees the connection closed
+            return
         self.server.owner._record(site.base, self.path)
         try:
             response = site.respond(self.path)
@@ -85,10 +89,16 @@ def _not_modified(etag: str | None, since: str | None, headers: dict[str, str]) 
     return False
 
 
-class ReplicaServer:
-    """Serves ``world``: portal i on 127.0.0.{first_host + i}, port ``port`` (0: a free port each).
+# Tries at a free port (port 0): the first portal's address gets one from the system, another program may
+# already hold that port on a later portal's address; the odds of that twice in a row are negligible.
+BIND_ATTEMPTS = 5
 
-    Use as a context manager, or call ``start()`` and ``stop()``.
+
+class ReplicaServer:
+    """Serves ``world``: portal i on 127.0.0.{first_host + i}, every portal on one port.
+
+    ``port`` 0 (the default) lets the system pick a free one; after ``start()``, ``port`` is the port
+    every portal listens on. Use as a context manager, or call ``start()`` and ``stop()``.
     """
 
     def __init__(self, world: World, first_host: int = 2, port: int = 0, slow_delay: float = 0.3) -> None:
@@ -98,6 +108,7 @@ class ReplicaServer:
         self.first_host = first_host
         self.port = port
         self.slow_delay = slow_delay
+        self.silent: set[str] = set()  # keys of portals that accept connections and close them unanswered
         self._servers: list[_Server] = []
         self._threads: list[threading.Thread] = []
         self._requests: list[tuple[str, str]] = []
@@ -108,24 +119,33 @@ class ReplicaServer:
 
     def start(self) -> ReplicaServer:
         """Bind every portal and start serving; raises OSError if an address cannot be bound."""
-        try:
-            for i, portal in enumerate(self.world.portals):
-                host = f"127.0.0.{self.first_host + i}"
-                server = _Server((host, self.port), _Handler)
-                base = f"http://{host}:{server.server_address[1]}"
-                server.site = Site(self.world, portal, base, self.slow_delay)
-                server.owner = self
-                self._servers.append(server)
-                self.base_urls[portal.key] = base
-                self.home_urls[portal.key] = base + "/"
-        except OSError:
-            self.stop()
-            raise
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            try:
+                self._bind(self.port)
+                break
+            except OSError as exc:
+                self.stop()
+                if self.port != 0 or exc.errno != errno.EADDRINUSE or attempt == BIND_ATTEMPTS:
+                    raise
         for server in self._servers:
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
+
+    def _bind(self, port: int) -> None:
+        """Bind every portal's address on ``port``, the first one's (0: a free one) for all the others."""
+        for i, portal in enumerate(self.world.portals):
+            host = f"127.0.0.{self.first_host + i}"
+            server = _Server((host, port), _Handler)
+            port = server.server_address[1]
+            base = f"http://{host}:{port}"
+            server.site = Site(self.world, portal, base, self.slow_delay)
+            server.owner = self
+            self._servers.append(server)
+            self.base_urls[portal.key] = base
+            self.home_urls[portal.key] = base + "/"
+        self.port = port
 
     def stop(self) -> None:
         """Stop serving and close the sockets (idempotent)."""
@@ -152,6 +172,16 @@ class ReplicaServer:
     def registry_entries(self) -> list[dict[str, Any]]:
         """Return the portal registry records for the bound addresses."""
         return self.world.registry_entries(self.base_urls)
+
+    def serve(self, world: World) -> None:
+        """Serve ``world`` from now on, its portals on the addresses of this one's (same number of them)."""
+        if len(world.portals) != len(self._servers):
+            raise ValueError(f"{len(world.portals)} portals for {len(self._servers)} addresses")
+        self.world = world
+        for server, portal in zip(self._servers, world.portals, strict=True):
+            server.site = Site(world, portal, server.site.base, self.slow_delay)
+        with self._lock:
+            self._gzipped.clear()
 
     def set_edition(self, edition: int, edited_at: datetime | None = None) -> None:
         """Serve ``edition`` of the world from now on (1: the edited articles change; see ``World``)."""

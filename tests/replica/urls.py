@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 STYLES: tuple[str, ...] = ("A", "B", "C")
 
@@ -60,3 +61,9 @@ def listing_path(style: str, cat: str, page: int) -> str:
 def search_path(tag_slug: str) -> str:
     """Return the path of a tag search (under the robots.txt Disallow ``/tim-kiem/``)."""
     return f"/tim-kiem/?q={tag_slug}"
+
+
+def path_qs(url: str) -> str:
+    """Return the path and query of ``url``, what a replica site routes on."""
+    parts = urlsplit(url)
+    return parts.path + ("?" + parts.query if parts.query else "")

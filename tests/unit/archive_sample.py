@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import click
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.articles import ArticleData, archive_article
@@ -40,6 +40,18 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
 class Sample:
     url: str
     ids: dict[str, int]
+
+
+def overwrite_article(sample: Sample, name: str, **columns: object) -> None:
+    """Set ``columns`` of the sample article ``name`` in its database directly, as whatever a portal
+    sent (a title with markup, escape sequences) would have been archived."""
+    engine = create_engine(sample.url)
+    assignments = ", ".join(f"{column} = :{column}" for column in columns)
+    with engine.begin() as connection:
+        connection.execute(
+            text(f"UPDATE articles SET {assignments} WHERE id = :id"), {**columns, "id": sample.ids[name]}
+        )
+    engine.dispose()
 
 
 def archive_row(

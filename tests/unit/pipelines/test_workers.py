@@ -31,19 +31,24 @@ def work(job: tuple[str, int]) -> str:
     return f"{kind}:{value}:{os.getpid()}"
 
 
+# The hung jobs below would run for an hour: the test ends only if the pool cuts them. This bound only
+# stops a test whose pool does not; it is no measure of how fast the pool is.
+HUNG = 3600
+
+
+@pytest.mark.timeout(120)
 def test_a_hung_and_a_crashed_job_fail_alone_and_their_workers_are_replaced() -> None:
     pool = WorkerPool(2, work, timeout=1.0)
     jobs = [
         ("echo", 1),
-        ("spin", 60),
+        ("spin", HUNG),
         ("echo", 2),
         ("crash", 3),
         ("raise", 0),
         *(("echo", n) for n in range(3, 9)),
     ]
-    started = time.monotonic()
     results = list(pool.map(jobs))
-    elapsed = time.monotonic() - started
+    # Cut on its CPU time, not awaited: it would have answered "spin:3600:<pid>" an hour later.
     assert isinstance(results[1], WorkerFailed) and str(results[1]) == "extraction timed out after 1 s"
     assert (
         isinstance(results[3], WorkerFailed) and str(results[3]) == "extraction worker crashed on this page"
@@ -54,22 +59,20 @@ def test_a_hung_and_a_crashed_job_fail_alone_and_their_workers_are_replaced() ->
     echoed = [r for r in results if isinstance(r, str)]
     assert [r.split(":")[1] for r in echoed] == ["1", "2", *map(str, range(3, 9))]
     assert (pool.timed_out, pool.crashed) == (1, 1)
-    assert elapsed < 20  # the spinning job was cut, not awaited for its 60 s
     assert len({r.split(":")[2] for r in echoed}) >= 2  # replaced workers have new process ids
 
 
+@pytest.mark.timeout(120)
 def test_the_deadline_counts_cpu_time_and_a_stalled_worker_is_cut_on_the_clock() -> None:
     # Waiting (a busy machine, here a sleep) is not work: 1.5 s asleep passes a 1 s timeout, while a
     # worker that makes no progress at all is cut at three timeouts on the clock.
     pool = WorkerPool(1, work, timeout=1.0)
-    started = time.monotonic()
-    results = list(pool.map([("sleep", 1.5), ("sleep", 60), ("echo", 1)]))
-    elapsed = time.monotonic() - started
+    results = list(pool.map([("sleep", 1.5), ("sleep", HUNG), ("echo", 1)]))
     assert results[0].startswith("sleep:1.5:")
     assert isinstance(results[1], WorkerFailed)
     assert str(results[1]) == "extraction timed out after 3 s on the clock without finishing"
     assert results[2].startswith("echo:1:")
-    assert elapsed < 15 and pool.timed_out == 1
+    assert pool.timed_out == 1
 
 
 def test_a_pool_used_from_a_new_event_loop_starts_afresh() -> None:

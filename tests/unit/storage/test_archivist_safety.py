@@ -16,7 +16,7 @@ from storage.cli.output import Column, format_table
 from storage.db import make_engine
 from storage.safe_text import csv_safe, terminal_safe
 from storage.search.snippets import Highlighted
-from tests.unit.archive_sample import Sample, invoke
+from tests.unit.archive_sample import Sample, invoke, overwrite_article
 
 HOSTILE_SAPO = "Tin \x1b[2J\x1b]0;pwned\x07 \x1b]8;;https://evil.example\x1b\\bấm\x1b]8;;\x1b\\ \u202eabc"
 
@@ -151,14 +151,10 @@ def test_read_only_sqlite_uses_immutable_without_a_writable_directory(
 
 @pytest.fixture
 def hostile(sample: Sample) -> Sample:
-    engine = create_engine(sample.url)
-    with engine.begin() as connection:
-        connection.execute(
-            text("UPDATE articles SET sapo = :sapo, canonical_url = :url, title = :title WHERE id = :id"),
-            {"sapo": HOSTILE_SAPO, "url": "https://x.example/\x1b[2Ja", "title": "=HYPERLINK(\"http://evil\")",
-             "id": sample.ids["blossom"]},
-        )  # fmt: skip
-    engine.dispose()
+    overwrite_article(
+        sample, "blossom", sapo=HOSTILE_SAPO, canonical_url="https://x.example/\x1b[2Ja",
+        title="=HYPERLINK(\"http://evil\")",
+    )  # fmt: skip
     return sample
 
 

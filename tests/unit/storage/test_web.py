@@ -11,20 +11,14 @@ from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from storage.web.app import create_app
-from tests.unit.archive_sample import Sample
+from tests.unit.archive_sample import Sample, overwrite_article
 
 SCRIPT_TITLE = '<script>alert("x")</script> Hòa Bình đào'
 
 
 @pytest.fixture
 def client(sample: Sample) -> Iterator[tuple[TestClient, Sample]]:
-    engine = create_engine(sample.url)
-    with engine.begin() as connection:
-        connection.execute(
-            text("UPDATE articles SET title = :title WHERE id = :id"),
-            {"title": SCRIPT_TITLE, "id": sample.ids["blossom"]},
-        )
-    engine.dispose()
+    overwrite_article(sample, "blossom", title=SCRIPT_TITLE)
     with TestClient(create_app(sample.url)) as test_client:
         yield test_client, sample
 
