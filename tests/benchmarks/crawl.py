@@ -39,7 +39,7 @@ CRAWL_SETTINGS = (
     "LOG_LEVEL=WARNING",
 )
 # The hostile portal's slow page is cut on the extraction timeout, as in its test.
-HOSTILE_SETTINGS = ("EXTRACTION_TIMEOUT=2",)
+HOSTILE_SETTINGS = ("EXTRACTION_TIMEOUT=4",)  # as tests/integration/test_hostile_portal.py
 MB = 1024 * 1024
 
 
