@@ -46,7 +46,7 @@ eval-extraction: install
 eval-language: install
 	$(BIN)/newsarchive eval language --data $(DATA)
 
-# One BENCH line per workload and worker count (tests/benchmarks/crawl.py; README "Benchmarks").
+# One BENCH line per workload and worker count (tests/benchmarks/crawl.py; docs/benchmarks.md).
 bench: install
 	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 2000 --data $(DATA) --workers 1 2
 	$(PY) -m tests.benchmarks.crawl --workload replica --portals 5 --articles 1000 --workers 1 2

@@ -75,7 +75,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.safety.robots.RobotsTxtMiddleware": 100,
     "crawler.frontier.conditional.ConditionalGetMiddleware": 560,
 }
-# Safety (README "Safety"): only http(s) is fetched; the guarded resolver refuses names that resolve to
+# Safety (docs/safety.md): only http(s) is fetched; the guarded resolver refuses names that resolve to
 # private addresses at connection time, so a name cannot pass the check and then rebind.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 TWISTED_DNS_RESOLVER = "crawler.safety.guard.GuardedResolver"

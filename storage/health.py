@@ -27,7 +27,7 @@ LONG_BODY = 500  # characters of text: a body "over 500 characters"
 @dataclass(frozen=True)
 class Thresholds:
     """When a figure is a warning or an error (the `newsarchive health` options; defaults documented
-    there and in the README)."""
+    there and in docs/operations.md)."""
 
     drop_warning: float = 0.5  # recent articles/day below this share of the baseline: warning
     drop_error: float = 0.2  # ... below this share: error (a portal that stopped yielding)

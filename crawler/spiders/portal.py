@@ -398,7 +398,7 @@ class PortalSpider(scrapy.Spider):
             return
         if not self.crawler.stats.get_value(f"bounds/{name}"):
             self.logger.warning(
-                "bound %s reached (at %s); see the Safety section of the README", name, where[:300]
+                "bound %s reached (at %s); see docs/safety.md", name, where[:300]
             )
         self.crawler.stats.inc_value(f"bounds/{name}", count)
 
