@@ -397,9 +397,7 @@ class PortalSpider(scrapy.Spider):
         if self.crawler.stats is None:
             return
         if not self.crawler.stats.get_value(f"bounds/{name}"):
-            self.logger.warning(
-                "bound %s reached (at %s); see docs/safety.md", name, where[:300]
-            )
+            self.logger.warning("bound %s reached (at %s); see docs/safety.md", name, where[:300])
         self.crawler.stats.inc_value(f"bounds/{name}", count)
 
     def _discovery_host_ok(self, url: str, portal: Portal) -> bool:
