@@ -10,7 +10,7 @@ import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
-from pipelines.extract.links import absolute_url
+from pipelines.extract.links import resolve_link
 
 # Sitemap protocol limits (sitemaps.org): 50,000 URLs and 50 MB uncompressed per file. Larger ones are cut
 # there (counted), and gzip is never inflated past the byte limit.
@@ -42,7 +42,7 @@ def sitemaps_from_robots(text: str, base_url: str) -> list[str]:
     for line in text.splitlines():
         name, _, value = line.partition(":")
         if name.strip().lower() == "sitemap" and value.strip():
-            absolute = absolute_url(base_url, value)
+            absolute = resolve_link(base_url, value)
             if absolute:
                 found.append(absolute)
     return found

@@ -1,6 +1,6 @@
 """What one fetched page says about discovery: links and how they classify, article signals, listing
 dates. Pure functions of the page, run in the worker with the extraction (pipelines.analysis.job) so the
-reactor never parses a page; the crawler uses absolute_url (robots.txt Sitemap lines) and classify_url
+reactor never parses a page; the crawler uses resolve_link (robots.txt Sitemap lines) and classify_url
 (crawler.portals.Portal.classify) too."""
 
 from __future__ import annotations
@@ -49,13 +49,13 @@ def feed_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
     found = []
     for link in tree.xpath("//link[@rel='alternate'][@href]"):
         if (link.get("type") or "").lower() in _FEED_TYPES:
-            absolute = absolute_url(base_url, link.get("href") or "")
+            absolute = resolve_link(base_url, link.get("href") or "")
             if absolute:
                 found.append(absolute)
     return found
 
 
-def absolute_url(base_url: str, href: str) -> str | None:
+def resolve_link(base_url: str, href: str) -> str | None:
     """Return ``href`` resolved against ``base_url`` without its fragment; None when malformed.
 
     Menus, footers and "most read" boxes repeat the same links on every page of a portal, so hrefs that
@@ -93,7 +93,7 @@ def page_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
     for href in dict.fromkeys(href.strip() for href in tree.xpath("//a/@href")):
         if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
             continue
-        absolute = absolute_url(base_url, href)
+        absolute = resolve_link(base_url, href)
         if absolute and absolute.startswith(("http://", "https://")):
             seen.setdefault(absolute, None)
     return list(seen)
@@ -107,7 +107,7 @@ def listing_dates(tree: lxml.html.HtmlElement, base_url: str) -> dict[str, datet
     """
     found: dict[str, datetime] = {}
     for link in tree.iter("a"):
-        url = absolute_url(base_url, link.get("href") or "")
+        url = resolve_link(base_url, link.get("href") or "")
         if not url or url in found:
             continue
         box = link

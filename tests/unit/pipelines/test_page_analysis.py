@@ -123,5 +123,5 @@ def test_links_resolved_once_per_worker_resolve_as_each_page_would() -> None:
     ]  # fmt: skip
     for base in bases:
         for href in hrefs:
-            assert page_links.absolute_url(base, href) == page_links._resolve(base, href), (base, href)
+            assert page_links.resolve_link(base, href) == page_links._resolve(base, href), (base, href)
     assert page_links._resolved.cache_info().maxsize  # bounded
