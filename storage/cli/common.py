@@ -25,7 +25,7 @@ from storage.db import (
 )
 from storage.models import MAX_ID, CaptureStatus, Portal
 from storage.search.filters import SearchFilters
-from storage.timezone import day_end, day_start, local_iso
+from storage.timezone import day_end, day_start, local_iso, parse_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,21 +65,14 @@ class DayType(click.ParamType):
     """A calendar day written YYYY-MM-DD or DD/MM/YYYY (day first, as Vietnamese dates are)."""
 
     name = "DATE"
-    _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
-    _VI = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
-        text = str(value).strip()
         try:
-            if match := self._ISO.fullmatch(text):
-                return date(int(match[1]), int(match[2]), int(match[3]))
-            if match := self._VI.fullmatch(text):
-                return date(int(match[3]), int(match[2]), int(match[1]))
+            return parse_day(str(value))
         except ValueError as exc:
-            self.fail(f"{text!r} is not a real date ({exc})", param, ctx)
-        self.fail(f"{text!r} is not a date; use YYYY-MM-DD or DD/MM/YYYY", param, ctx)
+            self.fail(str(exc), param, ctx)
 
 
 DAY = DayType()
