@@ -61,8 +61,10 @@ bench-memory: install
 bench-dedup: install
 	$(PY) -m tests.benchmarks.dedup --articles 100000 --queries 1000
 
+# ARTICLES given on the command line sizes the archive (make bench-search ARTICLES=1000000); else 100,000.
+SEARCH_ARTICLES := $(if $(filter command line environment,$(origin ARTICLES)),$(ARTICLES),100000)
 bench-search: install
-	$(PY) -m tests.benchmarks.search --articles 100000
+	$(PY) -m tests.benchmarks.search --articles $(SEARCH_ARTICLES)
 
 screenshots: install
 	$(PY) -m tests.browser.screenshots --db $${ARCHIVE_DATABASE_URL:-sqlite:///archive.sqlite3} --out docs
