@@ -144,13 +144,21 @@ def _newest_matches(
     published_at comes as the database stores it (SQLite: an ISO text in UTC), only to be compared:
     converting hundreds of values to datetimes took longer than finding them.
     """
+    return [(row[0], row[1]) for row in newest_match_rows(session, query, filters, limit)]
+
+
+def newest_match_rows(
+    session: Session, query: Query, filters: SearchFilters, limit: int, columns: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """Return (id, published_at, *``columns``) of the ``limit`` most recently archived matches, newest
+    first (the cheap order of both indexes; storage.search.counts counts these)."""
     statement, order = _matches(session, query, filters)
     published: ColumnElement[Any] = literal_column("articles.published_at")
-    statement = statement.add_columns(published)
+    statement = statement.add_columns(published, *columns)
     if session.get_bind().dialect.name == "postgresql":
         return postgres.newest_matches(session, statement, limit)
     statement = statement.order_by(order.desc()).limit(limit)
-    return [(int(row[0]), row[1]) for row in session.execute(statement)]
+    return [(int(row[0]), *row[1:]) for row in session.execute(statement)]
 
 
 def _by_date(

@@ -33,7 +33,7 @@ def matches(query: Query, filters: SearchFilters) -> Select[Any]:
     return filter_articles(statement, filters, "postgresql")
 
 
-def newest_matches(session: Session, statement: Select[Any], limit: int) -> list[tuple[int, Any]]:
+def newest_matches(session: Session, statement: Select[Any], limit: int) -> list[tuple[Any, ...]]:
     """Return the newest ``limit`` matches of ``statement``, read from the GIN index among the most
     recently archived articles, a range widened until it holds ``limit`` matches or every article.
 
@@ -51,7 +51,7 @@ def newest_matches(session: Session, statement: Select[Any], limit: int) -> list
         while True:
             lowest = newest - span
             bounded = ordered.where(Article.id > lowest) if lowest > 0 else ordered
-            rows = [(int(row[0]), row[1]) for row in session.execute(bounded)]
+            rows = [(int(row[0]), *row[1:]) for row in session.execute(bounded)]
             if len(rows) >= limit or lowest <= 0:
                 return rows
             span *= 4

@@ -28,12 +28,12 @@ from sqlalchemy import create_engine, insert, text
 
 from storage.db import open_archive
 from storage.models import Article, Portal
+from storage.search.counts import facet_counts
 from storage.search.engine import search_articles
 from storage.search.fields import search_fields
 from storage.search.filters import SearchFilters
 from storage.search.query import WORD, parse_query
 from storage.text import content_hash
-from storage.web.facets import facet_counts
 from tests.replica import build_world
 
 PORTALS = 5
