@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Portal
@@ -33,6 +33,10 @@ RANK_WINDOW = 500
 # SQLite and over 1 s on PostgreSQL), and a page of results needs only the newest ones. Reading the
 # newest matches costs some 5 µs (SQLite) to 10 µs (PostgreSQL) per match: 500 keep a search in 50 ms.
 COUNT_LIMIT = 500
+
+# A query with at most this many matches is sorted by date whole, its matches read newest archived
+# first (cheap, as above); past it, a date-ordered page walks the publication-date index instead.
+DATE_BOUND = 2000
 
 SORTS = ("relevance", "date")
 
@@ -90,9 +94,10 @@ def search_articles(
     """Return page ``page`` (``limit`` per page) of the articles matching ``query``, best first.
 
     ``sort`` is "relevance" (ties: newest first) or "date" (newest first). The count is exact up to
-    COUNT_LIMIT matches; beyond, ``total`` is COUNT_LIMIT and ``exact`` False ("more than"), unless the
-    page asked for lies past the ranked window (then it is counted). Raises storage.search.query.QueryError
-    for a query with nothing to search for, ValueError for a bad sort or page, sqlalchemy errors only
+    COUNT_LIMIT matches (DATE_BOUND for a page ordered by date); beyond, ``total`` is COUNT_LIMIT and
+    ``exact`` False ("more than"), unless the page is the last one (then every match was counted).
+    Raises storage.search.query.QueryError for a query with nothing to search for, ValueError for a
+    bad sort or page, sqlalchemy errors only
     for database failures.
     """
     parsed = parse_query(query) if isinstance(query, str) else query
@@ -104,15 +109,20 @@ def search_articles(
     offset = (page - 1) * limit
     window = RANK_WINDOW if sort == "relevance" else 0
     # The newest matches (archiving order, which both indexes read cheaply), one more than needed:
-    # enough to rank the window and to count up to COUNT_LIMIT without touching every match.
-    newest = _newest_matches(session, parsed, filters, max(window, COUNT_LIMIT) + 1)
+    # enough to rank the window and to count up to COUNT_LIMIT without touching every match; up to
+    # DATE_BOUND when the page wanted is ordered by date, so that a query with fewer matches is sorted
+    # here, whole, and only a common one walks the date index.
+    by_date = sort == "date" or offset + limit > window
+    wanted = max(window, COUNT_LIMIT, DATE_BOUND if by_date else 0) + 1
+    newest = _newest_matches(session, parsed, filters, wanted)
+    complete = len(newest) < wanted  # every match is in ``newest``
     total, exact = len(newest), True
-    if total > COUNT_LIMIT:
+    if not complete and total > COUNT_LIMIT:
         total, exact = COUNT_LIMIT, False
     scores: dict[int, float] = {}
     rows: list[tuple[int, float]] = []
+    ranked = newest[:window]
     if sort == "relevance":
-        ranked = newest[:window]
         scores = _scores(session, parsed, [row[0] for row in ranked])
 
         # best first; ties: published (undated last), newest first, then most recently archived
@@ -122,16 +132,18 @@ def search_articles(
         rows = [
             (article_id, scores.get(article_id, 0.0)) for article_id, _ in ranked[offset : offset + limit]
         ]
-        if len(rows) < limit and len(newest) > window:
-            # past the ranked window: the older matches, newest published first
-            rows += _by_date(session, parsed, filters, limit - len(rows), max(0, offset + len(rows) - window),
-                             below=newest[window - 1][0] if window else None)  # fmt: skip
-    else:
-        rows = _by_date(session, parsed, filters, limit, offset)
-    if not exact and (not rows or (sort == "relevance" and offset + limit > window)):
-        # deep pages (rare) get the exact count: the matches past the window were read anyway
-        counted = matching_ids(session, parsed, filters).subquery()
-        total, exact = session.scalar(select(func.count()).select_from(counted)) or 0, True
+    wanted_rest, rest_offset = limit - len(rows), max(0, offset + len(rows) - window)
+    if wanted_rest and len(newest) > window:
+        # past the ranked window (all of a date sort): the older matches, newest published first
+        if complete:
+            rest = sorted(newest[window:], key=_newest_published, reverse=True)
+            rows += [(article_id, 0.0) for article_id, _ in rest[rest_offset : rest_offset + wanted_rest]]
+        else:
+            below = newest[window - 1][0] if window else None
+            found = _by_date(session, parsed, filters, wanted_rest, rest_offset, below=below)
+            if found and len(found) < wanted_rest:  # the last page: the count is known exactly
+                total, exact = window + rest_offset + len(found), True
+            rows += found
     hits = _hits(session, parsed, [row[0] for row in rows], dict(rows))
     return SearchPage(total, page, limit, hits, exact=exact)
 
@@ -161,17 +173,29 @@ def newest_match_rows(
     return [(int(row[0]), *row[1:]) for row in session.execute(statement)]
 
 
+def _newest_published(row: tuple[int, Any]) -> tuple[bool, Any, int]:
+    """Sort key of (id, published_at) rows, descending: newest published first, undated last."""
+    return (row[1] is not None, row[1] or "", row[0])
+
+
 def _by_date(
     session: Session, query: Query, filters: SearchFilters, limit: int, offset: int, below: int | None = None
 ) -> list[tuple[int, float]]:
-    """Return (id, score 0) of matches (older than id ``below`` if given), newest published first."""
-    ids = matching_ids(session, query, filters).subquery()
-    statement = select(Article.id).join(ids, ids.c.id == Article.id)
+    """Return (id, score 0) of matches (older than id ``below`` if given), newest published first.
+
+    Only for a query with more than DATE_BOUND matches: the publication-date index is walked newest
+    first and each article tested against the query, so about (offset + limit) / share of matches
+    articles are read, whatever the number of matches.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgres.matches(query, filters)
+        order: list[ColumnElement[Any]] = [Article.published_at.desc().nulls_last(), Article.id.desc()]
+    else:
+        statement = sqlite.dated_matches(session, query, filters)
+        order = [Article.published_at.desc(), Article.id.desc()]  # SQLite puts NULLs last when descending
     if below is not None:
         statement = statement.where(Article.id < below)
-    statement = statement.order_by(
-        Article.published_at.is_(None), Article.published_at.desc(), Article.id.desc()
-    )
+    statement = statement.order_by(*order)
     return [(int(article_id), 0.0) for article_id in session.scalars(statement.offset(offset).limit(limit))]
 
 

@@ -206,15 +206,36 @@ def test_ranking_window_pages_cover_every_match_once(
 def test_count_stops_at_count_limit_and_says_so(
     corpus: tuple[sessionmaker[Session], dict[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past COUNT_LIMIT matches the count is "more than", not a guess; a deep page counts exactly."""
+    """Past COUNT_LIMIT matches the count is "more than", not a guess, also on a deep page (counting
+    every match would cost as much as the matches); the last page knows the count exactly."""
     factory, _ = corpus
     with factory() as session:
         everything = search_articles(session, "nong", limit=100)
         monkeypatch.setattr("storage.search.engine.COUNT_LIMIT", 3)
         monkeypatch.setattr("storage.search.engine.RANK_WINDOW", 3)
+        monkeypatch.setattr("storage.search.engine.DATE_BOUND", 3)
         first = search_articles(session, "nong", limit=2)
         deep = search_articles(session, "nong", limit=2, page=3)
-    assert everything.exact and everything.total > 3 and everything.total_text == str(everything.total)
+        last = search_articles(session, "nong", limit=2, page=-(-everything.total // 2))
+    assert everything.exact and everything.total > 5 and everything.total_text == str(everything.total)
     assert not first.exact and first.total == 3 and first.total_text == "more than 3"
     assert first.pages == 3  # at least one page past those counted
-    assert deep.exact and deep.total == everything.total
+    assert not deep.exact and deep.pages == 4
+    assert last.exact and last.total == everything.total
+
+
+@pytest.mark.parametrize("bound", [2000, 2])
+def test_date_order_whole_or_walking_the_date_index(
+    corpus: tuple[sessionmaker[Session], dict[str, int]], monkeypatch: pytest.MonkeyPatch, bound: int
+) -> None:
+    """Few matches are sorted by date whole; past DATE_BOUND the date index is walked: same pages."""
+    factory, ids = corpus
+    with factory() as session:
+        everything = search_articles(session, "nong", limit=100)
+        expected = sorted(everything.hits, key=lambda hit: (hit.published_at, hit.id), reverse=True)
+        monkeypatch.setattr("storage.search.engine.DATE_BOUND", bound)
+        monkeypatch.setattr("storage.search.engine.COUNT_LIMIT", min(bound, 500))
+        pages = [search_articles(session, "nong", limit=2, page=n, sort="date") for n in range(1, 7)]
+        filtered = search_articles(session, "nong -biển", limit=100, sort="date")
+    assert [hit.id for page in pages for hit in page.hits] == [hit.id for hit in expected]
+    assert [hit.id for hit in filtered.hits] == [hit.id for hit in expected if hit.id != ids["scattered"]]
