@@ -183,19 +183,17 @@ def _by_date(
 ) -> list[tuple[int, float]]:
     """Return (id, score 0) of matches (older than id ``below`` if given), newest published first.
 
-    Only for a query with more than DATE_BOUND matches: the publication-date index is walked newest
-    first and each article tested against the query, so about (offset + limit) / share of matches
-    articles are read, whatever the number of matches.
+    Only for a query with more than DATE_BOUND matches. SQLite reads its date-keyed full-text index
+    (storage.search.sqlite.dated_page): some offset + limit matches. PostgreSQL walks the publication
+    date's index newest first, testing each article: some (offset + limit) / (share of matches).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        statement = postgres.matches(query, filters)
-        order: list[ColumnElement[Any]] = [Article.published_at.desc().nulls_last(), Article.id.desc()]
-    else:
-        statement = sqlite.dated_matches(session, query, filters)
-        order = [Article.published_at.desc(), Article.id.desc()]  # SQLite puts NULLs last when descending
+    if session.get_bind().dialect.name != "postgresql":
+        page = sqlite.dated_page(session, query, filters, limit, offset, below)
+        return [(article_id, 0.0) for article_id in page]
+    statement = postgres.matches(query, filters)
     if below is not None:
         statement = statement.where(Article.id < below)
-    statement = statement.order_by(*order)
+    statement = statement.order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
     return [(int(article_id), 0.0) for article_id in session.scalars(statement.offset(offset).limit(limit))]
 
 

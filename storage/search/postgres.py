@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, cast, func, literal, literal_column, select, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session
 
@@ -85,6 +87,34 @@ def _vectors() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     return literal_column("articles.search_vector"), literal_column("articles.search_vector_exact")
 
 
+_PAIRABLE = re.compile(r"[a-z0-9]+")
+
+
+def _pairs(term: Term) -> str | None:
+    """Return the tsquery of the adjacent word pairs of phrase ``term`` on articles.search_pairs
+    (migration 0015), or None when it has one word, or words PostgreSQL's parser might split otherwise
+    than storage.search.query (only plain ASCII letters and digits, once folded, are paired)."""
+    words = term.folded
+    if len(words) < 2 or not all(_PAIRABLE.fullmatch(word) for word in words):
+        return None
+    return " & ".join(f"'{first} {second}'" for first, second in zip(words, words[1:], strict=False))
+
+
+def _pairs_condition(query: Query) -> ColumnElement[bool] | None:
+    """Return the condition on articles.search_pairs that every match of ``query`` meets, from its
+    phrases (a group counts when each of its terms is a phrase); None without one. Only narrows: the
+    phrase itself is still checked on the positions of the folded tsvector."""
+    groups = []
+    for group in query.groups:
+        pairs = [_pairs(term) for term in group]
+        if all(pairs):
+            groups.append(" | ".join(f"({part})" for part in pairs))
+    if not groups:
+        return None
+    tsquery = " & ".join(f"({group})" for group in groups)
+    return literal_column("articles.search_pairs").op("@@")(cast(literal(tsquery), TSQUERY))
+
+
 def _condition(query: Query) -> ColumnElement[bool]:
     """Return the condition on ``articles`` of matching ``query`` (PostgreSQL; GIN-indexed)."""
     folded_vector, exact_vector = _vectors()
@@ -96,6 +126,9 @@ def _condition(query: Query) -> ColumnElement[bool]:
     if folded_excluded:
         tsquery = func.tsquery_and(tsquery, func.tsquery_not(_tsquery(folded_excluded, True, "tsquery_or")))
     condition: ColumnElement[bool] = folded_vector.op("@@")(tsquery)
+    pairs = _pairs_condition(query)
+    if pairs is not None:  # the pairs' index narrows first: few articles hold every pair of a phrase
+        condition = pairs & condition
     exact_excluded = [term for term in query.excluded if term.accented]
     if exact_excluded:
         condition = condition & ~exact_vector.op("@@")(_tsquery(exact_excluded, False, "tsquery_or"))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, column, exists, literal, select, table, text
+from sqlalchemy import Select, column, select, table, text
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Portal
@@ -99,25 +101,50 @@ def matches(
     return filter_articles(statement, filters, "sqlite"), _FOLDED.c.rowid
 
 
-def dated_matches(session: Session, query: Query, filters: SearchFilters) -> Select[Any]:
-    """Return a SELECT of the ids matching ``query`` and ``filters`` that tests each article read against
-    the full-text index by its rowid (FTS5 seeks to it), for walking another index (the date's) in its
-    order: reading the list of every match first costs as much as the matches."""
-    found = (
-        select(literal(1))
-        .select_from(_FOLDED)
-        .where(text("articles_fts MATCH :q_base").bindparams(q_base=fts5_match(query)))
-        .where(_FOLDED.c.rowid == Article.id)
+# The rowid of articles_fts_dated (migration 0015): seconds since 1970 of published_at times 2^ID_BITS
+# plus the article id; undated articles below every date.
+ID_BITS = 31
+_ID_MASK = 2**ID_BITS - 1
+_DATED = table("articles_fts_dated", column("rowid"))
+
+
+def date_key_floor(moment: datetime) -> int:
+    """The lowest dated-index rowid of an article published at ``moment`` (whole seconds, UTC)."""
+    return math.floor(moment.timestamp()) * 2**ID_BITS
+
+
+def dated_page(
+    session: Session, query: Query, filters: SearchFilters, limit: int, offset: int, below: int | None = None
+) -> list[int]:
+    """Return the ids of page (``offset``, ``limit``) of the matches, newest published first (undated
+    last; ties, and the same second, newest archived first), older than id ``below`` if given.
+
+    FTS5 reads articles_fts_dated in its rowid order, which is the publication date's, and stops at
+    the page: some offset + limit articles are read (plus those the filters drop), whatever the number
+    of matches. A date filter is a rowid range, which FTS5 seeks to.
+    """
+    found = _DATED.c.rowid.op("&")(_ID_MASK)
+    statement = (
+        select(Article.id)
+        .select_from(_DATED)
+        .join(Article, Article.id == found)
+        .where(text("articles_fts_dated MATCH :q_dated").bindparams(q_dated=fts5_match(query)))
     )
-    statement = select(Article.id).where(exists(found))
+    if filters.since is not None:  # a superset by whole seconds; filter_articles keeps the exact bound
+        statement = statement.where(_DATED.c.rowid >= date_key_floor(filters.since))
+    if filters.until is not None:
+        statement = statement.where(_DATED.c.rowid < date_key_floor(filters.until) + 2**ID_BITS)
     excluded = _fts_exclusion(query)
     if excluded is not None:
         statement = statement.where(Article.id.not_in(excluded))
+    if below is not None:
+        statement = statement.where(Article.id < below)
     if filters.portals:  # as ids, as in matches()
         portal_ids = list(session.scalars(select(Portal.id).where(Portal.key.in_(filters.portals))))
         statement = statement.where(Article.portal_id.in_(portal_ids))
         filters = dataclasses.replace(filters, portals=())
-    return filter_articles(statement, filters, "sqlite")
+    statement = filter_articles(statement, filters, "sqlite").order_by(_DATED.c.rowid.desc())
+    return [int(article_id) for article_id in session.scalars(statement.offset(offset).limit(limit))]
 
 
 def _fts_exclusion(query: Query) -> Any:

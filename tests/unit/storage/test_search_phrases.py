@@ -1,0 +1,51 @@
+"""Phrases find exactly the articles with the words side by side (on PostgreSQL through the word-pair
+index of migration 0015 first): hyphenated, across sentences, never words merely present."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import CrawlRun, Portal
+from storage.search.engine import search_articles
+from tests.unit.archive_sample import archive_row
+
+T0 = datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def factory(archive: tuple[Engine, sessionmaker[Session]]) -> sessionmaker[Session]:
+    _, factory = archive
+    texts = {
+        "plain": ("Kiểm tra nồng độ cồn", "Lực lượng chức năng xử lý."),
+        "hyphen": ("Tuần tra đêm", "Vi phạm nồng-độ cồn bị phạt nặng."),
+        "sentence": ("Vùng cao", "Đất còn nông. Độ cồn trong rượu ngô cao."),  # "nông. Độ cồn": adjacent
+        "apart": ("Nông dân", "Độ ẩm cao, nông sản còn nhiều, cồn cát ven biển."),
+        "reversed": ("Cồn độ nồng", "Không có gì."),
+    }
+    with factory.begin() as session:
+        portal = Portal(key="p", name="Báo Thử", home_url="https://p.example")
+        run = CrawlRun(spider="portal", portals=["p"], status="finished", stats={})
+        session.add_all([portal, run])
+        session.flush()
+        for n, (slug, (title, body)) in enumerate(texts.items()):
+            archive_row(session, portal, run, slug, title, body, T0 + timedelta(days=n))
+    return factory
+
+
+@pytest.mark.parametrize("query", ['"nong do con"', '"nồng độ cồn"', '"do con" OR "xyz abc"'])
+def test_phrases_find_adjacent_words_only(factory: sessionmaker[Session], query: str) -> None:
+    with factory() as session:
+        hits = search_articles(session, query, limit=50).hits
+    assert sorted(hit.url.rsplit("/", 1)[1].split(".")[0] for hit in hits) == ["hyphen", "plain", "sentence"]
+
+
+def test_word_pairs_are_indexed_on_postgresql(factory: sessionmaker[Session]) -> None:
+    with factory() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite's FTS5 checks phrases on its own position lists")
+        pairs = session.scalars(text("SELECT search_pairs::text FROM articles ORDER BY id")).all()
+    assert "'nong do'" in pairs[0] and "'do con'" in pairs[0] and "'con nong'" not in pairs[0]
