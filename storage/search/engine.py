@@ -187,14 +187,10 @@ def _by_date(
     (storage.search.sqlite.dated_page): some offset + limit matches. PostgreSQL walks the publication
     date's index newest first, testing each article: some (offset + limit) / (share of matches).
     """
-    if session.get_bind().dialect.name != "postgresql":
-        page = sqlite.dated_page(session, query, filters, limit, offset, below)
-        return [(article_id, 0.0) for article_id in page]
-    statement = postgres.matches(query, filters)
-    if below is not None:
-        statement = statement.where(Article.id < below)
-    statement = statement.order_by(Article.published_at.desc().nulls_last(), Article.id.desc())
-    return [(int(article_id), 0.0) for article_id in session.scalars(statement.offset(offset).limit(limit))]
+    module = postgres if session.get_bind().dialect.name == "postgresql" else sqlite
+    return [
+        (article_id, 0.0) for article_id in module.dated_page(session, query, filters, limit, offset, below)
+    ]
 
 
 def _scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:

@@ -35,6 +35,32 @@ def matches(query: Query, filters: SearchFilters) -> Select[Any]:
     return filter_articles(statement, filters, "postgresql")
 
 
+def dated_page(
+    session: Session, query: Query, filters: SearchFilters, limit: int, offset: int, below: int | None = None
+) -> list[int]:
+    """Return the ids of page (``offset``, ``limit``) of the matches, newest published first (undated
+    last, ties newest archived first), older than id ``below`` if given.
+
+    The dated matches are read apart from the undated ones: the publication date's index, read
+    backwards, puts NULLs first, so "NULLS LAST" in one query would sort every match. Read this way,
+    the planner walks that index and tests each article, stopping at the page (for a common word), or
+    sorts the few matches of a rarer one.
+    """
+    statement = matches(query, filters)
+    if below is not None:
+        statement = statement.where(Article.id < below)
+    dated = statement.where(Article.published_at.is_not(None))
+    ordered = dated.order_by(Article.published_at.desc(), Article.id.desc())
+    ids = [int(article_id) for article_id in session.scalars(ordered.offset(offset).limit(limit))]
+    if len(ids) == limit:
+        return ids
+    # past the dated matches (each was read to get here, so counting them costs no more)
+    counted = session.scalar(select(func.count()).select_from(dated.subquery())) or 0
+    undated = statement.where(Article.published_at.is_(None)).order_by(Article.id.desc())
+    rest = undated.offset(max(0, offset - counted)).limit(limit - len(ids))
+    return ids + [int(article_id) for article_id in session.scalars(rest)]
+
+
 def newest_matches(session: Session, statement: Select[Any], limit: int) -> list[tuple[Any, ...]]:
     """Return the newest ``limit`` matches of ``statement``, read from the GIN index among the most
     recently archived articles, a range widened until it holds ``limit`` matches or every article.
