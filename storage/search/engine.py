@@ -114,7 +114,7 @@ def search_articles(
     # here, whole, and only a common one walks the date index.
     by_date = sort == "date" or offset + limit > window
     wanted = max(window, COUNT_LIMIT, DATE_BOUND if by_date else 0) + 1
-    newest = _newest_matches(session, parsed, filters, wanted)
+    newest, dated = _newest_matches(session, parsed, filters, wanted)
     complete = len(newest) < wanted  # every match is in ``newest``
     total, exact = len(newest), True
     if not complete and total > COUNT_LIMIT:
@@ -139,8 +139,11 @@ def search_articles(
             rest = sorted(newest[window:], key=_newest_published, reverse=True)
             rows += [(article_id, 0.0) for article_id, _ in rest[rest_offset : rest_offset + wanted_rest]]
         else:
-            below = newest[window - 1][0] if window else None
-            found = _by_date(session, parsed, filters, wanted_rest, rest_offset, below=below)
+            if dated:  # the window is the newest published: the rest is the date order past it
+                found = _by_date(session, parsed, filters, wanted_rest, window + rest_offset)
+            else:
+                below = newest[window - 1][0] if window else None
+                found = _by_date(session, parsed, filters, wanted_rest, rest_offset, below=below)
             if found and len(found) < wanted_rest:  # the last page: the count is known exactly
                 total, exact = window + rest_offset + len(found), True
             rows += found
@@ -150,27 +153,41 @@ def search_articles(
 
 def _newest_matches(
     session: Session, query: Query, filters: SearchFilters, limit: int
-) -> list[tuple[int, Any]]:
-    """Return (id, published_at) of the ``limit`` most recently archived matches, newest first.
+) -> tuple[list[tuple[int, Any]], bool]:
+    """Return (id, published_at) of the ``limit`` most recently archived matches, newest first, and
+    False; or, on SQLite with a portal or date filter, of the newest published matches, and True.
 
     published_at comes as the database stores it (SQLite: an ISO text in UTC), only to be compared:
     converting hundreds of values to datetimes took longer than finding them.
     """
-    return [(row[0], row[1]) for row in newest_match_rows(session, query, filters, limit)]
+    rows, dated = _newest_rows(session, query, filters, limit, ())
+    return [(row[0], row[1]) for row in rows], dated
 
 
 def newest_match_rows(
     session: Session, query: Query, filters: SearchFilters, limit: int, columns: tuple[Any, ...] = ()
 ) -> list[tuple[Any, ...]]:
-    """Return (id, published_at, *``columns``) of the ``limit`` most recently archived matches, newest
-    first (the cheap order of both indexes; storage.search.counts counts these)."""
+    """Return (id, published_at, *``columns``) of the ``limit`` newest matches, read in the cheap order
+    of the indexes: archiving (newest first), or publication on SQLite with a portal or date filter
+    (storage.search.counts counts these)."""
+    return _newest_rows(session, query, filters, limit, columns)[0]
+
+
+def _newest_rows(
+    session: Session, query: Query, filters: SearchFilters, limit: int, columns: tuple[Any, ...]
+) -> tuple[list[tuple[Any, ...]], bool]:
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql" and (
+        filters.portals or filters.since is not None or filters.until is not None
+    ):
+        return sqlite.newest_published(session, query, filters, limit, columns), True
     statement, order = _matches(session, query, filters)
     published: ColumnElement[Any] = literal_column("articles.published_at")
     statement = statement.add_columns(published, *columns)
-    if session.get_bind().dialect.name == "postgresql":
-        return postgres.newest_matches(session, statement, limit)
+    if dialect == "postgresql":
+        return postgres.newest_matches(session, statement, limit), False
     statement = statement.order_by(order.desc()).limit(limit)
-    return [(int(row[0]), *row[1:]) for row in session.execute(statement)]
+    return [(int(row[0]), *row[1:]) for row in session.execute(statement)], False
 
 
 def _newest_published(row: tuple[int, Any]) -> tuple[bool, Any, int]:

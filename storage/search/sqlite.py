@@ -123,6 +123,24 @@ def dated_page(
     the page: some offset + limit articles are read (plus those the filters drop), whatever the number
     of matches. A date filter is a rowid range, which FTS5 seeks to.
     """
+    statement = _dated(session, query, filters, below)
+    return [int(article_id) for article_id in session.scalars(statement.offset(offset).limit(limit))]
+
+
+def newest_published(
+    session: Session, query: Query, filters: SearchFilters, limit: int, columns: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """Return (id, published_at, *``columns``) of the ``limit`` newest published matches (as dated_page).
+
+    For a portal or date filter: read in date order, the filter's matches come at the rate they
+    are among all matches (a date range is sought to), where reading in archiving order meant listing
+    every match of the words first.
+    """
+    statement = _dated(session, query, filters, None).add_columns(Article.published_at, *columns)
+    return [(int(row[0]), *row[1:]) for row in session.execute(statement.limit(limit))]
+
+
+def _dated(session: Session, query: Query, filters: SearchFilters, below: int | None) -> Select[Any]:
     found = _DATED.c.rowid.op("&")(_ID_MASK)
     statement = (
         select(Article.id)
@@ -143,8 +161,7 @@ def dated_page(
         portal_ids = list(session.scalars(select(Portal.id).where(Portal.key.in_(filters.portals))))
         statement = statement.where(Article.portal_id.in_(portal_ids))
         filters = dataclasses.replace(filters, portals=())
-    statement = filter_articles(statement, filters, "sqlite").order_by(_DATED.c.rowid.desc())
-    return [int(article_id) for article_id in session.scalars(statement.offset(offset).limit(limit))]
+    return filter_articles(statement, filters, "sqlite").order_by(_DATED.c.rowid.desc())
 
 
 def _fts_exclusion(query: Query) -> Any:
