@@ -185,7 +185,8 @@ def _newest_rows(
     published: ColumnElement[Any] = literal_column("articles.published_at")
     statement = statement.add_columns(published, *columns)
     if dialect == "postgresql":
-        return postgres.newest_matches(session, statement, limit), False
+        estimate = postgres.matches(query, filters, pairs=False).add_columns(published, *columns)
+        return postgres.newest_matches(session, statement, limit, estimate), False
     statement = statement.order_by(order.desc()).limit(limit)
     return [(int(row[0]), *row[1:]) for row in session.execute(statement)], False
 

@@ -29,9 +29,14 @@ PG_WEIGHTS = "{0, %s, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT, SAPO_WEIGHT / TIT
 PG_NORMALISATION = 1
 
 
-def matches(query: Query, filters: SearchFilters) -> Select[Any]:
-    """Return a SELECT of the ids matching ``query`` and ``filters`` (the GIN index drives)."""
-    statement = select(Article.id).where(_condition(query))
+def matches(query: Query, filters: SearchFilters, *, pairs: bool = True) -> Select[Any]:
+    """Return a SELECT of the ids matching ``query`` and ``filters`` (the GIN index drives).
+
+    ``pairs`` False leaves out the word-pair condition (the same matches): for the planner's estimate
+    of their number, which it cannot make from the pairs' statistics (a pair is rarely common enough
+    to be in them, so it guesses a few dozen where thousands match).
+    """
+    statement = select(Article.id).where(_condition(query, pairs=pairs))
     return filter_articles(statement, filters, "postgresql")
 
 
@@ -61,17 +66,19 @@ def dated_page(
     return ids + [int(article_id) for article_id in session.scalars(rest)]
 
 
-def newest_matches(session: Session, statement: Select[Any], limit: int) -> list[tuple[Any, ...]]:
+def newest_matches(
+    session: Session, statement: Select[Any], limit: int, estimate: Select[Any] | None = None
+) -> list[tuple[Any, ...]]:
     """Return the newest ``limit`` matches of ``statement``, read from the GIN index among the most
     recently archived articles, a range widened until it holds ``limit`` matches or every article.
 
     Walking the primary key newest first (the planner's choice) tests each article's tsvector, read
     from TOAST (some 10 µs each); the GIN index ANDed with a range of ids visits only the matches in
     it. The range starts where the planner's estimate of the matches puts ``limit`` of them (1.5 times
-    that), and grows fourfold.
+    that; ``estimate``, the same matches in a form the planner estimates better), and grows fourfold.
     """
     newest = session.scalar(select(func.max(Article.id))) or 0
-    share = max(_share(session, statement), 1e-6)
+    share = max(_share(session, statement if estimate is None else estimate), 1e-6)
     span = int(limit / share * 1.5) + 1
     ordered = statement.order_by((Article.id + 0).desc()).limit(limit)  # not the key's order
     session.execute(text("SET LOCAL enable_indexscan = off"))  # bitmaps: GIN AND the id range
@@ -141,7 +148,7 @@ def _pairs_condition(query: Query) -> ColumnElement[bool] | None:
     return literal_column("articles.search_pairs").op("@@")(cast(literal(tsquery), TSQUERY))
 
 
-def _condition(query: Query) -> ColumnElement[bool]:
+def _condition(query: Query, *, pairs: bool = True) -> ColumnElement[bool]:
     """Return the condition on ``articles`` of matching ``query`` (PostgreSQL; GIN-indexed)."""
     folded_vector, exact_vector = _vectors()
     groups = [_tsquery(group, True, "tsquery_or") for group in query.groups]
@@ -152,9 +159,9 @@ def _condition(query: Query) -> ColumnElement[bool]:
     if folded_excluded:
         tsquery = func.tsquery_and(tsquery, func.tsquery_not(_tsquery(folded_excluded, True, "tsquery_or")))
     condition: ColumnElement[bool] = folded_vector.op("@@")(tsquery)
-    pairs = _pairs_condition(query)
-    if pairs is not None:  # the pairs' index narrows first: few articles hold every pair of a phrase
-        condition = pairs & condition
+    narrowing = _pairs_condition(query) if pairs else None
+    if narrowing is not None:  # the pairs' index narrows first: few articles hold every pair of a phrase
+        condition = narrowing & condition
     exact_excluded = [term for term in query.excluded if term.accented]
     if exact_excluded:
         condition = condition & ~exact_vector.op("@@")(_tsquery(exact_excluded, False, "tsquery_or"))

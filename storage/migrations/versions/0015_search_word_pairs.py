@@ -108,6 +108,11 @@ def upgrade() -> None:
         f"GENERATED ALWAYS AS (search_word_pairs({_folded_vector()})) STORED"
     )
     op.execute("CREATE INDEX ix_articles_search_pairs ON articles USING gin (search_pairs)")
+    # Pairs are many and each rare: at the default statistics target the planner knows none of them and
+    # guesses a few dozen matches where thousands hold a common phrase's pairs, and then ANDs the pairs'
+    # index with the words' instead of the id range of the newest articles (200 ms instead of 30 ms
+    # at 100,000 articles). A larger sample lists the common pairs.
+    op.execute("ALTER TABLE articles ALTER COLUMN search_pairs SET STATISTICS 1000")
 
 
 def downgrade() -> None:
