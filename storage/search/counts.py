@@ -3,9 +3,10 @@ grow with the matches.
 
 Counting every match of a common word meant reading each matching row: 2.7 s at 100,000 articles on
 SQLite (60,000 matches), ten times that at a million. These counts read at most COUNT_BOUND matches, the
-most recently archived, in the same pass as the search's own newest matches (storage.search.engine): up
-to the bound they are exact; past it they are the counts among those newest matches (FacetCounts.exact
-is False) and say so ("at least"), as the search count says "more than".
+newest, as the search reads its own (storage.search.engine.newest_match_rows: most recently archived;
+on SQLite with a portal or date filter, most recently published): up to the bound they are exact; past
+it they are the counts among those newest matches (FacetCounts.exact is False) and say so ("at least"),
+as the search count says "more than".
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class FacetValue:
 @dataclass(frozen=True)
 class FacetCounts:
     """Per facet (FACETS), its values with counts. ``exact`` False: more than ``counted`` articles match,
-    and the counts are those among the ``counted`` most recently archived (each a lower bound)."""
+    and the counts are those among the ``counted`` newest (each a lower bound)."""
 
     values: dict[str, list[FacetValue]] = field(default_factory=dict)
     counted: int = 0

@@ -97,8 +97,7 @@ def search_articles(
     COUNT_LIMIT matches (DATE_BOUND for a page ordered by date); beyond, ``total`` is COUNT_LIMIT and
     ``exact`` False ("more than"), unless the page is the last one (then every match was counted).
     Raises storage.search.query.QueryError for a query with nothing to search for, ValueError for a
-    bad sort or page, sqlalchemy errors only
-    for database failures.
+    bad sort or page, sqlalchemy errors only for database failures.
     """
     parsed = parse_query(query) if isinstance(query, str) else query
     filters = filters or SearchFilters()
