@@ -109,8 +109,10 @@ _DATED = table("articles_fts_dated", column("rowid"))
 
 
 def date_key_floor(moment: datetime) -> int:
-    """The lowest dated-index rowid of an article published at ``moment`` (whole seconds, UTC)."""
-    return math.floor(moment.timestamp()) * 2**ID_BITS
+    """The lowest dated-index rowid of an article published at ``moment`` (whole seconds, UTC), held
+    within SQLite's 64-bit integers (a date typed as year 9999 is past every key, not an error)."""
+    key = math.floor(moment.timestamp()) * 2**ID_BITS
+    return max(-(2**63) + 2**ID_BITS, min(key, 2**63 - 2**ID_BITS - 1))
 
 
 def dated_page(

@@ -126,6 +126,8 @@ def test_filters(corpus: tuple[sessionmaker[Session], dict[str, int]]) -> None:
     )
     window = SearchFilters(since=T0 + timedelta(days=21), until=T0 + timedelta(days=22))
     assert _ids(factory, "mưa", filters=window) == [ids["flood"]]
+    ages = SearchFilters(since=datetime(1, 1, 2, tzinfo=UTC), until=datetime(9999, 12, 30, tzinfo=UTC))
+    assert sorted(_ids(factory, "mưa", filters=ages)) == sorted([ids["storm"], ids["flood"]])
 
 
 def test_snippets_keep_case_and_diacritics(corpus: tuple[sessionmaker[Session], dict[str, int]]) -> None:
