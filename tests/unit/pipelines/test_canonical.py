@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipelines import canonical
 from pipelines.canonical import Claim, TargetText, claim_of, decide, is_home_or_listing, judge
 from pipelines.extract.links import LinkRules
+from pipelines.reextract import reextract
 from storage.articles import ArticleData, archive_article
-from storage.captures import CaptureData
+from storage.captures import CaptureData, archive_failure
 from storage.models import Article, Capture
+from storage.runs import ensure_portal
 from storage.text import content_hash
+from tests.unit.pipelines.test_pipelines import PARAGRAPHS, article_html
 
 HOME = "https://baotinh.vn/"
 A = "https://baotinh.vn/thoi-su/khanh-thanh-cau-ben-loi-noi-hai-huyen-12345.html"
@@ -178,3 +181,43 @@ def test_a_page_claiming_another_article_never_replaces_its_text(
     # The legitimate claim: the same text under another URL joins A (a revisit of its article).
     assert copy.canonical_verdict == canonical.ACCEPTED and copy.article_id == articles[A].id
     assert captures[A].canonical_claim is None and captures[A].canonical_verdict is None
+
+
+def test_reextract_judges_the_claim_of_a_recovered_capture(
+    archive: tuple[Engine, sessionmaker[Session]],
+) -> None:
+    """A capture that failed before and is recovered by `newsarchive reextract` claims an archived article
+    with another text: it becomes its own article, the other keeps its text."""
+    _, factory = archive
+    victim = "https://baoninhthuan.com.vn/thoi-su/so-ket-cong-tac-phong-chong-ma-tuy-1234.html"
+    claimer = "https://baoninhthuan.com.vn/kinh-te/gia-ca-phe-va-cau-ben-loi-5678.html"
+    other_story = article_html((BRIDGE + "\n" + COFFEE).split("\n"), title="Cầu Bến Lội và giá cà phê")
+    other_story = other_story.replace(b"</head>", f"<link rel='canonical' href='{victim}'></head>".encode())
+    with factory.begin() as session:
+        portal = ensure_portal(session, "ninhthuan", "Báo Ninh Thuận", "https://baoninhthuan.com.vn/")
+        text = "\n".join(PARAGRAPHS)
+        page = CaptureData(
+            url=victim, final_url=victim, http_status=200, headers={}, body=article_html(PARAGRAPHS),
+            content_type="text/html; charset=utf-8", discovered_via="listing", fetched_at=T0,
+        )  # fmt: skip
+        data = ArticleData(
+            url=victim, canonical_url=victim, text=text, content_hash=content_hash(text), language="vi",
+            language_confidence=0.99,
+        )  # fmt: skip
+        archive_article(session, page, data, run_id=None, portal_id=portal.id)
+        failed = CaptureData(
+            url=claimer, final_url=claimer, http_status=200, headers={}, body=other_story,
+            content_type="text/html; charset=utf-8", discovered_via="listing", fetched_at=T0,
+        )  # fmt: skip
+        archive_failure(
+            session, failed, run_id=None, portal_id=portal.id, status="extraction_failed", reason="old bug"
+        )
+    summary = reextract(factory, workers=1)
+    assert summary.recovered == 1, summary.errors
+    with factory() as session:
+        articles = {a.canonical_url: a for a in session.scalars(select(Article))}
+        capture = session.scalars(select(Capture).where(Capture.url == claimer)).one()
+    assert set(articles) == {victim, claimer}
+    assert "35 vụ với 52 đối tượng" in articles[victim].text and "Bến Lội" not in articles[victim].text
+    assert "Bến Lội" in articles[claimer].text and capture.article_id == articles[claimer].id
+    assert (capture.canonical_claim, capture.canonical_verdict) == (victim, canonical.REJECTED_DIFFERENT_TEXT)
