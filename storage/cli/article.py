@@ -247,6 +247,8 @@ def format_article(details: dict[str, Any]) -> str:
             f"  HTTP {c['http_status']}  via {c['discovered_via'] or '?'}  sha256 {c['body_sha256'][:16]}"
             f"  {c['size']} bytes"
         )
+        if c["canonical_claim"] is not None:  # the page's word, shown as a claim with the archive's verdict
+            lines.append(f"      canonical claim: {c['canonical_claim']} ({c['canonical_verdict']})")
     cluster = d["cluster"]
     if cluster is not None:
         origin = " (this article is the origin)" if cluster["is_origin"] else ""

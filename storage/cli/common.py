@@ -143,10 +143,11 @@ def parse_article_ref(value: str) -> int | str:
     """Return an article id (ASCII digits, at most MAX_ID) or an http(s) URL. Raises ArgumentProblem."""
     text = value.strip()
     if _ASCII_DIGITS.fullmatch(text):
-        number = int(text)
-        if number > MAX_ID:
-            raise ArgumentProblem(f"article id {text} is too large (ids are at most {MAX_ID})")
-        return number
+        # Length first: int() refuses strings of over 4,300 digits (a ValueError, not a usage error).
+        if len(text.lstrip("0")) > len(str(MAX_ID)) or int(text) > MAX_ID:
+            shown = text if len(text) <= 30 else f"{text[:20]}... ({len(text)} digits)"
+            raise ArgumentProblem(f"article id {shown} is too large (ids are at most {MAX_ID})")
+        return int(text)
     if text.lower().startswith(("http://", "https://")):
         return text
     raise ArgumentProblem(f"{value!r} is not an article id (digits 0-9) or an http(s) URL")
