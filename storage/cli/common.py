@@ -83,8 +83,10 @@ def filter_options(function: F) -> F:
     """Add the search/export filters: --portal, --since, --until, --language, --status, --author and
     --category."""
     options = [
-        click.option("--category", metavar="NAME", default=None, help="Only articles in this category."),
-        click.option("--author", metavar="TEXT", default=None, help="Only articles whose author has TEXT."),
+        click.option("--category", metavar="NAME", default=None,
+                     help="Only articles in this category (accents optional: thoi su finds Thời sự)."),
+        click.option("--author", metavar="TEXT", default=None,
+                     help="Only articles whose author has TEXT (accents optional: duc finds Đức)."),
         click.option(
             "--status", "statuses", multiple=True, type=click.Choice(STATUSES),
             help="Only articles with this status (repeatable) [default: archived].",

@@ -21,7 +21,7 @@ SEARCH_COLUMNS = [Column("id"), Column("published"), Column("portal"), Column("t
 
 
 @click.command("search", cls=Command, epilog="Query syntax: " + SYNTAX_HELP)
-@click.argument("query")
+@click.argument("words", nargs=-1, required=True, metavar="QUERY")
 @db_option
 @output_options
 @filter_options
@@ -35,21 +35,24 @@ SEARCH_COLUMNS = [Column("id"), Column("published"), Column("portal"), Column("t
     "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Which page of results."
 )
 def search_command(
-    query: str, db: str | None, output: str | None, no_bom: bool, sort: str, limit: int, page: int,
-    any_status: bool, **filter_values: Any,
+    words: tuple[str, ...], db: str | None, output: str | None, no_bom: bool, sort: str, limit: int,
+    page: int, any_status: bool, **filter_values: Any,
 ) -> None:  # fmt: skip
     """Full-text search of archived articles, best matches first, with the number of matches.
 
     A match in the title counts more than in the sapo, which counts more than in the body; typed
     diacritics rank exact spellings first ("nồng độ cồn" before "nông đỗ còn"), a query without them
-    matches every spelling; words that stand together rank higher.
+    matches every spelling; words that stand together rank higher. QUERY may be one quoted argument or
+    several words (joined by spaces); a query starting with - goes after --.
 
     \b
     Example:
         newsarchive search "ủy ban nhân dân" --since 2024-01-01 --limit 5
         newsarchive search '"nồng độ cồn" -"quốc lộ"' --portal ninhbinh --json
         newsarchive search 'lũ OR bão' --sort date --page 2 --csv > storms.csv
+        newsarchive search -- -bão lũ
     """
+    query = " ".join(words)  # `search -- -bão lũ` is one query, as the shell split it
     with archive_session(db) as session:
         filters = build_filters(session, any_status=any_status, **filter_values)
         try:
