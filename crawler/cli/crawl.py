@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import date
 from pathlib import Path
-from typing import Any
 
 import click
 
 from storage.cli.base import ArgumentProblem, Command, CommandFailed
-from storage.cli.common import db_option, open_archive_or_fail
+from storage.cli.common import DAY, db_option, open_archive_or_fail
 from storage.db import database_url
 
 
@@ -26,9 +26,9 @@ from storage.db import database_url
 @db_option
 @click.option(
     "--since",
-    type=click.DateTime(["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="Backfill: walk listing pagination and sitemaps back to this day (Vietnam time), then stop.",
+    type=DAY,
+    help="Backfill: walk listing pagination and sitemaps back to this day (YYYY-MM-DD or DD/MM/YYYY, "
+    "Vietnam time), then stop.",
 )
 @click.option("--wait", is_flag=True, help="Wait for other crawls of these portals to end, not skip them.")
 @click.option("--force", is_flag=True, help="Crawl even portals another crawl holds the lease of.")
@@ -48,7 +48,7 @@ def crawl_command(
     portal_keys: tuple[str, ...],
     start_urls: tuple[str, ...],
     db: str | None,
-    since: Any,
+    since: date | None,
     wait: bool,
     force: bool,
     overrides: tuple[str, ...],
@@ -65,7 +65,7 @@ def crawl_command(
     \b
     Examples:
       newsarchive crawl ninhthuan khanhhoa
-      newsarchive crawl ninhthuan --since 2024-01-01
+      newsarchive crawl ninhthuan --since 01/01/2024
       newsarchive crawl --start-url https://baolaocai.vn/ --set CLOSESPIDER_ITEMCOUNT=200
     """
     from scrapy.utils.project import get_project_settings
@@ -98,7 +98,7 @@ def crawl_command(
             "portal": ",".join(portal_keys) or None,
             "start_urls": ",".join(start_urls) or None,
             "registry": str(registry) if registry else None,
-            "since": since.date().isoformat() if since else None,
+            "since": since.isoformat() if since else None,
         },
     )
     click.echo(crawl_summary(result.stats, result.portals, result.elapsed))

@@ -1,0 +1,53 @@
+"""The operators' commands as used every day (issue 22): dates as search takes them, one zone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.cli.main import main
+from crawler.ops import run as run_module
+
+
+@pytest.fixture
+def crawls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record the spider arguments of each crawl the command would start, without crawling."""
+    started: list[dict[str, Any]] = []
+
+    def fake_run_crawl(settings: Any, arguments: dict[str, Any]) -> SimpleNamespace:
+        started.append(arguments)
+        return SimpleNamespace(stats={}, portals=[], elapsed=0.0, exit_status=0, status="finished")
+
+    monkeypatch.setattr(run_module, "run_crawl", fake_run_crawl)
+    monkeypatch.setattr(run_module, "crawl_summary", lambda *args: "summary")
+    return started
+
+
+@pytest.mark.parametrize("written", ["01/03/2024", "2024-03-01", "1/3/2024"])
+def test_crawl_since_as_search_takes(crawls: list[dict[str, Any]], tmp_path: Path, written: str) -> None:
+    result = CliRunner().invoke(
+        main, ["crawl", "ninhthuan", "--since", written, "--db", f"sqlite:///{tmp_path}/a.sqlite3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [crawl["since"] for crawl in crawls] == ["2024-03-01"]
+
+
+def test_crawl_since_not_a_date_is_one_line(crawls: list[dict[str, Any]], tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["crawl", "ninhthuan", "--since", "31/02/2024", "--db", f"sqlite:///{tmp_path}/a.sqlite3"]
+    )
+    assert result.exit_code == 2 and crawls == []
+    assert result.stderr.startswith("error: Invalid value for '--since': '31/02/2024' is not a real date")
+
+
+def test_reextract_since_takes_day_first_dates(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    assert CliRunner().invoke(main, ["migrate", "--db", db]).exit_code == 0
+    result = CliRunner().invoke(main, ["reextract", "--since", "29/02/2024", "--db", db, "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["reextract", "--since", "30/02/2024", "--db", db])
+    assert result.exit_code == 2 and "'30/02/2024' is not a real date" in result.stderr
