@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -14,12 +14,7 @@ from storage.cli.base import ArgumentProblem, CommandGroup
 from storage.cli.common import db_option, open_archive_or_fail
 from storage.cli.output import Column, emit, output_options
 from storage.db import database_url
-
-
-def _iso(value: datetime | None) -> str | None:
-    from storage.timezone import local_iso
-
-    return local_iso(value)
+from storage.timezone import local_iso
 
 
 @click.group("schedule", cls=CommandGroup)
@@ -65,7 +60,7 @@ def schedule_set(
         )
         due = row.next_run_at
     engine.dispose()
-    click.echo(f"{portal_key}: {rule}; next due {_iso(due)}")
+    click.echo(f"{portal_key}: {rule}; next due {local_iso(due)}")
 
 
 @schedule_group.command("remove")
@@ -109,10 +104,10 @@ def schedule_list(db: str | None, output: str | None, no_bom: bool) -> None:
                 "portal": row.portal_key,
                 "rule": str(Rule.of(row)),
                 "source": row.source,
-                "next_run": _iso(row.next_run_at),
+                "next_run": row.next_run_at,
                 "running_on": row.running_on,
-                "last_started": _iso(row.last_started_at),
-                "last_finished": _iso(row.last_finished_at),
+                "last_started": row.last_started_at,
+                "last_finished": row.last_finished_at,
                 "last_status": row.last_status,
                 "last_outcome": row.last_outcome,
                 "last_run_id": row.last_run_id,
@@ -203,7 +198,8 @@ def schedule_run(
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
 
     def say(line: str) -> None:
-        click.echo(f"{datetime.now().astimezone().isoformat(timespec='seconds')} {line}")
+        # One zone everywhere: the archive's (+07:00), whatever the host's.
+        click.echo(f"{local_iso(datetime.now(UTC).replace(microsecond=0))} {line}")
         sys.stdout.flush()
 
     scheduler = Scheduler(

@@ -23,6 +23,7 @@ from crawler.ops.rules import Rule
 from crawler.portals import Portal
 from storage import leases, schedules
 from storage.models import CrawlRun, Schedule, utcnow
+from storage.timezone import local_iso
 
 logger = logging.getLogger("newsarchive.scheduler")
 # A crawl that could not be started (a Scrapyd node down) is tried again this much later.
@@ -202,9 +203,8 @@ class Scheduler:
             with self.factory.begin() as session:
                 schedules.record_dispatch(session, key, where)
             self.running[key] = _Running(key, tag, time.monotonic())
-            self.say(
-                f"{key}: crawl started on {where} ({rule}; next due {next_run.isoformat(timespec='minutes')})"
-            )
+            due = local_iso(next_run.replace(second=0, microsecond=0))
+            self.say(f"{key}: crawl started on {where} ({rule}; next due {due})")
 
     def _reap(self) -> None:
         for key, running in list(self.running.items()):

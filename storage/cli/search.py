@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from storage.cli.base import ArgumentProblem, Command
-from storage.cli.common import archive_session, build_filters, db_option, filter_options, local_day
+from storage.cli.common import archive_session, build_filters, db_option, filter_options
 from storage.cli.output import Column, emit, output_options
 from storage.search.engine import SORTS, search_articles
 from storage.search.query import SYNTAX_HELP, QueryError
@@ -64,7 +64,7 @@ def search_command(
         items.append({
             "id": hit.id, "url": hit.url, "portal": hit.portal, "portal_name": hit.portal_name,
             "title": hit.title, "published_at": local_iso(hit.published_at),
-            "published": local_day(hit.published_at), "snippet": hit.snippet, "score": round(hit.score, 6),
+            "published": hit.published_at, "snippet": hit.snippet, "score": round(hit.score, 6),
             "title_highlights": hit.title.spans(), "snippet_highlights": hit.snippet.spans(),
         })  # fmt: skip
     fields = SEARCH_FIELDS + (

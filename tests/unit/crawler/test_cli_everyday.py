@@ -51,3 +51,24 @@ def test_reextract_since_takes_day_first_dates(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(main, ["reextract", "--since", "30/02/2024", "--db", db])
     assert result.exit_code == 2 and "'30/02/2024' is not a real date" in result.stderr
+
+
+def test_the_scheduler_log_is_in_vietnam_time(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    assert CliRunner().invoke(main, ["migrate", "--db", db]).exit_code == 0
+    result = CliRunner().invoke(main, ["schedule", "run", "--once", "--db", db])  # nothing is due
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines and all(line[:25].endswith("+07:00") for line in lines), lines  # was the host's +00:00
+    result = CliRunner().invoke(main, ["schedule", "set", "ninhthuan", "--every", "6h", "--db", db])
+    assert result.exit_code == 0 and "+07:00" in result.stdout, result.output
+    table = CliRunner().invoke(main, ["schedule", "list", "--db", db], env={"COLUMNS": "200"})
+    assert "(GMT+7)" in table.stdout.splitlines()[2]
+    (row,) = json_rows(CliRunner().invoke(main, ["schedule", "list", "--json", "--db", db]).stdout)
+    assert row["next_run"].endswith("+07:00")
+
+
+def json_rows(text: str) -> list[dict[str, Any]]:
+    import json
+
+    return list(json.loads(text))

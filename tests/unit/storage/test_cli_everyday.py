@@ -49,3 +49,33 @@ def test_category_filter_accents_optional(sample: Sample) -> None:
     assert _export_ids(sample, "--category", "THỜI SỰ") == origin
     assert _export_ids(sample, "--category", "Thời sứ") == []
     assert _export_ids(sample, "--category", "thoi") == []  # a category is matched whole
+
+
+def test_tables_print_dates_for_people_json_and_csv_keep_iso(sample: Sample) -> None:
+    table = invoke("runs", "--db", sample.url, env={"COLUMNS": "250"})
+    assert table.exit_code == 0, table.output
+    row = table.stdout.splitlines()[2]
+    assert "01/03/2024 08:30 (GMT+7)" in row and "01/03/2024 08:35 (GMT+7)" in row
+    (run,) = json.loads(invoke("runs", "--db", sample.url, "--json").stdout)
+    assert run["started_at"] == "2024-03-01T08:30:00+07:00"
+    csv_text = invoke("runs", "--db", sample.url, "--csv").stdout
+    assert "2024-03-01T08:30:00+07:00" in csv_text and "GMT" not in csv_text
+    shown = invoke("runs", "show", str(sample.ids["run"]), "--db", sample.url).stdout
+    started = next(line for line in shown.splitlines() if line.startswith("started"))
+    assert started.endswith("01/03/2024 08:30 (GMT+7)")
+    search = invoke("search", "đào", "--db", sample.url, "--csv").stdout
+    assert "2024-02-29T01:00:00+07:00" in search and "GMT" not in search
+
+
+def test_health_json_times_are_in_vietnam_time(sample: Sample) -> None:
+    result = invoke("health", "--db", sample.url, "--json")
+    assert result.exit_code in (0, 1, 2), result.output
+    figures = [portal["figures"] for portal in json.loads(result.stdout)]
+    assert {f["last_run"]["finished_at"] for f in figures} == {"2024-03-01T08:35:00+07:00"}  # was +00:00
+    assert "+00:00" not in result.stdout
+
+
+def test_health_of_an_unknown_portal_is_a_usage_error_naming_the_known(sample: Sample) -> None:
+    result = invoke("health", "nosuch", "--db", sample.url)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "error: unknown portal 'nosuch' (known: baohoabinh, baolaocai)\n"
