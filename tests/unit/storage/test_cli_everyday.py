@@ -4,6 +4,7 @@ optional accents, dates people read in tables and ISO 8601 in JSON/CSV, on SQLit
 from __future__ import annotations
 
 import json
+import socket
 
 from tests.unit.archive_sample import Sample, invoke, overwrite_article
 
@@ -79,3 +80,22 @@ def test_health_of_an_unknown_portal_is_a_usage_error_naming_the_known(sample: S
     result = invoke("health", "nosuch", "--db", sample.url)
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == "error: unknown portal 'nosuch' (known: baohoabinh, baolaocai)\n"
+
+
+def test_serve_reports_a_busy_port_before_anything_else(sample: Sample) -> None:
+    from click.testing import CliRunner
+
+    from storage.cli.serve import listening_socket, serve_command
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = CliRunner().invoke(serve_command, ["--db", sample.url, "--port", str(port)])
+    assert result.exit_code == 3 and result.stdout == ""
+    assert result.stderr == (
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use; another server holds it: "
+        "choose another --port\n"
+    )  # before: "serving the archive at ..." first, then uvicorn's ERROR line
+    with listening_socket("127.0.0.1", 0) as free:
+        assert free.getsockname()[1] > 0
