@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable
@@ -29,6 +30,9 @@ SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 RETRY_FIRST_WAIT = 0.5
 RETRY_BUDGET_SECONDS = 7.5
 T = TypeVar("T")
+# Alembic says "Will assume non-transactional DDL.", "Context impl ..." and "setup plugin ..." at INFO
+# each time the schema is checked, several times per crawl: noise in every log at INFO. Warnings show.
+logging.getLogger("alembic.runtime").setLevel(logging.WARNING)
 
 
 class ArchiveUnavailable(RuntimeError):

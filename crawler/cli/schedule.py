@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from datetime import UTC, datetime
@@ -147,7 +148,11 @@ def schedule_list(db: str | None, output: str | None, no_bom: bool) -> None:
 @db_option
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Portal registry file.")
 @click.option(
-    "--log-dir", type=click.Path(file_okay=False, path_type=Path), help="One log file per local crawl."
+    "--log-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("NEWSARCHIVE_LOG_DIR", "logs"),
+    show_default="$NEWSARCHIVE_LOG_DIR, else logs",
+    help="Directory of the local crawls' logs: one file per run (its progress, Scrapy's log, its summary).",
 )
 @click.option(
     "--tick", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="Seconds between checks."
@@ -167,7 +172,8 @@ def schedule_run(
     At most --max-parallel crawls run at once, never two of one portal (leases, across hosts). After a
     downtime each overdue schedule runs once, not once per missed slot. On SIGTERM (or Ctrl-C) it
     starts nothing more and gives running crawls --grace seconds before interrupting them. Logs one
-    plain line per event on stdout.
+    plain line per event on stdout, with times in Vietnam time; each local crawl writes its own log
+    file under --log-dir, named on the line that starts it.
 
     \b
     Examples:

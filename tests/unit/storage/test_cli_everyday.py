@@ -4,8 +4,13 @@ optional accents, dates people read in tables and ISO 8601 in JSON/CSV, on SQLit
 from __future__ import annotations
 
 import json
+import logging
 import socket
+from pathlib import Path
 
+import pytest
+
+from storage.db import open_archive
 from tests.unit.archive_sample import Sample, invoke, overwrite_article
 
 
@@ -99,3 +104,13 @@ def test_serve_reports_a_busy_port_before_anything_else(sample: Sample) -> None:
     )  # before: "serving the archive at ..." first, then uvicorn's ERROR line
     with listening_socket("127.0.0.1", 0) as free:
         assert free.getsockname()[1] > 0
+
+
+def test_opening_an_archive_logs_nothing_at_info(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Alembic's "Will assume non-transactional DDL." came five times into a crawl's INFO log.
+    caplog.set_level(logging.INFO)
+    url = f"sqlite:///{tmp_path}/new.sqlite3"
+    for create in (True, False):
+        engine, _ = open_archive(url, create=create)
+        engine.dispose()
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("alembic")] == []
