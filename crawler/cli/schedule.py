@@ -18,6 +18,13 @@ from storage.db import database_url
 from storage.timezone import local_iso
 
 
+class _VietnamTimeFormatter(logging.Formatter):
+    """Log lines stamped like the scheduler's own: ISO 8601 in Vietnam time, to the second."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return str(local_iso(datetime.fromtimestamp(int(record.created), UTC)))
+
+
 @click.group("schedule", cls=CommandGroup)
 def schedule_group() -> None:
     """Recurring crawls of portals: rules held in the archive, run by `newsarchive schedule run`.
@@ -201,7 +208,9 @@ def schedule_run(
         launcher = ScrapydLauncher(nodes, url, str(registry.resolve()) if registry else None)
     else:
         launcher = LocalLauncher(url, registry, log_dir)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_VietnamTimeFormatter("%(asctime)s %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
     def say(line: str) -> None:
         # One zone everywhere: the archive's (+07:00), whatever the host's.

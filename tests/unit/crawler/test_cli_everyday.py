@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from crawler.cli.main import main
 from crawler.ops import run as run_module
+from storage.timezone import local_iso
 
 
 @pytest.fixture
@@ -72,3 +73,24 @@ def json_rows(text: str) -> list[dict[str, Any]]:
     import json
 
     return list(json.loads(text))
+
+
+@pytest.mark.parametrize("written", ["01/03/2024", "2024-03-01", " 1/3/2024 "])
+def test_the_spiders_since_takes_what_search_takes(written: str) -> None:
+    # `scrapy crawl portal -a since=...` as `newsarchive crawl --since ...`
+    from crawler.spiders.bounds import backfill_start
+
+    assert local_iso(backfill_start(written)) == "2024-03-01T00:00:00+07:00"
+    with pytest.raises(ValueError, match="is not a real date"):
+        backfill_start("31/02/2024")
+
+
+def test_the_schedulers_warnings_are_stamped_in_vietnam_time() -> None:
+    import logging
+
+    from crawler.cli.schedule import _VietnamTimeFormatter
+
+    record = logging.LogRecord("crawler.ops.scheduling", logging.WARNING, __file__, 1, "late", None, None)
+    record.created = 1709256600.5  # 01:30 UTC on 1 March 2024
+    line = _VietnamTimeFormatter("%(asctime)s %(message)s").format(record)
+    assert line == "2024-03-01T08:30:00+07:00 late"
