@@ -94,3 +94,14 @@ def test_the_schedulers_warnings_are_stamped_in_vietnam_time() -> None:
     record.created = 1709256600.5  # 01:30 UTC on 1 March 2024
     line = _VietnamTimeFormatter("%(asctime)s %(message)s").format(record)
     assert line == "2024-03-01T08:30:00+07:00 late"
+
+
+def test_scrapys_log_lines_are_stamped_in_vietnam_time_with_the_offset() -> None:
+    import logging
+
+    from crawler import settings
+
+    record = logging.LogRecord("scrapy.core.engine", logging.INFO, __file__, 1, "Spider opened", None, None)
+    record.created = 1709256600.5  # 01:30 UTC on 1 March 2024
+    formatter = logging.Formatter("%(asctime)s %(message)s", settings.LOG_DATEFORMAT)
+    assert formatter.format(record) == "2024-03-01 08:30:00+0700 Spider opened"  # was the host's 01:30:00
