@@ -120,3 +120,16 @@ def test_make_demo_passes_the_port() -> None:
         ["make", "-n", "demo", "PORT=8765", "PORTALS=4"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert "-m tests.demo --portals 4 --articles 150 --port 8765" in result.stdout
+
+
+def test_a_busy_port_says_how_to_choose_another(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.2", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = _demo(tmp_path, port)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"error: cannot serve the replica on 127.0.0.2+:{port} (Address already in use); choose another "
+        f"port: make demo PORT={port + 1} (or python -m tests.demo --port {port + 1})\n"
+    )
