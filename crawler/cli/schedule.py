@@ -25,6 +25,16 @@ class _VietnamTimeFormatter(logging.Formatter):
         return str(local_iso(datetime.fromtimestamp(int(record.created), UTC)))
 
 
+def _check_log_dir(log_dir: Path) -> None:
+    """Raise ArgumentProblem (one line) unless the crawls' log files can be written under ``log_dir``;
+    the directory itself is made when the first crawl starts."""
+    target = log_dir.expanduser().resolve()
+    existing = next(path for path in (target, *target.parents) if path.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        reason = f"{existing} is not a writable directory"
+        raise ArgumentProblem(f"--log-dir {log_dir}: cannot write log files there ({reason})")
+
+
 @click.group("schedule", cls=CommandGroup)
 def schedule_group() -> None:
     """Recurring crawls of portals: rules held in the archive, run by `newsarchive schedule run`.
@@ -207,6 +217,7 @@ def schedule_run(
             raise ArgumentProblem("Scrapyd nodes need a shared archive: give a PostgreSQL --db")
         launcher = ScrapydLauncher(nodes, url, str(registry.resolve()) if registry else None)
     else:
+        _check_log_dir(log_dir)
         launcher = LocalLauncher(url, registry, log_dir)
     handler = logging.StreamHandler()
     handler.setFormatter(_VietnamTimeFormatter("%(asctime)s %(message)s"))
