@@ -181,7 +181,7 @@ def schedule_run(
     scrapyd: str | None,
     db: str | None,
     registry: Path | None,
-    log_dir: Path | None,
+    log_dir: Path,
     tick: float,
 ) -> None:
     """Run the scheduler: start due crawls, each in its own process (or on a Scrapyd node).
