@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import pairwise, takewhile
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from crawler.portals import load_registry
 from storage.db import open_archive
 from storage.models import Article
 from tests.demo import write_registry
@@ -65,6 +68,19 @@ def test_the_documents_show_examples_and_every_skip_names_one() -> None:
     commands = [command for _, command in EXAMPLES]
     assert len(commands) >= 20 and sum(command.startswith("newsarchive ") for command in commands) >= 18
     assert all(any(command.startswith(prefix) for command in commands) for prefix in SKIPPED)
+
+
+def test_the_examples_name_registered_portals() -> None:
+    # The demo registry reuses the real keys; the examples must name portals crawler/portals.toml has.
+    keys = set(load_registry(ROOT / "crawler" / "portals.toml"))
+    named = []
+    for _, command in EXAMPLES:
+        words = shlex.split(command, comments=True)
+        named += [key for flag, key in pairwise(words) if flag == "--portal"]
+        for verb in (("crawl",), ("health",), ("schedule", "set"), ("schedule", "remove")):
+            if tuple(words[1 : 1 + len(verb)]) == verb:
+                named += list(takewhile(lambda word: not word.startswith("-"), words[1 + len(verb) :]))
+    assert len(named) >= 8 and set(named) - keys == set(), named
 
 
 class Demo:
