@@ -25,7 +25,7 @@ from storage.db import (
 )
 from storage.models import MAX_ID, CaptureStatus, Portal
 from storage.search.filters import SearchFilters
-from storage.timezone import day_end, day_start, local_iso, parse_day
+from storage.timezone import day_end, day_start, human_datetime, parse_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,8 +83,10 @@ def filter_options(function: F) -> F:
     """Add the search/export filters: --portal, --since, --until, --language, --status, --author and
     --category."""
     options = [
-        click.option("--category", metavar="NAME", default=None, help="Only articles in this category."),
-        click.option("--author", metavar="TEXT", default=None, help="Only articles whose author has TEXT."),
+        click.option("--category", metavar="NAME", default=None,
+                     help="Only articles in this category (accents optional: thoi su finds Thời sự)."),
+        click.option("--author", metavar="TEXT", default=None,
+                     help="Only articles whose author has TEXT (accents optional: duc finds Đức)."),
         click.option(
             "--status", "statuses", multiple=True, type=click.Choice(STATUSES),
             help="Only articles with this status (repeatable) [default: archived].",
@@ -194,6 +196,9 @@ def _refuse_missing_sqlite_file(url: str) -> None:
         raise CommandFailed(f"no archive at {url}: file does not exist; run `newsarchive crawl` first")
 
 
-def local_day(value: datetime | None) -> str:
-    """Return the Vietnam-time day of ``value`` as YYYY-MM-DD, or "" for None."""
-    return (local_iso(value) or "")[:10]
+def human_time(value: datetime | str | None) -> str:
+    """Return an instant (a datetime, or the ISO 8601 text of one) as people read it in a table or a
+    report, ``07/12/2026 03:29 (GMT+7)`` (storage.timezone.human_datetime); "" for None or ""."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if value else None
+    return human_datetime(value)
