@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from time import sleep
+from time import monotonic, sleep
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, Table, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.safe_text import exception_line
@@ -23,11 +31,14 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 # A database that drops out (a restart, a failover) usually returns within seconds, and a transaction
 # PostgreSQL chose as a deadlock victim succeeds when run again: the waits between attempts double from
-# RETRY_FIRST_WAIT until they have used up the budget. 7.5 s is 0.5 + 1 + 2 + 4: five attempts, what
-# the archive writer has always given a database to come back.
+# RETRY_FIRST_WAIT, never longer than RETRY_MAX_WAIT (a database back after 30 s is used again within
+# 5 s), until they have used up the budget. 7.5 s is 0.5 + 1 + 2 + 4: five attempts, what one-off
+# callers give a database; a crawl gives it ARCHIVE_RETRY_BUDGET (pipelines/defaults.py, 60 s).
 RETRY_FIRST_WAIT = 0.5
+RETRY_MAX_WAIT = 5.0
 RETRY_BUDGET_SECONDS = 7.5
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class ArchiveUnavailable(RuntimeError):
@@ -237,41 +248,136 @@ def open_archive(
 
 
 def retry_waits(budget: float = RETRY_BUDGET_SECONDS) -> list[float]:
-    """Return the waits in seconds between attempts: doubling from RETRY_FIRST_WAIT, the last one cut to
-    what is left of ``budget`` (none for a budget of 0: one attempt only)."""
+    """Return the waits in seconds between attempts: doubling from RETRY_FIRST_WAIT up to RETRY_MAX_WAIT,
+    the last one cut to what is left of ``budget`` (none for a budget of 0: one attempt only)."""
     waits: list[float] = []
     wait, left = RETRY_FIRST_WAIT, budget
     while left > 0:
         waits.append(min(wait, left))
         left -= waits[-1]
-        wait *= 2
+        wait = min(wait * 2, RETRY_MAX_WAIT)
     return waits
+
+
+def is_retriable(exc: BaseException) -> bool:
+    """Whether running the transaction again may succeed: the connection was lost or refused (the
+    server restarted, a failover, a network cut: OperationalError, InterfaceError, or any error that
+    invalidated its connection), or the database was busy (SQLite's lock, a deadlock victim). Integrity,
+    data and programming errors are not: they fail the same way every time."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+class ArchiveOutage:
+    """What the components of one crawl know of their archive's availability, shared by their threads.
+
+    ``retrying(..., outage=...)`` reports each retried failure (``down`` becomes true: the crawl holds
+    its pages and pauses downloads) and each success (``down`` false again); when one caller has spent
+    its ``budget`` the archive is ``lost``: every other caller then makes one last attempt instead of
+    waiting out a budget of its own, and the crawl stops with ``archive_unavailable``.
+    """
+
+    def __init__(self, budget: float = RETRY_BUDGET_SECONDS) -> None:
+        self.budget = budget
+        self.lost: str | None = None  # the one line saying why, once lost
+        self.outages = 0
+        self.longest = 0.0  # seconds, the longest outage ridden out
+        self._down_since: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def down(self) -> bool:
+        return self._down_since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            if self._down_since is not None or self.lost is not None:
+                return
+            self._down_since = monotonic()
+            self.outages += 1
+        logger.warning(
+            "archive unreachable: %s; retrying for up to %.0f s (fetched pages held, downloads paused)",
+            exception_line(exc),
+            self.budget,
+        )
+
+    def recovered(self) -> None:
+        if self._down_since is None:  # the common case, without the lock
+            return
+        with self._lock:
+            if self._down_since is None:
+                return
+            lasted, self._down_since = monotonic() - self._down_since, None
+            self.longest = max(self.longest, lasted)
+        logger.warning("archive reachable again after %.1f s; the crawl goes on", lasted)
+
+    def give_up(self, exc: BaseException) -> None:
+        """The archive is lost for this crawl (a caller spent its budget, or an archive call failed where
+        the crawl cannot go on without it): say why once."""
+        with self._lock:
+            if self.lost is not None:
+                return
+            self.lost = exception_line(exc)
+            self._down_since = None
+        logger.error(
+            "archive unavailable (%s): the crawl stops; the next crawl fetches what was not written",
+            self.lost,
+        )
 
 
 def retrying(
     work: Callable[[], T],
     *,
-    budget: float = RETRY_BUDGET_SECONDS,
-    on_retry: Callable[[OperationalError, int], None] | None = None,
+    budget: float | None = None,
+    on_retry: Callable[[DBAPIError, int], None] | None = None,
+    outage: ArchiveOutage | None = None,
 ) -> T:
-    """Return ``work()``, run again after each OperationalError (the database dropped out, or made it a
-    deadlock victim) once the next of retry_waits(budget) has passed; ``on_retry(error, attempt)`` hears
-    of every failed attempt that is retried.
+    """Return ``work()``, run again after each retriable error (is_retriable: the database dropped out,
+    was busy, or made it a deadlock victim) once the next of retry_waits(budget) has passed;
+    ``on_retry(error, attempt)`` hears of every failed attempt that is retried. The budget is
+    ``outage.budget`` with an ``outage`` (which hears of each failure and success, see ArchiveOutage),
+    else RETRY_BUDGET_SECONDS.
 
-    Raises the last OperationalError once the budget is spent, and any other exception at once.
+    Raises the last error once the budget is spent (or at once, after one attempt, when the outage is
+    already lost), and any other exception at once.
     """
+    if budget is None:
+        budget = outage.budget if outage is not None else RETRY_BUDGET_SECONDS
     for attempt, wait in enumerate(retry_waits(budget), start=1):
+        if outage is not None and outage.lost is not None:
+            break
         try:
-            return work()
-        except OperationalError as exc:
+            result = work()
+        except DBAPIError as exc:
+            if not is_retriable(exc):
+                raise
+            if outage is not None:
+                outage.failed(exc)
             if on_retry is not None:
                 on_retry(exc, attempt)
             sleep(wait)
-    return work()
+        else:
+            if outage is not None:
+                outage.recovered()
+            return result
+    try:
+        result = work()
+    except DBAPIError as exc:
+        if outage is not None and is_retriable(exc):
+            outage.give_up(exc)
+        raise
+    if outage is not None:
+        outage.recovered()
+    return result
 
 
 def run_transaction(
-    factory: sessionmaker[Session], work: Callable[[Session], T], *, budget: float = RETRY_BUDGET_SECONDS
+    factory: sessionmaker[Session],
+    work: Callable[[Session], T],
+    *,
+    budget: float | None = None,
+    outage: ArchiveOutage | None = None,
 ) -> T:
     """Return ``work(session)``, run in a transaction of its own (committed when it returns, rolled back
     when it raises) and retried as ``retrying`` does. Raises what ``retrying`` raises."""
@@ -280,7 +386,7 @@ def run_transaction(
         with factory.begin() as session:
             return work(session)
 
-    return retrying(attempt, budget=budget)
+    return retrying(attempt, budget=budget, outage=outage)
 
 
 def insert_ignoring_conflict(

@@ -14,8 +14,9 @@ from twisted.internet import task, threads
 
 from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
+from pipelines.outage import outage_of
 from storage import leases
-from storage.db import ArchiveUnavailable
+from storage.db import ArchiveOutage, ArchiveUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ class LeaseKeeper:
     Settings: LEASES_ENABLED (default True), ARCHIVE_DATABASE_URL, NEWSARCHIVE_LEASE_FORCE.
     """
 
-    def __init__(self, database_url: str, force: bool) -> None:
+    def __init__(self, database_url: str, force: bool, outage: ArchiveOutage | None = None) -> None:
         self.database_url = database_url
+        self.outage = outage or ArchiveOutage()
         self.force = force
         self.holder = leases.new_holder()
         self.held: list[str] = []
@@ -45,6 +47,7 @@ class LeaseKeeper:
         keeper = cls(
             settings.get("ARCHIVE_DATABASE_URL"),
             settings.getbool("NEWSARCHIVE_LEASE_FORCE", defaults.NEWSARCHIVE_LEASE_FORCE),
+            outage_of(crawler),
         )
         crawler.signals.connect(keeper.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(keeper.spider_closed, signal=signals.spider_closed)
@@ -54,7 +57,7 @@ class LeaseKeeper:
         portals: dict[str, Any] = getattr(spider, "portals", {})
         spider.leased_portals = {}
         try:
-            self.archive = ArchiveSessions(self.database_url)
+            self.archive = ArchiveSessions(self.database_url, self.outage)
         except ArchiveUnavailable as exc:
             logger.error("leases unavailable: %s", exc)
             return

@@ -16,8 +16,9 @@ from twisted.internet import task, threads
 
 from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
+from pipelines.outage import outage_of
 from storage import leases, runs
-from storage.db import ArchiveUnavailable
+from storage.db import ArchiveOutage, ArchiveUnavailable
 from storage.models import RunStatus
 
 logger = logging.getLogger(__name__)
@@ -98,8 +99,11 @@ class CrawlRunRecorder:
     archive pipeline.
     """
 
-    def __init__(self, database_url: str, crawler: Any, node: str | None = None) -> None:
+    def __init__(
+        self, database_url: str, crawler: Any, node: str | None = None, outage: ArchiveOutage | None = None
+    ) -> None:
         self.database_url = database_url
+        self.outage = outage or ArchiveOutage()
         self.crawler = crawler
         self.node = node
         self.run_id: int | None = None
@@ -115,6 +119,7 @@ class CrawlRunRecorder:
             crawler.settings.get("ARCHIVE_DATABASE_URL"),
             crawler,
             crawler.settings.get("NEWSARCHIVE_SCRAPYD_NODE"),
+            outage_of(crawler),
         )
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
@@ -123,7 +128,7 @@ class CrawlRunRecorder:
     def spider_opened(self, spider: Any) -> None:
         portals = sorted(getattr(spider, "portals", {}))
         try:
-            self.archive = ArchiveSessions(self.database_url)
+            self.archive = ArchiveSessions(self.database_url, self.outage)
             abandoned = self.archive.run(
                 lambda session: runs.abandon_stale_runs(
                     session, STALE_AFTER, is_dead=leases.dead_on_this_host

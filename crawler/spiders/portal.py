@@ -30,6 +30,7 @@ from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.extract.dates import parse_date
 from pipelines.extract.links import PageLinks
 from pipelines.items import PageItem
+from pipelines.outage import outage_of
 from storage import frontier
 from storage.db import ArchiveUnavailable
 from storage.urls import site_key
@@ -104,7 +105,7 @@ class PortalSpider(scrapy.Spider):
         )
         spider.extra_hosts = frozenset(site_key(h if "://" in h else f"https://{h}/") for h in hosts)
         if settings.getbool("FRONTIER_ENABLED", pipelines_defaults.FRONTIER_ENABLED):
-            spider.planner = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"))
+            spider.planner = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"), outage_of(crawler))
         crawler.signals.connect(spider.open_frontier, signal=signals.spider_opened)
         crawler.signals.connect(spider.close_frontier, signal=signals.spider_closed)
         return spider
