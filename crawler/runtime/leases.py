@@ -17,6 +17,7 @@ from crawler.runtime.archive_sessions import ArchiveSessions
 from pipelines.outage import outage_of
 from storage import leases
 from storage.db import ArchiveOutage, ArchiveUnavailable
+from storage.safe_text import exception_line
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,6 @@ class LeaseKeeper:
                 held, holder = list(self.held), self.holder
                 self.archive.run(lambda session: leases.release(session, held, holder))
         except SQLAlchemyError as exc:
-            logger.warning("leases not released (they lapse on their own): %s", exc)
+            logger.warning("leases not released (they lapse on their own): %s", exception_line(exc))
         finally:
             self.archive.dispose()

@@ -20,6 +20,7 @@ from pipelines.outage import outage_of
 from storage import leases, runs
 from storage.db import ArchiveOutage, ArchiveUnavailable
 from storage.models import RunStatus
+from storage.safe_text import exception_line
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class CrawlRunRecorder:
                 ).id
             )  # fmt: skip
         except (ArchiveUnavailable, SQLAlchemyError) as exc:
-            logger.error("cannot record the crawl run: %s", exc)
+            logger.error("cannot record the crawl run: %s", exception_line(exc))
             return
         if abandoned:
             logger.warning("crawl runs %s stopped without finishing (killed): marked abandoned", abandoned)
@@ -186,7 +187,7 @@ class CrawlRunRecorder:
                 )
             )
         except SQLAlchemyError as exc:
-            logger.error("cannot record the end of crawl run %s: %s", run_id, exc)
+            logger.error("cannot record the end of crawl run %s: %s", run_id, exception_line(exc))
         finally:
             self.archive.dispose()
 
