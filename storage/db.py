@@ -269,13 +269,25 @@ def is_retriable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+# Errors of a database that is up but busy: run again at once, they succeed; no outage.
+_BUSY_ERRORS = ("DeadlockDetected", "SerializationFailure", "LockNotAvailable")
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a retriable error says the database is busy (a deadlock victim, SQLite's lock) rather
+    than gone: retried all the same, but no outage (downloads go on)."""
+    orig = getattr(exc, "orig", None)
+    return type(orig).__name__ in _BUSY_ERRORS or any(m in str(orig) for m in _BUSY_MESSAGES)
+
+
 class ArchiveOutage:
     """What the components of one crawl know of their archive's availability, shared by their threads.
 
-    ``retrying(..., outage=...)`` reports each retried failure (``down`` becomes true: the crawl holds
-    its pages and pauses downloads) and each success (``down`` false again); when one caller has spent
-    its ``budget`` the archive is ``lost``: every other caller then makes one last attempt instead of
-    waiting out a budget of its own, and the crawl stops with ``archive_unavailable``.
+    ``retrying(..., outage=...)`` reports each retried failure that is not is_busy (``down`` becomes
+    true: the crawl holds its pages and pauses downloads) and each success (``down`` false again); when
+    one caller has spent its ``budget`` the archive is ``lost``: every other caller then makes one last
+    attempt instead of waiting out a budget of its own, and the crawl stops with ``archive_unavailable``.
     """
 
     def __init__(self, budget: float = RETRY_BUDGET_SECONDS) -> None:
@@ -352,7 +364,7 @@ def retrying(
         except DBAPIError as exc:
             if not is_retriable(exc):
                 raise
-            if outage is not None:
+            if outage is not None and not is_busy(exc):
                 outage.failed(exc)
             if on_retry is not None:
                 on_retry(exc, attempt)

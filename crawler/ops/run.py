@@ -166,6 +166,10 @@ def crawl_summary(stats: dict[str, Any], portals: list[str], elapsed: float) -> 
     if bounds:
         # A bound that was hit means the crawl stopped short on purpose; operators must see which.
         rows.append(("limits reached", ", ".join(f"{name} x{count}" for name, count in bounds.items())))
+    if stats.get("archive/outages"):
+        # Ridden out (or not): operators should know their database dropped out under a crawl.
+        longest = stats.get("archive/longest_outage", 0)
+        rows.append(("archive outages", f"{stats['archive/outages']} (longest {longest} s)"))
     outcomes: dict[str, dict[str, Any]] = stats.get("run/outcomes") or {}
     for key, outcome in outcomes.items():
         detail = outcome.get("home") or outcome.get("holder") or f"{outcome.get('new', 0)} new"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -201,6 +202,9 @@ def test_an_outage_within_the_budget_is_ridden_out(
     assert "Traceback" not in stderr and "Spider error" not in stderr, stderr[-3000:]
     assert "archive unreachable" in stderr and "archive reachable again" in stderr
     assert "not written" not in stderr  # no discovery record dropped
+    outages = re.search(r"archive outages +1 \(longest ([\d.]+) s\)", (tmp_path / "stdout").read_text())
+    assert outages and 25 <= float(outages[1]) <= 45  # the summary tells the operator
+    print(f"\noutage ridden out: {outages[1]} s, exit 0, 0 tracebacks, archive equal to the clean crawl's")
     assert _snapshot(read_archive, db) == clean_snapshot
 
 
@@ -229,6 +233,7 @@ def test_an_outage_beyond_the_budget_stops_the_crawl_in_one_line_and_the_next_co
     assert len(errors) == 1 and "archive" in errors[0], stderr[-3000:]
     assert "archive_unavailable" in (tmp_path / "stdout").read_text() or "unavailable" in errors[0]
 
+    print(f"\noutage beyond a {SHORT_BUDGET} s budget: exit 1, 0 tracebacks, {errors[0]}")
     again = newsarchive(*args, cwd=tmp_path, fast=True)
     assert again.returncode == 0, again.stderr[-3000:]
     assert _snapshot(read_archive, db) == clean_snapshot

@@ -142,6 +142,27 @@ def test_beyond_the_budget_the_archive_is_lost_and_other_callers_stop_waiting(wa
     assert calls.count("run record") == 1 and len(waits) == 4
 
 
+def test_a_busy_database_is_retried_without_an_outage(waits: list[float]) -> None:
+    outage = db.ArchiveOutage(budget=60)
+
+    class DeadlockDetected(Exception):  # psycopg.errors.DeadlockDetected, by its name
+        pass
+
+    deadlock = OperationalError("UPDATE frontier", {}, DeadlockDetected("deadlock detected"))
+    failures = [deadlock, _dropped_out()]
+    seen_down: list[bool] = []
+
+    def work() -> str:
+        seen_down.append(outage.down)
+        if failures:
+            raise failures.pop()
+        return "written"
+
+    assert db.is_busy(deadlock) and db.is_busy(_dropped_out()) and not db.is_busy(_lost_connection())
+    assert db.retrying(work, outage=outage) == "written"
+    assert seen_down == [False, False, False] and outage.outages == 0 and waits == [0.5, 1.0]
+
+
 def test_an_error_that_is_not_retried_leaves_the_outage_alone(waits: list[float]) -> None:
     outage = db.ArchiveOutage(budget=60)
 
