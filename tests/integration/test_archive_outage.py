@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from storage.models import Article, ArticleVersion
+from storage.models import Article, ArticleVersion, CrawlRun
 from tests.replica import ReplicaServer, build_world
 
 if TYPE_CHECKING:
@@ -237,3 +237,9 @@ def test_an_outage_beyond_the_budget_stops_the_crawl_in_one_line_and_the_next_co
     again = newsarchive(*args, cwd=tmp_path, fast=True)
     assert again.returncode == 0, again.stderr[-3000:]
     assert _snapshot(read_archive, db) == clean_snapshot
+    # The stopped crawl could not record its end: the next one marked it abandoned (its process is gone).
+    with read_archive(db) as session:
+        assert list(session.scalars(select(CrawlRun.status).order_by(CrawlRun.id))) == [
+            "abandoned",
+            "finished",
+        ]
