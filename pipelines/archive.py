@@ -94,7 +94,8 @@ class ArchivePipeline:
         if self.factory is not None:
             try:
                 # Decisions another crawl left queued (killed before deciding) are made now.
-                self._count_decisions(dedup.drain(self.factory))
+                factory = self.factory
+                self._count_decisions(self._retrying(lambda: dedup.drain(factory)))
             except SQLAlchemyError as exc:
                 logger.error("dedup decisions left queued for the next crawl: %s", exception_line(exc))
         if self.engine is not None:

@@ -62,6 +62,18 @@ class LeaseKeeper:
         except ArchiveUnavailable as exc:
             logger.error("leases unavailable: %s", exc)
             return
+        try:
+            self._acquire_all(spider, portals)
+        except SQLAlchemyError as exc:
+            # The archive did not come back within its budget: the crawl stops (archive_unavailable).
+            self.outage.give_up(exc)
+            return
+        self.renewal = task.LoopingCall(self._renew)
+        self.renewal.start(leases.LEASE_TTL.total_seconds() / 3, now=False)
+
+    def _acquire_all(self, spider: Any, portals: dict[str, Any]) -> None:
+        """Take each portal's lease; drop from ``portals`` those another live crawl holds."""
+        assert self.archive is not None
         for key in list(portals):
             blocker = self.archive.run(self._acquirer(key))
             if blocker is not None and leases.dead_on_this_host(*leases.holder_process(blocker.holder)):
@@ -79,8 +91,6 @@ class LeaseKeeper:
             )
             spider.leased_portals[key] = blocker.holder
             del portals[key]
-        self.renewal = task.LoopingCall(self._renew)
-        self.renewal.start(leases.LEASE_TTL.total_seconds() / 3, now=False)
 
     def _renew(self) -> Any:
         if self.archive is None or not self.held:

@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler import defaults
@@ -33,6 +34,7 @@ from pipelines.items import PageItem
 from pipelines.outage import outage_of
 from storage import frontier
 from storage.db import ArchiveUnavailable
+from storage.safe_text import exception_line
 from storage.urls import site_key
 
 # The stat counted for each status of a failed article fetch (a 304 is no failure).
@@ -120,9 +122,10 @@ class PortalSpider(scrapy.Spider):
     def open_frontier(self, spider: Any) -> None:
         try:
             self.planner.open(list(self.portals.values()))
-        except ArchiveUnavailable as exc:
-            # The archive pipeline fails the crawl for the same reason; nothing is planned without it.
-            self.logger.error("frontier unavailable: %s", exc)
+        except (ArchiveUnavailable, SQLAlchemyError) as exc:
+            # The archive pipeline fails the crawl for the same reason (or, the archive lost, the crawl
+            # stops as archive_unavailable); nothing is planned without it.
+            self.logger.error("frontier unavailable: %s", exception_line(exc))
             self.planner = FrontierPlanner(None)
 
     def close_frontier(self, spider: Any) -> None:
