@@ -126,7 +126,16 @@ def make_engine(url: str | None = None, *, writer: bool = False, read_only: bool
             event.listen(engine, "connect", _autocommit_driver)
             event.listen(engine, "begin", _begin_immediate)
         return engine
-    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    # A server that vanished without closing its connections (a network cut, a host gone) is noticed by
+    # TCP keepalives within ~25 s instead of a query hanging until the kernel gives up (minutes), so
+    # the retry policy's budget is what decides how long a crawl waits.
+    connect_args: dict[str, Any] = {
+        "connect_timeout": 10,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
     if read_only:
         connect_args["options"] = "-c default_transaction_read_only=on"
     try:
@@ -356,8 +365,12 @@ def retrying(
     """
     if budget is None:
         budget = outage.budget if outage is not None else RETRY_BUDGET_SECONDS
+    # The budget is time on the clock too: attempts that each take long (a connect timeout) end it early.
+    deadline = monotonic() + budget
     for attempt, wait in enumerate(retry_waits(budget), start=1):
         if outage is not None and outage.lost is not None:
+            break
+        if attempt > 1 and monotonic() >= deadline:
             break
         try:
             result = work()

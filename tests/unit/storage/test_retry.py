@@ -172,3 +172,20 @@ def test_an_error_that_is_not_retried_leaves_the_outage_alone(waits: list[float]
     with pytest.raises(DataError):
         db.retrying(work, outage=outage)
     assert waits == [] and outage.lost is None and outage.outages == 0
+
+
+def test_the_budget_is_time_on_the_clock_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attempts that each take long (a connect timeout against a vanished host) end the budget early."""
+    clock = [0.0]
+    monkeypatch.setattr(db, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(db, "sleep", lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    attempts: list[float] = []
+
+    def work() -> None:
+        attempts.append(clock[0])
+        clock[0] += 10.0  # connect_timeout
+        raise _lost_connection()
+
+    with pytest.raises(OperationalError):
+        db.retrying(work, outage=db.ArchiveOutage(budget=30))
+    assert attempts == [0.0, 10.5, 21.5, 33.5]  # the fourth is the last: the clock is past 30 s
