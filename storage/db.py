@@ -340,6 +340,8 @@ class ArchiveOutage:
             if self.lost is not None:
                 return
             self.lost = exception_line(exc)
+            if self._down_since is not None:
+                self.longest = max(self.longest, monotonic() - self._down_since)
             self._down_since = None
         logger.error(
             "archive unavailable (%s): the crawl stops; the next crawl fetches what was not written",

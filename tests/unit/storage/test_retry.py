@@ -135,7 +135,7 @@ def test_beyond_the_budget_the_archive_is_lost_and_other_callers_stop_waiting(wa
         db.retrying(work("writer"), outage=outage)
     assert waits == [0.5, 1.0, 2.0, 1.5] and calls == ["writer"] * 5
     assert outage.lost == "(builtins.Exception) server closed the connection unexpectedly"
-    assert not outage.down
+    assert not outage.down and outage.outages == 1
     # Another component (the run record at the crawl's end, say) makes one attempt, no more waits.
     with pytest.raises(OperationalError):
         db.retrying(work("run record"), outage=outage)
