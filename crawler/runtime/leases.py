@@ -18,6 +18,7 @@ from pipelines.outage import outage_of
 from storage import leases
 from storage.db import ArchiveOutage, ArchiveUnavailable
 from storage.safe_text import exception_line
+from storage.timezone import local_iso
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class LeaseKeeper:
             if blocker is None:
                 self.held.append(key)
                 continue
-            until = blocker.expires_at.isoformat(timespec="seconds")
+            until = local_iso(blocker.expires_at.replace(microsecond=0))
             logger.warning(
                 "portal %s is being crawled by %s (lease until %s): skipped", key, blocker.holder, until
             )

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import signals
@@ -21,6 +21,7 @@ from storage import leases, runs
 from storage.db import ArchiveOutage, ArchiveUnavailable
 from storage.models import RunStatus
 from storage.safe_text import exception_line
+from storage.timezone import local_iso
 
 logger = logging.getLogger(__name__)
 
@@ -209,8 +210,8 @@ def run_status(reason: str, outcomes: dict[str, dict[str, Any]]) -> tuple[str, s
 def _json_able(stats: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in stats.items():
-        if isinstance(value, datetime):
-            out[key] = value.isoformat()
+        if isinstance(value, datetime):  # Scrapy's start/finish times are UTC: shown in the archive's zone
+            out[key] = local_iso(value if value.tzinfo else value.replace(tzinfo=UTC))
         else:
             try:
                 json.dumps(value)
