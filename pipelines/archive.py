@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipelines import canonical, dedup, defaults
 from pipelines.items import PageItem
 from pipelines.language import off_language_reason
-from pipelines.outage import outage_of
+from pipelines.outage import ArchiveOutage, outage_of
 from storage import fingerprints, frontier
 from storage.articles import ArticleData, archive_article, record_not_modified
 from storage.captures import ArchiveOutcome, CaptureData, archive_failure
-from storage.db import ArchiveOutage, is_retriable, open_archive, retrying
+from storage.db import is_retriable, open_archive, retrying
 from storage.models import FrontierState
 from storage.runs import ensure_portal
 from storage.safe_text import exception_line

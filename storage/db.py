@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from time import monotonic, sleep
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, Table, create_engine, event, inspect
@@ -39,7 +38,6 @@ RETRY_FIRST_WAIT = 0.5
 RETRY_MAX_WAIT = 5.0
 RETRY_BUDGET_SECONDS = 7.5
 T = TypeVar("T")
-logger = logging.getLogger(__name__)
 # Alembic says "Will assume non-transactional DDL.", "Context impl ..." and "setup plugin ..." at INFO
 # each time the schema is checked, several times per crawl: noise in every log at INFO. Warnings show.
 logging.getLogger("alembic.runtime").setLevel(logging.WARNING)
@@ -310,63 +308,16 @@ def is_busy(exc: BaseException) -> bool:
     return type(orig).__name__ in _BUSY_ERRORS or any(m in str(orig) for m in _BUSY_MESSAGES)
 
 
-class ArchiveOutage:
-    """What the components of one crawl know of their archive's availability, shared by their threads.
+class RetryObserver(Protocol):
+    """Who hears how retrying goes (pipelines.outage.ArchiveOutage, shared by a crawl's components): its
+    ``budget`` is the callers' budget; once ``lost`` is set, callers make one last attempt and no more."""
 
-    ``retrying(..., outage=...)`` reports each retried failure that is not is_busy (``down`` becomes
-    true: the crawl holds its pages and pauses downloads) and each success (``down`` false again); when
-    one caller has spent its ``budget`` the archive is ``lost``: every other caller then makes one last
-    attempt instead of waiting out a budget of its own, and the crawl stops with ``archive_unavailable``.
-    """
+    budget: float
+    lost: str | None
 
-    def __init__(self, budget: float = RETRY_BUDGET_SECONDS) -> None:
-        self.budget = budget
-        self.lost: str | None = None  # the one line saying why, once lost
-        self.outages = 0
-        self.longest = 0.0  # seconds, the longest outage ridden out
-        self._down_since: float | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def down(self) -> bool:
-        return self._down_since is not None
-
-    def failed(self, exc: BaseException) -> None:
-        with self._lock:
-            if self._down_since is not None or self.lost is not None:
-                return
-            self._down_since = monotonic()
-            self.outages += 1
-        logger.warning(
-            "archive unreachable: %s; retrying for up to %.0f s (fetched pages held, downloads paused)",
-            exception_line(exc),
-            self.budget,
-        )
-
-    def recovered(self) -> None:
-        if self._down_since is None:  # the common case, without the lock
-            return
-        with self._lock:
-            if self._down_since is None:
-                return
-            lasted, self._down_since = monotonic() - self._down_since, None
-            self.longest = max(self.longest, lasted)
-        logger.warning("archive reachable again after %.1f s; the crawl goes on", lasted)
-
-    def give_up(self, exc: BaseException) -> None:
-        """The archive is lost for this crawl (a caller spent its budget, or an archive call failed where
-        the crawl cannot go on without it): say why once."""
-        with self._lock:
-            if self.lost is not None:
-                return
-            self.lost = exception_line(exc)
-            if self._down_since is not None:
-                self.longest = max(self.longest, monotonic() - self._down_since)
-            self._down_since = None
-        logger.error(
-            "archive unavailable (%s): the crawl stops; the next crawl fetches what was not written",
-            self.lost,
-        )
+    def failed(self, exc: BaseException) -> None: ...
+    def recovered(self) -> None: ...
+    def give_up(self, exc: BaseException) -> None: ...
 
 
 def retrying(
@@ -374,12 +325,12 @@ def retrying(
     *,
     budget: float | None = None,
     on_retry: Callable[[DBAPIError, int], None] | None = None,
-    outage: ArchiveOutage | None = None,
+    outage: RetryObserver | None = None,
 ) -> T:
     """Return ``work()``, run again after each retriable error (is_retriable: the database dropped out,
     was busy, or made it a deadlock victim) once the next of retry_waits(budget) has passed;
     ``on_retry(error, attempt)`` hears of every failed attempt that is retried. The budget is
-    ``outage.budget`` with an ``outage`` (which hears of each failure and success, see ArchiveOutage),
+    ``outage.budget`` with an ``outage`` (which hears of each failure and success, see RetryObserver),
     else RETRY_BUDGET_SECONDS.
 
     Raises the last error once the budget is spent (or at once, after one attempt, when the outage is
@@ -424,7 +375,7 @@ def run_transaction(
     work: Callable[[Session], T],
     *,
     budget: float | None = None,
-    outage: ArchiveOutage | None = None,
+    outage: RetryObserver | None = None,
 ) -> T:
     """Return ``work(session)``, run in a transaction of its own (committed when it returns, rolled back
     when it raises) and retried as ``retrying`` does. Raises what ``retrying`` raises."""

@@ -22,8 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.portals import Portal
+from pipelines.outage import ArchiveOutage
 from storage import frontier
-from storage.db import ArchiveOutage, is_retriable, open_archive, run_transaction
+from storage.db import is_retriable, open_archive, run_transaction
 from storage.models import utcnow
 from storage.runs import ensure_portal
 from storage.safe_text import exception_line

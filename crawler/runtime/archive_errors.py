@@ -9,8 +9,7 @@ from typing import Any
 from scrapy.http import Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipelines.outage import outage_of
-from storage.db import ArchiveOutage
+from pipelines.outage import ArchiveOutage, outage_of
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import ArchiveOutage, open_archive, run_transaction
+from pipelines.outage import ArchiveOutage
+from storage.db import open_archive, run_transaction
 
 T = TypeVar("T")
 

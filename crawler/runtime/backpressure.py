@@ -23,8 +23,7 @@ from twisted.internet import task
 
 from crawler.runtime.scrapy_internals import ScrapyInternalsMissing, internal, missing
 from pipelines import defaults
-from pipelines.outage import outage_of
-from storage.db import ArchiveOutage
+from pipelines.outage import ArchiveOutage, outage_of
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from twisted.internet import task, threads
 
 from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
-from pipelines.outage import outage_of
+from pipelines.outage import ArchiveOutage, outage_of
 from storage import leases, runs
-from storage.db import ArchiveOutage, ArchiveUnavailable
+from storage.db import ArchiveUnavailable
 from storage.models import RunStatus
 from storage.safe_text import exception_line
 from storage.timezone import local_iso

@@ -18,9 +18,9 @@ from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import resolve_portals
 from crawler.runtime.archive_errors import ArchiveErrorsMiddleware
 from crawler.spiders.portal import PortalSpider
-from pipelines.outage import outage_of
+from pipelines.outage import ArchiveOutage, outage_of
 from storage import db, frontier
-from storage.db import ArchiveOutage, open_archive
+from storage.db import open_archive
 from storage.models import FrontierEntry, utcnow
 
 

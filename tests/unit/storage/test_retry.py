@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 
+from pipelines.outage import ArchiveOutage
 from storage import db
 from storage.models import Portal
 from storage.runs import ensure_portal
@@ -102,7 +103,7 @@ def test_which_errors_are_retried() -> None:
 
 
 def test_an_outage_is_ridden_out_within_the_budget(waits: list[float]) -> None:
-    outage = db.ArchiveOutage(budget=60)
+    outage = ArchiveOutage(budget=60)
     failures = [_lost_connection() for _ in range(8)]  # down for 0.5 + 1 + 2 + 4 + 5 x 4 = 27.5 s
     seen_down: list[bool] = []
 
@@ -121,7 +122,7 @@ def test_an_outage_is_ridden_out_within_the_budget(waits: list[float]) -> None:
 
 
 def test_beyond_the_budget_the_archive_is_lost_and_other_callers_stop_waiting(waits: list[float]) -> None:
-    outage = db.ArchiveOutage(budget=5)
+    outage = ArchiveOutage(budget=5)
     calls: list[str] = []
 
     def work(name: str):  # type: ignore[no-untyped-def]
@@ -143,7 +144,7 @@ def test_beyond_the_budget_the_archive_is_lost_and_other_callers_stop_waiting(wa
 
 
 def test_a_busy_database_is_retried_without_an_outage(waits: list[float]) -> None:
-    outage = db.ArchiveOutage(budget=60)
+    outage = ArchiveOutage(budget=60)
 
     class DeadlockDetected(Exception):  # psycopg.errors.DeadlockDetected, by its name
         pass
@@ -164,7 +165,7 @@ def test_a_busy_database_is_retried_without_an_outage(waits: list[float]) -> Non
 
 
 def test_an_error_that_is_not_retried_leaves_the_outage_alone(waits: list[float]) -> None:
-    outage = db.ArchiveOutage(budget=60)
+    outage = ArchiveOutage(budget=60)
 
     def work() -> None:
         raise DataError("INSERT", {}, Exception("value too long"))
@@ -187,5 +188,5 @@ def test_the_budget_is_time_on_the_clock_too(monkeypatch: pytest.MonkeyPatch) ->
         raise _lost_connection()
 
     with pytest.raises(OperationalError):
-        db.retrying(work, outage=db.ArchiveOutage(budget=30))
+        db.retrying(work, outage=ArchiveOutage(budget=30))
     assert attempts == [0.0, 10.5, 21.5, 33.5]  # the fourth is the last: the clock is past 30 s
