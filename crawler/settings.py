@@ -74,6 +74,8 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DedupPipeline": 500,
     "pipelines.archive.ArchivePipeline": 600,
 }
+# A database error in a callback ends the crawl in one line, no traceback (crawler/runtime/archive_errors.py)
+SPIDER_MIDDLEWARES = {"crawler.runtime.archive_errors.ArchiveErrorsMiddleware": 950}
 DOWNLOADER_MIDDLEWARES = {
     # First: nothing else (robots.txt included) may reach a host the guard refuses.
     "crawler.safety.guard.AddressGuardMiddleware": 50,
@@ -105,6 +107,7 @@ EXTENSIONS = {
 ARCHIVE_DATABASE_URL = db.database_url()
 ARCHIVE_BATCH_SIZE = pipelines_defaults.ARCHIVE_BATCH_SIZE
 ARCHIVE_BATCH_SECONDS = pipelines_defaults.ARCHIVE_BATCH_SECONDS
+ARCHIVE_RETRY_BUDGET = pipelines_defaults.ARCHIVE_RETRY_BUDGET
 FRONTIER_ENABLED = pipelines_defaults.FRONTIER_ENABLED
 
 # Extraction (pipelines/analysis/pool.py): worker processes, and the CPU seconds and address space one

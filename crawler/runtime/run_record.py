@@ -16,9 +16,11 @@ from twisted.internet import task, threads
 
 from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
+from pipelines.outage import ArchiveOutage, outage_of
 from storage import leases, runs
 from storage.db import ArchiveUnavailable
 from storage.models import RunStatus
+from storage.safe_text import exception_line
 from storage.timezone import local_iso
 
 logger = logging.getLogger(__name__)
@@ -99,8 +101,11 @@ class CrawlRunRecorder:
     archive pipeline.
     """
 
-    def __init__(self, database_url: str, crawler: Any, node: str | None = None) -> None:
+    def __init__(
+        self, database_url: str, crawler: Any, node: str | None = None, outage: ArchiveOutage | None = None
+    ) -> None:
         self.database_url = database_url
+        self.outage = outage or ArchiveOutage()
         self.crawler = crawler
         self.node = node
         self.run_id: int | None = None
@@ -116,6 +121,7 @@ class CrawlRunRecorder:
             crawler.settings.get("ARCHIVE_DATABASE_URL"),
             crawler,
             crawler.settings.get("NEWSARCHIVE_SCRAPYD_NODE"),
+            outage_of(crawler),
         )
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
@@ -124,7 +130,7 @@ class CrawlRunRecorder:
     def spider_opened(self, spider: Any) -> None:
         portals = sorted(getattr(spider, "portals", {}))
         try:
-            self.archive = ArchiveSessions(self.database_url)
+            self.archive = ArchiveSessions(self.database_url, self.outage)
             abandoned = self.archive.run(
                 lambda session: runs.abandon_stale_runs(
                     session, STALE_AFTER, is_dead=leases.dead_on_this_host
@@ -137,7 +143,7 @@ class CrawlRunRecorder:
                 ).id
             )  # fmt: skip
         except (ArchiveUnavailable, SQLAlchemyError) as exc:
-            logger.error("cannot record the crawl run: %s", exc)
+            logger.error("cannot record the crawl run: %s", exception_line(exc))
             return
         if abandoned:
             logger.warning("crawl runs %s stopped without finishing (killed): marked abandoned", abandoned)
@@ -182,7 +188,7 @@ class CrawlRunRecorder:
                 )
             )
         except SQLAlchemyError as exc:
-            logger.error("cannot record the end of crawl run %s: %s", run_id, exc)
+            logger.error("cannot record the end of crawl run %s: %s", run_id, exception_line(exc))
         finally:
             self.archive.dispose()
 

@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler import defaults
@@ -30,8 +31,10 @@ from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.extract.dates import parse_date
 from pipelines.extract.links import PageLinks
 from pipelines.items import PageItem
+from pipelines.outage import outage_of
 from storage import frontier
 from storage.db import ArchiveUnavailable
+from storage.safe_text import exception_line
 from storage.urls import site_key
 
 # The stat counted for each status of a failed article fetch (a 304 is no failure).
@@ -104,7 +107,7 @@ class PortalSpider(scrapy.Spider):
         )
         spider.extra_hosts = frozenset(site_key(h if "://" in h else f"https://{h}/") for h in hosts)
         if settings.getbool("FRONTIER_ENABLED", pipelines_defaults.FRONTIER_ENABLED):
-            spider.planner = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"))
+            spider.planner = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"), outage_of(crawler))
         crawler.signals.connect(spider.open_frontier, signal=signals.spider_opened)
         crawler.signals.connect(spider.close_frontier, signal=signals.spider_closed)
         return spider
@@ -119,9 +122,10 @@ class PortalSpider(scrapy.Spider):
     def open_frontier(self, spider: Any) -> None:
         try:
             self.planner.open(list(self.portals.values()))
-        except ArchiveUnavailable as exc:
-            # The archive pipeline fails the crawl for the same reason; nothing is planned without it.
-            self.logger.error("frontier unavailable: %s", exc)
+        except (ArchiveUnavailable, SQLAlchemyError) as exc:
+            # The archive pipeline fails the crawl for the same reason (or, the archive lost, the crawl
+            # stops as archive_unavailable); nothing is planned without it.
+            self.logger.error("frontier unavailable: %s", exception_line(exc))
             self.planner = FrontierPlanner(None)
 
     def close_frontier(self, spider: Any) -> None:
