@@ -88,6 +88,8 @@ EXTENSIONS = {
     "crawler.runtime.leases.LeaseKeeper": 510,
     "crawler.runtime.progress.ProgressReporter": 520,
     "crawler.runtime.backpressure.ExtractionBackpressure": 530,
+    # br decoded by a module that works (pywb's brotlipy shadows Google's brotli), or not asked for.
+    "crawler.runtime.encodings.ContentEncodings": 100,
 }
 
 # Our components' settings. Their defaults are written once, in pipelines/defaults.py (settings the
