@@ -74,6 +74,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.safety.robots.RobotsTxtMiddleware": 100,
     "crawler.frontier.conditional.ConditionalGetMiddleware": 560,
+    # After RetryMiddleware (550): a connection the guarded resolver refused is recorded, never retried.
+    "crawler.safety.guard.ConnectRefusalMiddleware": 600,
 }
 # Safety (docs/safety.md): only http(s) is fetched; the guarded resolver refuses names that resolve to
 # private addresses at connection time, so a name cannot pass the check and then rebind.
