@@ -24,6 +24,10 @@ NEWSARCHIVE_PORTAL_PAGE_BUDGET = 100_000
 NEWSARCHIVE_SITEMAP_MAX_BYTES = sitemaps.SITEMAP_MAX_BYTES
 NEWSARCHIVE_SITEMAP_MAX_URLS = sitemaps.SITEMAP_MAX_URLS
 
+# Bytes of one response's status line and headers (crawler/safety/headers.py): a real portal's are a
+# few KiB; 64 KiB is what common servers and proxies accept, and over it the response is refused.
+NEWSARCHIVE_MAX_HEADER_BYTES = 64 * 1024
+
 # Discovery (crawler/spiders/portal.py): a listing walk stops at a page whose articles are all known
 # (a recrawl); hosts besides each portal's own that may serve its sitemaps and feeds.
 NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN = True

@@ -11,6 +11,7 @@ from twisted.python.failure import Failure
 
 from crawler.portals import Portal
 from crawler.safety.guard import AddressRefused
+from crawler.spiders.failures import failure_reason
 from pipelines.items import PageItem
 
 
@@ -70,7 +71,7 @@ def failed_fetch_item(failure: Failure, portal: Portal) -> PageItem | None:
     if failure.check(AddressRefused):
         item.fail("refused", message)
     else:
-        item.fail("fetch_failed", f"{failure.type.__name__}: {message}" if failure.type else message)
+        item.fail("fetch_failed", failure_reason(failure.value))
     return item
 
 

@@ -22,6 +22,7 @@ from crawler.portals import Portal, RegistryError, load_registry, resolve_portal
 from crawler.spiders import listing
 from crawler.spiders.bounds import Bounds, backfill_start
 from crawler.spiders.captures import failed_fetch_item, page_item
+from crawler.spiders.failures import failure_reason
 from crawler.spiders.redirects import REDIRECT_STATUSES, RedirectRefused, redirect_chain, redirect_target
 from crawler.spiders.requests import SpiderRequests
 from pipelines import defaults as pipelines_defaults
@@ -384,7 +385,7 @@ class PortalSpider(scrapy.Spider):
         """
         request = failure.request  # type: ignore[attr-defined]
         if request.meta.get("via") == "home" and self.crawler.stats is not None:
-            why = f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()}"
+            why = failure_reason(failure.value)
             self.crawler.stats.set_value(f"portal/{request.meta['portal']}/home_failed", why[:300])
         self._inc("discovery/failed")
         self._inc(f"discovery/failed/{failure.type.__name__ if failure.type else 'unknown'}")
