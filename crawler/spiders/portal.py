@@ -20,7 +20,7 @@ from crawler.discovery.pagination import next_listing_pages
 from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from crawler.spiders import listing
-from crawler.spiders.bounds import Bounds, backfill_start
+from crawler.spiders.bounds import Bounds, backfill_start, distinct_links
 from crawler.spiders.captures import failed_fetch_item, page_item
 from crawler.spiders.failures import failure_reason
 from crawler.spiders.redirects import REDIRECT_STATUSES, RedirectRefused, redirect_chain, redirect_target
@@ -87,6 +87,7 @@ class PortalSpider(scrapy.Spider):
         self.planner = FrontierPlanner(None)
         # Article URLs planned this crawl: as many as the portal has articles (the dupefilter holds as much).
         self.planned: set[str] = set()
+        self._discovered: dict[str, int] = {}  # article URLs handed to the frontier, per portal
         self._pool: WorkerPool | None = None
 
     @classmethod
@@ -273,7 +274,9 @@ class PortalSpider(scrapy.Spider):
         from_article = response.meta.get("callback_kind") == "article"
         via = "article" if from_article else "listing"
         dates = dict(links.dates)
-        fresh = [url for url in links.articles if url not in self.planned]
+        # Sets and dicts only: a page of 150,000 links must cost linear time on the reactor.
+        articles = self._page_links(links.articles, response.url)
+        fresh = {url: None for url in articles if url not in self.planned}  # ordered, O(1) lookups
         # Each article URL is planned once per crawl: the links a page shares with every other page
         # (menus, most-read boxes) cost the frontier nothing after their first sight.
         self.planned.update(fresh)
@@ -284,10 +287,8 @@ class PortalSpider(scrapy.Spider):
         if from_article:
             return  # pagination is walked from listing pages only
         # The pagination decision weighs every article the page lists, planned before or not.
-        weighed = plans + [
-            frontier.Plan(url, False, "known", True) for url in links.articles if url not in fresh
-        ]
-        next_pages = next_listing_pages(response.url, list(links.listings))
+        weighed = plans + [frontier.Plan(url, False, "known", True) for url in articles if url not in fresh]
+        next_pages = next_listing_pages(response.url, self._page_links(links.listings, response.url))
         walked = await self.planner.listing_walked(portal, response.url, next_pages, datetime.now(UTC))
         stop = None
         if next_pages:
@@ -304,8 +305,21 @@ class PortalSpider(scrapy.Spider):
             if next_page is not None:
                 yield next_page
 
+    def _page_links(self, urls: tuple[str, ...], where: str) -> list[str]:
+        """The page's distinct links of one kind, in order, up to the page_links bound (counted)."""
+        kept, dropped = distinct_links(urls, self.bounds.page_links)
+        if dropped:
+            self.bound_reached("page_links", where, dropped)
+        return kept
+
     async def _plan(self, discoveries: list[frontier.Discovery], portal: Portal) -> list[frontier.Plan]:
-        """Return the frontier planner's decision on each discovered article, counted by why."""
+        """Return the frontier planner's decision on each discovered article, counted by why; past the
+        discovered_urls bound of the portal's run the rest are counted and left for the next run."""
+        room = max(self.bounds.discovered_urls - self._discovered.get(portal.key, 0), 0)
+        if len(discoveries) > room:
+            self.bound_reached("discovered_urls", portal.key, len(discoveries) - room)
+            discoveries = discoveries[:room]
+        self._discovered[portal.key] = self._discovered.get(portal.key, 0) + len(discoveries)
         plans = await self.planner.plan(portal, discoveries, self.since)
         for plan in plans:
             self._inc(f"frontier/{plan.why}")
@@ -361,8 +375,8 @@ class PortalSpider(scrapy.Spider):
             target = redirect_target(response, chain, self.url_limit, self.max_redirects)
         except RedirectRefused as refused:
             item = page_item(response, portal)
-            item.fail("fetch_failed", str(refused))
-            self._inc("fetch/failed")
+            item.fail(refused.status, str(refused))
+            self._inc(_FAILURE_STATS[refused.status])
             return item
         return self.requests.redirected_article(target, response, chain)
 
