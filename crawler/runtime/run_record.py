@@ -68,7 +68,9 @@ def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
     fresh = archive["stored"] + archive["version"] + archive["duplicate"] + archive["near_duplicate"]
     fetched = sum(archive.values())
     home = stats.get(prefix + "home_failed")
-    if responses == 0:
+    # A home page that failed (refused, redirected off the site) with nothing new from anywhere else is an
+    # unreachable portal, though its robots.txt answered.
+    if responses == 0 or (home and not fresh):
         outcome = ROBOTS_REFUSED if home and "robots.txt" in home else UNREACHABLE
     elif fresh:
         outcome = REACHED

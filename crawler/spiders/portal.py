@@ -85,17 +85,16 @@ class PortalSpider(scrapy.Spider):
         self.since = backfill_start(since) if since else None
         self.requests = SpiderRequests(self)
         self.planner = FrontierPlanner(None)
-        # Article URLs planned this crawl: as many as the portal has articles (the dupefilter holds as much).
+        # Article URLs planned this crawl (as many as the portal has articles), and how many per portal.
         self.planned: set[str] = set()
-        self._discovered: dict[str, int] = {}  # article URLs handed to the frontier, per portal
+        self._discovered: dict[str, int] = {}
         self._pool: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
         spider: PortalSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.bounds = Bounds.from_settings(settings)
-        # Scrapy's own settings: their defaults are Scrapy's (scrapy/settings/default_settings.py).
+        spider.bounds = Bounds.from_settings(settings)  # Scrapy's own settings next: Scrapy's defaults
         spider.url_limit = settings.getint("URLLENGTH_LIMIT")
         spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES")
         spider.stop_when_known = settings.getbool(
@@ -239,6 +238,9 @@ class PortalSpider(scrapy.Spider):
         """Follow feeds, articles and further listing pages (pagination) of a listing page."""
         portal = self._portal(response)
         self._count_response(portal)
+        if response.meta.get("via") == "home" and site_key(response.url) != portal.site:
+            self._home_failed(portal.key, f"home page redirected off the site, to {response.url}")
+            return
         if not isinstance(response, TextResponse):
             return
         self._inc("discovery/listing_pages")
@@ -274,11 +276,10 @@ class PortalSpider(scrapy.Spider):
         from_article = response.meta.get("callback_kind") == "article"
         via = "article" if from_article else "listing"
         dates = dict(links.dates)
-        # Sets and dicts only: a page of 150,000 links must cost linear time on the reactor.
         articles = self._page_links(links.articles, response.url)
-        fresh = {url: None for url in articles if url not in self.planned}  # ordered, O(1) lookups
-        # Each article URL is planned once per crawl: the links a page shares with every other page
-        # (menus, most-read boxes) cost the frontier nothing after their first sight.
+        # Each article URL is planned once per crawl (menus cost the frontier nothing after their first
+        # sight). A dict, ordered with O(1) lookups: 150,000 links must cost linear time on the reactor.
+        fresh = {url: None for url in articles if url not in self.planned}
         self.planned.update(fresh)
         found = [frontier.Discovery(url, via, dates.get(url)) for url in fresh]
         plans = await self._plan(found, portal)
@@ -392,20 +393,21 @@ class PortalSpider(scrapy.Spider):
         yield item
 
     def discovery_failed(self, failure: Failure) -> None:
-        """Robots, sitemap, feed or listing fetches may fail (no sitemap, say): counted, logged at DEBUG.
-
-        The home page's failure is remembered per portal: it tells an unreachable portal (DNS, refused
-        connection) or one whose robots.txt forbids it from one that merely has no sitemap.
-        """
+        """Robots, sitemap, feed or listing fetches may fail (no sitemap, say): counted, logged at DEBUG;
+        the home page's failure is remembered (_home_failed): an unreachable or robots-refused portal."""
         request = failure.request  # type: ignore[attr-defined]
-        if request.meta.get("via") == "home" and self.crawler.stats is not None:
-            why = failure_reason(failure.value)
-            self.crawler.stats.set_value(f"portal/{request.meta['portal']}/home_failed", why[:300])
+        if request.meta.get("via") == "home":
+            self._home_failed(request.meta["portal"], failure_reason(failure.value))
         self._inc("discovery/failed")
         self._inc(f"discovery/failed/{failure.type.__name__ if failure.type else 'unknown'}")
         self.logger.debug("discovery request failed: %s (%s)", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _home_failed(self, key: str, why: str) -> None:
+        """Why the portal's home page gave nothing (DNS, refused, off-site): the run's outcome reads it."""
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(f"portal/{key}/home_failed", why[:300])
 
     def bound_reached(self, name: str, where: str, count: int = 1) -> None:
         """Count a bound that was hit under ``bounds/<name>``; the first time per bound and run, say where."""

@@ -68,3 +68,35 @@ def test_a_redirect_to_another_scheme_is_recorded_as_refused(location: str) -> N
     assert item.failure_reason == (
         f"refused by the address guard: scheme {scheme!r} is not fetched (only http and https)"
     )
+
+
+def test_a_home_page_redirected_off_the_site_makes_the_portal_unreachable() -> None:
+    from crawler.runtime.run_record import portal_outcome
+
+    spider = _spider()
+    request = Request(HOME, meta=_meta(via="home", listing_depth=0))
+    off_site = HtmlResponse("https://other.example/", body=b"<a href='/a'>a</a>", request=request)
+    assert drain(spider.parse_listing(off_site)) == []
+    stats = spider.crawler.stats.get_stats()
+    assert (
+        stats["portal/ninhthuan/home_failed"]
+        == "home page redirected off the site, to https://other.example/"
+    )
+    # robots.txt answered (a response), but nothing came of the home page: unreachable, not nothing_new.
+    stats["portal/ninhthuan/responses"] = 2
+    assert portal_outcome(stats, "ninhthuan")["outcome"] == "unreachable"
+    stats["portal/ninhthuan/archive/stored"] = 3  # its sitemaps gave articles: reached after all
+    assert portal_outcome(stats, "ninhthuan")["outcome"] == "reached"
+
+
+def test_nul_in_a_header_is_stored_escaped() -> None:
+    from crawler.spiders.captures import page_item
+
+    spider = _spider()
+    url = ARTICLE.format(9)
+    headers = {"ETag": b'W/"abc\x00def"', "Content-Type": b"text/html; charset=utf-8\x00"}
+    response = HtmlResponse(url, headers=headers, body=b"<p>x</p>", request=Request(url, meta=_meta()))
+    item = page_item(response, spider.portals["ninhthuan"])
+    assert item.headers["Etag"] == ['W/"abc\\x00def"']
+    assert item.content_type == "text/html; charset=utf-8\\x00"
+    assert "\x00" not in repr(item.headers)
