@@ -6,8 +6,9 @@ line and header lines and gives up on the response past NEWSARCHIVE_MAX_HEADER_B
 kept; the stored headers are the response's, so they are bounded by the same figure.
 HeaderBoundMiddleware records that failure as HeadersRefused with the figure (``bounds/header_bytes``).
 
-Twisted's HTTP11ClientProtocol builds its parser from the module-level name ``HTTPClientParser``, which
-install() replaces; tests/unit/crawler/test_headers.py checks that against the installed Twisted.
+Scrapy's HTTP/1.1 handler gives each response parser the class ``_LenientHTTPClientParser`` of its module
+(Twisted's ``HTTPClientParser`` otherwise), which install() replaces with a bounded subclass;
+tests/unit/crawler/test_headers.py checks both against the installed Scrapy and Twisted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 from typing import Any
 
 from scrapy import Request
+from scrapy.core.downloader.handlers import http11
 from scrapy.exceptions import NotConfigured
 from twisted.web import _newclient
 
@@ -28,9 +30,11 @@ logger = logging.getLogger(__name__)
 class ResponseHeadersTooLarge(Exception):
     """A response whose headers exceed NEWSARCHIVE_MAX_HEADER_BYTES; str() says by how much."""
 
-    def __init__(self, received: int, limit: int) -> None:
+    def __init__(self, received: int, limit: int, *, one_line: bool = False) -> None:
         super().__init__(
-            f"response headers over {limit:,} bytes (NEWSARCHIVE_MAX_HEADER_BYTES): "
+            f"a response header line over {limit:,} bytes ({received:,} bytes of it received)"
+            if one_line
+            else f"response headers over {limit:,} bytes (NEWSARCHIVE_MAX_HEADER_BYTES): "
             f"{received:,} bytes received before the response was refused"
         )
 
@@ -39,30 +43,46 @@ class HeadersRefused(Exception):
     """A response refused for the size of its headers; str() is the reason with the figure."""
 
 
-_ORIGINAL_PARSER = _newclient.HTTPClientParser
-
-
-class BoundedHTTPClientParser(_newclient.HTTPClientParser):
-    """Twisted's response parser, refusing a response whose status line and headers exceed ``limit``."""
+class _HeaderBound:
+    """Counts the bytes of the status line and header lines and refuses the response past ``limit``."""
 
     limit = defaults.NEWSARCHIVE_MAX_HEADER_BYTES
     _header_bytes = 0
+    state: str
+    MAX_LENGTH: int  # Twisted's LineReceiver: the longest line it reads
 
     def lineReceived(self, line: bytes) -> None:  # noqa: N802 - Twisted's interface
         if self.state in (_newclient.STATUS, _newclient.HEADER):
             self._header_bytes += len(line) + 2
             if self._header_bytes > self.limit:
                 raise ResponseHeadersTooLarge(self._header_bytes, self.limit)
-        super().lineReceived(line)
+        super().lineReceived(line)  # type: ignore[misc]
+
+    def lineLengthExceeded(self, line: bytes) -> None:  # noqa: N802
+        # One line over Twisted's MAX_LENGTH (16 KiB, a 100 KB Location, say): say so instead of closing
+        # the connection without a word ("Connection was closed cleanly").
+        raise ResponseHeadersTooLarge(len(line), self.MAX_LENGTH, one_line=True)
+
+
+# Scrapy 2.19 swaps every parser Twisted makes for its _LenientHTTPClientParser (looked up in its module
+# when each request starts); Twisted's own is bounded too.
+_SCRAPY_PARSER = getattr(http11, "_LenientHTTPClientParser", None)
+
+
+class BoundedHTTPClientParser(_HeaderBound, _newclient.HTTPClientParser):
+    """Twisted's response parser with the header bound."""
+
+
+class BoundedLenientHTTPClientParser(_HeaderBound, _SCRAPY_PARSER or _newclient.HTTPClientParser):  # type: ignore[misc]
+    """Scrapy's lenient response parser with the header bound."""
 
 
 def install(limit: int) -> None:
     """Make every HTTP/1.1 response of this process parsed with the header bound ``limit`` (0: none)."""
-    if limit <= 0:
-        _newclient.HTTPClientParser = _ORIGINAL_PARSER  # type: ignore[misc]
-        return
-    BoundedHTTPClientParser.limit = limit
+    _HeaderBound.limit = limit if limit > 0 else 2**62
     _newclient.HTTPClientParser = BoundedHTTPClientParser  # type: ignore[misc]
+    if _SCRAPY_PARSER is not None:
+        http11._LenientHTTPClientParser = BoundedLenientHTTPClientParser  # type: ignore[misc]
 
 
 class HeaderBoundMiddleware:
