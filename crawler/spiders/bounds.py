@@ -61,6 +61,15 @@ def distinct_links(urls: tuple[str, ...] | list[str], limit: int) -> tuple[list[
     return distinct[:limit], max(len(distinct) - limit, 0)
 
 
+def admit(discoveries: list[Any], url_limit: int, room: int) -> tuple[list[Any], int, int]:
+    """Return the discoveries the frontier takes: none longer than ``url_limit`` (URLLENGTH_LIMIT: Scrapy
+    would drop its request with a log line and leave the frontier entry without a reason), at most
+    ``room`` of the rest; and how many were too long and how many over the bound."""
+    fetchable = [d for d in discoveries if len(d.url) <= url_limit] if url_limit else list(discoveries)
+    room = max(room, 0)
+    return fetchable[:room], len(discoveries) - len(fetchable), max(len(fetchable) - room, 0)
+
+
 def backfill_start(day: str) -> datetime:
     """Return the instant a backfill day (YYYY-MM-DD) starts in Vietnam. Raises ValueError."""
     return day_start(date.fromisoformat(day.strip()))

@@ -20,7 +20,7 @@ from crawler.discovery.pagination import next_listing_pages
 from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from crawler.spiders import listing
-from crawler.spiders.bounds import Bounds, backfill_start, distinct_links
+from crawler.spiders.bounds import Bounds, admit, backfill_start, distinct_links
 from crawler.spiders.captures import failed_fetch_item, page_item
 from crawler.spiders.failures import failure_reason
 from crawler.spiders.redirects import REDIRECT_STATUSES, RedirectRefused, redirect_chain, redirect_target
@@ -314,13 +314,13 @@ class PortalSpider(scrapy.Spider):
         return kept
 
     async def _plan(self, discoveries: list[frontier.Discovery], portal: Portal) -> list[frontier.Plan]:
-        """Return the frontier planner's decision on each discovered article, counted by why; past the
-        discovered_urls bound of the portal's run the rest are counted and left for the next run."""
-        room = max(self.bounds.discovered_urls - self._discovered.get(portal.key, 0), 0)
-        if len(discoveries) > room:
-            self.bound_reached("discovered_urls", portal.key, len(discoveries) - room)
-            discoveries = discoveries[:room]
-        self._discovered[portal.key] = self._discovered.get(portal.key, 0) + len(discoveries)
+        """The frontier planner's decision on each discovered article admitted (bounds.admit), by why."""
+        taken = self._discovered.get(portal.key, 0)
+        discoveries, too_long, over = admit(discoveries, self.url_limit, self.bounds.discovered_urls - taken)
+        self._inc("discovery/url_too_long", too_long)  # none counted when none
+        if over:
+            self.bound_reached("discovered_urls", portal.key, over)
+        self._discovered[portal.key] = taken + len(discoveries)
         plans = await self.planner.plan(portal, discoveries, self.since)
         for plan in plans:
             self._inc(f"frontier/{plan.why}")
@@ -440,9 +440,9 @@ class PortalSpider(scrapy.Spider):
         self.requests.count_response(portal)
         self._inc(f"portal/{portal.key}/responses")
 
-    def _inc(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key)
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None and count:
+            self.crawler.stats.inc_value(key, count)
 
 
 def _is_html(response: TextResponse) -> bool:

@@ -100,3 +100,14 @@ def test_nul_in_a_header_is_stored_escaped() -> None:
     assert item.headers["Etag"] == ['W/"abc\\x00def"']
     assert item.content_type == "text/html; charset=utf-8\\x00"
     assert "\x00" not in repr(item.headers)
+
+
+def test_a_url_too_long_to_fetch_never_enters_the_frontier() -> None:
+    spider = _spider(URLLENGTH_LIMIT=200)
+    long_article = HOME + "thoi-su/" + "bai-viet-rat-dai-" * 20 + "12.html"
+    html = f'<html><body><a href="{long_article}">dài</a><a href="{ARTICLE.format(1)}">Bài</a></body></html>'
+    response = HtmlResponse(
+        HOME, body=html.encode(), request=Request(HOME, meta=_meta(listing_depth=0)), encoding="utf-8"
+    )
+    assert [r.url for r in drain(spider.parse_listing(response))] == [ARTICLE.format(1)]
+    assert spider.crawler.stats.get_value("discovery/url_too_long") == 1
