@@ -71,7 +71,10 @@ def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
     fresh = archive["stored"] + archive["version"] + archive["duplicate"] + archive["near_duplicate"]
     fetched = sum(archive.values())
     home = stats.get(prefix + "home_failed")
-    if responses == 0:
+    # A home page refused by the address guard or redirected off the site, with nothing new from anywhere
+    # else, is an unreachable portal, though its robots.txt answered.
+    elsewhere = any(why in str(home or "") for why in ("address guard", "off the site"))
+    if responses == 0 or (elsewhere and not fresh):
         outcome = ROBOTS_REFUSED if home and "robots.txt" in home else UNREACHABLE
     elif fresh:
         outcome = REACHED
