@@ -91,3 +91,9 @@ def header_text(raw: bytes) -> str:
 
 def _headers(headers: Any) -> dict[str, list[str]]:
     return {header_text(key): [header_text(value) for value in values] for key, values in headers.items()}
+
+
+def is_html(response: Response) -> bool:
+    """Whether a response says it is HTML (no Content-Type counts as HTML, as browsers read it)."""
+    content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1").lower()
+    return "html" in content_type

@@ -22,7 +22,7 @@ from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from crawler.spiders import listing
 from crawler.spiders.bounds import Bounds, admit, backfill_start, distinct_links
-from crawler.spiders.captures import failed_fetch_item, page_item
+from crawler.spiders.captures import failed_fetch_item, is_html, page_item
 from crawler.spiders.failures import failure_reason
 from crawler.spiders.redirects import REDIRECT_STATUSES, RedirectRefused, redirect_chain, redirect_target
 from crawler.spiders.requests import SpiderRequests
@@ -344,7 +344,7 @@ class PortalSpider(scrapy.Spider):
             yield self._follow_redirect(response, portal)
             return
         item = page_item(response, portal)
-        if isinstance(response, TextResponse) and _is_html(response):
+        if isinstance(response, TextResponse) and is_html(response):
             # One worker call reads the page's links and signals and extracts the article: the reactor
             # never parses a page.
             hops = response.meta.get("hops", 0)
@@ -447,8 +447,3 @@ class PortalSpider(scrapy.Spider):
     def _inc(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None and count:
             self.crawler.stats.inc_value(key, count)
-
-
-def _is_html(response: TextResponse) -> bool:
-    content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1").lower()
-    return "html" in content_type
