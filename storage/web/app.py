@@ -1,4 +1,8 @@
-"""The archive browser's routes: search, article, versions and diffs, captured page, portals, runs."""
+"""The archive browser's routes: search, article, versions and diffs, captured page, portals, runs.
+
+Every route is a plain function: Starlette runs it in its thread pool, so database work and diffs never
+run on the event loop and a slow request never delays another.
+"""
 
 from __future__ import annotations
 
@@ -22,15 +26,16 @@ from storage.captures import capture_body
 from storage.db import open_archive
 from storage.export import records
 from storage.export.citation import citation_for, render
-from storage.export.versions import get_version, word_diff
+from storage.export.versions import DiffTooLarge, get_version, word_diff
 from storage.health import portal_health
 from storage.models import MAX_ID, Article, Capture
 from storage.search.engine import search_articles
 from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query
 from storage.timezone import day_end, day_start, local_iso
+from storage.web.budget import OverBudget, statement_budget
 from storage.web.facets import facet_counts, month_bounds, portal_summaries
-from storage.web.security import CAPTURE_CSP, ReadOnlySecurity
+from storage.web.security import CAPTURE_CSP, ReadOnlySecurity, capture_content_type
 
 HERE = Path(__file__).parent
 PER_PAGE = 20
@@ -38,11 +43,27 @@ PER_PAGE = 20
 PAGE_WINDOW = 3
 
 
+# Longest number a path or parameter may hold: MAX_ID has 10 digits; anything longer is refused before
+# int() is asked (which refuses 4,300 digits with an exception of its own).
+_MAX_DIGITS = 12
+
+
 def _int(value: str | None, default: int, *, low: int = 1, high: int = MAX_ID) -> int:
     """Return ``value`` as an int within [low, high] (ASCII digits only), else ``default``."""
-    if value is None or not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+    if value is None or len(value) > _MAX_DIGITS or not value.isascii() or not value.isdigit():
         return default
-    return int(value)
+    return int(value) if low <= int(value) <= high else default
+
+
+def _parameter(params: Any, name: str, default: int, *, high: int = MAX_ID) -> int:
+    """Return the whole-number parameter ``name`` (``default`` when absent); 400 when it is not one."""
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    number = _int(value, 0, high=high)
+    if not number:
+        raise HTTPException(400, f"{name} must be a whole number from 1 to {high:,}")
+    return number
 
 
 def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None = None) -> Starlette:
@@ -68,25 +89,30 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
             raise HTTPException(404, "no such article")
         return article
 
-    async def home(request: Request) -> Response:
+    def home(request: Request) -> Response:
         with sessions() as session:
             return page(request, "home.html", {"portals": portal_summaries(session)})
 
-    async def search(request: Request) -> Response:
+    def search(request: Request) -> Response:
         params = request.query_params
         text = params.get("q", "").strip()
         if not text:
-            return await home(request)
+            return home(request)
         filters, chosen = _filters(params)
-        number = _int(params.get("page"), 1)
+        number = _parameter(params, "page", 1)
         sort = "date" if params.get("sort") == "date" else "relevance"
-        with sessions() as session:
+        try:
+            query = parse_query(text)
+        except QueryError as exc:
+            return page(request, "search.html", {"q": text, "error": str(exc), "chosen": chosen}, 400)
+        with sessions() as session, session.begin():
             try:
-                query = parse_query(text)
-            except QueryError as exc:
-                return page(request, "search.html", {"q": text, "error": str(exc), "chosen": chosen}, 400)
-            result = search_articles(session, query, filters, limit=PER_PAGE, page=number, sort=sort)
-            facets = facet_counts(session, query, filters)
+                with statement_budget(session):
+                    result = search_articles(session, query, filters, limit=PER_PAGE, page=number, sort=sort)
+                    facets = facet_counts(session, query, filters)
+            except OverBudget as exc:
+                message = f"{exc}; try fewer words or phrases, or a narrower filter"
+                return page(request, "search.html", {"q": text, "error": message, "chosen": chosen}, 503)
         pages = range(max(1, number - PAGE_WINDOW), min(result.pages, number + PAGE_WINDOW) + 1)
         context = {
             "q": text,
@@ -98,7 +124,7 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         }
         return page(request, "search.html", context)
 
-    async def article(request: Request) -> Response:
+    def article(request: Request) -> Response:
         with sessions() as session:
             row = load(session, request)
             details = records.article_details(session, row)
@@ -106,39 +132,40 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
             bibtex = render(citation_for(session, row), "bibtex")
         return page(request, "article.html", {"a": details, "citation": citation, "bibtex": bibtex})
 
-    async def diff(request: Request) -> Response:
+    def diff(request: Request) -> Response:
         with sessions() as session:
             row = load(session, request)
-            old = _int(request.query_params.get("a"), max(1, row.version - 1))
-            new = _int(request.query_params.get("b"), row.version)
+            old = _parameter(request.query_params, "a", max(1, row.version - 1))
+            new = _parameter(request.query_params, "b", row.version)
             try:
-                changes = word_diff(row, old, new)
                 versions = (get_version(row, old), get_version(row, new))
+                changes, too_large = word_diff(row, old, new), None
             except LookupError as exc:
                 raise HTTPException(404, str(exc.args[0])) from exc
-            context = {"a": records.article_details(session, row), "changes": changes, "versions": versions}
+            except DiffTooLarge as exc:
+                changes, too_large = [], str(exc)
+            context = {
+                "a": records.article_details(session, row), "changes": changes, "versions": versions,
+                "too_large": too_large,
+            }  # fmt: skip
         return page(request, "diff.html", context)
 
-    async def captured(request: Request) -> Response:
+    def captured(request: Request) -> Response:
         with sessions() as session:
             capture = _capture(session, request)
             context = {"capture": capture, "article_id": capture.article_id}
         return page(request, "captured.html", context)
 
-    async def captured_body(request: Request) -> Response:
+    def captured_body(request: Request) -> Response:
         with sessions() as session:
             capture = _capture(session, request)
-            body, content_type = capture_body(capture), capture.content_type or "text/html"
-        # Only HTML and plain text are shown; anything else (a PDF, an image) is offered as bytes.
-        if not content_type.lower().startswith(("text/html", "text/plain", "application/xhtml")):
-            content_type = "application/octet-stream"
-        response = Response(body, media_type=content_type.split(";")[0].strip())
-        if "charset" in content_type.lower():
-            response.headers["Content-Type"] = content_type
+            body, content_type = capture_body(capture), capture_content_type(capture.content_type)
+        response = Response(body)
+        response.headers["Content-Type"] = content_type
         response.headers["Content-Security-Policy"] = CAPTURE_CSP
         return response
 
-    async def portals(request: Request) -> Response:
+    def portals(request: Request) -> Response:
         with sessions() as session:
             summaries = portal_summaries(session)
             for summary in summaries:
@@ -147,7 +174,7 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
                 summary["health"] = {"level": report.level, "problems": report.problems}
             return page(request, "portals.html", {"portals": summaries})
 
-    async def runs(request: Request) -> Response:
+    def runs(request: Request) -> Response:
         with sessions() as session:
             return page(request, "runs.html", {"runs": records.run_summaries(session, limit=100)})
 
@@ -166,9 +193,36 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         Route("/capture/{capture_id}/body", captured_body),
         Route("/portals", portals),
         Route("/runs", runs),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Mount("/static", SafeStaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(ReadOnlySecurity)], lifespan=lifespan)
+
+    def error(request: Request, exc: Exception) -> Response:
+        # 400s and 404s in the site's layout, with the one-line reason; anything else is a 500 page that
+        # names no internals.
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else ""
+        context = {"status": status, "detail": detail, "q": ""}
+        return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+    handlers: dict[Any, Any] = {HTTPException: error, Exception: error}
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(ReadOnlySecurity)],
+        lifespan=lifespan,
+        exception_handlers=handlers,
+    )
+
+
+class SafeStaticFiles(StaticFiles):
+    """The stylesheet and script; a path the file system cannot hold (a NUL byte, too long) is a 404."""
+
+    async def get_response(self, path: str, scope: Any) -> Response:
+        if "\x00" in path or len(path) > 200:
+            raise HTTPException(404, "no such file")
+        try:
+            return await super().get_response(path, scope)
+        except (OSError, ValueError) as exc:
+            raise HTTPException(404, "no such file") from exc
 
 
 def search_url(q: str, chosen: dict[str, str], **changes: Any) -> str:
