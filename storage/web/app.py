@@ -32,8 +32,9 @@ from storage.models import MAX_ID, Article, Capture
 from storage.search.engine import search_articles
 from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query
-from storage.timezone import day_end, day_start, local_iso
+from storage.timezone import day_end, day_start
 from storage.web.budget import OverBudget, statement_budget
+from storage.web.display import count, day, when
 from storage.web.facets import facet_counts, month_bounds, portal_summaries
 from storage.web.security import CAPTURE_CSP, ReadOnlySecurity, capture_content_type
 
@@ -76,7 +77,7 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         engine, factory = open_archive(db, read_only=True)
     sessions = factory
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals["local_iso"] = local_iso
+    templates.env.globals.update(when=when, day=day, count=count)
     templates.env.globals["search_url"] = search_url
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

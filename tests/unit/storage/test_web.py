@@ -72,6 +72,9 @@ def test_article_page(client: tuple[TestClient, Sample]) -> None:
     assert f"/capture/{sample.ids['capture1']}" in page and "changes from v1" in page
     assert f'href="/article/{sample.ids["copy"]}"' in page and "origin of its cluster" in page
     assert "newsarchive article" in page and 'data-copy="citation"' in page
+    # dates as a Vietnamese reader writes them, the ISO instant kept in <time>
+    published = '<time datetime="2024-03-01T08:30:00+07:00">01/03/2024 08:30 (GMT+7)</time>'
+    assert f"<dd>{published} " in page and "T08:30:00+07:00</dd>" not in page
     copy_page = test_client.get(f"/article/{sample.ids['copy']}").text
     assert '<strong class="origin">origin</strong>' in copy_page
     assert test_client.get("/article/99999999999999999999999").status_code == 404
@@ -105,7 +108,10 @@ def test_portals_and_runs(client: tuple[TestClient, Sample]) -> None:
     # Health as `newsarchive health` judges it: the sample's articles are from 2024, long before now.
     assert portals.count('class="health-error"') == 2 and "no article archived in the last 35 days" in portals
     runs = test_client.get("/runs").text
-    assert "baohoabinh, baolaocai" in runs and "321" in runs
+    assert '<a href="/portal/baohoabinh">baohoabinh</a>, <a href="/portal/baolaocai">baolaocai</a>' in runs
+    assert '<td class="num">321</td>' in runs and f'<a href="/run/{sample.ids["run"]}">' in runs
+    # dates for people, ISO for machines
+    assert '<time datetime="2024-03-01T08:30:00+07:00">01/03/2024 08:30 (GMT+7)</time>' in runs
 
 
 def test_browser_never_writes(client: tuple[TestClient, Sample]) -> None:
