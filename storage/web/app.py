@@ -30,12 +30,12 @@ from storage.export.versions import DiffTooLarge, get_version, word_diff
 from storage.health import portal_health
 from storage.models import MAX_ID, Article, Capture
 from storage.search.engine import search_articles
-from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query
-from storage.timezone import day_end, day_start
 from storage.web.budget import OverBudget, statement_budget
 from storage.web.display import count, day, when
-from storage.web.facets import facet_counts, month_bounds, portal_summaries
+from storage.web.facets import facet_counts, portal_summaries
+from storage.web.hints import empty_hints
+from storage.web.params import read_search_params
 from storage.web.security import CAPTURE_CSP, ReadOnlySecurity, capture_content_type
 
 HERE = Path(__file__).parent
@@ -99,30 +99,31 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         text = params.get("q", "").strip()
         if not text:
             return home(request)
-        filters, chosen = _filters(params)
+        asked = read_search_params(params)
+        chosen = asked.chosen
         number = _parameter(params, "page", 1)
         sort = "date" if params.get("sort") == "date" else "relevance"
+        base = {"q": text, "chosen": chosen, "asked": asked, "sort": sort}
+        if asked.problems:
+            return page(request, "search.html", {**base, "problems": asked.problems}, 400)
         try:
             query = parse_query(text)
         except QueryError as exc:
-            return page(request, "search.html", {"q": text, "error": str(exc), "chosen": chosen}, 400)
+            return page(request, "search.html", {**base, "error": str(exc)}, 400)
         with sessions() as session, session.begin():
             try:
                 with statement_budget(session):
-                    result = search_articles(session, query, filters, limit=PER_PAGE, page=number, sort=sort)
-                    facets = facet_counts(session, query, filters)
+                    result = search_articles(
+                        session, query, asked.filters, limit=PER_PAGE, page=number, sort=sort
+                    )
+                    dated = asked.dated if ("year" in chosen or "month" in chosen) else None
+                    facets = facet_counts(session, query, asked.filters, dated=dated)
             except OverBudget as exc:
                 message = f"{exc}; try fewer words or phrases, or a narrower filter"
-                return page(request, "search.html", {"q": text, "error": message, "chosen": chosen}, 503)
+                return page(request, "search.html", {**base, "error": message}, 503)
         pages = range(max(1, number - PAGE_WINDOW), min(result.pages, number + PAGE_WINDOW) + 1)
-        context = {
-            "q": text,
-            "result": result,
-            "facets": facets,
-            "chosen": chosen,
-            "sort": sort,
-            "pages": pages,
-        }
+        hints = empty_hints(text, query, chosen) if not result.total else []
+        context = {**base, "result": result, "facets": facets, "pages": pages, "hints": hints}
         return page(request, "search.html", context)
 
     def article(request: Request) -> Response:
@@ -239,21 +240,3 @@ def _capture(session: Session, request: Request) -> Capture:
     if capture is None:
         raise HTTPException(404, "no such capture")
     return capture
-
-
-def _filters(params: Any) -> tuple[SearchFilters, dict[str, str]]:
-    """Return the filters of the facet parameters, and the chosen values (to show and to link)."""
-    chosen = {name: params.get(name, "") for name in ("portal", "month", "language", "status")}
-    since = until = None
-    if chosen["month"] and (bounds := month_bounds(chosen["month"])):
-        since, until = day_start(bounds[0]), day_end(bounds[1])
-    else:
-        chosen["month"] = ""
-    statuses = (chosen["status"],) if chosen["status"] else SearchFilters().statuses
-    if chosen["status"] == "any":
-        statuses = ()
-    filters = SearchFilters(
-        portals=(chosen["portal"],) if chosen["portal"] else (), since=since, until=until,
-        languages=(chosen["language"],) if chosen["language"] else (), statuses=statuses,
-    )  # fmt: skip
-    return filters, {k: v for k, v in chosen.items() if v}
