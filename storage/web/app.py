@@ -28,14 +28,16 @@ from storage.export import records
 from storage.export.citation import citation_for, render
 from storage.export.versions import DiffTooLarge, get_version, word_diff
 from storage.health import portal_health
-from storage.models import MAX_ID, Article, Capture
+from storage.models import MAX_ID, Article, Capture, utcnow
 from storage.search.engine import search_articles
 from storage.search.query import QueryError, parse_query
 from storage.web.budget import OverBudget, statement_budget
 from storage.web.display import count, day, when
 from storage.web.facets import facet_counts, portal_summaries
 from storage.web.hints import empty_hints
+from storage.web.operations import portal_page
 from storage.web.params import read_search_params
+from storage.web.pictures import month_histogram, portal_charts, run_chart
 from storage.web.security import CAPTURE_CSP, ReadOnlySecurity, capture_content_type
 
 HERE = Path(__file__).parent
@@ -123,7 +125,17 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
                 return page(request, "search.html", {**base, "error": message}, 503)
         pages = range(max(1, number - PAGE_WINDOW), min(result.pages, number + PAGE_WINDOW) + 1)
         hints = empty_hints(text, query, chosen) if not result.total else []
-        context = {**base, "result": result, "facets": facets, "pages": pages, "hints": hints}
+        # Matches per month when they span more than one: the bars link to the month, so the chart filters.
+        months = facets.months
+        histogram = month_histogram(text, chosen, months, search_url) if len(months) > 1 else None
+        context = {
+            **base,
+            "result": result,
+            "facets": facets,
+            "pages": pages,
+            "hints": hints,
+            "histogram": histogram,
+        }
         return page(request, "search.html", context)
 
     def article(request: Request) -> Response:
@@ -176,6 +188,23 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
                 summary["health"] = {"level": report.level, "problems": report.problems}
             return page(request, "portals.html", {"portals": summaries})
 
+    def portal(request: Request) -> Response:
+        key = request.path_params["key"]
+        with sessions() as session:
+            shown = portal_page(session, key, utcnow()) if len(key) <= 100 else None
+            if shown is None:
+                raise HTTPException(404, f"no portal {key[:100]!r} in this archive")
+            context = {**shown, "charts": portal_charts(shown)}
+            return page(request, "portal.html", context)
+
+    def run(request: Request) -> Response:
+        run_id = _int(request.path_params.get("run_id"), 0)
+        with sessions() as session:
+            details = records.run_details(session, run_id) if run_id else None
+        if details is None:
+            raise HTTPException(404, "no such crawl run")
+        return page(request, "run.html", {"run": details, "chart": run_chart(details)})
+
     def runs(request: Request) -> Response:
         with sessions() as session:
             return page(request, "runs.html", {"runs": records.run_summaries(session, limit=100)})
@@ -195,6 +224,8 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         Route("/capture/{capture_id}/body", captured_body),
         Route("/portals", portals),
         Route("/runs", runs),
+        Route("/portal/{key}", portal),
+        Route("/run/{run_id}", run),
         Mount("/static", SafeStaticFiles(directory=str(HERE / "static")), name="static"),
     ]
 

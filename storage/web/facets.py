@@ -30,14 +30,23 @@ class FacetValue:
     count: int
 
 
-def _month(session: Session) -> ColumnElement[Any]:
-    # Months in Vietnam time, like every date the archivists see.
+# The calendar periods charts and facets count by, in each database's date format.
+_PERIODS = {"day": ("%Y-%m-%d", "YYYY-MM-DD"), "month": ("%Y-%m", "YYYY-MM")}
+
+
+def local_period(session: Session, column: Any, unit: str = "month") -> ColumnElement[Any]:
+    """Return ``column`` (a UTC instant) as its calendar day (YYYY-MM-DD) or month (YYYY-MM) in Vietnam
+    time, like every date the archivists see."""
+    sqlite_format, postgres_format = _PERIODS[unit]
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(
-            func.timezone(literal_column(f"'{VN_TZ.key}'"), Article.published_at),
-            literal_column("'YYYY-MM'"),
+            func.timezone(literal_column(f"'{VN_TZ.key}'"), column), literal_column(f"'{postgres_format}'")
         )
-    return func.strftime("%Y-%m", Article.published_at, _SQLITE_SHIFT)
+    return func.strftime(sqlite_format, column, _SQLITE_SHIFT)
+
+
+def _month(session: Session) -> ColumnElement[Any]:
+    return local_period(session, Article.published_at, "month")
 
 
 @dataclass(frozen=True)
