@@ -62,6 +62,12 @@ def bar_chart(
         tip = tips[index] if tips else label
         values = ", ".join(f"{s.name} {s.values[index]}" for s in series)
         group = [Markup("<title>{}: {}</title>").format(tip, values)]
+        if hrefs:  # the whole slot is the link, not only its bars (a short bar is hard to hit)
+            group.append(
+                Markup('<rect class="hit" x="{:.2f}" y="{}" width="{:.2f}" height="{}"/>').format(
+                    LEFT + index * slot, TOP, slot, plot
+                )
+            )
         for number, one in enumerate(series):
             value = one.values[index]
             tall = plot * value / top

@@ -33,7 +33,8 @@ def capture_content_type(stored: str | None) -> str:
     if media not in SHOWN_TYPES:
         return "application/octet-stream"
     charset = _CHARSET.search(stored)
-    return f"{media}; charset={charset.group(1)}" if charset else media
+    # Without a stored charset, UTF-8 (what Starlette always added, and what most portals send).
+    return f"{media}; charset={charset.group(1) if charset else 'utf-8'}"
 
 
 class ReadOnlySecurity(BaseHTTPMiddleware):
