@@ -16,6 +16,10 @@ WIDTH, HEIGHT = 720, 150
 TOP, BOTTOM, LEFT = 14, 20, 34
 # The gap between categories, as a share of a category's width.
 GAP = 0.2
+# Charts with at most this many bars print each bar's value above it.
+MAX_WRITTEN = 36
+# Widest bar, in SVG units: a chart of few bars stays a chart, not blocks of colour.
+MAX_BAR = 56
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,12 @@ def bar_chart(
     count = max(len(labels), 1)
     top = max((v for s in series for v in s.values), default=0) or 1
     slot = (WIDTH - LEFT) / count
-    bar = slot * (1 - GAP) / max(len(series), 1)
+    bar = min(slot * (1 - GAP) / max(len(series), 1), MAX_BAR)
+    # the bars of a category, centred in its slot
+    inset = (slot - bar * len(series)) / 2
     plot = height - TOP - BOTTOM
+    # Few bars are labelled with their values; many would overlap (their tooltips still say).
+    written = len(labels) * len(series) <= MAX_WRITTEN
     parts = [
         Markup('<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title">').format(
             WIDTH, height, chart_id
@@ -71,13 +79,19 @@ def bar_chart(
         for number, one in enumerate(series):
             value = one.values[index]
             tall = plot * value / top
-            x = LEFT + index * slot + slot * GAP / 2 + number * bar
+            x = LEFT + index * slot + inset + number * bar
             group.append(
                 Markup(
                     '<rect class="{}" x="{:.2f}" y="{:.2f}" width="{:.2f}" height="{:.2f}" '
                     'data-series="{}" data-value="{}"/>'
                 ).format(one.css, x, TOP + plot - tall, max(bar, 0.5), tall, one.name, value)
             )
+            if written:
+                group.append(
+                    Markup('<text class="value" x="{:.2f}" y="{:.2f}" text-anchor="middle">{}</text>').format(
+                        x + bar / 2, TOP + plot - tall - 3, value
+                    )
+                )
         body = Markup("").join(group)
         if hrefs:
             parts.append(Markup('<a href="{}" data-label="{}">{}</a>').format(hrefs[index], label, body))

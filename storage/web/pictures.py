@@ -46,13 +46,18 @@ def portal_charts(shown: dict[str, Any]) -> dict[str, Markup]:
 
 
 def run_chart(details: dict[str, Any]) -> Markup:
-    """Return one run's pages fetched, new and failed as three bars (the run's totals)."""
+    """Return one run's pages fetched, new and failed (the run's totals), coloured as on the portal page."""
     figures = run_figures({}, details["stats"], None)
+    series = [
+        Series(label, css, [value])
+        for (label, _, _), css, value in zip(RUN_SERIES, _RUN_CSS, figures, strict=True)
+    ]
     return bar_chart(
         "run-chart",
         f"Lượt #{details['id']} (run): trang tải, bài mới, lỗi",
-        [label for label, _, _ in RUN_SERIES],
-        [Series("số (count)", "pages", figures)],
+        [f"#{details['id']}"],
+        series,
+        height=120,
     )
 
 
