@@ -37,14 +37,14 @@ def bar_chart(
     labels: list[str],
     series: list[Series],
     *,
-    hrefs: list[str] | None = None,
+    hrefs: list[str | None] | None = None,
     tips: list[str] | None = None,
     height: int = HEIGHT,
 ) -> Markup:
     """Return a <figure> holding an SVG bar chart of ``series`` over the categories ``labels``.
 
     Every category gets its slot, so a category with nothing (a day without articles) shows as a gap.
-    ``hrefs`` makes each category's bars a link; ``tips`` is each category's tooltip text.
+    ``hrefs`` makes each category's bars a link (None: no link); ``tips`` is each category's tooltip text.
     """
     count = max(len(labels), 1)
     top = max((v for s in series for v in s.values), default=0) or 1
@@ -70,7 +70,9 @@ def bar_chart(
         tip = tips[index] if tips else label
         values = ", ".join(f"{s.name} {s.values[index]}" for s in series)
         group = [Markup("<title>{}: {}</title>").format(tip, values)]
-        if hrefs:  # the whole slot is the link, not only its bars (a short bar is hard to hit)
+        if (
+            hrefs and hrefs[index]
+        ):  # the whole slot is the link, not only its bars (a short bar is hard to hit)
             group.append(
                 Markup('<rect class="hit" x="{:.2f}" y="{}" width="{:.2f}" height="{}"/>').format(
                     LEFT + index * slot, TOP, slot, plot
@@ -93,7 +95,7 @@ def bar_chart(
                     )
                 )
         body = Markup("").join(group)
-        if hrefs:
+        if hrefs and hrefs[index]:
             parts.append(Markup('<a href="{}" data-label="{}">{}</a>').format(hrefs[index], label, body))
         else:
             parts.append(Markup('<g data-label="{}">{}</g>').format(label, body))

@@ -53,7 +53,7 @@ def articles_over_time(session: Session, portal_id: int) -> tuple[str, list[Peri
     if not counted:
         return unit, []
     return unit, [
-        Period(value, int(counts.get(value, 0))) for value in _periods(counted[0], counted[-1], unit)
+        Period(value, int(counts.get(value, 0))) for value in periods_between(counted[0], counted[-1], unit)
     ]
 
 
@@ -61,7 +61,8 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _periods(first: str, last: str, unit: str) -> list[str]:
+def periods_between(first: str, last: str, unit: str) -> list[str]:
+    """Return every day (YYYY-MM-DD) or month (YYYY-MM) from ``first`` to ``last``, both included."""
     if unit == "day":
         start, end = date.fromisoformat(first), date.fromisoformat(last)
         return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from storage.web.charts import Series, bar_chart
 from storage.web.facets import FacetValue
-from storage.web.operations import RUN_SERIES, run_figures
+from storage.web.operations import RUN_SERIES, periods_between, run_figures
 
 _RUN_CSS = ("pages", "new", "failed")
 
@@ -62,12 +62,15 @@ def run_chart(details: dict[str, Any]) -> Markup:
 
 
 def month_histogram(q: str, chosen: dict[str, str], months: list[FacetValue], url: Any) -> Markup:
-    """Return the search page's matches per month, each bar a link that filters the search to it."""
+    """Return the search page's matches per month over their whole span (a month without matches is an
+    empty slot), each bar a link that filters the search to its month."""
+    counts = {m.value: m.count for m in months}
+    span = periods_between(months[0].value, months[-1].value, "month") if months else []
     return bar_chart(
         "month-histogram",
         "Kết quả theo tháng (matches per month)",
-        [m.label for m in months],
-        [Series("kết quả (matches)", "matches", [m.count for m in months])],
-        hrefs=[url(q, chosen, month=m.value, page=None) for m in months],
+        [_day_label(value) for value in span],
+        [Series("kết quả (matches)", "matches", [counts.get(value, 0) for value in span])],
+        hrefs=[url(q, chosen, month=value, page=None) if counts.get(value) else None for value in span],
         height=90,
     )

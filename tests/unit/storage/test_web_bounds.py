@@ -159,3 +159,17 @@ def test_stored_content_type_is_rebuilt(client: tuple[TestClient, Sample]) -> No
     engine.dispose()
     response = test_client.get(f"/capture/{sample.ids['capture1']}/body")
     assert response.status_code == 200 and response.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_an_unexpected_error_is_a_500_page_naming_no_internals(
+    client: tuple[TestClient, Sample], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    test_client, sample = client
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("secret detail of /srv/archive")
+
+    monkeypatch.setattr("storage.web.app.records.article_details", broken)
+    response = test_client.get(f"/article/{sample.ids['origin']}")
+    assert response.status_code == 500 and 'class="brand"' in response.text and "Lỗi máy chủ" in response.text
+    assert "secret" not in response.text
