@@ -184,9 +184,12 @@ def word_diff(article: Article, old: int, new: int) -> list[WordChange]:
 
     Raises LookupError for a version the article does not have, DiffTooLarge for versions too large.
     """
-    before = "\n".join(_document(get_version(article, old)))
-    after = "\n".join(_document(get_version(article, new)))
-    return diff_texts(before, after)
+    return diff_texts(version_text(get_version(article, old)), version_text(get_version(article, new)))
+
+
+def version_text(version: ArticleVersion) -> str:
+    """Return what a diff compares of ``version``: its title, a blank line, its paragraphs."""
+    return "\n".join(_document(version))
 
 
 def format_word_diff(changes: list[WordChange]) -> str:

@@ -26,7 +26,7 @@ from storage.captures import capture_body
 from storage.db import open_archive
 from storage.export import records
 from storage.export.citation import citation_for, render
-from storage.export.versions import DiffTooLarge, get_version, word_diff
+from storage.export.versions import DiffTooLarge, diff_texts, get_version, version_text
 from storage.health import portal_health
 from storage.models import MAX_ID, Article, Capture, utcnow
 from storage.search.engine import search_articles
@@ -153,15 +153,16 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
             new = _parameter(request.query_params, "b", row.version)
             try:
                 versions = (get_version(row, old), get_version(row, new))
-                changes, too_large = word_diff(row, old, new), None
             except LookupError as exc:
                 raise HTTPException(404, str(exc.args[0])) from exc
-            except DiffTooLarge as exc:
-                changes, too_large = [], str(exc)
-            context = {
-                "a": records.article_details(session, row), "changes": changes, "versions": versions,
-                "too_large": too_large,
-            }  # fmt: skip
+            texts = (version_text(versions[0]), version_text(versions[1]))
+            details = records.article_details(session, row)
+        # Compared after the session is closed: a long diff holds no database connection.
+        try:
+            changes, too_large = diff_texts(*texts), None
+        except DiffTooLarge as exc:
+            changes, too_large = [], str(exc)
+        context = {"a": details, "changes": changes, "versions": versions, "too_large": too_large}
         return page(request, "diff.html", context)
 
     def captured(request: Request) -> Response:
