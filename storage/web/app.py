@@ -31,6 +31,7 @@ from storage.health import portal_health
 from storage.models import MAX_ID, Article, Capture, utcnow
 from storage.search.engine import search_articles
 from storage.search.query import QueryError, parse_query
+from storage.timezone import human_date
 from storage.web.budget import OverBudget, statement_budget
 from storage.web.display import count, day, when
 from storage.web.facets import facet_counts, portal_summaries
@@ -79,7 +80,7 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         engine, factory = open_archive(db, read_only=True)
     sessions = factory
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(when=when, day=day, count=count)
+    templates.env.globals.update(when=when, day=day, count=count, day_text=human_date)
     templates.env.globals["search_url"] = search_url
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

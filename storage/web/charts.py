@@ -40,11 +40,13 @@ def bar_chart(
     hrefs: list[str | None] | None = None,
     tips: list[str] | None = None,
     height: int = HEIGHT,
+    write_values: bool = True,
 ) -> Markup:
     """Return a <figure> holding an SVG bar chart of ``series`` over the categories ``labels``.
 
     Every category gets its slot, so a category with nothing (a day without articles) shows as a gap.
-    ``hrefs`` makes each category's bars a link (None: no link); ``tips`` is each category's tooltip text.
+    ``hrefs`` makes each category's bars a link (None: no link); ``tips`` is each category's tooltip
+    text; ``write_values`` False never prints the values above the bars.
     """
     count = max(len(labels), 1)
     top = max((v for s in series for v in s.values), default=0) or 1
@@ -54,7 +56,7 @@ def bar_chart(
     inset = (slot - bar * len(series)) / 2
     plot = height - TOP - BOTTOM
     # Few bars are labelled with their values; many would overlap (their tooltips still say).
-    written = len(labels) * len(series) <= MAX_WRITTEN
+    written = write_values and len(labels) * len(series) <= MAX_WRITTEN
     parts = [
         Markup('<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title">').format(
             WIDTH, height, chart_id

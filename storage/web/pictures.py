@@ -73,4 +73,5 @@ def month_histogram(q: str, chosen: dict[str, str], months: list[FacetValue], ur
         [Series("kết quả (matches)", "matches", [counts.get(value, 0) for value in span])],
         hrefs=[url(q, chosen, month=value, page=None) if counts.get(value) else None for value in span],
         height=90,
+        write_values=False,
     )

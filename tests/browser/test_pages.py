@@ -108,11 +108,12 @@ def test_search_reaches_every_year(site: tuple[str, Sample], browser_page: tuple
     page.click('#month-histogram a[data-label="03/2024"]')
     page.wait_for_url("**month=2024-03**")
     assert page.inner_text("#result-count").startswith("4 kết quả")
-    # a date range typed in the date pickers
-    page.fill("#date-range input[name=from]", "2024-03-02")
-    page.fill("#date-range input[name=to]", "2024-03-31")
+    # a date range typed day first
+    page.fill("#date-range input[name=from]", "02/03/2024")
+    page.fill("#date-range input[name=to]", "31/03/2024")
     page.click("#date-range button")
-    page.wait_for_url("**from=2024-03-02**")
+    page.wait_for_url("**from=02%2F03%2F2024**")
+    assert page.input_value("#date-range input[name=from]") == "02/03/2024"
     assert page.inner_text("#result-count").startswith("2 kết quả")
     assert all(
         "/article/" in href for href in _hrefs(page)

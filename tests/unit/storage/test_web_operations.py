@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from storage.models import CrawlRun, FrontierEntry, Portal, Schedule
 from storage.web.app import create_app
+from storage.web.charts import Series, bar_chart
 from tests.unit.archive_sample import T0, Sample, archive_row
 
 
@@ -131,3 +132,18 @@ def test_run_page(client: tuple[TestClient, Sample]) -> None:
     assert "reached" in later and "responses 40, new 8, failed 0" in later
     runs = test_client.get("/runs").text
     assert f'<a href="/run/{sample.ids["later"]}">' in runs
+
+
+def test_chart_escapes_and_keeps_empty_slots() -> None:
+    chart = str(
+        bar_chart(
+            "c",
+            'a "title" <b>',
+            ["<script>", "x"],
+            [Series("n", "articles", [0, 5])],
+            hrefs=[None, "/s?q=a&b=1"],
+        )
+    )
+    assert "<script>" not in chart and "&lt;script&gt;" in chart and "&#34;title&#34;" in chart
+    assert '<g data-label="&lt;script&gt;">' in chart and '<a href="/s?q=a&amp;b=1" data-label="x">' in chart
+    assert 'data-value="0"' in chart and 'height="0.00"' in chart
