@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Capture, CrawlRun, Portal, Schedule, utcnow
+from storage.timezone import local_iso
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 _LEVELS = {OK: 0, WARNING: 1, ERROR: 2}
@@ -128,9 +129,7 @@ def portal_health(
     last = runs[0] if runs else None
     good = next((run for run in runs if _portal_outcome(run, key) in ("reached", "nothing_new")), None)
     report.figures["last_run"] = _run_summary(last, key)
-    report.figures["last_successful_run"] = (
-        good.finished_at.isoformat() if good and good.finished_at else None
-    )
+    report.figures["last_successful_run"] = local_iso(good.finished_at) if good else None
     _judge_last_run(report, last, key)
     _judge_output(report, recent, baseline, thresholds)
     _judge_schedule(report, session.get(Schedule, key), thresholds, now)
@@ -149,7 +148,7 @@ def _run_summary(run: CrawlRun | None, key: str) -> dict[str, Any] | None:
         "id": run.id,
         "status": run.status,
         "outcome": _portal_outcome(run, key),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "finished_at": local_iso(run.finished_at),
     }
 
 
