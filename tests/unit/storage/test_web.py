@@ -72,6 +72,7 @@ def test_article_page(client: tuple[TestClient, Sample]) -> None:
     assert f"/capture/{sample.ids['capture1']}" in page and "changes from v1" in page
     assert f'href="/article/{sample.ids["copy"]}"' in page and "origin of its cluster" in page
     assert "newsarchive article" in page and 'data-copy="citation"' in page
+    assert "canonical (" not in page  # no claim recorded for the sample's captures
     # dates as a Vietnamese reader writes them, the ISO instant kept in <time>
     published = '<time datetime="2024-03-01T08:30:00+07:00">01/03/2024 08:30 (GMT+7)</time>'
     assert f"<dd>{published} " in page and "T08:30:00+07:00</dd>" not in page
@@ -143,3 +144,22 @@ def test_serve_command_help_and_bad_archive(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(serve_command, ["--db", "foo://bar"])
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+
+
+def test_a_canonical_claim_is_shown_as_untrusted(client: tuple[TestClient, Sample]) -> None:
+    test_client, sample = client
+    engine = create_engine(sample.url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE captures SET canonical_claim = :c, canonical_verdict = :v WHERE id = :id"),
+            {
+                "c": "https://baohoabinh.example/<other>.htm",
+                "v": "rejected_different_text",
+                "id": sample.ids["capture1"],
+            },
+        )
+    engine.dispose()
+    page = test_client.get(f"/article/{sample.ids['origin']}").text
+    assert (
+        "claimed, untrusted): https://baohoabinh.example/&lt;other&gt;.htm · rejected_different_text" in page
+    )
