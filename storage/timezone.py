@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 # The portals' country: dates a page writes without an offset, the days archivists filter by, cron
 # rules and every date the archive shows are in this zone.
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Years a day asked for (a filter, a backfill) may fall in: outside them a day cannot be an archived
+# article's, and 9999-12-31 or 0001-01-01 would overflow Python's and the databases' date types.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 
 def local_iso(value: datetime | None) -> str | None:

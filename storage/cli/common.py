@@ -25,7 +25,7 @@ from storage.db import (
 )
 from storage.models import MAX_ID, CaptureStatus, Portal
 from storage.search.filters import SearchFilters
-from storage.timezone import day_end, day_start, human_datetime, parse_day
+from storage.timezone import FIRST_YEAR, LAST_YEAR, day_end, day_start, human_datetime, parse_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +62,9 @@ def db_option(function: F) -> F:
 
 
 class DayType(click.ParamType):
-    """A calendar day written YYYY-MM-DD or DD/MM/YYYY (day first, as Vietnamese dates are)."""
+    """A calendar day written YYYY-MM-DD or DD/MM/YYYY (day first, as Vietnamese dates are), in the
+    years FIRST_YEAR..LAST_YEAR: --until 9999-12-31 would overflow the day after it, --since 0001-01-01
+    the databases' date types."""
 
     name = "DATE"
 
@@ -70,9 +72,12 @@ class DayType(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return parse_day(str(value))
+            day = parse_day(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            self.fail(f"{str(value).strip()!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}", param, ctx)
+        return day
 
 
 DAY = DayType()

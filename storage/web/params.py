@@ -9,13 +9,11 @@ from datetime import date
 from typing import Any
 
 from storage.search.filters import SearchFilters
-from storage.timezone import day_end, day_start, human_date, parse_day
+from storage.timezone import FIRST_YEAR, LAST_YEAR, day_end, day_start, human_date, parse_day
 
 FACET_NAMES = ("portal", "year", "month", "from", "to", "language", "status")
 # Older names of the range fields, as the CLI spells them: read as from/to.
 ALIASES = {"since": "from", "until": "to"}
-# Days outside these years cannot be an archived article's and would overflow the databases' types.
-FIRST_YEAR, LAST_YEAR = 1900, 2200
 _YEAR = re.compile(r"\d{4}", re.ASCII)
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 # Longest value shown back in a message; longer ones are cut (a parameter can be any size).

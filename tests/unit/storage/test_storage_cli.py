@@ -88,6 +88,23 @@ def test_bad_dates(sample: Sample) -> None:
 @pytest.mark.parametrize(
     "command",
     [
+        ["search", "cầu", "--until", "9999-12-31"],  # the day after it overflowed: a traceback
+        ["export", "--until", "31/12/9999"],
+        ["search", "cầu", "--since", "0001-01-01"],  # the database refused it: exit 1, "query failed"
+        ["export", "--since", "01/01/1899"],
+    ],
+)
+def test_a_day_outside_the_archive_years_is_a_usage_error(sample: Sample, command: list[str]) -> None:
+    result = invoke(*command, "--db", sample.url)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: Invalid value for '--") and "is outside the years 1900-2200" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
         ["export", "--portal", "nope"],
         ["export", "--format", "warc", "--portal", "nope"],
         ["search", "cầu", "--portal", "baohoabinh", "--portal", "nope"],
