@@ -19,7 +19,14 @@ RUN_STATUS_CHOICES = [status.value for status in RunStatus]
 @click.group("runs", cls=CommandGroup, invoke_without_command=True)
 @db_option
 @output_options
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most runs to list.")
+# Bounded like an id: a limit past SQLite's 64-bit INTEGER raised OverflowError in the query (traceback).
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=MAX_ID),
+    default=20,
+    show_default=True,
+    help="Most runs to list.",
+)
 @click.option(
     "--portal", "portal", metavar="KEY", help="Only runs that crawled this portal, with its outcome."
 )

@@ -245,6 +245,17 @@ def test_show_unknown_is_one_line_error(sample: Sample) -> None:
 # --- runs -----------------------------------------------------------------------------------------
 
 
+def test_runs_limit_too_large_is_a_usage_error(sample: Sample) -> None:
+    # 20 digits: past SQLite's INTEGER, it was an OverflowError traceback from the query.
+    result = invoke("runs", "--limit", "99999999999999999999", "--db", sample.url)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: Invalid value for '--limit'") and "2147483647" in line
+    result = invoke("runs", "--limit", "2147483647", "--db", sample.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) >= 1
+
+
 def test_runs_lists_stats(sample: Sample) -> None:
     result = invoke("runs", "--db", sample.url, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
