@@ -236,6 +236,18 @@ def test_an_unknown_portal_is_a_usage_error_of_one_line(tmp_path: Path) -> None:
         assert result.stdout == ""
 
 
+@pytest.mark.parametrize("every", ["999999999d", "99999999999999999d", "53w", "366d"])
+def test_an_interval_longer_than_a_year_is_a_usage_error(tmp_path: Path, every: str) -> None:
+    # 999999999d was accepted, and then `schedule run` died computing the next run past the year 9999;
+    # 99999999999999999d was an OverflowError traceback at once.
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    result = CliRunner().invoke(main, ["schedule", "set", "ninhthuan", "--every", every, "--db", db])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {every!r} is longer than a recurring crawl may wait (at most 365d)\n"
+    result = CliRunner().invoke(main, ["schedule", "set", "ninhthuan", "--every", "365d", "--db", db])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
