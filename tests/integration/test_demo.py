@@ -88,6 +88,24 @@ def _the_printed_commands_recrawl_the_demo(cwd: Path, output: str, port: int) ->
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
     env.pop("ARCHIVE_DATABASE_URL", None)
+    recrawl = _recrawl(cwd, env, replica, crawl, port)
+    assert recrawl.returncode == 0, recrawl.stderr[-2000:]
+    assert "nothing_new" in recrawl.stdout and _figure(recrawl.stdout, "articles archived") == 0
+    # "See a new version": the replica with its edited articles, the recrawl, and the printed `show`
+    # lists a second version (the edits were dated before the first crawl, so none was fetched again).
+    edited = _recrawl(cwd, env, f"{replica} --edition 1", crawl, port)
+    assert edited.returncode == 0, edited.stderr[-2000:]
+    assert _figure(edited.stdout, "new versions") >= 1
+    show = shlex.split(shows[1].split("#")[0])
+    shown = subprocess.run(show, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert "version:       2" in shown.stdout and "\n  v2  captured" in shown.stdout
+
+
+def _recrawl(
+    cwd: Path, env: dict[str, str], replica: str, crawl: str, port: int
+) -> subprocess.CompletedProcess[str]:
+    """Run the replica as printed, then the recrawl as printed; stop the replica."""
     server = subprocess.Popen(
         ["python", *shlex.split(replica)[1:]],
         cwd=cwd,
@@ -99,15 +117,13 @@ def _the_printed_commands_recrawl_the_demo(cwd: Path, output: str, port: int) ->
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not _listening(port):
             time.sleep(0.2)
-        recrawl = subprocess.run(
+        return subprocess.run(
             [*shlex.split(crawl), "--set", "DOWNLOAD_DELAY=0"], cwd=cwd, env=env, capture_output=True,
             text=True, timeout=300,
         )  # fmt: skip
     finally:
         server.terminate()
         server.communicate(timeout=30)
-    assert recrawl.returncode == 0, recrawl.stderr[-2000:]
-    assert "nothing_new" in recrawl.stdout and _figure(recrawl.stdout, "articles archived") == 0
 
 
 def _listening(port: int) -> bool:

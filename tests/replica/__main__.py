@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -43,7 +44,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the replica until SIGTERM or SIGINT; return the exit status."""
     args = parse_args(argv)
-    world = build_world(portals=args.portals, articles=args.articles, seed=args.seed, edition=args.edition)
+    world = build_world(portals=args.portals, articles=args.articles, seed=args.seed)
+    if args.edition:
+        # Edited now, as a portal edits: their sitemap lastmod and update time are newer than any earlier
+        # crawl's fetch, so a recrawl fetches them again and archives a new version (the demo's "see a
+        # new version"). The world's own edit times lie in the past, before the demo's first crawl.
+        world.set_edition(args.edition, edited_at=datetime.now(UTC))
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
