@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from storage.models import CaptureStatus
 from storage.search.filters import SearchFilters
 from storage.timezone import FIRST_YEAR, LAST_YEAR, day_end, day_start, human_date, parse_day
 
@@ -16,6 +17,8 @@ FACET_NAMES = ("portal", "year", "month", "from", "to", "language", "status")
 ALIASES = {"since": "from", "until": "to"}
 _YEAR = re.compile(r"\d{4}", re.ASCII)
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+# The statuses an article can have, and "any" for all of them.
+STATUSES = (*(status.value for status in CaptureStatus), "any")
 # Longest value shown back in a message; longer ones are cut (a parameter can be any size).
 _SHOWN = 40
 
@@ -96,6 +99,10 @@ def read_search_params(params: Any) -> SearchParams:
             chosen["year"] = chosen["month"][:4]
         else:
             problems.append(f"month (tháng): {_shown(chosen['month'])!r} is not a month; use YYYY-MM")
+    if chosen["status"] and chosen["status"] not in STATUSES:
+        # Searched as asked, a misspelt status matched nothing and the page blamed "the filters chosen".
+        status = _shown(chosen["status"])
+        problems.append(f"status (trạng thái): {status!r} is not a status; use one of {', '.join(STATUSES)}")
     statuses = (chosen["status"],) if chosen["status"] else SearchFilters().statuses
     if chosen["status"] == "any":
         statuses = ()
