@@ -121,7 +121,7 @@ def try_next(
         "Try next (first `. .venv/bin/activate`):",
         f'  newsarchive search "{query}" {db}',
         f"  newsarchive show {article} {db}",
-        f"  newsarchive export --format jsonl {db} | head -n 2",
+        f"  newsarchive export --format csv -o .demo/articles.csv {db}   # UTF-8 with BOM, opens in Excel",
         f"  newsarchive runs {db}",
         f"  newsarchive serve {db}          # browse it at http://127.0.0.1:8080/ (Ctrl-C stops)",
         "",

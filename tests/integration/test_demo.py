@@ -60,6 +60,7 @@ def test_demo_uses_its_own_archive_and_keys_and_a_second_run_is_a_recrawl(tmp_pa
         assert sorted(session.scalars(select(Portal.key))) == ["demo-khanhhoa", "demo-ninhthuan"]
         assert len(session.scalars(select(CrawlRun)).all()) == 2
     engine.dispose()
+    _the_printed_commands_read_the_demo(tmp_path, second.stdout)
     _the_printed_commands_recrawl_the_demo(tmp_path, second.stdout, _port(first.stdout))
     # Another size is another world: never crawled into this archive (issue 22: 350 articles per portal,
     # 130 marked duplicate), refused in one line before anything is served or printed.
@@ -68,6 +69,23 @@ def test_demo_uses_its_own_archive_and_keys_and_a_second_run_is_a_recrawl(tmp_pa
     assert other.stderr.startswith("error: sqlite:///demo.sqlite3 holds another demo (")
     assert other.stderr.endswith("remove it first (rm demo.sqlite3*) or give another --db\n")
     assert len(other.stderr.splitlines()) == 1
+
+
+def _the_printed_commands_read_the_demo(cwd: Path, output: str) -> None:
+    """The commands "try next" gives to read the archive run as printed, in a shell, without an error
+    (`export ... | head -n 2` printed "error: the output was closed ... (broken pipe)")."""
+    lines = [line.strip() for line in output.split("Try next", 1)[1].split("\n\n")[0].splitlines()]
+    commands = [line for line in lines if line.startswith("newsarchive ") and " serve " not in line]
+    assert len(commands) >= 4, lines
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env.pop("ARCHIVE_DATABASE_URL", None)
+    for command in commands:
+        ran = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", command], cwd=cwd, env=env, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert ran.returncode == 0 and "error:" not in ran.stderr, (command, ran.stderr)
+    assert (cwd / ".demo" / "articles.csv").read_text(encoding="utf-8-sig").startswith("id,url,")
 
 
 def _the_printed_commands_recrawl_the_demo(cwd: Path, output: str, port: int) -> None:
