@@ -86,19 +86,21 @@ def read_search_params(params: Any) -> SearchParams:
     lower = [first] if first else []
     upper = [last] if last else []
     ranged = (max(lower) if lower else None, min(upper) if upper else None)
-    if chosen["year"]:
+    bounds = month_bounds(chosen["month"]) if chosen["month"] else None
+    if chosen["month"] and bounds is None:
+        problems.append(f"month (tháng): {_shown(chosen['month'])!r} is not a month; use YYYY-MM")
+    if bounds:
+        # The month names its year: a year=2024 left in the address beside month=2025-01 is replaced,
+        # not intersected with it (which matched nothing while the facets showed 2025's months).
+        lower.append(bounds[0])
+        upper.append(bounds[1])
+        chosen["year"] = chosen["month"][:4]
+    elif chosen["year"]:
         if _YEAR.fullmatch(chosen["year"]) and FIRST_YEAR <= int(chosen["year"]) <= LAST_YEAR:
             lower.append(date(int(chosen["year"]), 1, 1))
             upper.append(date(int(chosen["year"]), 12, 31))
         else:
             problems.append(f"year (năm): {_shown(chosen['year'])!r} is not a year; use YYYY")
-    if chosen["month"]:
-        if bounds := month_bounds(chosen["month"]):
-            lower.append(bounds[0])
-            upper.append(bounds[1])
-            chosen["year"] = chosen["month"][:4]
-        else:
-            problems.append(f"month (tháng): {_shown(chosen['month'])!r} is not a month; use YYYY-MM")
     if chosen["status"] and chosen["status"] not in STATUSES:
         # Searched as asked, a misspelt status matched nothing and the page blamed "the filters chosen".
         status = _shown(chosen["status"])

@@ -53,6 +53,9 @@ def test_years_expand_to_months(client: tuple[TestClient, Sample]) -> None:
     page = test_client.get("/search", params={"q": "uy ban", "month": "2022-02"}).text
     assert re.search(r'class="chosen"><a [^>]*data-facet="month">02/2022', page)
     assert f'href="/article/{sample.ids["old"]}"' in page
+    # The month names its year: year=2024 left beside it is replaced, not intersected (nothing matched).
+    page = test_client.get("/search", params={"q": "uy ban", "year": "2024", "month": "2022-02"}).text
+    assert f'href="/article/{sample.ids["old"]}"' in page and f'/article/{sample.ids["origin"]}"' not in page
 
 
 @pytest.mark.parametrize(
