@@ -99,6 +99,16 @@ def test_a_bad_date_is_shown(client: tuple[TestClient, Sample], params: dict[str
     assert message in response.text, response.text[response.text.find("problems") :][:400]
 
 
+def test_a_page_past_the_last_says_so(client: tuple[TestClient, Sample]) -> None:
+    # It showed "page 5/1" and nothing else: no hit, no hint, no way back but the page numbers.
+    response = client[0].get("/search", params={"q": "uy ban", "page": "5", "sort": "date"})
+    assert response.status_code == 200
+    assert "(page 5 is past the last page)" in response.text
+    assert '<a href="/search?q=uy+ban&amp;page=1&amp;sort=date">trang 1' in response.text
+    first = client[0].get("/search", params={"q": "uy ban"}).text
+    assert 'id="past-last"' not in first and 'class="hit"' in first
+
+
 def test_empty_result_says_why(client: tuple[TestClient, Sample]) -> None:
     test_client = client[0]
     page = test_client.get("/search", params={"q": 'cầu "sông Hồng', "portal": "baolaocai"}).text
