@@ -81,6 +81,8 @@ class DayType(click.ParamType):
 
 
 DAY = DayType()
+# Longest --author or --category: far above any byline or section name.
+LONGEST_NAME = 200
 STATUSES = [status.value for status in CaptureStatus]
 
 
@@ -120,10 +122,14 @@ def build_filters(
     category: str | None = None,
     any_status: bool = False,
 ) -> SearchFilters:
-    """Return the SearchFilters of the filter options. Raises ArgumentProblem for an unknown portal or
-    --since after --until."""
+    """Return the SearchFilters of the filter options. Raises ArgumentProblem for an unknown portal,
+    --since after --until, or an --author or --category longer than LONGEST_NAME."""
     if since and until and since > until:
         raise ArgumentProblem(f"--since {since} is after --until {until}")
+    for name, value in (("--author", author), ("--category", category)):
+        # A name is short; 100,000 characters failed in the database ("LIKE or GLOB pattern too complex").
+        if value and len(value) > LONGEST_NAME:
+            raise ArgumentProblem(f"{name} has {len(value):,} characters; at most {LONGEST_NAME} are matched")
     for key in portals:
         check_portal(session, key)
     return SearchFilters(

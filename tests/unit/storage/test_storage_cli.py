@@ -242,6 +242,17 @@ def test_show_unknown_is_one_line_error(sample: Sample) -> None:
     assert len(result.stderr.splitlines()) == 1 and "extraction_failed (no text extracted)" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["export"], ["search", "cầu"]])
+@pytest.mark.parametrize("option", ["--author", "--category"])
+def test_an_overlong_author_or_category_is_a_usage_error(
+    sample: Sample, command: list[str], option: str
+) -> None:
+    # 100,000 characters: SQLite refused the LIKE pattern, "error: archive query failed" with exit 1.
+    result = invoke(*command, option, "đ" * 100_000, "--db", sample.url)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {option} has 100,000 characters; at most 200 are matched\n"
+
+
 # --- runs -----------------------------------------------------------------------------------------
 
 
