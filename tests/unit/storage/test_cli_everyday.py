@@ -114,3 +114,24 @@ def test_opening_an_archive_logs_nothing_at_info(tmp_path: Path, caplog: pytest.
         engine, _ = open_archive(url, create=create)
         engine.dispose()
     assert [record.getMessage() for record in caplog.records if record.name.startswith("alembic")] == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--late-hours", "nan", "'nan' is not a number"),  # tracebacks from timedelta, these three
+        ("--late-hours", "inf", "inf is not in the range 0<=x<=8784"),
+        ("--late-hours", "1e300", "is not in the range 0<=x<=8784"),
+        ("--drop-warning", "-5", "-5.0 is not in the range 0<=x<=1"),  # never warned, silently
+        ("--off-language", "nan", "'nan' is not a number"),
+        ("--min-baseline", "-1", "-1 is not in the range x>=0"),
+    ],
+)
+def test_health_thresholds_out_of_range_are_usage_errors(
+    sample: Sample, option: str, value: str, message: str
+) -> None:
+    result = invoke("health", option, value, "--db", sample.url)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: Invalid value for '{option}'") and message in line, line
+    assert result.stdout == ""
