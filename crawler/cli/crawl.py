@@ -108,6 +108,7 @@ def crawl_command(
         name, sep, value = override.partition("=")
         if not sep or not name:
             raise ArgumentProblem(f"--set expects NAME=VALUE, got {override!r}")
+        _check_setting(name.strip(), value, settings.get(name.strip()))
         settings.set(name.strip(), value, priority="cmdline")
     if wait and not force:
         wait_for_leases(url, portals)
@@ -127,3 +128,20 @@ def crawl_command(
             raise failure
         failure.show()  # the one line of every failure, then the documented 130/143 of a signal
     raise SystemExit(result.exit_status)
+
+
+# What Scrapy's Settings.getbool reads as a flag, besides whole numbers.
+_FLAGS = ("True", "true", "False", "false")
+
+
+def _check_setting(name: str, value: str, current: object) -> None:
+    """Refuse (usage error) a --set value that the setting's type cannot take, judged by its current
+    value: DOWNLOAD_DELAY=abc was a crawl that failed at start with Twisted's tracebacks."""
+    if isinstance(current, bool):
+        if value.strip() not in _FLAGS and not value.strip().lstrip("-").isdigit():
+            raise ArgumentProblem(f"--set {name}={value}: {name} is true or false (or 1 or 0)")
+    elif isinstance(current, int | float):
+        try:
+            float(value)
+        except ValueError:
+            raise ArgumentProblem(f"--set {name}={value}: {name} is a number (now {current})") from None

@@ -236,6 +236,24 @@ def test_an_unknown_portal_is_a_usage_error_of_one_line(tmp_path: Path) -> None:
         assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("DOWNLOAD_DELAY=abc", "error: --set DOWNLOAD_DELAY=abc: DOWNLOAD_DELAY is a number (now "),
+        ("CLOSESPIDER_ITEMCOUNT=", "error: --set CLOSESPIDER_ITEMCOUNT=: CLOSESPIDER_ITEMCOUNT is a number"),
+        ("ROBOTSTXT_OBEY=maybe", "error: --set ROBOTSTXT_OBEY=maybe: ROBOTSTXT_OBEY is true or false"),
+    ],
+)
+def test_a_set_value_of_the_wrong_type_is_a_usage_error(tmp_path: Path, setting: str, message: str) -> None:
+    # DOWNLOAD_DELAY=abc crawled: a summary, "crawl failed (finish reason: None)" and Twisted tracebacks.
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    args = ["crawl", "--start-url", "http://127.0.0.1:9/", "--set", setting, "--db", db]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stdout == ""
+
+
 @pytest.mark.parametrize("every", ["999999999d", "99999999999999999d", "53w", "366d"])
 def test_an_interval_longer_than_a_year_is_a_usage_error(tmp_path: Path, every: str) -> None:
     # 999999999d was accepted, and then `schedule run` died computing the next run past the year 9999;
