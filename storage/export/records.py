@@ -23,6 +23,7 @@ from storage.models import (
 from storage.safe_text import json_safe
 from storage.search.filters import SearchFilters, filter_articles
 from storage.timezone import local_iso
+from storage.urls import canonical_url
 
 EXPORT_FIELDS = (
     "id", "url", "canonical_url", "portal", "title", "sapo", "published_at", "updated_at", "author", "text",
@@ -164,13 +165,20 @@ def write_jsonl(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
 
 
 def find_article(session: Session, id_or_url: int | str) -> Article | None:
-    """Return the article with this id (an int), canonical URL or URL (canonical wins), or None."""
+    """Return the article with this id (an int), canonical URL or URL (canonical wins), or None.
+
+    A URL is also looked up in its canonical form, as the crawl stored it: the address copied from a
+    browser (a #fragment, a utm_ parameter, HTTP in capitals, a www. host) names its article too.
+    """
     if isinstance(id_or_url, int):
         return session.get(Article, id_or_url)
+    folded = canonical_url(id_or_url)
     statement = (
         select(Article)
-        .where(or_(Article.canonical_url == id_or_url, Article.url == id_or_url))
-        .order_by((Article.canonical_url == id_or_url).desc(), Article.id)
+        .where(
+            or_(Article.canonical_url == id_or_url, Article.url == id_or_url, Article.canonical_url == folded)
+        )
+        .order_by((Article.canonical_url == id_or_url).desc(), (Article.url == id_or_url).desc(), Article.id)
         .limit(1)
     )
     return session.scalars(statement).first()

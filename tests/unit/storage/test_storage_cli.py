@@ -208,6 +208,23 @@ def test_show_by_id_lists_provenance(sample: Sample) -> None:
     assert out.rstrip().endswith("Cầu dài 300 mét.")
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://baohoabinh.example/khoi-cong-cau.htm#binh-luan",  # a browser's #fragment
+        "https://baohoabinh.example/khoi-cong-cau.htm?utm_source=zalo",  # a shared link
+        "HTTPS://www.baohoabinh.example/khoi-cong-cau.htm",
+        "http://baohoabinh.example/khoi-cong-cau.htm",
+    ],
+)
+def test_show_and_cite_find_a_url_as_the_crawl_stored_it(sample: Sample, address: str) -> None:
+    # Each was "no article with id or URL ...": only the exact stored strings were looked up.
+    shown = invoke("show", address, "--db", sample.url, "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == sample.ids["origin"]
+    assert invoke("cite", address, "--db", sample.url).exit_code == 0
+
+
 def test_show_by_url_json(sample: Sample) -> None:
     for key in ("https://baolaocai.example/hoa-binh-khoi-cong-cau.htm?utm=x",
                 "https://baolaocai.example/hoa-binh-khoi-cong-cau.htm"):  # fmt: skip
