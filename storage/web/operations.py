@@ -129,6 +129,15 @@ def portal_page(session: Session, key: str, now: datetime) -> dict[str, Any] | N
         for run in reversed(mine)
     ]
     summaries = records.run_summaries(session, limit=RUNS_SHOWN, portal=key)
+    own = {run.id: (run.outcomes or {}).get(key) for run in mine}
+    for summary in summaries:
+        # The portal's own figures where the run recorded them (a run may crawl several portals), as the
+        # chart above shows them: the table showed the whole run's 542 pages beside the chart's 172.
+        figures = own.get(summary["id"])
+        if isinstance(figures, dict):
+            for label, name in (("pages", "responses"), ("stored", "stored"), ("failed", "failed")):
+                if name in figures:
+                    summary[label] = figures[name]
     by_status = (
         select(Article.status, func.count()).where(Article.portal_id == portal.id).group_by(Article.status)
     )

@@ -96,6 +96,11 @@ def test_portal_page(client: tuple[TestClient, Sample]) -> None:
     assert '<time datetime="2030-01-02T10:04:00+07:00">02/01/2030 10:04 (GMT+7)</time>' in page
     assert 'mỗi <span class="en">(every)</span> 6h' in page
     assert f'<a href="/run/{sample.ids["later"]}">#{sample.ids["later"]}</a>' in page and "reached" in page
+    # the last runs table gives the portal's own figures where the run recorded them, as the chart does
+    table = page[page.index('id="portal-runs"') :]
+    row = table[table.index(f'<a href="/run/{sample.ids["later"]}">') :]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row[: row.index("</tr>")])
+    assert cells == ["40", "9", "0"]  # responses 40 and failed 0 of its outcome; no stored there: the run's
 
 
 def test_portal_without_articles_or_runs(client: tuple[TestClient, Sample]) -> None:
