@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from storage.models import Article, ArticleVersion
-from storage.timezone import VN_TZ
+from storage.timezone import VN_TZ, human_datetime
 
 STYLES = ("plain", "bibtex", "csl-json")
 ARCHIVE_NAME = "newsarchive"
@@ -72,7 +72,8 @@ def plain(c: Citation) -> str:
         parts.append(f"{c.paper},")
     parts.append(f"{_vn_day(c.published_at)}." if c.published_at else "undated.")
     parts.append(f"{c.url}.")
-    captured = c.captured_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M (UTC+7)")
+    # As every date for people is printed (GMT+7, the zone's offset at that instant), not "(UTC+7)".
+    captured = human_datetime(c.captured_at)
     parts.append(f"Archived {captured}, {ARCHIVE_NAME} article {c.article_id}, version {c.version}.")
     return " ".join(parts)
 
