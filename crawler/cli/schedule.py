@@ -15,7 +15,7 @@ from storage.cli.base import ArgumentProblem, CommandGroup
 from storage.cli.common import db_option, open_archive_or_fail
 from storage.cli.output import Column, emit, output_options
 from storage.db import database_url
-from storage.timezone import local_iso
+from storage.timezone import human_datetime, local_iso
 
 
 class _VietnamTimeFormatter(logging.Formatter):
@@ -78,7 +78,8 @@ def schedule_set(
         )
         due = row.next_run_at
     engine.dispose()
-    click.echo(f"{portal_key}: {rule}; next due {local_iso(due)}")
+    # For a person, like `schedule list`: 07/12/2026 09:58 (GMT+7), not ISO with microseconds.
+    click.echo(f"{portal_key}: {rule}; next due {human_datetime(due)}")
 
 
 @schedule_group.command("remove")

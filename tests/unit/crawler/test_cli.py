@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import re
 import shlex
 import subprocess
 import sys
@@ -264,6 +265,10 @@ def test_an_interval_longer_than_a_year_is_a_usage_error(tmp_path: Path, every: 
     assert result.stderr == f"error: {every!r} is longer than a recurring crawl may wait (at most 365d)\n"
     result = CliRunner().invoke(main, ["schedule", "set", "ninhthuan", "--every", "365d", "--db", db])
     assert result.exit_code == 0, result.output
+    # due now, said as every date for people (it was ISO 8601 with microseconds)
+    assert re.fullmatch(
+        r"ninhthuan: every 365d; next due \d\d/\d\d/\d{4} \d\d:\d\d \(GMT\+7\)\n", result.stdout
+    )
 
 
 @pytest.mark.parametrize(
