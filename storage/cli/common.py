@@ -25,7 +25,7 @@ from storage.db import (
 )
 from storage.models import MAX_ID, CaptureStatus, Portal
 from storage.search.filters import SearchFilters
-from storage.timezone import FIRST_YEAR, LAST_YEAR, day_end, day_start, human_datetime, parse_day
+from storage.timezone import FIRST_YEAR, LAST_YEAR, day_end, day_start, human_date, human_datetime, parse_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,7 +125,8 @@ def build_filters(
     """Return the SearchFilters of the filter options. Raises ArgumentProblem for an unknown portal,
     --since after --until, or an --author or --category longer than LONGEST_NAME."""
     if since and until and since > until:
-        raise ArgumentProblem(f"--since {since} is after --until {until}")
+        # Days as people write them, whichever way they were typed (the web says the same).
+        raise ArgumentProblem(f"--since {human_date(since)} is after --until {human_date(until)}")
     for name, value in (("--author", author), ("--category", category)):
         # A name is short; 100,000 characters failed in the database ("LIKE or GLOB pattern too complex").
         if value and len(value) > LONGEST_NAME:

@@ -83,6 +83,9 @@ def test_bad_dates(sample: Sample) -> None:
     assert result.exit_code == 2 and "not a real date" in result.output
     result = invoke("search", "cầu", "--db", sample.url, "--until", "yesterday")
     assert result.exit_code == 2 and "YYYY-MM-DD or DD/MM/YYYY" in result.output
+    result = invoke("export", "--db", sample.url, "--since", "01/03/2025", "--until", "2025-01-01")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "error: --since 01/03/2025 is after --until 01/01/2025\n"  # was 2025-03-01
 
 
 @pytest.mark.parametrize(
