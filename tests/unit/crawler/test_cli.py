@@ -272,6 +272,20 @@ def test_an_interval_longer_than_a_year_is_a_usage_error(tmp_path: Path, every: 
 
 
 @pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("extraction", "error: eval extraction: data missing: "),
+        ("language", "error: eval language: data not found: "),
+    ],
+)
+def test_eval_without_its_data_is_an_error_line(tmp_path: Path, kind: str, message: str) -> None:
+    # Errors are one line starting "error: " (README); these two began "eval ...:".
+    result = CliRunner().invoke(main, ["eval", kind, "--data", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["crawl", "--start-url", "notaurl"], "error: start URL 'notaurl' is not an http(s) URL"),
