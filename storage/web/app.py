@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -28,7 +28,7 @@ from storage.export import records
 from storage.export.citation import citation_for, render
 from storage.export.versions import DiffTooLarge, diff_texts, get_version, version_text
 from storage.health import portal_health
-from storage.models import MAX_ID, Article, Capture, utcnow
+from storage.models import MAX_ID, Article, Capture, Portal, utcnow
 from storage.search.engine import search_articles
 from storage.search.query import QueryError, parse_query
 from storage.timezone import human_date
@@ -107,6 +107,9 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         number = _parameter(params, "page", 1)
         sort = "date" if params.get("sort") == "date" else "relevance"
         base = {"q": text, "chosen": chosen, "asked": asked, "sort": sort}
+        if chosen.get("portal") and not _portal_exists(sessions, chosen["portal"]):
+            # As the CLI's --portal: a misspelt key matched nothing and the page blamed "the filters".
+            asked.problems.append(f"portal (báo): no portal {chosen['portal'][:100]!r} in this archive")
         if asked.problems:
             return page(request, "search.html", {**base, "problems": asked.problems}, 400)
         try:
@@ -265,6 +268,11 @@ def search_url(q: str, chosen: dict[str, str], **changes: Any) -> str:
     params = {**chosen, **{k: v for k, v in changes.items()}}
     pairs = [("q", q)] + [(k, str(v)) for k, v in params.items() if v not in (None, "")]
     return "/search?" + urlencode(pairs)
+
+
+def _portal_exists(sessions: sessionmaker[Session], key: str) -> bool:
+    with sessions() as session:
+        return session.scalar(select(Portal.id).where(Portal.key == key).limit(1)) is not None
 
 
 def _capture(session: Session, request: Request) -> Capture:

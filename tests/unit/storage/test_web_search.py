@@ -87,6 +87,7 @@ def test_date_range(client: tuple[TestClient, Sample], since: str, until: str, e
         ({"from": "01/01/0001"}, "&#39;01/01/0001&#39; is outside the years 1900–2200"),
         ({"month": "2024-13"}, "is not a month; use YYYY-MM"),
         ({"year": "20244"}, "is not a year; use YYYY"),
+        ({"portal": "baohoabin"}, "portal (báo): no portal &#39;baohoabin&#39; in this archive"),
         (
             {"status": "archivd"},
             "status (trạng thái): &#39;archivd&#39; is not a status; use one of archived,",
