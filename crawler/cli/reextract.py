@@ -11,6 +11,10 @@ from storage.cli.base import ArgumentProblem, Command
 from storage.cli.common import DAY, archive_session, check_portal, db_option, open_archive_or_fail
 from storage.timezone import day_start
 
+# An upper bound on --workers: one process each, so a typo (--workers 40000) would start tens of
+# thousands of processes and stall the machine; far above the cores any one host has.
+MOST_WORKERS = 256
+
 
 @click.command("reextract", cls=Command)
 @db_option
@@ -22,7 +26,7 @@ from storage.timezone import day_start
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MOST_WORKERS),
     default=None,
     help="Worker processes [default: one per CPU core, as a crawl's EXTRACTION_WORKERS].",
 )

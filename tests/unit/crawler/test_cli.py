@@ -255,6 +255,16 @@ def test_a_set_value_of_the_wrong_type_is_a_usage_error(tmp_path: Path, setting:
     assert result.stdout == ""
 
 
+def test_reextract_workers_are_bounded(tmp_path: Path) -> None:
+    # One process per worker: 100000 would have been started (no bound), stalling the machine.
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    result = CliRunner().invoke(main, ["reextract", "--workers", "100000", "--db", db])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "error: Invalid value for '--workers': 100000 is not in the range 1<=x<=256"
+    )
+
+
 @pytest.mark.parametrize("every", ["999999999d", "99999999999999999d", "53w", "366d"])
 def test_an_interval_longer_than_a_year_is_a_usage_error(tmp_path: Path, every: str) -> None:
     # 999999999d was accepted, and then `schedule run` died computing the next run past the year 9999;
