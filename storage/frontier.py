@@ -96,6 +96,7 @@ class Plan:
     last_modified: str | None = None
     published_at: datetime | None = None
     dated: bool = False  # the discovery or the frontier knew the article's date
+    done: bool = False  # fetched for good (archived, no article, removed, or a final failure)
 
 
 def _key(url: str) -> str:
@@ -168,6 +169,7 @@ def plan(
         if published is None and discovery.via in ("listing", "home") and discovery.date is not None:
             published = discovery.date
         fetch, why = _decide(row, published, discovery, known, now, since)
+        done = row is not None and _fetched_for_good(row)
         plans.append(
             Plan(
                 discovery.url,
@@ -178,9 +180,25 @@ def plan(
                 row.last_modified if row is not None else None,
                 published,
                 discovery.date is not None or published is not None,
+                done,
             )
         )
     return plans
+
+
+# HTTP statuses that end a URL's retries: it is there no more, or not for us (a new discovery of it
+# after the long re-check interval tries again).
+_FINAL_STATUSES = frozenset({401, 403, 404, 410, 451})
+
+
+def _fetched_for_good(row: FrontierEntry) -> bool:
+    """Whether the frontier owes this URL no fetch: archived, fetched (no article), removed, or failed
+    for a reason that retrying does not cure. A listing walk stops on "all known" only over such URLs."""
+    if row.state == FrontierState.DISCOVERED:
+        return False
+    if row.state == FrontierState.FAILED:
+        return row.http_status in _FINAL_STATUSES
+    return True
 
 
 def record_discoveries(
@@ -235,10 +253,17 @@ def _note_discovery(row: FrontierEntry, discovery: Discovery, now: datetime) -> 
     row.last_seen_at, row.url = now, discovery.url
     if discovery.date is None:
         return
-    if discovery.via == "sitemap":
-        row.sitemap_lastmod = discovery.date
-    elif discovery.via == "feed":
-        row.feed_date = discovery.date
+    if discovery.via in ("sitemap", "feed"):
+        if _portal_says_changed(row, discovery) and (
+            row.last_fetched_at is None or row.last_fetched_at < now
+        ):
+            # The portal's value moved since our last reading: the fetch is owed from now on, so a
+            # crawl stopped before it is completed by the next one (``due``), not forgotten.
+            row.next_fetch_at = now if row.next_fetch_at is None else min(row.next_fetch_at, now)
+        if discovery.via == "sitemap":
+            row.sitemap_lastmod = discovery.date
+        else:
+            row.feed_date = discovery.date
     elif row.published_at is None:
         # A listing shows the publication date: remembered, so the same link seen undated
         # elsewhere (a sidebar) is still known to be older than a backfill's date.
@@ -258,33 +283,58 @@ def _decide(
         return False, "older_than_since"
     if not known or row is None:
         return True, "new"
-    # Only a sitemap lastmod or a feed date says an article changed; a listing's date is its publication.
-    changed_at = discovery.date if discovery.via in ("sitemap", "feed") else None
-    if changed_at is not None and (row.last_fetched_at is None or changed_at > row.last_fetched_at):
+    if _portal_says_changed(row, discovery):
         return True, "changed"
     if row.next_fetch_at is not None and row.next_fetch_at <= now:
         return True, "retry" if row.state == FrontierState.FAILED else "due"
     return False, "known"
 
 
+def _portal_says_changed(row: FrontierEntry, discovery: Discovery) -> bool:
+    """Whether a sitemap lastmod or feed date says the article changed since our last reading of it.
+
+    The portal's value is compared with the portal's value recorded then, never with our clock: a
+    portal whose clock or offset is wrong still moves its own lastmod forward on an edit. Only an
+    entry read before that value was recorded (none) falls back to our last fetch time. A listing's
+    date is its publication, not a change.
+    """
+    if discovery.date is None or discovery.via not in ("sitemap", "feed"):
+        return False
+    recorded = row.sitemap_lastmod if discovery.via == "sitemap" else row.feed_date
+    if recorded is not None:
+        return discovery.date > recorded
+    return row.last_fetched_at is None or discovery.date > row.last_fetched_at
+
+
 def due(
     session: Session, portal_id: int, *, now: datetime | None = None, limit: int = 1000
 ) -> list[FrontierEntry]:
-    """Return up to ``limit`` article entries of the portal whose revisit or retry is due, oldest due
-    first: a crawl fetches them even when discovery does not list them any more."""
+    """Return up to ``limit`` article entries of the portal the frontier owes a fetch: those discovered
+    and never fetched (a crawl stopped first) oldest first, then those whose revisit, retry or changed
+    lastmod is due, oldest due first. A crawl fetches them whether or not discovery lists them again."""
     now = now or utcnow()
-    statement = (
+    mine = (FrontierEntry.portal_id == portal_id, FrontierEntry.kind == "article")
+    never = (
+        select(FrontierEntry)
+        .where(*mine, FrontierEntry.state == FrontierState.DISCOVERED.value)
+        .order_by(FrontierEntry.first_seen_at, FrontierEntry.id)
+        .limit(limit)
+    )
+    found = list(session.scalars(never))
+    if len(found) >= limit:
+        return found
+    scheduled = (
         select(FrontierEntry)
         .where(
-            FrontierEntry.portal_id == portal_id,
-            FrontierEntry.kind == "article",
+            *mine,
+            FrontierEntry.state != FrontierState.DISCOVERED.value,
             FrontierEntry.next_fetch_at.is_not(None),
             FrontierEntry.next_fetch_at <= now,
         )
         .order_by(FrontierEntry.next_fetch_at)
-        .limit(limit)
+        .limit(limit - len(found))
     )
-    return list(session.scalars(statement))
+    return found + list(session.scalars(scheduled))
 
 
 @dataclass(frozen=True)
@@ -351,9 +401,36 @@ def _mark_article_back(session: Session, article_id: int) -> None:
         article.removed_at, article.removed_http_status = None, None
 
 
+# The reason on a pagination series' row while its walk is unfinished: the last walk requested a next
+# page and was not seen to reach the series' end or its known ground (killed, or cut short by a bound).
+WALK_OPEN = "walk open"
+
+
 def record_listing(session: Session, portal_id: int, url: str, fetched_at: datetime) -> None:
     """Remember that a listing page was walked (see walked_listings)."""
     _record_page(session, portal_id, url, fetched_at, "listing")
+
+
+def record_walk(session: Session, portal_id: int, series: str, at: datetime, *, walk_open: bool) -> None:
+    """Remember whether the walk of the pagination series ``series`` (storage key of its URL without a
+    page number) goes on past the page just walked (``walk_open``) or ended there (see open_walks)."""
+    key = _key(series)
+    row = _entries(session, {key: _new_row(portal_id, series, "listing", at)})[key]
+    row.reason = WALK_OPEN if walk_open else None
+
+
+def open_walks(session: Session, series: Sequence[str]) -> set[str]:
+    """Return those of the pagination ``series`` whose last walk did not end: the next crawl walks them on
+    over known ground instead of stopping at their first known page."""
+    keys = {_key(url): url for url in series}
+    if not keys:
+        return set()
+    found = session.scalars(
+        select(FrontierEntry.url_key).where(
+            FrontierEntry.url_key.in_(list(keys)), FrontierEntry.reason == WALK_OPEN
+        )
+    )
+    return {keys[key] for key in found}
 
 
 def walked_listings(session: Session, urls: Sequence[str]) -> set[str]:
@@ -371,23 +448,34 @@ def walked_listings(session: Session, urls: Sequence[str]) -> set[str]:
 
 
 def sitemap_changed(session: Session, portal_id: int, url: str, lastmod: datetime | None) -> bool:
-    """Whether a sitemap listed in an index with ``lastmod`` must be fetched: not seen before, no
-    lastmod, or a lastmod newer than its last fetch."""
+    """Whether a sitemap listed in an index with ``lastmod`` must be fetched: not read before, no
+    lastmod, or a lastmod later than the one the index gave when we last read it (the portal's value
+    against the portal's value; our last fetch time only for a sitemap read before that was recorded)."""
     row = session.scalars(select(FrontierEntry).where(FrontierEntry.url_key == _key(url))).one_or_none()
     if row is None or lastmod is None or row.last_fetched_at is None:
         return True
+    if row.sitemap_lastmod is not None:
+        return lastmod > row.sitemap_lastmod
     return lastmod > row.last_fetched_at
 
 
-def record_sitemap(session: Session, portal_id: int, url: str, fetched_at: datetime) -> None:
-    """Remember when a sitemap was fetched (for sitemap_changed)."""
-    _record_page(session, portal_id, url, fetched_at, "sitemap")
+def record_sitemap(
+    session: Session, portal_id: int, url: str, fetched_at: datetime, lastmod: datetime | None = None
+) -> None:
+    """Remember that a sitemap was read, and the lastmod its index gave it then (for sitemap_changed).
+    Recorded after its articles were planned, in the same write: a crawl stopped between the two reads
+    the sitemap again."""
+    row = _record_page(session, portal_id, url, fetched_at, "sitemap")
+    row.sitemap_lastmod = lastmod
 
 
-def _record_page(session: Session, portal_id: int, url: str, fetched_at: datetime, kind: str) -> None:
+def _record_page(
+    session: Session, portal_id: int, url: str, fetched_at: datetime, kind: str
+) -> FrontierEntry:
     key = _key(url)
     row = _entries(session, {key: _new_row(portal_id, url, kind, fetched_at)})[key]
     row.state, row.last_fetched_at, row.last_seen_at = FrontierState.FETCHED.value, fetched_at, fetched_at
+    return row
 
 
 def _first(value: Any) -> str | None:

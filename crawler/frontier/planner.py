@@ -134,10 +134,27 @@ class FrontierPlanner:
         portal_id = self.portal_ids[portal.key]
         return await self._read(lambda session: frontier.sitemap_changed(session, portal_id, url, lastmod))
 
-    async def record_sitemap(self, portal: Portal, url: str, fetched_at: datetime) -> None:
+    async def record_sitemap(
+        self, portal: Portal, url: str, fetched_at: datetime, lastmod: datetime | None = None
+    ) -> None:
+        """Record that a sitemap was read, with the lastmod its index gave it (storage.frontier)."""
         if self.factory is not None:
             portal_id = self.portal_ids[portal.key]
-            self._later(lambda session: frontier.record_sitemap(session, portal_id, url, fetched_at))
+            self._later(lambda session: frontier.record_sitemap(session, portal_id, url, fetched_at, lastmod))
+
+    async def walk_open(self, portal: Portal, series: str) -> bool:
+        """Whether the last walk of the pagination series ``series`` did not end (storage.frontier)."""
+        if self.factory is None:
+            return False
+        return bool(await self._read(lambda session: frontier.open_walks(session, [series])))
+
+    def record_walk(self, portal: Portal, series: str, *, walk_open: bool) -> None:
+        """Record whether the walk of ``series`` goes on past the page just walked."""
+        if self.factory is not None:
+            portal_id, now = self.portal_ids[portal.key], utcnow()
+            self._later(
+                lambda session: frontier.record_walk(session, portal_id, series, now, walk_open=walk_open)
+            )
 
     async def listing_walked(
         self, portal: Portal, url: str, next_pages: Sequence[str], fetched_at: datetime

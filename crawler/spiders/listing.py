@@ -25,7 +25,9 @@ def pagination_stop(
     The home page's links (``depth`` 0) are always followed. A deeper page stops its series when it
     lists no article (EMPTY: also ends pagination traps); in backfill (``since``) when all its dated
     articles are older than ``since`` (SINCE); otherwise, with ``stop_when_known``
-    (NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN), when all its articles are already known (KNOWN: a recrawl).
+    (NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN), when all its articles are fetched for good (KNOWN: a recrawl):
+    archived or a final failure, not merely discovered, so a page whose articles a stopped crawl only
+    discovered is walked on.
     """
     if depth == 0:
         return None
@@ -37,7 +39,7 @@ def pagination_stop(
         if dated and all(plan.why == "older_than_since" for plan in dated):
             return SINCE
         return None
-    if stop_when_known and all(plan.known for plan in plans):
+    if stop_when_known and all(plan.done for plan in plans):
         return KNOWN
     return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 from crawler import defaults
 from crawler.discovery import sitemaps
 from crawler.discovery.feeds import parse_feed
-from crawler.discovery.pagination import next_listing_pages
+from crawler.discovery.pagination import next_listing_pages, page_number
 from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from crawler.spiders import listing
@@ -36,6 +36,8 @@ from storage.urls import site_key
 
 # The stat counted for each status of a failed article fetch (a 304 is no failure).
 _FAILURE_STATS = {"fetch_failed": "fetch/failed", "refused": "fetch/refused"}
+# A portal date this far ahead of our clock is counted as a future date: beyond any zone mix-up.
+FUTURE_SLACK = timedelta(days=1)
 
 
 class PortalSpider(scrapy.Spider):
@@ -86,6 +88,8 @@ class PortalSpider(scrapy.Spider):
         self.planner = FrontierPlanner(None)
         # Article URLs planned this crawl: as many as the portal has articles (the dupefilter holds as much).
         self.planned: set[str] = set()
+        # Pagination series met this crawl -> whether their last walk (an earlier crawl's) did not end.
+        self.walks_open: dict[str, bool] = {}
         self._pool: WorkerPool | None = None
 
     @classmethod
@@ -183,7 +187,7 @@ class PortalSpider(scrapy.Spider):
         self._inc("discovery/sitemaps")
         articles: list[frontier.Discovery] = []
         for entry in parsed.entries:
-            lastmod = parse_date(entry.lastmod) if entry.lastmod else None
+            lastmod = self._portal_date(entry.lastmod)
             if entry.is_index:
                 if depth >= bounds.sitemap_depth:
                     self.bound_reached("sitemap_depth", response.url)
@@ -197,7 +201,9 @@ class PortalSpider(scrapy.Spider):
             await self._plan(articles, portal), articles, portal, hops=0
         ):
             yield request
-        await self.planner.record_sitemap(portal, response.url, datetime.now(UTC))
+        await self.planner.record_sitemap(
+            portal, response.url, datetime.now(UTC), response.meta.get("index_lastmod")
+        )
 
     async def _sub_sitemap(
         self, url: str, portal: Portal, lastmod: datetime | None, depth: int
@@ -210,7 +216,7 @@ class PortalSpider(scrapy.Spider):
         if self.since is None and not await self.planner.sitemap_changed(portal, url, lastmod):
             self._inc("frontier/sitemaps_unchanged")
             return
-        request = self.requests.sitemap(url, portal, depth=depth)
+        request = self.requests.sitemap(url, portal, depth=depth, index_lastmod=lastmod)
         if request is not None:
             yield request
 
@@ -227,7 +233,7 @@ class PortalSpider(scrapy.Spider):
         for link, when in parsed.entries:
             if portal.classify(link) != "skip":
                 self._inc("discovery/feed_urls")
-                articles.append(frontier.Discovery(link, "feed", parse_date(when) if when else None, when))
+                articles.append(frontier.Discovery(link, "feed", self._portal_date(when), when))
         for request in self.requests.planned_articles(
             await self._plan(articles, portal), articles, portal, hops=0
         ):
@@ -284,18 +290,31 @@ class PortalSpider(scrapy.Spider):
             return  # pagination is walked from listing pages only
         # The pagination decision weighs every article the page lists, planned before or not.
         weighed = plans + [
-            frontier.Plan(url, False, "known", True) for url in links.articles if url not in fresh
+            frontier.Plan(url, False, "known", True, done=True) for url in links.articles if url not in fresh
         ]
         next_pages = next_listing_pages(response.url, list(links.listings))
         walked = await self.planner.listing_walked(portal, response.url, next_pages, datetime.now(UTC))
+        series = page_number(response.url)[0]
+        if depth and series not in self.walks_open:
+            # Read once, at the series' first page this crawl: before this crawl records its own walk.
+            self.walks_open[series] = await self.planner.walk_open(portal, series)
         stop = None
         if next_pages:
             stop = listing.pagination_stop(
                 weighed, depth, since=self.since, stop_when_known=self.stop_when_known
             )
+        if stop == listing.KNOWN and self.walks_open.get(series):
+            # An earlier walk of this series never ended (killed, cut short): walk on over known ground
+            # to where it stopped, instead of stopping at the first page that is all fetched.
+            self._inc("frontier/listing_resumed")
+            stop = None
         if stop is not None:
             self._inc(listing.STOP_STATS[stop])
-        for url in listing.pages_to_walk(next_pages, stop, walked):
+        to_walk = listing.pages_to_walk(next_pages, stop, walked)
+        if depth:
+            going_on = any(page_number(url)[0] == series for url in to_walk)
+            self.planner.record_walk(portal, series, walk_open=going_on)
+        for url in to_walk:
             if depth >= self.bounds.listing_depth:
                 self.bound_reached("listing_depth", response.url)
                 return
@@ -415,6 +434,19 @@ class PortalSpider(scrapy.Spider):
             self.logger.warning("%s %s: %s", kind, response.url[:300], parsed.problem)
         if parsed.dropped:
             self.bound_reached(f"{kind}_urls", response.url, parsed.dropped)
+
+    def _portal_date(self, written: str | None) -> datetime | None:
+        """A sitemap lastmod or feed date as the portal wrote it, parsed; unparseable ones (None) and
+        future ones are counted: a future date is kept for comparison with the portal's next value,
+        never as a publication date (see storage.frontier)."""
+        if not written:
+            return None
+        parsed = parse_date(written)
+        if parsed is None:
+            self._inc("discovery/date_unparseable")
+        elif parsed > datetime.now(UTC) + FUTURE_SLACK:
+            self._inc("discovery/date_future")
+        return parsed
 
     def _portal(self, response: Response) -> Portal:
         return self.portals[response.meta["portal"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -133,7 +134,11 @@ class SpiderRequests:
             dont_filter=True,
         )
 
-    def sitemap(self, url: str, portal: Portal, *, depth: int) -> scrapy.Request | None:
+    def sitemap(
+        self, url: str, portal: Portal, *, depth: int, index_lastmod: datetime | None = None
+    ) -> scrapy.Request | None:
+        """A sitemap request; ``index_lastmod`` is the lastmod its sitemap index gave it (recorded with
+        it once it is read, storage.frontier.record_sitemap)."""
         return self._budgeted(
             url,
             portal,
@@ -141,7 +146,11 @@ class SpiderRequests:
             errback=self.spider.discovery_failed,
             priority=PRIORITY_DISCOVERY,
             # The protocol allows 50 MB sitemaps; articles stay under DOWNLOAD_MAXSIZE.
-            meta={"sitemap_depth": depth, "download_maxsize": self.spider.bounds.sitemap_bytes},
+            meta={
+                "sitemap_depth": depth,
+                "download_maxsize": self.spider.bounds.sitemap_bytes,
+                "index_lastmod": index_lastmod,
+            },
         )
 
     def feed(self, url: str, portal: Portal) -> scrapy.Request | None:
