@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -16,7 +16,6 @@ from twisted.python.failure import Failure
 from crawler import defaults
 from crawler.discovery import sitemaps
 from crawler.discovery.feeds import parse_feed
-from crawler.discovery.pagination import next_listing_pages, page_number
 from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from crawler.spiders import listing
@@ -27,17 +26,15 @@ from crawler.spiders.requests import SpiderRequests
 from pipelines import defaults as pipelines_defaults
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
-from pipelines.extract.dates import parse_date
 from pipelines.extract.links import PageLinks
 from pipelines.items import PageItem
 from storage import frontier
 from storage.db import ArchiveUnavailable
+from storage.models import FrontierState
 from storage.urls import site_key
 
 # The stat counted for each status of a failed article fetch (a 304 is no failure).
 _FAILURE_STATS = {"fetch_failed": "fetch/failed", "refused": "fetch/refused"}
-# A portal date this far ahead of our clock is counted as a future date: beyond any zone mix-up.
-FUTURE_SLACK = timedelta(days=1)
 
 
 class PortalSpider(scrapy.Spider):
@@ -88,8 +85,7 @@ class PortalSpider(scrapy.Spider):
         self.planner = FrontierPlanner(None)
         # Article URLs planned this crawl: as many as the portal has articles (the dupefilter holds as much).
         self.planned: set[str] = set()
-        # Pagination series met this crawl -> whether their last walk (an earlier crawl's) did not end.
-        self.walks_open: dict[str, bool] = {}
+        self.walks = listing.ListingWalks(self)
         self._pool: WorkerPool | None = None
 
     @classmethod
@@ -142,10 +138,12 @@ class PortalSpider(scrapy.Spider):
                 if request is not None and self._discovery_host_ok(request.url, portal):
                     yield request
             yield self.requests.home(portal)
-        # Articles whose revisit or retry is due, whether or not discovery lists them any more.
+        # Articles the frontier owes a fetch (never fetched: a crawl stopped first; or a revisit, retry or
+        # changed lastmod due), whether or not discovery lists them again.
         for portal in list(self.portals.values()):
-            for url, etag, last_modified in await self.planner.due(portal, self.bounds.page_budget):
-                self._inc("frontier/due")
+            owed = await self.planner.due(portal, self.bounds.page_budget, self.since)
+            for url, etag, last_modified in owed:
+                self.count("frontier/due")
                 request = self.requests.article(
                     url,
                     portal,
@@ -184,7 +182,7 @@ class PortalSpider(scrapy.Spider):
             max_urls=bounds.sitemap_urls,
         )
         self._note_parse(parsed, response, "sitemap")
-        self._inc("discovery/sitemaps")
+        self.count("discovery/sitemaps")
         articles: list[frontier.Discovery] = []
         for entry in parsed.entries:
             lastmod = self._portal_date(entry.lastmod)
@@ -195,7 +193,7 @@ class PortalSpider(scrapy.Spider):
                     async for request in self._sub_sitemap(entry.url, portal, lastmod, depth + 1):
                         yield request
             elif portal.classify(entry.url) == "article":
-                self._inc("discovery/sitemap_urls")
+                self.count("discovery/sitemap_urls")
                 articles.append(frontier.Discovery(entry.url, "sitemap", lastmod, entry.lastmod))
         for request in self.requests.planned_articles(
             await self._plan(articles, portal), articles, portal, hops=0
@@ -211,10 +209,10 @@ class PortalSpider(scrapy.Spider):
         """A sitemap listed in an index: fetched unless its lastmod says it did not change since we last
         read it (or, in backfill, it is older than ``since``)."""
         if self.since is not None and lastmod is not None and lastmod < self.since:
-            self._inc("frontier/sitemaps_older_than_since")
+            self.count("frontier/sitemaps_older_than_since")
             return
         if self.since is None and not await self.planner.sitemap_changed(portal, url, lastmod):
-            self._inc("frontier/sitemaps_unchanged")
+            self.count("frontier/sitemaps_unchanged")
             return
         request = self.requests.sitemap(url, portal, depth=depth, index_lastmod=lastmod)
         if request is not None:
@@ -228,11 +226,11 @@ class PortalSpider(scrapy.Spider):
             parse_feed, response.body, max_bytes=bounds.sitemap_bytes, max_items=bounds.sitemap_urls
         )
         self._note_parse(parsed, response, "feed")
-        self._inc("discovery/feeds")
+        self.count("discovery/feeds")
         articles = []
         for link, when in parsed.entries:
             if portal.classify(link) != "skip":
-                self._inc("discovery/feed_urls")
+                self.count("discovery/feed_urls")
                 articles.append(frontier.Discovery(link, "feed", self._portal_date(when), when))
         for request in self.requests.planned_articles(
             await self._plan(articles, portal), articles, portal, hops=0
@@ -245,7 +243,7 @@ class PortalSpider(scrapy.Spider):
         self._count_response(portal)
         if not isinstance(response, TextResponse):
             return
-        self._inc("discovery/listing_pages")
+        self.count("discovery/listing_pages")
         job = PageJob(
             response.body,
             response.url,
@@ -256,7 +254,7 @@ class PortalSpider(scrapy.Spider):
         try:
             result: PageResult = await self.pool.run(job)
         except WorkerFailed as exc:
-            self._inc("discovery/listing_unreadable")
+            self.count("discovery/listing_unreadable")
             self.logger.warning("listing page %s not read: %s", response.url[:300], exc)
             return
         if result.links is None:
@@ -292,28 +290,7 @@ class PortalSpider(scrapy.Spider):
         weighed = plans + [
             frontier.Plan(url, False, "known", True, done=True) for url in links.articles if url not in fresh
         ]
-        next_pages = next_listing_pages(response.url, list(links.listings))
-        walked = await self.planner.listing_walked(portal, response.url, next_pages, datetime.now(UTC))
-        series = page_number(response.url)[0]
-        if depth and series not in self.walks_open:
-            # Read once, at the series' first page this crawl: before this crawl records its own walk.
-            self.walks_open[series] = await self.planner.walk_open(portal, series)
-        stop = None
-        if next_pages:
-            stop = listing.pagination_stop(
-                weighed, depth, since=self.since, stop_when_known=self.stop_when_known
-            )
-        if stop == listing.KNOWN and self.walks_open.get(series):
-            # An earlier walk of this series never ended (killed, cut short): walk on over known ground
-            # to where it stopped, instead of stopping at the first page that is all fetched.
-            self._inc("frontier/listing_resumed")
-            stop = None
-        if stop is not None:
-            self._inc(listing.STOP_STATS[stop])
-        to_walk = listing.pages_to_walk(next_pages, stop, walked)
-        if depth:
-            going_on = any(page_number(url)[0] == series for url in to_walk)
-            self.planner.record_walk(portal, series, walk_open=going_on)
+        to_walk = await self.walks.next_pages(portal, response.url, list(links.listings), weighed, depth)
         for url in to_walk:
             if depth >= self.bounds.listing_depth:
                 self.bound_reached("listing_depth", response.url)
@@ -326,7 +303,7 @@ class PortalSpider(scrapy.Spider):
         """Return the frontier planner's decision on each discovered article, counted by why."""
         plans = await self.planner.plan(portal, discoveries, self.since)
         for plan in plans:
-            self._inc(f"frontier/{plan.why}")
+            self.count(f"frontier/{plan.why}")
         return plans
 
     # -- articles --------------------------------------------------------------------------------
@@ -366,8 +343,11 @@ class PortalSpider(scrapy.Spider):
                 elif self.since is None:
                     self.bound_reached("article_hops", response.url)
                 if not result.links.is_article:
-                    self._inc("discovery/not_article")
+                    self.count("discovery/not_article")
                     self.logger.debug("not an article (%s): %s", result.links.evidence, response.url)
+                    self._record_no_capture(
+                        portal, item.url, response.status, FrontierState.FETCHED, frontier.NOT_AN_ARTICLE
+                    )
                     return
             item.analysis = result
         yield item
@@ -380,7 +360,7 @@ class PortalSpider(scrapy.Spider):
         except RedirectRefused as refused:
             item = page_item(response, portal)
             item.fail("fetch_failed", str(refused))
-            self._inc("fetch/failed")
+            self.count("fetch/failed")
             return item
         return self.requests.redirected_article(target, response, chain)
 
@@ -389,10 +369,12 @@ class PortalSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         item = failed_fetch_item(failure, self.portals[request.meta["portal"]])
         if item is None:
-            self._inc("discovery/robots_forbidden")
+            self.count("discovery/robots_forbidden")
+            portal = self.portals[request.meta["portal"]]
+            self._record_no_capture(portal, request.url, 0, FrontierState.FAILED, frontier.ROBOTS_FORBIDDEN)
             return
         if item.failure_status in _FAILURE_STATS:
-            self._inc(_FAILURE_STATS[item.failure_status])
+            self.count(_FAILURE_STATS[item.failure_status])
         yield item
 
     def discovery_failed(self, failure: Failure) -> None:
@@ -405,11 +387,17 @@ class PortalSpider(scrapy.Spider):
         if request.meta.get("via") == "home" and self.crawler.stats is not None:
             why = f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()}"
             self.crawler.stats.set_value(f"portal/{request.meta['portal']}/home_failed", why[:300])
-        self._inc("discovery/failed")
-        self._inc(f"discovery/failed/{failure.type.__name__ if failure.type else 'unknown'}")
+        self.count("discovery/failed")
+        self.count(f"discovery/failed/{failure.type.__name__ if failure.type else 'unknown'}")
         self.logger.debug("discovery request failed: %s (%s)", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _record_no_capture(self, portal: Portal, url: str, status: int, state: str, reason: str) -> None:
+        """Tell the frontier an article URL was dealt with though no capture records it."""
+        self.planner.record_fetch(
+            portal, frontier.FetchOutcome(url, datetime.now(UTC), status, state, reason)
+        )
 
     def bound_reached(self, name: str, where: str, count: int = 1) -> None:
         """Count a bound that was hit under ``bounds/<name>``; the first time per bound and run, say where."""
@@ -424,28 +412,23 @@ class PortalSpider(scrapy.Spider):
         key = site_key(url)
         if key and (key == portal.site or key in portal.extra_hosts or key in self.extra_hosts):
             return True
-        self._inc("discovery/offsite")
+        self.count("discovery/offsite")
         self.logger.debug("discovery URL off the portal's site, skipped: %s", url[:300])
         return False
 
     def _note_parse(self, parsed: sitemaps.Parsed, response: Response, kind: str) -> None:
         if parsed.problem:
-            self._inc(f"discovery/{kind}_unreadable")
+            self.count(f"discovery/{kind}_unreadable")
             self.logger.warning("%s %s: %s", kind, response.url[:300], parsed.problem)
         if parsed.dropped:
             self.bound_reached(f"{kind}_urls", response.url, parsed.dropped)
 
     def _portal_date(self, written: str | None) -> datetime | None:
-        """A sitemap lastmod or feed date as the portal wrote it, parsed; unparseable ones (None) and
-        future ones are counted: a future date is kept for comparison with the portal's next value,
-        never as a publication date (see storage.frontier)."""
-        if not written:
-            return None
-        parsed = parse_date(written)
-        if parsed is None:
-            self._inc("discovery/date_unparseable")
-        elif parsed > datetime.now(UTC) + FUTURE_SLACK:
-            self._inc("discovery/date_future")
+        """A sitemap lastmod or feed date, parsed (crawler.discovery.sitemaps.portal_date), counted when
+        unparseable or in the future."""
+        parsed, problem = sitemaps.portal_date(written, datetime.now(UTC))
+        if problem:
+            self.count(problem)
         return parsed
 
     def _portal(self, response: Response) -> Portal:
@@ -453,9 +436,10 @@ class PortalSpider(scrapy.Spider):
 
     def _count_response(self, portal: Portal) -> None:
         self.requests.count_response(portal)
-        self._inc(f"portal/{portal.key}/responses")
+        self.count(f"portal/{portal.key}/responses")
 
-    def _inc(self, key: str) -> None:
+    def count(self, key: str) -> None:
+        """Count one more ``key`` in the crawl's stats."""
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key)
 

@@ -138,7 +138,7 @@ class SpiderRequests:
         self, url: str, portal: Portal, *, depth: int, index_lastmod: datetime | None = None
     ) -> scrapy.Request | None:
         """A sitemap request; ``index_lastmod`` is the lastmod its sitemap index gave it (recorded with
-        it once it is read, storage.frontier.record_sitemap)."""
+        it once it is read, storage.frontier.pages.record_sitemap)."""
         return self._budgeted(
             url,
             portal,

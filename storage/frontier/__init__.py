@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from storage.db import insert_ignoring_conflict
@@ -99,11 +99,12 @@ class Plan:
     done: bool = False  # fetched for good (archived, no article, removed, or a final failure)
 
 
-def _key(url: str) -> str:
+def frontier_key(url: str) -> str:
+    """The frontier's key of a URL: its canonical form (storage.urls), kept indexable."""
     return indexable_url(canonical_url(url))
 
 
-def _entries(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, FrontierEntry]:
+def entries_for(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, FrontierEntry]:
     """Return the entries for these keys, creating the missing ones from ``rows`` (key -> values).
 
     INSERT ... ON CONFLICT DO NOTHING, then SELECT: the spider's discovery and the archive's fetch
@@ -130,7 +131,8 @@ def _entries(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, Fro
     return found
 
 
-def _new_row(portal_id: int | None, url: str, kind: str, at: datetime) -> dict[str, Any]:
+def new_row(portal_id: int | None, url: str, kind: str, at: datetime) -> dict[str, Any]:
+    """The values of a new, never fetched entry (without its key)."""
     return {
         "portal_id": portal_id, "url": url, "kind": kind, "state": FrontierState.DISCOVERED.value,
         "attempts": 0, "first_seen_at": at, "last_seen_at": at,
@@ -152,7 +154,7 @@ def plan(
     older is not fetched. Returns one Plan per discovery, in order.
     """
     now = now or utcnow()
-    keys = [_key(discovery.url) for discovery in discoveries]
+    keys = [frontier_key(discovery.url) for discovery in discoveries]
     existing: dict[str, FrontierEntry] = {}
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), _PLAN_CHUNK):
@@ -188,7 +190,11 @@ def plan(
 
 # HTTP statuses that end a URL's retries: it is there no more, or not for us (a new discovery of it
 # after the long re-check interval tries again).
-_FINAL_STATUSES = frozenset({401, 403, 404, 410, 451})
+FINAL_STATUSES = frozenset({401, 403, 404, 410, 451})
+# The reason recorded for an article URL robots.txt forbids us: a final failure too.
+ROBOTS_FORBIDDEN = "forbidden by robots.txt"
+# The reason recorded for an article URL whose page is no article (followed as a listing).
+NOT_AN_ARTICLE = "not an article"
 
 
 def _fetched_for_good(row: FrontierEntry) -> bool:
@@ -197,8 +203,14 @@ def _fetched_for_good(row: FrontierEntry) -> bool:
     if row.state == FrontierState.DISCOVERED:
         return False
     if row.state == FrontierState.FAILED:
-        return row.http_status in _FINAL_STATUSES
+        return row.http_status in FINAL_STATUSES or row.reason == ROBOTS_FORBIDDEN
     return True
+
+
+def not_older_than(since: datetime) -> ColumnElement[bool]:
+    """SQL: no date the portal gave the entry is before ``since`` (backfill leaves those alone)."""
+    columns = (FrontierEntry.published_at, FrontierEntry.sitemap_lastmod, FrontierEntry.feed_date)
+    return and_(*(or_(column.is_(None), column >= since) for column in columns))
 
 
 def record_discoveries(
@@ -213,7 +225,7 @@ def record_discoveries(
     now = now or utcnow()
     by_key: dict[str, Discovery] = {}
     for discovery in discoveries:
-        by_key[_key(discovery.url)] = discovery
+        by_key[frontier_key(discovery.url)] = discovery
     keys = list(by_key)
     known: dict[str, FrontierEntry] = {}
     for start in range(0, len(keys), _PLAN_CHUNK):
@@ -241,7 +253,7 @@ def record_discoveries(
 
 def _discovered_row(portal_id: int, key: str, discovery: Discovery, now: datetime) -> dict[str, Any]:
     """The values of a frontier entry created by ``discovery`` (what _note_discovery sets included)."""
-    values = {"url_key": key, **_new_row(portal_id, discovery.url, "article", now)}
+    values = {"url_key": key, **new_row(portal_id, discovery.url, "article", now)}
     values.update(sitemap_lastmod=None, feed_date=None, published_at=None)
     if discovery.date is not None:
         column = {"sitemap": "sitemap_lastmod", "feed": "feed_date"}.get(discovery.via, "published_at")
@@ -307,16 +319,25 @@ def _portal_says_changed(row: FrontierEntry, discovery: Discovery) -> bool:
 
 
 def due(
-    session: Session, portal_id: int, *, now: datetime | None = None, limit: int = 1000
+    session: Session,
+    portal_id: int,
+    *,
+    now: datetime | None = None,
+    limit: int = 1000,
+    since: datetime | None = None,
 ) -> list[FrontierEntry]:
     """Return up to ``limit`` article entries of the portal the frontier owes a fetch: those discovered
     and never fetched (a crawl stopped first) oldest first, then those whose revisit, retry or changed
-    lastmod is due, oldest due first. A crawl fetches them whether or not discovery lists them again."""
+    lastmod is due, oldest due first. A crawl fetches them whether or not discovery lists them again.
+    In backfill (``since``), never-fetched entries dated before ``since`` are left alone."""
     now = now or utcnow()
     mine = (FrontierEntry.portal_id == portal_id, FrontierEntry.kind == "article")
+    never_fetched = FrontierEntry.state == FrontierState.DISCOVERED.value
+    if since is not None:
+        never_fetched = and_(never_fetched, not_older_than(since))
     never = (
         select(FrontierEntry)
-        .where(*mine, FrontierEntry.state == FrontierState.DISCOVERED.value)
+        .where(*mine, never_fetched)
         .order_by(FrontierEntry.first_seen_at, FrontierEntry.id)
         .limit(limit)
     )
@@ -357,8 +378,8 @@ def record_fetch(
 ) -> FrontierEntry:
     """Record a fetch's outcome and schedule the next one; an archived article that now answers 404 or
     410 is marked removed (the article too: time and status), never deleted. Returns the entry."""
-    key = _key(outcome.url)
-    row = _entries(session, {key: _new_row(portal_id, outcome.url, "article", outcome.fetched_at)})[key]
+    key = frontier_key(outcome.url)
+    row = entries_for(session, {key: new_row(portal_id, outcome.url, "article", outcome.fetched_at)})[key]
     was_archived = row.state in (FrontierState.ARCHIVED, FrontierState.REMOVED) or row.article_id is not None
     row.last_fetched_at = outcome.fetched_at
     row.http_status = outcome.http_status or row.http_status
@@ -399,83 +420,6 @@ def _mark_article_back(session: Session, article_id: int) -> None:
     article = session.get(Article, article_id)
     if article is not None and article.removed_at is not None:
         article.removed_at, article.removed_http_status = None, None
-
-
-# The reason on a pagination series' row while its walk is unfinished: the last walk requested a next
-# page and was not seen to reach the series' end or its known ground (killed, or cut short by a bound).
-WALK_OPEN = "walk open"
-
-
-def record_listing(session: Session, portal_id: int, url: str, fetched_at: datetime) -> None:
-    """Remember that a listing page was walked (see walked_listings)."""
-    _record_page(session, portal_id, url, fetched_at, "listing")
-
-
-def record_walk(session: Session, portal_id: int, series: str, at: datetime, *, walk_open: bool) -> None:
-    """Remember whether the walk of the pagination series ``series`` (storage key of its URL without a
-    page number) goes on past the page just walked (``walk_open``) or ended there (see open_walks)."""
-    key = _key(series)
-    row = _entries(session, {key: _new_row(portal_id, series, "listing", at)})[key]
-    row.reason = WALK_OPEN if walk_open else None
-
-
-def open_walks(session: Session, series: Sequence[str]) -> set[str]:
-    """Return those of the pagination ``series`` whose last walk did not end: the next crawl walks them on
-    over known ground instead of stopping at their first known page."""
-    keys = {_key(url): url for url in series}
-    if not keys:
-        return set()
-    found = session.scalars(
-        select(FrontierEntry.url_key).where(
-            FrontierEntry.url_key.in_(list(keys)), FrontierEntry.reason == WALK_OPEN
-        )
-    )
-    return {keys[key] for key in found}
-
-
-def walked_listings(session: Session, urls: Sequence[str]) -> set[str]:
-    """Return those of ``urls`` (listing pages) that an earlier crawl walked: a walk may stop before
-    them only if it reached them once, so a killed or cut-short crawl is continued, not forgotten."""
-    keys = {_key(url): url for url in urls}
-    if not keys:
-        return set()
-    found = session.scalars(
-        select(FrontierEntry.url_key).where(
-            FrontierEntry.url_key.in_(list(keys)), FrontierEntry.last_fetched_at.is_not(None)
-        )
-    )
-    return {keys[key] for key in found}
-
-
-def sitemap_changed(session: Session, portal_id: int, url: str, lastmod: datetime | None) -> bool:
-    """Whether a sitemap listed in an index with ``lastmod`` must be fetched: not read before, no
-    lastmod, or a lastmod later than the one the index gave when we last read it (the portal's value
-    against the portal's value; our last fetch time only for a sitemap read before that was recorded)."""
-    row = session.scalars(select(FrontierEntry).where(FrontierEntry.url_key == _key(url))).one_or_none()
-    if row is None or lastmod is None or row.last_fetched_at is None:
-        return True
-    if row.sitemap_lastmod is not None:
-        return lastmod > row.sitemap_lastmod
-    return lastmod > row.last_fetched_at
-
-
-def record_sitemap(
-    session: Session, portal_id: int, url: str, fetched_at: datetime, lastmod: datetime | None = None
-) -> None:
-    """Remember that a sitemap was read, and the lastmod its index gave it then (for sitemap_changed).
-    Recorded after its articles were planned, in the same write: a crawl stopped between the two reads
-    the sitemap again."""
-    row = _record_page(session, portal_id, url, fetched_at, "sitemap")
-    row.sitemap_lastmod = lastmod
-
-
-def _record_page(
-    session: Session, portal_id: int, url: str, fetched_at: datetime, kind: str
-) -> FrontierEntry:
-    key = _key(url)
-    row = _entries(session, {key: _new_row(portal_id, url, kind, fetched_at)})[key]
-    row.state, row.last_fetched_at, row.last_seen_at = FrontierState.FETCHED.value, fetched_at, fetched_at
-    return row
 
 
 def _first(value: Any) -> str | None:
