@@ -93,7 +93,8 @@ class RunStatus(enum.StrEnum):
     """How a crawl run ended (or that it is still going)."""
 
     RUNNING = "running"
-    FINISHED = "finished"  # every portal reached
+    FINISHED = "finished"  # every portal reached, every discovered article URL dealt with
+    INCOMPLETE = "incomplete"  # finished, but article URLs it discovered are left for the next crawl
     FAILED = "failed"  # a portal unreachable or yielding no page, or the archive lost
     INTERRUPTED = "interrupted"  # SIGINT or SIGTERM: in-flight pages written, then stopped
     ABANDONED = "abandoned"  # its heartbeat stopped (killed): marked so by a later crawl
