@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.replica import ReplicaServer, build_world
+from tests.replica.dates import edit_time
 
 DEMO_DB = "sqlite:///demo.sqlite3"
 DEMO_PORT = 8651  # any fixed port: each portal has its own loopback address, so one port serves all
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portals", type=int, default=3)
     parser.add_argument("--articles", type=int, default=150)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--edition", type=int, default=0, help="1: some articles are edited now (recrawl: new versions)"
+    )
     parser.add_argument("--db", default=DEMO_DB, help=f"archive URL (default {DEMO_DB})")
     parser.add_argument(
         "--port",
@@ -51,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     world = build_world(portals=args.portals, articles=args.articles, seed=args.seed)
+    if args.edition:
+        world.set_edition(args.edition, edited_at=edit_time(0))
     try:
         server = ReplicaServer(world, first_host=2, port=args.port).start()
     except OSError as exc:
@@ -85,9 +91,27 @@ def main(argv: list[str] | None = None) -> int:
         f'  newsarchive search "{query}"{db}\n'
         f"  newsarchive show 1{db}\n"
         f"  newsarchive export --format jsonl{db} | head -n 2\n"
-        f"  newsarchive runs{db}\n"
+        f"  newsarchive runs{db}\n" + _versioned_hint(args.db)
     )
     return 0
+
+
+def _versioned_hint(url: str) -> str:
+    """A line showing the changes of an article archived in two versions (after ``--edition 1``), or ""."""
+    from sqlalchemy import select
+
+    from storage.db import open_archive
+    from storage.models import Article
+
+    engine, factory = open_archive(url)
+    try:
+        with factory() as session:
+            found = session.scalar(
+                select(Article.id).where(Article.version > 1).order_by(Article.id).limit(1)
+            )
+    finally:
+        engine.dispose()
+    return f"  newsarchive show {found} --diff 1 2 --words --db {url}\n" if found else ""
 
 
 def _has_runs(url: str) -> bool:

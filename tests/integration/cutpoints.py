@@ -114,9 +114,7 @@ def compare(clean: Snapshot, got: Snapshot, twice: int) -> tuple[int, int, int, 
     extra = len(got.keys() - clean.keys())
     shared = clean.keys() & got.keys()
     doubled = twice + sum(1 for url in shared if got[url][1] > clean[url][1])
-    differing = sum(
-        1 for url in shared if (got[url][0], got[url][2]) != (clean[url][0], clean[url][2])
-    )
+    differing = sum(1 for url in shared if (got[url][0], got[url][2]) != (clean[url][0], clean[url][2]))
     return lost, extra, doubled, differing
 
 
@@ -200,8 +198,8 @@ def fresh_database(backend: str, directory: Path, name: str) -> Iterator[str]:
 
 def table(rows: list[tuple[str, CutResult]]) -> str:
     """The cut-point table, one line per cut."""
-    head = f"{'backend':<10} {'signal':<7} {'moment':>14} {'runs':>4} {'exits':<10} lost extra doubled differing"
-    lines = [head]
+    columns = f"{'backend':<10} {'signal':<7} {'moment':>14} {'runs':>4} {'exits':<10}"
+    lines = [columns + " lost extra doubled differing"]
     for backend, r in rows:
         moment = f"{r.moment:5.1f} s ({r.cut.fraction:4.0%})"
         exits = ",".join(map(str, r.exits))
@@ -216,9 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.integration.cutpoints", description=__doc__)
     parser.add_argument("--cuts", type=int, default=12, help="cut points per backend (default 12)")
     parser.add_argument("--seed", type=int, default=20, help="seed of the cut points (default 20)")
-    parser.add_argument(
-        "--backend", action="append", choices=("sqlite", "postgresql"), help="default: both"
-    )
+    parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"), help="default: both")
     args = parser.parse_args(argv)
     newsarchive = Newsarchive()
     rows: list[tuple[str, CutResult]] = []
