@@ -14,11 +14,14 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from storage.frontier.backlog import Backlog, backlog
 from storage.models import Article, Capture, CrawlRun, Portal, Schedule, utcnow
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 _LEVELS = {OK: 0, WARNING: 1, ERROR: 2}
 RECENT = timedelta(days=7)
+# A backlog recorded at the end of this many runs in a row without shrinking: warning.
+BACKLOG_RUNS = 3
 # The baseline is the portal's own output in the four weeks before the recent week.
 BASELINE = timedelta(days=28)
 LONG_BODY = 500  # characters of text: a body "over 500 characters"
@@ -131,7 +134,10 @@ def portal_health(
     report.figures["last_successful_run"] = (
         good.finished_at.isoformat() if good and good.finished_at else None
     )
+    owed = backlog(session, [portal_id])[portal_id]
+    report.figures["backlog"] = {**owed.as_dict(), "at_run_ends": _run_backlogs(runs, key)}
     _judge_last_run(report, last, key)
+    _judge_backlog(report, owed, report.figures["backlog"]["at_run_ends"])
     _judge_output(report, recent, baseline, thresholds)
     _judge_schedule(report, session.get(Schedule, key), thresholds, now)
     return report
@@ -165,6 +171,25 @@ def _judge_last_run(report: PortalHealth, last: CrawlRun | None, key: str) -> No
         report.flag(ERROR, f"last crawl (run {last.id}) {last.status}: {last.finish_reason or ''}".strip())
     elif outcome == "errors":
         report.flag(WARNING, f"last crawl (run {last.id}) mostly failed to fetch")
+
+
+def _run_backlogs(runs: list[CrawlRun], key: str) -> list[int]:
+    """The portal's backlog at the end of its last BACKLOG_RUNS runs that recorded one, newest first."""
+    found = []
+    for run in runs:
+        outcome = (run.outcomes or {}).get(key)
+        if isinstance(outcome, dict) and isinstance(outcome.get("backlog"), int):
+            found.append(outcome["backlog"])
+            if len(found) == BACKLOG_RUNS:
+                break
+    return found
+
+
+def _judge_backlog(report: PortalHealth, owed: Backlog, at_run_ends: list[int]) -> None:
+    """Warn when the frontier's backlog did not shrink across the last BACKLOG_RUNS runs: the crawls
+    leave more than they finish (a page budget too small, a portal failing half its fetches)."""
+    if owed.total and len(at_run_ends) == BACKLOG_RUNS and at_run_ends[0] >= at_run_ends[-1] > 0:
+        report.flag(WARNING, f"backlog not shrinking over the last {BACKLOG_RUNS} runs: {owed.describe()}")
 
 
 def _pct(value: float | None) -> str:

@@ -18,7 +18,7 @@ from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
 from storage import leases, runs
 from storage.db import ArchiveUnavailable
-from storage.frontier.backlog import left_for_next_crawl
+from storage.frontier.backlog import backlog, left_for_next_crawl
 from storage.models import RunStatus, utcnow
 
 logger = logging.getLogger(__name__)
@@ -192,7 +192,8 @@ class CrawlRunRecorder:
 
     def _note_left(self, spider: Any, outcomes: dict[str, dict[str, Any]]) -> None:
         """Add to each crawled portal's outcome how many article URLs this crawl left for the next one
-        (storage.frontier.backlog.left_for_next_crawl), and their total to the stats as ``frontier/left``.
+        (storage.frontier.backlog.left_for_next_crawl) and the frontier's backlog at its end, and the
+        total left to the stats as ``frontier/left``.
 
         The spider's frontier planner has written its last discovery records by now: its spider_closed
         handler was connected first (the spider exists before the extensions)."""
@@ -205,16 +206,20 @@ class CrawlRunRecorder:
         }
         if self.archive is None or not crawled:
             return
-        started, since = self.started_at, getattr(spider, "since", None)
+        started, since, ids = self.started_at, getattr(spider, "since", None), list(crawled.values())
         try:
-            left = self.archive.run(
-                lambda session: left_for_next_crawl(session, list(crawled.values()), started, since=since)
+            left, owed = self.archive.run(
+                lambda session: (
+                    left_for_next_crawl(session, ids, started, since=since),
+                    backlog(session, ids),
+                )
             )
         except (ArchiveUnavailable, SQLAlchemyError) as exc:
             logger.error("cannot count the URLs left for the next crawl: %s", exc)
             return
         for key, portal_id in crawled.items():
-            outcomes[key]["left"] = left.get(portal_id, 0)
+            # The backlog at the run's end too: `health` warns when it stops shrinking across runs.
+            outcomes[key].update(left=left.get(portal_id, 0), backlog=owed[portal_id].total)
         self.crawler.stats.set_value("frontier/left", sum(left.values()))
 
 

@@ -14,7 +14,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.frontier import FINAL_STATUSES, ROBOTS_FORBIDDEN, not_older_than
-from storage.models import FrontierEntry, FrontierState, utcnow
+from storage.models import FrontierEntry, FrontierState, Portal, utcnow
+from storage.timezone import human_datetime
 
 
 def retryable_failure() -> ColumnElement[bool]:
@@ -38,6 +39,20 @@ class Backlog:
     @property
     def total(self) -> int:
         return self.discovered + self.failed
+
+    def describe(self) -> str:
+        """``3 never fetched, 1 failed awaiting a retry, waiting since 07/12/2026 03:29 (GMT+7)``."""
+        if not self.total:
+            return "none"
+        since = f", waiting since {human_datetime(self.oldest)}" if self.oldest else ""
+        return f"{self.discovered} never fetched, {self.failed} failed awaiting a retry{since}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "discovered": self.discovered,
+            "failed": self.failed,
+            "oldest": self.oldest.isoformat() if self.oldest else None,
+        }
 
 
 def backlog(session: Session, portal_ids: Sequence[int]) -> dict[int, Backlog]:
@@ -64,6 +79,14 @@ def backlog(session: Session, portal_ids: Sequence[int]) -> dict[int, Backlog]:
         if portal_id is not None:
             found[portal_id] = Backlog(never, failed, oldest)
     return found
+
+
+def backlog_by_key(session: Session, keys: Sequence[str]) -> dict[str, Backlog]:
+    """Return the backlog of each portal of ``keys`` the archive knows (by registry key)."""
+    statement = select(Portal.key, Portal.id).where(Portal.key.in_(list(keys)))
+    ids = {key: portal_id for key, portal_id in session.execute(statement)}
+    found = backlog(session, list(ids.values()))
+    return {key: found[portal_id] for key, portal_id in ids.items()}
 
 
 def left_for_next_crawl(

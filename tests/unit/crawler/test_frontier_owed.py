@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from crawler.cli.main import main
 from crawler.runtime.run_record import run_status
 from storage import frontier
 from storage.frontier import Discovery, FetchOutcome, RevisitPolicy
 from storage.frontier.backlog import backlog, left_for_next_crawl
 from storage.frontier.pages import open_walks, record_sitemap, record_walk, sitemap_changed
+from storage.health import portal_health
 from storage.models import FrontierEntry
-from storage.runs import ensure_portal
+from storage.runs import ensure_portal, finish_run, start_run
 
 BASE = "https://baokhanhhoa.vn/xa-hoi/"
 NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
@@ -189,3 +192,39 @@ def test_a_crawl_that_left_urls_is_incomplete() -> None:
     status, why = run_status("finished", {"a": {**reached, "left": 2}, "b": {**reached, "left": 3}})
     assert status == "incomplete" and why == "finished; 5 URLs left for the next crawl"
     assert run_status("shutdown", {"a": {**reached, "left": 2}})[0] == "interrupted"
+
+
+def _finish(factory, key: str, backlog_at_end: int) -> int:  # type: ignore[no-untyped-def]
+    with factory.begin() as session:
+        run = start_run(session, "portal", [key])
+        outcome = {"outcome": "reached", "new": 1, "left": 0, "backlog": backlog_at_end}
+        finish_run(session, run.id, status="finished", reason="finished", stats={}, outcomes={key: outcome})
+        return run.id
+
+
+def test_runs_show_and_health_show_the_backlog_and_health_warns_when_it_does_not_shrink(archive) -> None:  # type: ignore[no-untyped-def]
+    engine, factory = archive
+    portal_id = _portal(factory)
+    _discover(factory, portal_id, Discovery(_url(1), "listing"), Discovery(_url(2), "listing"))
+    _fetch(factory, portal_id, _url(3), NOW, 503, "failed", "HTTP 503")
+    for at_end in (2, 3):
+        _finish(factory, "khanhhoa", at_end)
+    with factory() as session:
+        report = portal_health(session, "khanhhoa")
+    assert report.figures["backlog"]["discovered"] == 2 and report.figures["backlog"]["failed"] == 1
+    assert not any("backlog" in problem for problem in report.problems)  # two runs: too few to judge
+    run_id = _finish(factory, "khanhhoa", 3)  # 2, 3, 3: never shrank
+    with factory() as session:
+        report = portal_health(session, "khanhhoa")
+    (problem,) = [problem for problem in report.problems if "backlog" in problem]
+    assert problem.startswith("backlog not shrinking over the last 3 runs: 2 never fetched, 1 failed")
+    assert "waiting since" in problem and report.level in ("warning", "error")
+    url = engine.url.render_as_string(hide_password=False)
+    shown = CliRunner().invoke(main, ["runs", "show", str(run_id), "--db", url])
+    assert shown.exit_code == 0, shown.output
+    line = next(line for line in shown.output.splitlines() if line.startswith("backlog khanhhoa"))
+    assert "2 never fetched, 1 failed awaiting a retry, waiting since" in line
+    assert "left 0" in shown.output and "backlog 3" in shown.output  # the outcome at the run's end
+    _finish(factory, "khanhhoa", 1)  # it shrank
+    with factory() as session:
+        assert not any("backlog" in p for p in portal_health(session, "khanhhoa").problems)
