@@ -3,7 +3,10 @@ compared with a clean crawl of the same replica (issue 20's "nothing lost, ever"
 
 ``python -m tests.integration.cutpoints [--cuts 12] [--seed 20] [--backend sqlite --backend postgresql]``
 prints one row per cut: the signal (SIGKILL to the crawl's process group, or SIGINT to it as Ctrl-C
-does), the moment as a share of the clean crawl's time, how many runs it took (the cut one included),
+does), the moment (seconds, their share of the clean crawl's time, and the share of the clean crawl's
+articles archived by then: the cut comes at the seeded share of either, whichever is reached first, so
+a machine busier or idler than during the clean crawl still cuts it late), how many runs it took (the
+cut one included),
 and how the archive compares with the clean crawl's: canonical URLs lost, extra, archived twice (a second
 version or row), and differing (status or text). tests/integration/test_cutpoints.py runs a few of them.
 """
@@ -25,7 +28,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from storage.db import open_archive
 from storage.models import Article
@@ -54,6 +59,8 @@ class Cut:
 class CutResult:
     cut: Cut
     moment: float  # seconds after the crawl started
+    clean_seconds: float  # the clean crawl's time
+    progress: float  # share of the clean crawl's articles archived at the cut
     runs: int  # the cut crawl and its reruns
     exits: tuple[int, ...]
     lost: int
@@ -78,9 +85,9 @@ def cut_points(count: int, seed: int) -> list[Cut]:
     return [Cut(names[i % len(names)], round(f, 3)) for i, f in enumerate(fractions)]
 
 
-def replica_server() -> ReplicaServer:
-    """The replica the cut points crawl (start it with ``with``)."""
-    return ReplicaServer(build_world(**WORLD), first_host=150, port=0)
+def replica_server(**world: int) -> ReplicaServer:
+    """The replica the cut points crawl, WORLD with ``world``'s changes (start it with ``with``)."""
+    return ReplicaServer(build_world(**{**WORLD, **world}), first_host=150, port=0)
 
 
 def crawl_args(replica: ReplicaServer, database: str) -> list[str]:
@@ -149,22 +156,42 @@ def cut_crawl(
         stderr=subprocess.DEVNULL,
     )
     started = time.monotonic()
-    moment = cut.fraction * clean_seconds
-    try:
-        process.wait(timeout=moment)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, SIGNALS[cut.signal])
+    deadline, enough = started + cut.fraction * clean_seconds, cut.fraction * len(clean)
+    archived = 0
+    while process.poll() is None:
+        archived = _archived(database)
+        if time.monotonic() >= deadline or archived >= enough:
+            os.killpg(process.pid, SIGNALS[cut.signal])
+            break
+        time.sleep(0.1)
+    moment = time.monotonic() - started
     try:
         process.wait(timeout=120)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
-    moment = min(moment, time.monotonic() - started)
     exits = [process.returncode]
     while len(exits) <= MAX_RERUNS and (len(exits) == 1 or exits[-1] != 0):
         exits.append(newsarchive(*args, cwd=cwd, fast=True).returncode)
     got, twice = snapshot(database)
-    return CutResult(cut, moment, len(exits), tuple(exits), *compare(clean, got, twice))
+    progress = archived / len(clean) if clean else 0.0
+    return CutResult(
+        cut, moment, clean_seconds, progress, len(exits), tuple(exits), *compare(clean, got, twice)
+    )
+
+
+def _archived(database: str) -> int:
+    """How many articles the archive holds now (0 before the crawl created it)."""
+    if database.startswith("sqlite:///") and not Path(database.removeprefix("sqlite:///")).exists():
+        return 0  # connecting would create the file before the crawl does
+    engine = create_engine(database, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM articles")).scalar() or 0)
+    except SQLAlchemyError:
+        return 0
+    finally:
+        engine.dispose()
 
 
 def clean_crawls(
@@ -198,13 +225,13 @@ def fresh_database(backend: str, directory: Path, name: str) -> Iterator[str]:
 
 def table(rows: list[tuple[str, CutResult]]) -> str:
     """The cut-point table, one line per cut."""
-    columns = f"{'backend':<10} {'signal':<7} {'moment':>14} {'runs':>4} {'exits':<10}"
+    columns = f"{'backend':<10} {'signal':<7} {'moment (time, articles)':>24} {'runs':>4} {'exits':<10}"
     lines = [columns + " lost extra doubled differing"]
     for backend, r in rows:
-        moment = f"{r.moment:5.1f} s ({r.cut.fraction:4.0%})"
+        moment = f"{r.moment:5.1f} s ({r.moment / r.clean_seconds:4.0%}, {r.progress:4.0%})"
         exits = ",".join(map(str, r.exits))
         lines.append(
-            f"{backend:<10} {r.cut.signal:<7} {moment:>14} {r.runs:>4} {exits:<10} "
+            f"{backend:<10} {r.cut.signal:<7} {moment:>24} {r.runs:>4} {exits:<10} "
             f"{r.lost:>4} {r.extra:>5} {r.doubled:>7} {r.differing:>9}"
         )
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Edits are found whatever the portal's clock says (issue 20): a sitemap lastmod, and a sitemap's lastmod in
 the sitemap index, that move forward but stay before our last fetch are read again and the article gets
-version 2 with its new text; an unchanged lastmod is not fetched again."""
+version 2 with its new text and the page's modified time; an unchanged lastmod is not fetched again."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ def test_lastmods_moving_forward_before_our_fetch_are_read_again_and_versioned(
     # The portal edits articles now, but its clock is 12 hours behind ours: every new lastmod (of the
     # articles, and of their monthly sitemaps in the index) is later than the old one and still earlier
     # than our fetch.
-    replica.set_edition(1, edited_at=fetched_from - timedelta(hours=12))
+    edit_time = fetched_from - timedelta(hours=12)
+    replica.set_edition(1, edited_at=edit_time)
     edited = [base + a.path for a in portal.articles if a.edited_at is not None]
     newest = {base + a.path for a in portal.latest(feeds.NEWS_SITEMAP_SIZE)}
     assert edited and set(edited) - newest, "an edited article is listed only in a monthly sitemap"
@@ -72,6 +73,8 @@ def test_lastmods_moving_forward_before_our_fetch_are_read_again_and_versioned(
     for url in edited:
         article = after[canonical_url(url)]
         assert article.version == 2 and article.text != before[canonical_url(url)], url
+        # The page's own modified time (article:modified_time, "Cập nhật") is recorded with the version.
+        assert article.updated_at is not None and abs(article.updated_at - edit_time) < timedelta(minutes=1)
     # Only the monthly sitemaps whose lastmod moved were read again; only the edited articles fetched.
     assert {path for path in requested if path.startswith("/sitemaps/posts-")} == moved
     truth = replica.ground_truth()
