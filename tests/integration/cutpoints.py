@@ -159,7 +159,7 @@ def cut_crawl(
     deadline, enough = started + cut.fraction * clean_seconds, cut.fraction * len(clean)
     archived = 0
     while process.poll() is None:
-        archived = _archived(database)
+        archived = max(archived, _archived(database))  # 0 while SQLite is locked for a write
         if time.monotonic() >= deadline or archived >= enough:
             os.killpg(process.pid, SIGNALS[cut.signal])
             break
