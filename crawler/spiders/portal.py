@@ -45,8 +45,9 @@ class PortalSpider(scrapy.Spider):
     ``since`` (YYYY-MM-DD: backfill, walking listings and sitemaps back to that day).
 
     Which discovered articles are fetched is the frontier planner's decision (crawler.frontier.planner):
-    new ones, changed ones (a newer sitemap lastmod or feed date), and those whose revisit or retry is
-    due. Where a listing walk stops is crawler.spiders.listing; the requests, their priorities and the
+    new ones, changed ones (a sitemap lastmod or feed date later than the one read last time), and those
+    the frontier owes a fetch, requested at start (never fetched, a change seen, a revisit or retry
+    due). Where a listing walk stops is crawler.spiders.listing; the requests, their priorities and the
     page budget are crawler.spiders.requests; article redirects are checked by crawler.spiders.redirects.
 
     Settings read: the Bounds settings (crawler.spiders.bounds), FRONTIER_ENABLED (default True),
