@@ -40,9 +40,10 @@ def parse_duration(text: str) -> timedelta:
 @dataclass(frozen=True)
 class RevisitPolicy:
     """How often an archived article is fetched again, by its age: (age below, interval) tiers, youngest
-    first. Past the last tier it is fetched again only when its sitemap lastmod or feed date is newer
-    than the last fetch. Failed fetches are retried with doubling backoff, from ``retry`` up to
-    ``max_retry``."""
+    first. Past the last tier it is fetched again only when its sitemap lastmod or feed date changes.
+    A failed fetch is retried at once by the next crawl ``retries_at_once`` times in a row (its retry
+    budget), then with doubling backoff, from ``retry`` up to ``max_retry``; a final failure (gone,
+    forbidden, refused by robots.txt) only after ``max_retry``."""
 
     tiers: tuple[tuple[timedelta, timedelta], ...] = (
         (timedelta(days=1), timedelta(hours=3)),
@@ -51,6 +52,7 @@ class RevisitPolicy:
     )
     retry: timedelta = timedelta(hours=1)
     max_retry: timedelta = timedelta(days=7)
+    retries_at_once: int = 3
 
     @classmethod
     def from_table(cls, table: dict[str, str]) -> RevisitPolicy:
@@ -69,8 +71,11 @@ class RevisitPolicy:
         return None
 
     def next_retry(self, fetched_at: datetime, attempts: int) -> datetime:
-        """When a URL whose fetch failed ``attempts`` times in a row is tried again."""
-        delay = min(self.retry * (2 ** max(0, attempts - 1)), self.max_retry)
+        """When a URL whose fetch failed ``attempts`` times in a row is tried again: by the next crawl
+        (due from ``fetched_at``) within the retry budget, then with backoff."""
+        if attempts <= self.retries_at_once:
+            return fetched_at
+        delay = min(self.retry * (2 ** (attempts - self.retries_at_once - 1)), self.max_retry)
         return fetched_at + delay
 
 
@@ -400,7 +405,10 @@ def record_fetch(
     if outcome.state == FrontierState.FAILED:
         row.attempts += 1
         row.state, row.reason = FrontierState.FAILED.value, outcome.reason
-        row.next_fetch_at = policy.next_retry(outcome.fetched_at, row.attempts)
+        if _fetched_for_good(row):  # gone or forbidden: a retry would not cure it soon
+            row.next_fetch_at = outcome.fetched_at + policy.max_retry
+        else:
+            row.next_fetch_at = policy.next_retry(outcome.fetched_at, row.attempts)
         return row
     row.attempts = 0
     row.state, row.reason = outcome.state, outcome.reason
