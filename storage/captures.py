@@ -52,6 +52,8 @@ class CaptureData:
     # The request headers as sent and the response's HTTP version ("HTTP/1.1"), for the WARC export.
     request_headers: dict[str, Any] | None = None
     protocol: str | None = None
+    # Where a capture the archive did not fetch itself came from (an imported WARC record, a CDX replay).
+    provenance: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,9 @@ def record_capture(
         select(Capture).where(Capture.url == url, Capture.body_sha256 == digest)
     ).one_or_none()
     if existing is not None:
-        existing.last_fetched_at = data.fetched_at
+        # min/max, not assignment: an imported capture may be older than the archive's own fetches.
+        existing.fetched_at = min(existing.fetched_at, data.fetched_at)
+        existing.last_fetched_at = max(existing.last_fetched_at, data.fetched_at)
         existing.fetch_count += 1
         existing.run_id = run_id or existing.run_id
         return existing, False
@@ -127,6 +131,7 @@ def capture_columns(
         "reason": reason,
         "request_headers": data.request_headers,
         "protocol": data.protocol,
+        "provenance": data.provenance,
     }
 
 

@@ -221,6 +221,10 @@ class Capture(Base):
     # The request as sent and the HTTP version of the response (None for captures made before 0007).
     request_headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     protocol: Mapped[str | None] = mapped_column(String(16))
+    # Where a capture the archive did not fetch itself came from (`newsarchive import`, `backfill`):
+    # {"source": ..., "file": ..., "record_id": ...} or {"source": ..., "cdx": ..., "replay": ...};
+    # None for the archive's own crawls (migration 0014).
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     portal: Mapped[Portal | None] = relationship()
 

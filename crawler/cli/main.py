@@ -8,6 +8,7 @@ import click
 
 from crawler.cli.crawl import crawl_command
 from crawler.cli.evaluate import eval_group
+from crawler.cli.imports import import_command
 from crawler.cli.reextract import reextract_command
 from crawler.cli.schedule import schedule_group
 from crawler.cli.tools import extract_command, lang_command
@@ -52,6 +53,7 @@ COMMANDS: tuple[click.Command, ...] = (
     runs_command,
     health_command,
     reextract_command,
+    import_command,
     migrate_command,
     search_command,
     show_command,
