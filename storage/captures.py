@@ -56,6 +56,18 @@ class CaptureData:
     provenance: dict[str, str] | None = None
 
 
+def capture_source(provenance: dict[str, Any] | None) -> str:
+    """Where a capture came from, in words: the archive's own crawl, or the source the operator named
+    on import or backfill with its WARC file and record, or its CDX replay."""
+    if not provenance:
+        return "newsarchive crawl"
+    source = str(provenance.get("source") or "import")
+    if provenance.get("replay"):
+        return f"{source}: {provenance['replay']}"
+    where = " ".join(str(provenance[k]) for k in ("file", "record_id") if provenance.get(k))
+    return f"{source}: {where}" if where else source
+
+
 @dataclass(frozen=True)
 class ArchiveOutcome:
     """What the archive did with one capture: ``kind`` is new, version, revisit, duplicate or failed."""

@@ -239,13 +239,14 @@ def format_article(details: dict[str, Any]) -> str:
         lines.append(
             f"  v{v['version']}  captured {v['captured_at']}  hash {v['content_hash'][:12]}"
             f"  capture {v['capture_id']}  {truncate(' '.join((v['title'] or '').split()), 60)}"
+            f"  [{v['source'] or 'capture not kept'}]"
         )
     lines.append("captures:")
     for c in d["captures"]:
         lines.append(
             f"  #{c['id']}  fetched {c['fetched_at']}  last {c['last_fetched_at']}  x{c['fetch_count']}"
             f"  HTTP {c['http_status']}  via {c['discovered_via'] or '?'}  sha256 {c['body_sha256'][:16]}"
-            f"  {c['size']} bytes"
+            f"  {c['size']} bytes  source {c['source']}"
         )
     cluster = d["cluster"]
     if cluster is not None:
