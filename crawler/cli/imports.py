@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from storage.cli.base import ArgumentProblem, Command, CommandFailed
-from storage.cli.common import db_option, open_archive_or_fail
+from storage.cli.common import DAY, db_option, open_archive_or_fail
 from storage.db import database_url
 
 if TYPE_CHECKING:
@@ -163,3 +163,95 @@ async def _pages(
                 await asyncio.sleep(0)
     if sys.stderr.isatty():
         click.echo("", err=True)
+
+
+@click.command("backfill", cls=Command)
+@db_option
+@click.argument("key")
+@click.option(
+    "--cdx", required=True, metavar="URL",
+    help="The CDX API: https://web.archive.org/cdx/search/cdx, or a pywb http://HOST/COLLECTION/cdx.",
+)  # fmt: skip
+@click.option("--since", type=DAY, help="Captures on or after this day (YYYY-MM-DD or DD/MM/YYYY).")
+@click.option("--until", type=DAY, help="Captures on or before this day.")
+@click.option("--source", metavar="NAME", help="Kept with each capture [default: the CDX server's host].")
+@click.option("--delay", type=click.FloatRange(min=0), help="Seconds between two requests [BACKFILL_DELAY].")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Requests at once [BACKFILL_CONCURRENCY].")
+@click.option(
+    "--registry", type=click.Path(dir_okay=False, path_type=Path),
+    help="Portal registry file [default: $NEWSARCHIVE_PORTALS_FILE, the bundled one].",
+)  # fmt: skip
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Analysis worker processes.")
+def backfill_command(
+    db: str | None,
+    key: str,
+    cdx: str,
+    since: Any,
+    until: Any,
+    source: str | None,
+    delay: float | None,
+    concurrency: int | None,
+    registry: Path | None,
+    workers: int | None,
+) -> None:
+    """Archive a portal's captures from a Wayback-style CDX server (a vanished or moved portal).
+
+    Asks the CDX API for every HTML 200 capture under the portal's hosts (its own and its aliases),
+    collapsed by digest; fetches each capture's original bytes (the id_ replay) unless the portal's
+    URL rules call it a listing; archives them as `import` does, at their capture time. Polite (its own
+    delay and concurrency), and resumable: captures the archive holds are not fetched again.
+
+    Exit status: 0 when every listed capture was handled, 1 when the CDX server cannot be reached or
+    a replay or page failed (run it again to retry those), 2 for an unknown portal.
+
+    \b
+    Examples:
+      newsarchive backfill ninhthuan --cdx https://web.archive.org/cdx/search/cdx --until 2025-07-01
+      newsarchive backfill ninhthuan --cdx http://127.0.0.1:8080/my-collection/cdx
+    """
+    from urllib.parse import urlsplit
+
+    from crawler.imports.backfill import Backfill, CdxUnavailable, replay_base
+
+    portals, _ = chosen_portals((key,), (), registry)
+    portal = portals[0]
+    parts = urlsplit(cdx)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ArgumentProblem(f"--cdx {cdx!r} is not an http(s) URL")
+    try:
+        replay_base(cdx)
+    except ValueError as exc:
+        raise ArgumentProblem(str(exc)) from exc
+    importer = importer_for(db, [portal], True, workers)
+    settings = importer.crawler.settings
+    max_body = settings.getint("DOWNLOAD_MAXSIZE") or 50 * 1024 * 1024
+
+    async def run() -> ImportSummary:
+        async with importer:
+            assert importer.reader is not None
+            backfill = Backfill(
+                portal, portal_hosts(portal), cdx, importer.reader, source=source or parts.netloc,
+                since=since, until=until, max_body=max_body,
+                delay=settings.getfloat("BACKFILL_DELAY") if delay is None else delay,
+                concurrency=concurrency or settings.getint("BACKFILL_CONCURRENCY"),
+                timeout=settings.getfloat("BACKFILL_TIMEOUT"),
+            )  # fmt: skip
+            return await importer.run(backfill.pages())
+
+    try:
+        summary = asyncio.run(run())
+    except CdxUnavailable as exc:
+        click.echo(importer.summary.line())
+        raise CommandFailed(str(exc)) from exc
+    finish(summary)
+
+
+def portal_hosts(portal: Portal) -> list[str]:
+    """The hosts a portal served from: its home URL's, then its aliases."""
+    from urllib.parse import urlsplit
+
+    hosts = [urlsplit(portal.home_url).netloc]
+    for alias in getattr(portal, "aliases", ()):
+        if alias not in hosts:
+            hosts.append(alias)
+    return hosts

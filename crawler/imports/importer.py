@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +28,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.imports.pages import ImportedPage, Skipped
+from crawler.imports.pages import Failed, ImportedPage, Skipped
 from crawler.portals import Portal, portal_for_url
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
@@ -155,7 +156,7 @@ class Importer:
                 self._engine.dispose()
         self._count_outcomes()
 
-    async def run(self, pages: AsyncIterator[ImportedPage | Skipped]) -> ImportSummary:
+    async def run(self, pages: AsyncIterator[ImportedPage | Skipped | Failed]) -> ImportSummary:
         """Import every page of ``pages`` (skips are counted); returns the summary so far."""
         slots = asyncio.Semaphore(self.window)
         tasks: set[asyncio.Task[None]] = set()
@@ -164,6 +165,8 @@ class Importer:
             self.summary.read += 1
             if isinstance(page, Skipped):
                 self.summary.skipped[page.reason] += 1
+            elif isinstance(page, Failed):
+                self.summary.fail(f"{page.url}: {page.reason}")
             else:
                 await slots.acquire()
                 task = asyncio.create_task(self._import(page))
@@ -251,7 +254,9 @@ class Importer:
                     Capture.body_sha256 == digest,
                 )
             ).first()
-        return row is not None and row[0] <= page.captured_at <= row[1]
+        # A second either side: a CDX timestamp has whole seconds, a WARC-Date may have fractions.
+        slack = timedelta(seconds=1)
+        return row is not None and row[0] - slack <= page.captured_at <= row[1] + slack
 
     def _count_outcomes(self) -> None:
         stats = self.crawler.stats.get_stats()

@@ -40,6 +40,15 @@ class Skipped:
     url: str | None = None
 
 
+@dataclass(frozen=True)
+class Failed:
+    """A capture that should have been imported but could not be had (a replay that failed); counted
+    as a failure, so the command exits 1 and a second run tries it again."""
+
+    reason: str
+    url: str | None = None
+
+
 def is_html(content_type: str | None) -> bool:
     """Whether a Content-Type names an HTML page (a missing one is taken as HTML, as the crawl does)."""
     if not content_type:

@@ -1,8 +1,17 @@
-"""End to end: the replica crawled, exported as WARC, and imported into an empty archive on each database
-gives back the same articles (URLs, texts, dates, duplicates); importing again adds nothing."""
+"""End to end: the replica crawled and exported as WARC. Imported into an empty archive on each database,
+it gives back the same articles (URLs, texts, dates, duplicates), and importing again adds nothing.
+Served by pywb as a collection, `backfill --cdx` of one portal archives all its articles, resumes after
+SIGKILL, and exits 1 when the CDX server is unreachable."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Article, Capture
+from tests.integration.conftest import ROOT
 from tests.replica import ReplicaServer, build_world
 
 if TYPE_CHECKING:
@@ -28,6 +38,7 @@ class Exported:
 
     warc: Path
     articles: dict[str, tuple[str, str, str | None, str, str | None]]  # by canonical URL
+    home_urls: dict[str, str]  # the replica's portals' home URLs, by replica key
 
 
 def _articles(session: object) -> dict[str, tuple[str, str, str | None, str, str | None]]:
@@ -53,6 +64,7 @@ def exported(
     source = f"sqlite:///{workdir}/source.sqlite3"
     world = build_world(portals=PORTALS, articles=ARTICLES, seed=SEED)
     with ReplicaServer(world, first_host=60, port=0) as replica:
+        home_urls = dict(replica.home_urls)
         start = [arg for url in replica.home_urls.values() for arg in ("--start-url", url)]
         crawl = newsarchive("crawl", *start, "--db", source, cwd=workdir, fast=True)
         assert crawl.returncode == 0, crawl.stderr[-3000:]
@@ -64,7 +76,7 @@ def exported(
     with read_archive(source) as session:
         articles = _articles(session)
     assert len(articles) >= PORTALS * ARTICLES * 0.8
-    yield Exported(workdir / "replica.warc.gz", articles)
+    yield Exported(workdir / "replica.warc.gz", articles, home_urls)
 
 
 @dataclass(frozen=True)
@@ -127,3 +139,99 @@ def test_importing_the_same_file_again_adds_no_capture(imported: Imported) -> No
     assert imported.captures_after_again == len(imported.captures)
     assert "archived 0 " in imported.again
     assert "already in the archive" in imported.again
+
+
+# --- backfill from pywb's CDX server ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wayback:
+    """A pywb collection of the exported WARC served on 127.0.0.1, and a registry naming one portal."""
+
+    cdx: str
+    registry: Path
+    home: str  # the backfilled portal's home URL
+
+
+@pytest.fixture(scope="module")
+def wayback(exported: Exported, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wayback]:
+    root = tmp_path_factory.mktemp("pywb")
+    manager = Path(sys.executable).with_name("wb-manager")
+    for args in (("init", "replica"), ("add", "replica", str(exported.warc))):
+        done = subprocess.run([str(manager), *args], cwd=root, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+    ready = root / "port"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.pywb_serve", str(root), str(ready)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert server.poll() is None, server.stderr.read().decode()[-2000:] if server.stderr else ""
+            assert time.monotonic() < deadline, "pywb did not start"
+            time.sleep(0.1)
+        home = sorted(exported.home_urls.values())[0]
+        registry = root / "portals.toml"
+        registry.write_text(f'[[portal]]\nkey = "vanished"\nname = "Báo Đã Đóng"\nhome_url = "{home}"\n')
+        yield Wayback(f"http://127.0.0.1:{ready.read_text()}/replica/cdx", registry, home)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _backfilled(url: str, home: str, read_archive: ReadArchive) -> tuple[dict[str, str], int]:
+    with read_archive(url) as session:
+        texts = {a.canonical_url: a.text for a in session.scalars(select(Article))}
+        captures = len(session.scalars(select(Capture)).all())
+    assert all(key.startswith(home) for key in texts)
+    return texts, captures
+
+
+def test_backfill_through_pywb_archives_every_article_and_resumes_after_sigkill(
+    exported: Exported, wayback: Wayback, newsarchive: Newsarchive, read_archive: ReadArchive,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    db = f"sqlite:///{tmp_path}/backfill.sqlite3"
+    command = ("backfill", "vanished", "--cdx", wayback.cdx, "--registry", str(wayback.registry), "--db", db)
+    # Slowed down so it is killed part way: 0.3 s between replays.
+    killed = newsarchive.start(*command, "--delay", "0.3", cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    archive_file = tmp_path / "backfill.sqlite3"
+    while time.monotonic() < deadline and killed.poll() is None:
+        if archive_file.exists():
+            with contextlib.suppress(Exception), read_archive(db) as session:
+                if len(session.scalars(select(Article)).all()) >= 5:
+                    break
+        time.sleep(0.2)
+    assert killed.poll() is None, "the backfill ended before it could be killed"
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    partial, _ = _backfilled(db, wayback.home, read_archive)
+    expected = {url: text for url, (text, *_) in exported.articles.items() if url.startswith(wayback.home)}
+    assert 5 <= len(partial) < len(expected)
+
+    resumed = newsarchive(*command, "--delay", "0", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr[-3000:]
+    assert "already in the archive" in resumed.stdout
+    texts, captures = _backfilled(db, wayback.home, read_archive)
+    assert texts == expected
+    assert captures == len(expected)  # nothing archived twice across the kill
+    with read_archive(db) as session:
+        capture = session.scalars(select(Capture)).first()
+        assert capture is not None and capture.discovered_via == "backfill"
+        assert capture.provenance is not None and "id_/" in capture.provenance["replay"]
+
+
+def test_backfill_exits_1_when_the_cdx_server_is_unreachable(
+    wayback: Wayback, newsarchive: Newsarchive, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = newsarchive(
+        "backfill", "vanished", "--cdx", f"http://127.0.0.1:{port}/replica/cdx", "--registry",
+        str(wayback.registry), "--db", f"sqlite:///{tmp_path}/a.sqlite3", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: CDX server http://127.0.0.1:")

@@ -185,3 +185,29 @@ def test_an_older_capture_becomes_version_1_and_show_and_cite_name_each_source(
             assert "from wayback: 2024.warc.gz" in cited and "version 1" in cited
     finally:
         engine.dispose()
+
+
+def test_both_cdx_dialects_are_read_line_by_line_and_collapsed_by_digest() -> None:
+    from crawler.imports.backfill import parse_cdx_lines, replay_base
+
+    internet_archive = [
+        '[["urlkey","timestamp","original","mimetype","statuscode","digest","length"],\n',
+        '["vn,com,baoninhthuan)/a-1.html","20240412083000","https://baoninhthuan.com.vn/a-1.html",'
+        '"text/html","200","AAA","100"],\n',
+        '["vn,com,baoninhthuan)/a-1.html","20240501083000","https://baoninhthuan.com.vn/a-1.html",'
+        '"text/html","200","AAA","100"],\n',
+        '["vn,com,baoninhthuan)/a-1.html","20240601083000","https://baoninhthuan.com.vn/a-1.html",'
+        '"text/html","200","BBB","100"]]\n',
+    ]
+    rows = list(parse_cdx_lines(iter(internet_archive)))
+    assert [(row.timestamp, row.digest) for row in rows] == [
+        ("20240412083000", "AAA"),
+        ("20240601083000", "BBB"),
+    ]
+    assert rows[0].captured_at.isoformat() == "2024-04-12T08:30:00+00:00"
+    pywb = ['{"urlkey": "k", "timestamp": "20240412083000", "url": "http://h/a", "mime": "text/html", '
+            '"status": "200", "digest": "D"}\n']  # fmt: skip
+    (row,) = parse_cdx_lines(iter(pywb))
+    assert (row.url, row.mime, row.status) == ("http://h/a", "text/html", "200")
+    assert replay_base("https://web.archive.org/cdx/search/cdx") == "https://web.archive.org/web/"
+    assert replay_base("http://127.0.0.1:8080/my-coll/cdx") == "http://127.0.0.1:8080/my-coll/"
