@@ -247,11 +247,6 @@ def backfill_command(
 
 
 def portal_hosts(portal: Portal) -> list[str]:
-    """The hosts a portal served from: its home URL's, then its aliases."""
-    from urllib.parse import urlsplit
-
-    hosts = [urlsplit(portal.home_url).netloc]
-    for alias in getattr(portal, "aliases", ()):
-        if alias not in hosts:
-            hosts.append(alias)
-    return hosts
+    """The hosts a portal served from (its site keys: its home URL's, then its aliases), each queried
+    as a prefix; a CDX server's URL keys ignore www., so one query covers both."""
+    return list(portal.sites)

@@ -79,6 +79,9 @@ def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
     result: dict[str, Any] = {"outcome": outcome, "responses": responses, "new": fresh, **archive}
     if home:
         result["home"] = home
+    moved = stats.get(prefix + "home_moved")
+    if moved:
+        result["moved_to"] = moved  # the home page redirected off the portal's hosts
     return result
 
 

@@ -237,6 +237,8 @@ class PortalSpider(scrapy.Spider):
         """Follow feeds, articles and further listing pages (pagination) of a listing page."""
         portal = self._portal(response)
         self._count_response(portal)
+        if response.meta.get("via") == "home" and not portal.on_site(response.url):
+            self._home_moved(portal, response.url)
         if not isinstance(response, TextResponse):
             return
         self._inc("discovery/listing_pages")
@@ -400,10 +402,21 @@ class PortalSpider(scrapy.Spider):
             self.logger.warning("bound %s reached (at %s); see docs/safety.md", name, where[:300])
         self.crawler.stats.inc_value(f"bounds/{name}", count)
 
+    def _home_moved(self, portal: Portal, url: str) -> None:
+        """The home page redirected off the portal's hosts (a domain move, a merger): its links there
+        are off-site, so the crawl finds nothing new. Recorded for `newsarchive health` ("moved?")."""
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(f"portal/{portal.key}/home_moved", url[:500])
+        self.logger.warning(
+            "home page of %s redirects off its hosts, to %s: moved? (registry aliases/successor; "
+            "`newsarchive health %s`)", portal.key, url[:300], portal.key,
+        )  # fmt: skip
+
     def _discovery_host_ok(self, url: str, portal: Portal) -> bool:
-        """Sitemaps and feeds are fetched only from the portal's own site or its configured extra hosts."""
+        """Sitemaps and feeds are fetched only from the portal's own sites (its home URL's and its
+        aliases) or its configured extra hosts."""
         key = site_key(url)
-        if key and (key == portal.site or key in portal.extra_hosts or key in self.extra_hosts):
+        if key and (key in portal.sites or key in portal.extra_hosts or key in self.extra_hosts):
             return True
         self._inc("discovery/offsite")
         self.logger.debug("discovery URL off the portal's site, skipped: %s", url[:300])
