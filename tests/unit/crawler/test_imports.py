@@ -75,8 +75,8 @@ def _reasons(reader: WarcReader, path: Path) -> tuple[list[ImportedPage], Counte
     return pages, skipped
 
 
-def test_revisits_resolve_to_their_original_and_every_skip_has_its_reason(tmp_path: Path) -> None:
-    path = tmp_path / "mixed.warc.gz"
+def _mixed(path: Path) -> bytes:
+    """A WARC of one article page, a revisit of it, and one record of each kind that is skipped."""
     body = article_page("Hội nghị sơ kết công tác quý I")
     with path.open("wb") as stream:
         writer = WARCWriter(stream, gzip=True)
@@ -95,6 +95,12 @@ def test_revisits_resolve_to_their_original_and_every_skip_has_its_reason(tmp_pa
         )
         _revisit(writer, URL, digest, "2024-05-01T00:00:00Z")
         _revisit(writer, URL + "?other", "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "2024-05-02T00:00:00Z")
+    return body
+
+
+def test_revisits_resolve_to_their_original_and_every_skip_has_its_reason(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.warc.gz"
+    body = _mixed(path)
     pages, skipped = _reasons(WarcReader("wayback", 10_000_000), path)
     assert skipped == {
         "warcinfo record": 1, "request record": 1, "not HTML": 1, "HTTP 404": 1, "truncated": 1,
@@ -211,3 +217,28 @@ def test_both_cdx_dialects_are_read_line_by_line_and_collapsed_by_digest() -> No
     assert (row.url, row.mime, row.status) == ("http://h/a", "text/html", "200")
     assert replay_base("https://web.archive.org/cdx/search/cdx") == "https://web.archive.org/web/"
     assert replay_base("http://127.0.0.1:8080/my-coll/cdx") == "http://127.0.0.1:8080/my-coll/"
+
+
+def test_an_import_of_the_mixed_file_counts_each_skip_and_the_revisit_is_the_same_capture(
+    archive_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.warc.gz"
+    _mixed(path)
+    summary = _import(archive_url, path, "wayback")
+    assert summary.read == 8 and summary.failed == 0
+    assert summary.skipped == {
+        "warcinfo record": 1, "request record": 1, "not HTML": 1, "HTTP 404": 1, "truncated": 1,
+        "revisit of a record not in these files": 1,
+    }  # fmt: skip
+    assert (summary.outcomes["stored"], summary.outcomes["revisit"]) == (1, 1)
+    from storage.db import open_archive
+    from storage.models import Capture
+
+    engine, factory = open_archive(archive_url)
+    try:
+        with factory() as session:
+            capture = session.scalars(select(Capture)).one()
+            assert capture.fetch_count == 2
+            assert (capture.fetched_at.month, capture.last_fetched_at.month) == (4, 5)
+    finally:
+        engine.dispose()
