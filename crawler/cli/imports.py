@@ -130,7 +130,7 @@ def import_command(
     portals, restricted = chosen_portals(portal_keys, start_urls, registry)
     importer = importer_for(db, portals, restricted, workers)
     max_body = importer.crawler.settings.getint("DOWNLOAD_MAXSIZE") or 50 * 1024 * 1024
-    reader = WarcReader(source or "warc", max_body)
+    reader = WarcReader(source or "warc", max_body, wanted=importer.wants)
     summary = asyncio.run(_import_files(importer, reader, files))
     finish(summary)
 

@@ -231,16 +231,24 @@ class Importer:
         return None
 
     def portal_of(self, page: ImportedPage) -> Portal | None:
-        """The portal a page is archived under: a chosen or registered portal whose site (or alias)
-        the URL is on; else, unless restricted, the portal our own export named."""
-        portal = portal_for_url(page.url, self.portals)
-        if portal is not None or self.restricted or page.portal_hint is None:
+        """The portal a page is archived under (see portal_for)."""
+        return self.portal_for(page.url, page.portal_hint)
+
+    def portal_for(self, url: str, hint: tuple[str, str] | None) -> Portal | None:
+        """A chosen or registered portal whose site (or alias) ``url`` is on; else, unless restricted,
+        the portal our own export named (``hint``: key, name)."""
+        portal = portal_for_url(url, self.portals)
+        if portal is not None or self.restricted or hint is None:
             return portal
-        key, name = page.portal_hint
+        key, name = hint
         if key in self.portals:
             return None  # a registered portal, but the URL is on none of its hosts
-        parts = urlsplit(page.url)
+        parts = urlsplit(url)
         return Portal(key=key, name=name, home_url=f"{parts.scheme}://{parts.netloc}/")
+
+    def wants(self, url: str, hint: tuple[str, str] | None) -> bool:
+        """Whether a record of ``url`` would be imported at all (WarcReader's ``wanted``)."""
+        return self.portal_for(url, hint) is not None
 
     def _held(self, page: ImportedPage) -> bool:
         """Whether the archive holds this capture already: the same bytes from the same URL, captured

@@ -7,7 +7,7 @@ payload digest -> (file, offset) of the HTML responses already read (about 150 b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +35,10 @@ class WarcReader:
 
     source: str
     max_body: int
-    # payload digest -> (file, offset) of the HTML 200 responses read so far, for revisit records.
+    # Whether a URL (with our own export's portal hint) is wanted at all: others are skipped before
+    # their body is read, and never indexed for revisits, so memory stays bounded over many files.
+    wanted: Callable[[str, tuple[str, str] | None], bool] = lambda url, hint: True
+    # payload digest -> (file, offset) of the wanted HTML 200 responses read so far, for revisits.
     originals: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def pages(self, path: Path) -> Iterator[ImportedPage | Skipped]:
@@ -84,6 +87,9 @@ class WarcReader:
         content_type = http.get_header("Content-Type")
         if not is_html(content_type):
             return Skipped("not HTML", url)
+        hint = _portal_hint(record)
+        if not self.wanted(url, hint):
+            return Skipped("not on the portals imported", url)
         captured_at = _warc_date(described.rec_headers.get_header("WARC-Date"))
         if captured_at is None:
             return Skipped("no valid WARC-Date", url)
@@ -103,7 +109,7 @@ class WarcReader:
                 "file": path.name,
                 "record_id": described.rec_headers.get_header("WARC-Record-ID") or "",
             },
-            portal_hint=_portal_hint(record),
+            portal_hint=hint,
             requested_url=record.rec_headers.get_header("WARC-Newsarchive-Requested-URI"),
         )
 

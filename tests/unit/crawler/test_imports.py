@@ -152,7 +152,8 @@ def _import(archive_url: str, path: Path, source: str) -> ImportSummary:
 
     async def run() -> ImportSummary:
         async with importer:
-            return await importer.run(_each(WarcReader(source, 10_000_000).pages(path)))
+            reader = WarcReader(source, 10_000_000, wanted=importer.wants)
+            return await importer.run(_each(reader.pages(path)))
 
     return asyncio.run(run())
 
