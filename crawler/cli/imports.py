@@ -87,7 +87,9 @@ def finish(summary: ImportSummary) -> None:
     for error in summary.errors[:20]:
         click.echo(f"failed: {error}", err=True)
     if summary.failed:
-        raise CommandFailed(f"{summary.failed} records failed to import")
+        raise CommandFailed(
+            f"{summary.failed} failed (listed above); run it again once fixed: what is archived stays"
+        )
 
 
 @click.command("import", cls=Command)
