@@ -98,7 +98,7 @@ def parse_cdx_lines(lines: Iterator[str]) -> Iterator[CdxRow]:
     """Rows of either JSON dialect, one line at a time, collapsed by digest per URL."""
     fields: list[str] | None = None
     previous: tuple[str, str] | None = None
-    for raw in lines:
+    for raw in _json_rows(lines):
         line = raw.strip().rstrip(",")
         if line.startswith("[["):
             line = line[1:]
@@ -129,6 +129,21 @@ def parse_cdx_lines(lines: Iterator[str]) -> Iterator[CdxRow]:
             continue  # the same bytes again: pywb does not collapse
         previous = (row.url, row.digest)
         yield row
+
+
+def _json_rows(lines: Iterator[str]) -> Iterator[str]:
+    """One JSON row a line; a whole array on one line (a short answer) is split into its rows."""
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("[[") and stripped.endswith("]]"):
+            try:
+                rows = json.loads(stripped)
+            except ValueError:
+                yield line
+                continue
+            yield from (json.dumps(row) for row in rows)
+        else:
+            yield line
 
 
 def _lines(stream: IO[bytes]) -> Iterator[str]:

@@ -216,6 +216,9 @@ def test_both_cdx_dialects_are_read_line_by_line_and_collapsed_by_digest() -> No
             '"status": "200", "digest": "D"}\n']  # fmt: skip
     (row,) = parse_cdx_lines(iter(pywb))
     assert (row.url, row.mime, row.status) == ("http://h/a", "text/html", "200")
+    one_line = ['[["urlkey","timestamp","original","mimetype","statuscode","digest"],'
+                '["k","20240412083000","http://h/b","text/html","200","E"]]']  # fmt: skip
+    assert [row.url for row in parse_cdx_lines(iter(one_line))] == ["http://h/b"]
     assert replay_base("https://web.archive.org/cdx/search/cdx") == "https://web.archive.org/web/"
     assert replay_base("http://127.0.0.1:8080/my-coll/cdx") == "http://127.0.0.1:8080/my-coll/"
 
