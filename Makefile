@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 DATA ?= ../shared/data
 PORTALS ?= 3
 ARTICLES ?= 150
+PORT ?= 8651
 # Test processes: the integration tests spend most of their time in crawl subprocesses and servers, so
 # two pytest workers (whole files each, so a file's fixtures stay together) take the suite from ~10.5 to
 # ~6.5 minutes on 2 cores.
@@ -21,7 +22,7 @@ install: $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 
 demo: install
-	$(PY) -m tests.demo --portals $(PORTALS) --articles $(ARTICLES)
+	$(PY) -m tests.demo --portals $(PORTALS) --articles $(ARTICLES) --port $(PORT)
 
 crawl: install
 	$(BIN)/newsarchive crawl $(PORTAL)

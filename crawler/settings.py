@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from crawler import defaults
 from pipelines import defaults as pipelines_defaults
 from storage import db
+from storage.timezone import log_time
 
 
 def _env_list(name: str, default: Sequence[str]) -> list[str]:
@@ -45,6 +47,11 @@ TELNETCONSOLE_ENABLED = False
 # the progress display instead.
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")
+# One zone everywhere: Scrapy's log lines are stamped in Vietnam time with the offset, like the
+# scheduler's lines and every date the archive shows, not in the host's zone without one. The class's
+# converter is logging's documented switch for every formatter of the process.
+LOG_DATEFORMAT = "%Y-%m-%d %H:%M:%S%z"
+logging.Formatter.converter = staticmethod(log_time)
 
 # Responses the scraper holds while their pages wait for a worker: Scrapy's 5 MB default admits only
 # ~25 real news pages (median 179 KiB) and starved the workers on the real-pages benchmark.

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines import dedup, defaults
+from pipelines import canonical, dedup, defaults
 from pipelines.items import PageItem
 from pipelines.language import off_language_reason
 from storage import fingerprints, frontier
@@ -22,6 +22,7 @@ from storage.db import open_archive, retrying
 from storage.models import FrontierState
 from storage.runs import ensure_portal
 from storage.safe_text import exception_line
+from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ class ArchivePipeline:
     ARCHIVE_BATCH_SIZE, ARCHIVE_BATCH_SECONDS, FRONTIER_ENABLED. Stats: portal/<key>/archive/<kind>,
     archive/stored, archive/version, archive/revisit, archive/duplicate, archive/near_duplicate,
     archive/off_language, archive/failed, archive/errors, archive/conflicts, archive/rejected, dedup/exact,
-    dedup/near, dedup/near_rejected, dedup/detached.
+    dedup/near, dedup/near_rejected, dedup/detached, canonical/<verdict> (pipelines.canonical: a page's
+    canonical claim, judged here, in the article's transaction).
     """
 
     def __init__(
@@ -108,6 +110,8 @@ class ArchivePipeline:
             if engine is not None and engine.spider is not None:
                 asyncio.ensure_future(engine.close_spider_async(reason="archive_unavailable"))
             return item
+        if item.canonical_verdict is not None:
+            self.stats.inc_value(f"canonical/{item.canonical_verdict}")
         key = {"new": "stored"}.get(outcome.kind, outcome.kind)
         if outcome.status == "off_language":
             key = "off_language"
@@ -279,11 +283,32 @@ class ArchivePipeline:
                 status=item.failure_status or "extraction_failed",
                 reason=item.failure_reason or "no article extracted",
             )
+        self._judge_canonical_claim(session, item, capture)
         outcome = archive_article(session, capture, _article_data(item), run_id=run_id, portal_id=portal_id)
         if item.minhash is not None and outcome.article_id is not None and outcome.kind in ("new", "version"):
             # Queued for the dedup stage, which decides once this batch is committed.
             fingerprints.store(session, outcome.article_id, item.minhash, new_article=outcome.kind == "new")
         return outcome
+
+    @staticmethod
+    def _judge_canonical_claim(session: Session, item: PageItem, capture: CaptureData) -> None:
+        """Decide the URL the article is archived under: its own, or the one its canonical tag claims
+        when the archive holds that article with the same text (pipelines.canonical); the claim and its
+        verdict go on the capture."""
+        assert item.content_hash, "DedupPipeline must run before ArchivePipeline"
+        try:
+            judgement = canonical.judge(
+                session, item.final_url, item.article.canonical_url, home_url=item.portal_home,
+                rules=item.link_rules, content_hash=item.content_hash, text=item.article.text,
+            )  # fmt: skip
+        except SQLAlchemyError:
+            raise  # the batch's retry policy decides
+        except Exception:  # noqa: BLE001 - a claim that cannot be judged is not trusted
+            logger.exception("canonical claim of %s not judged; archived under its own URL", item.final_url)
+            judgement = canonical.Judgement(canonical_url(item.final_url))
+        item.canonical_url = judgement.canonical_url
+        item.canonical_verdict = judgement.verdict
+        capture.canonical_claim, capture.canonical_verdict = judgement.claim, judgement.verdict
 
     def _portal_id(self, session: Session, item: PageItem) -> int:
         if item.portal_key not in self.portal_ids:

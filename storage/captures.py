@@ -52,6 +52,10 @@ class CaptureData:
     # The request headers as sent and the response's HTTP version ("HTTP/1.1"), for the WARC export.
     request_headers: dict[str, Any] | None = None
     protocol: str | None = None
+    # The page's canonical claim (rel=canonical or og:url naming another URL, untrusted) and its verdict
+    # (pipelines.canonical); None when it claimed nothing.
+    canonical_claim: str | None = None
+    canonical_verdict: str | None = None
     # Where a capture the archive did not fetch itself came from (an imported WARC record, a CDX replay).
     provenance: dict[str, str] | None = None
 
@@ -102,6 +106,11 @@ def record_capture(
         existing.last_fetched_at = max(existing.last_fetched_at, data.fetched_at)
         existing.fetch_count += 1
         existing.run_id = run_id or existing.run_id
+        if data.canonical_verdict is not None:  # the same bytes may be judged otherwise now
+            existing.canonical_claim, existing.canonical_verdict = (
+                data.canonical_claim,
+                data.canonical_verdict,
+            )
         return existing, False
     capture = Capture(**capture_columns(data, digest, url, run_id, portal_id, status, reason))
     session.add(capture)
@@ -143,6 +152,8 @@ def capture_columns(
         "reason": reason,
         "request_headers": data.request_headers,
         "protocol": data.protocol,
+        "canonical_claim": data.canonical_claim,
+        "canonical_verdict": data.canonical_verdict,
         "provenance": data.provenance,
     }
 

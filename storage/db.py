@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.safe_text import exception_line
+from storage.text import strip_diacritics
 
 DEFAULT_DATABASE_URL = "sqlite:///archive.sqlite3"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -28,6 +30,9 @@ SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 RETRY_FIRST_WAIT = 0.5
 RETRY_BUDGET_SECONDS = 7.5
 T = TypeVar("T")
+# Alembic says "Will assume non-transactional DDL.", "Context impl ..." and "setup plugin ..." at INFO
+# each time the schema is checked, several times per crawl: noise in every log at INFO. Warnings show.
+logging.getLogger("alembic.runtime").setLevel(logging.WARNING)
 
 
 class ArchiveUnavailable(RuntimeError):
@@ -54,6 +59,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_functions(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's lower() folds ASCII letters only: the filters of storage.search.filters compare authors
+    # and categories in these forms (PostgreSQL has lower() and translate() for the same).
+    dbapi_connection.create_function("newsarchive_lower", 1, _lower, deterministic=True)
+    dbapi_connection.create_function("newsarchive_bare", 1, _bare, deterministic=True)
+
+
+def _lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
+def _bare(value: str | None) -> str | None:
+    return None if value is None else strip_diacritics(value).lower()
 
 
 def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -111,6 +131,7 @@ def make_engine(url: str | None = None, *, writer: bool = False, read_only: bool
                 parsed = _read_only_sqlite_url(parsed)
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_read_only_pragmas if read_only else _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_functions)
         if writer:
             event.listen(engine, "connect", _autocommit_driver)
             event.listen(engine, "begin", _begin_immediate)

@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Capture, CrawlRun, Portal, Schedule, utcnow
-from storage.timezone import human_datetime
+from storage.timezone import human_datetime, local_iso
 from storage.urls import site_key
 
 OK, WARNING, ERROR = "ok", "warning", "error"
@@ -131,9 +131,7 @@ def portal_health(
     last = runs[0] if runs else None
     good = next((run for run in runs if _portal_outcome(run, key) in ("reached", "nothing_new")), None)
     report.figures["last_run"] = _run_summary(last, key)
-    report.figures["last_successful_run"] = (
-        good.finished_at.isoformat() if good and good.finished_at else None
-    )
+    report.figures["last_successful_run"] = local_iso(good.finished_at) if good else None
     _judge_last_run(report, last, key)
     _judge_lineage(session, report, runs, key)
     _judge_output(report, recent, baseline, thresholds)
@@ -153,7 +151,7 @@ def _run_summary(run: CrawlRun | None, key: str) -> dict[str, Any] | None:
         "id": run.id,
         "status": run.status,
         "outcome": _portal_outcome(run, key),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "finished_at": local_iso(run.finished_at),
     }
 
 

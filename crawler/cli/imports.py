@@ -174,7 +174,7 @@ async def _pages(
     "--cdx", required=True, metavar="URL",
     help="The CDX API: https://web.archive.org/cdx/search/cdx, or a pywb http://HOST/COLLECTION/cdx.",
 )  # fmt: skip
-@click.option("--since", type=DAY, help="Captures on or after this day (YYYY-MM-DD or DD/MM/YYYY).")
+@click.option("--since", type=DAY, help="Captures on or after this day (DD/MM/YYYY or YYYY-MM-DD).")
 @click.option("--until", type=DAY, help="Captures on or before this day.")
 @click.option("--source", metavar="NAME", help="Kept with each capture [default: the CDX server's host].")
 @click.option("--delay", type=click.FloatRange(min=0), help="Seconds between two requests [BACKFILL_DELAY].")
@@ -208,7 +208,7 @@ def backfill_command(
 
     \b
     Examples:
-      newsarchive backfill ninhthuan --cdx https://web.archive.org/cdx/search/cdx --until 2025-07-01
+      newsarchive backfill ninhthuan --cdx https://web.archive.org/cdx/search/cdx --until 01/07/2025
       newsarchive backfill ninhthuan --cdx http://127.0.0.1:8080/my-collection/cdx
     """
     from urllib.parse import urlsplit

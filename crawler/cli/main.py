@@ -26,7 +26,8 @@ ERROR_STYLE = """Errors are one line on stderr starting "error: ". Exit status: 
 did its work; 1 for a failure (the archive cannot be opened, a crawl failed, an article or run not
 found); 2 for a usage error (a bad, missing or conflicting option or argument, an unknown portal).
 Besides: crawl exits 130/143 when SIGINT/SIGTERM stops it; health exits 1 for warnings and 2 for
-errors found (a usage error prints no report); schedule run exits 1 when a crawl it started failed."""
+errors found (a usage error prints no report); schedule run exits 1 when a crawl it started failed;
+serve exits 3 when its port cannot be listened on (busy)."""
 
 
 @click.group(

@@ -16,6 +16,7 @@ from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
 from storage import leases
 from storage.db import ArchiveUnavailable
+from storage.timezone import local_iso
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class LeaseKeeper:
             if blocker is None:
                 self.held.append(key)
                 continue
-            until = blocker.expires_at.isoformat(timespec="seconds")
+            until = local_iso(blocker.expires_at.replace(microsecond=0))
             logger.warning(
                 "portal %s is being crawled by %s (lease until %s): skipped", key, blocker.holder, until
             )

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import signals
@@ -19,6 +19,7 @@ from crawler.runtime.archive_sessions import ArchiveSessions
 from storage import leases, runs
 from storage.db import ArchiveUnavailable
 from storage.models import RunStatus
+from storage.timezone import local_iso
 
 logger = logging.getLogger(__name__)
 
@@ -206,8 +207,8 @@ def run_status(reason: str, outcomes: dict[str, dict[str, Any]]) -> tuple[str, s
 def _json_able(stats: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in stats.items():
-        if isinstance(value, datetime):
-            out[key] = value.isoformat()
+        if isinstance(value, datetime):  # Scrapy's start/finish times are UTC: shown in the archive's zone
+            out[key] = local_iso(value if value.tzinfo else value.replace(tzinfo=UTC))
         else:
             try:
                 json.dumps(value)

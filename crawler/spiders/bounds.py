@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from crawler import defaults
-from storage.timezone import day_start
+from storage.timezone import day_start, parse_day
 
 
 @dataclass(frozen=True)
@@ -48,5 +48,6 @@ class Bounds:
 
 
 def backfill_start(day: str) -> datetime:
-    """Return the instant a backfill day (YYYY-MM-DD) starts in Vietnam. Raises ValueError."""
-    return day_start(date.fromisoformat(day.strip()))
+    """Return the instant a backfill day (YYYY-MM-DD or DD/MM/YYYY, as everywhere) starts in Vietnam.
+    Raises ValueError with a message fit to show."""
+    return day_start(parse_day(day))

@@ -32,6 +32,7 @@ def page_item(response: Response, portal: Portal) -> PageItem:
         feed_date=response.meta.get("feed_date"),
         prune_xpath=portal.prune_xpath,
         revisit=portal.revisit,
+        link_rules=portal.link_rules,
         request_headers=_headers(response.request.headers) if response.request is not None else None,
         protocol=response.protocol,
     )

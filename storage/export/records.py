@@ -29,7 +29,7 @@ EXPORT_FIELDS = (
     "id", "url", "canonical_url", "portal", "title", "sapo", "published_at", "updated_at", "author", "text",
     "language", "language_confidence", "status", "reason", "content_hash", "cluster_id", "duplicate_of",
     "captured_at", "version", "categories", "tags", "capture_id", "portal_name", "removed_at",
-    "removed_http_status",
+    "removed_http_status", "canonical_claim", "canonical_verdict",
 )  # fmt: skip
 # Rows fetched per round trip while streaming an export (server-side cursor on PostgreSQL). Measured peak
 # RSS exporting 100k 5 KB articles (540 MB of JSONL) from SQLite: 91 MB, vs 78 MB for 1k articles;
@@ -59,6 +59,15 @@ _OTHER_COLUMNS: dict[str, Any] = {
     .where(ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version)
     .correlate(Article)
     .scalar_subquery(),
+    # What that capture's canonical tag claimed, untrusted, and the archive's verdict (pipelines.canonical).
+    **{
+        name: select(getattr(Capture, name))
+        .join(ArticleVersion, ArticleVersion.capture_id == Capture.id)
+        .where(ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version)
+        .correlate(Article)
+        .scalar_subquery()
+        for name in ("canonical_claim", "canonical_verdict")
+    },
 }
 _EXPORT_COLUMNS = tuple(
     _OTHER_COLUMNS[name] if name in _OTHER_COLUMNS else getattr(Article, name) for name in EXPORT_FIELDS
@@ -235,6 +244,8 @@ def _capture(capture: Capture) -> dict[str, Any]:
         "discovered_via": capture.discovered_via,
         "body_sha256": capture.body_sha256,
         "size": capture.body_size,
+        "canonical_claim": capture.canonical_claim,
+        "canonical_verdict": capture.canonical_verdict,
         "status": capture.status,
         "run_id": capture.run_id,
         "source": capture_source(capture.provenance),

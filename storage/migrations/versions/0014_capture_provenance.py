@@ -1,7 +1,7 @@
 """captures gain provenance: where an imported or backfilled capture came from
 
 Revision ID: 0014
-Revises: 0007
+Revises: 0011
 
 captures.provenance (JSON, nullable): for a capture brought in by `newsarchive import` or
 `newsarchive backfill`, the source named by the operator ("commoncrawl CC-NEWS", "wayback"), the WARC
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0007"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
