@@ -195,7 +195,12 @@ class Backfill:
         pending: list[asyncio.Task[ImportedPage | Skipped | Failed]] = []
         rows = self.rows()
         while True:
-            row = await asyncio.to_thread(next, rows, None)
+            try:
+                row = await asyncio.to_thread(next, rows, None)
+            except CdxUnavailable:
+                for task in pending:  # what was fetched before the server went away is archived
+                    yield await task
+                raise
             if row is None:
                 break
             self.listed += 1

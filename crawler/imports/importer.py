@@ -157,35 +157,36 @@ class Importer:
         self._count_outcomes()
 
     async def run(self, pages: AsyncIterator[ImportedPage | Skipped | Failed]) -> ImportSummary:
-        """Import every page of ``pages`` (skips are counted); returns the summary so far."""
+        """Import every page of ``pages`` (skips are counted); returns the summary so far.
+
+        When ``pages`` raises (a CDX server gone mid-way), the pages already handed out are archived
+        first, then the exception propagates.
+        """
         slots = asyncio.Semaphore(self.window)
         tasks: set[asyncio.Task[None]] = set()
         last_progress = time.monotonic()
-        async for page in pages:
-            self.summary.read += 1
-            if isinstance(page, Skipped):
-                self.summary.skipped[page.reason] += 1
-            elif isinstance(page, Failed):
-                self.summary.fail(f"{page.url}: {page.reason}")
-            else:
-                await slots.acquire()
-                task = asyncio.create_task(self._import(page))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-                task.add_done_callback(lambda _: slots.release())
-            if time.monotonic() - last_progress >= 2:
-                last_progress = time.monotonic()
-                self._count_outcomes()
-                self.on_progress(self.summary)
-        if tasks:
-            await asyncio.gather(*tasks)
-        self._count_outcomes()
+        try:
+            async for page in pages:
+                self.summary.read += 1
+                if isinstance(page, Skipped):
+                    self.summary.skipped[page.reason] += 1
+                elif isinstance(page, Failed):
+                    self.summary.fail(f"{page.url}: {page.reason}")
+                else:
+                    await slots.acquire()
+                    task = asyncio.create_task(self._import(page))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    task.add_done_callback(lambda _: slots.release())
+                if time.monotonic() - last_progress >= 2:
+                    last_progress = time.monotonic()
+                    self._count_outcomes()
+                    self.on_progress(self.summary)
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks)
+            self._count_outcomes()
         return self.summary
-
-    def skip(self, reason: str) -> None:
-        """Count a record skipped outside ``run`` (a CDX row refused before any fetch)."""
-        self.summary.read += 1
-        self.summary.skipped[reason] += 1
 
     async def _import(self, page: ImportedPage) -> None:
         try:
