@@ -66,7 +66,7 @@ bench-search: install
 	$(PY) -m tests.benchmarks.search --articles 100000
 
 screenshots: install
-	$(PY) -m tests.browser.screenshots --db $${ARCHIVE_DATABASE_URL:-sqlite:///archive.sqlite3} --out docs
+	$(PY) -m tests.browser.screenshots --db $${ARCHIVE_DATABASE_URL:-sqlite:///demo.sqlite3} --out docs/screenshots
 
 clean:
 	rm -rf .demo build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -9,16 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipelines import canonical, dedup, defaults
 from pipelines.items import PageItem
 from pipelines.language import off_language_reason
+from pipelines.outage import ArchiveOutage, outage_of
 from storage import fingerprints, frontier
 from storage.articles import ArticleData, archive_article, record_not_modified
 from storage.captures import ArchiveOutcome, CaptureData, archive_failure
-from storage.db import open_archive, retrying
+from storage.db import is_retriable, open_archive, retrying
 from storage.models import FrontierState
 from storage.runs import ensure_portal
 from storage.safe_text import exception_line
@@ -56,8 +57,12 @@ class ArchivePipeline:
         batch_size: int = defaults.ARCHIVE_BATCH_SIZE,
         batch_seconds: float = defaults.ARCHIVE_BATCH_SECONDS,
         frontier_enabled: bool = defaults.FRONTIER_ENABLED,
+        outage: ArchiveOutage | None = None,
     ) -> None:
         self.database_url = database_url
+        # A database that drops out is waited for (ARCHIVE_RETRY_BUDGET); meanwhile the batches, and the
+        # items awaiting them, are held.
+        self.outage = outage or ArchiveOutage(defaults.ARCHIVE_RETRY_BUDGET)
         self.frontier_enabled = frontier_enabled
         self.crawler = crawler
         self.stats = crawler.stats
@@ -79,6 +84,7 @@ class ArchivePipeline:
             batch_size=crawler.settings.getint("ARCHIVE_BATCH_SIZE", defaults.ARCHIVE_BATCH_SIZE),
             batch_seconds=crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", defaults.ARCHIVE_BATCH_SECONDS),
             frontier_enabled=crawler.settings.getbool("FRONTIER_ENABLED", defaults.FRONTIER_ENABLED),
+            outage=outage_of(crawler),
         )
 
     def open_spider(self) -> None:
@@ -90,7 +96,8 @@ class ArchivePipeline:
         if self.factory is not None:
             try:
                 # Decisions another crawl left queued (killed before deciding) are made now.
-                self._count_decisions(dedup.drain(self.factory))
+                factory = self.factory
+                self._count_decisions(self._retrying(lambda: dedup.drain(factory)))
             except SQLAlchemyError as exc:
                 logger.error("dedup decisions left queued for the next crawl: %s", exception_line(exc))
         if self.engine is not None:
@@ -191,20 +198,22 @@ class ArchivePipeline:
                 self.stats.inc_value("dedup/detached")
 
     def _retrying(self, work: Callable[[], T]) -> T:
-        """Run ``work`` (one transaction) under the archive's retry policy (storage.db.retrying).
+        """Run ``work`` (one transaction) under the archive's retry policy (storage.db.retrying), with
+        the crawl's outage budget.
 
-        Raises the last OperationalError once the retries are spent, any other SQLAlchemyError at once.
+        Raises the last retriable error once the budget is spent, any other SQLAlchemyError at once.
         """
 
         def attempt() -> T:
             try:
                 return work()
-            except OperationalError:
-                # The transaction was rolled back: portal rows it created may not exist.
-                self.portal_ids.clear()
+            except DBAPIError as exc:
+                if is_retriable(exc):
+                    # The transaction was rolled back: portal rows it created may not exist.
+                    self.portal_ids.clear()
                 raise
 
-        return retrying(attempt, on_retry=_log_retry)
+        return retrying(attempt, on_retry=_log_retry, outage=self.outage)
 
     def _write_batch(self, items: list[PageItem]) -> list[ArchiveOutcome | None]:
         """Write a batch in one transaction; each item in its own savepoint, so one bad row fails alone."""
@@ -317,8 +326,8 @@ class ArchivePipeline:
         return self.portal_ids[item.portal_key]
 
 
-def _log_retry(exc: OperationalError, attempt: int) -> None:
-    logger.warning("archive write failed (attempt %d): %s; retrying", attempt, exception_line(exc))
+def _log_retry(exc: DBAPIError, attempt: int) -> None:
+    logger.info("archive write failed (attempt %d): %s; retrying", attempt, exception_line(exc))
 
 
 def _fetch_outcome(item: PageItem, outcome: ArchiveOutcome) -> frontier.FetchOutcome:

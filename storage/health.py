@@ -177,8 +177,7 @@ def _judge_lineage(session: Session, report: PortalHealth, runs: list[CrawlRun],
     ``moved_to``), to another portal of this archive or to a host no portal has. "offline since": the
     last crawls in a row could not reach it; since the first of them.
     """
-    outcome = (runs[0].outcomes or {}).get(key) if runs else None
-    moved = outcome.get("moved_to") if isinstance(outcome, dict) else None
+    moved = _moved_to(runs[0], key) if runs else None
     if moved:
         host = site_key(moved)
         other = next(
@@ -202,11 +201,11 @@ def _judge_lineage(session: Session, report: PortalHealth, runs: list[CrawlRun],
                 f"moved? the home page redirects to {moved}, a host of no known portal; suggested registry "
                 f'change: aliases = ["{host}"] if it is the same paper, else a new portal and successor',
             )
-    streak = list(takewhile(lambda run: _portal_outcome(run, key) == "unreachable", runs))
+    # A home page that redirects elsewhere leaves the portal unreachable too, but it answered: moved.
+    silent = lambda run: _portal_outcome(run, key) == "unreachable" and not _moved_to(run, key)  # noqa: E731
+    streak = list(takewhile(silent, runs))
     if streak:
-        answered = next(
-            (run for run in runs[len(streak) :] if _portal_outcome(run, key) != "unreachable"), None
-        )
+        answered = next((run for run in runs[len(streak) :] if not silent(run)), None)
         since = streak[-1].started_at
         last = f"last answered {human_datetime(answered.started_at)}" if answered else "never answered"
         report.figures["offline_since"] = since.isoformat()
@@ -219,6 +218,11 @@ def _judge_lineage(session: Session, report: PortalHealth, runs: list[CrawlRun],
             f"registry change once it is gone for good: {suggestion}, and `newsarchive backfill {key}` "
             "from a web archive",
         )
+
+
+def _moved_to(run: CrawlRun, key: str) -> str | None:
+    outcome = (run.outcomes or {}).get(key)
+    return outcome.get("moved_to") if isinstance(outcome, dict) else None
 
 
 def _pct(value: float | None) -> str:

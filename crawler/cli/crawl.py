@@ -83,7 +83,7 @@ def crawl_command(
     """
     from scrapy.utils.project import get_project_settings
 
-    from crawler.ops.run import crawl_summary, run_crawl, wait_for_leases
+    from crawler.ops.run import crawl_summary, failure_message, run_crawl, wait_for_leases
     from crawler.portals import RegistryError, load_registry, resolve_portals
 
     url = database_url(db)
@@ -122,8 +122,7 @@ def crawl_command(
     )
     click.echo(crawl_summary(result.stats, result.portals, result.elapsed))
     if result.exit_status:
-        reason = result.stats.get("finish_reason")
-        failure = CommandFailed(f"crawl {result.status} (finish reason: {reason})")
+        failure = CommandFailed(failure_message(result.stats, result.status))
         if result.exit_status == failure.exit_code:
             raise failure
         failure.show()  # the one line of every failure, then the documented 130/143 of a signal

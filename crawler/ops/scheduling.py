@@ -167,7 +167,7 @@ class Scheduler:
 
     def run(self, *, once: bool = False) -> int:
         """Schedule until stopped (or, with ``once``, until the crawls due now are done); return 0, or 1
-        when a crawl failed (``once``)."""
+        when a crawl failed or could not be started."""
         with self.factory.begin() as session:
             sync_registry(session, self.portals)
         due_now = self._due_keys() if once else None
@@ -212,6 +212,8 @@ class Scheduler:
             tag = f"sched-{uuid.uuid4().hex[:12]}"
             where = self.launcher.start(key, tag)
             if where is None:
+                # A crawl that was due and did not run is a failure of this pass (`--once` exits 1).
+                self.failures += 1
                 self.say(f"{key}: could not be started; trying again in {RETRY_START}")
                 with self.factory.begin() as session:
                     schedules.finish(

@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler import defaults
@@ -20,8 +21,9 @@ from crawler.discovery.pagination import next_listing_pages
 from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from crawler.spiders import listing
-from crawler.spiders.bounds import Bounds, backfill_start
-from crawler.spiders.captures import failed_fetch_item, page_item
+from crawler.spiders.bounds import Bounds, admit, backfill_start, distinct_links
+from crawler.spiders.captures import failed_fetch_item, is_html, page_item
+from crawler.spiders.failures import failure_reason
 from crawler.spiders.redirects import REDIRECT_STATUSES, RedirectRefused, redirect_chain, redirect_target
 from crawler.spiders.requests import SpiderRequests
 from pipelines import defaults as pipelines_defaults
@@ -30,8 +32,10 @@ from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.extract.dates import parse_date
 from pipelines.extract.links import PageLinks
 from pipelines.items import PageItem
+from pipelines.outage import outage_of
 from storage import frontier
 from storage.db import ArchiveUnavailable
+from storage.safe_text import exception_line
 from storage.urls import site_key
 
 # The stat counted for each status of a failed article fetch (a 304 is no failure).
@@ -84,16 +88,16 @@ class PortalSpider(scrapy.Spider):
         self.since = backfill_start(since) if since else None
         self.requests = SpiderRequests(self)
         self.planner = FrontierPlanner(None)
-        # Article URLs planned this crawl: as many as the portal has articles (the dupefilter holds as much).
+        # Article URLs planned this crawl (as many as the portal has articles), and how many per portal.
         self.planned: set[str] = set()
+        self._discovered: dict[str, int] = {}
         self._pool: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
         spider: PortalSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.bounds = Bounds.from_settings(settings)
-        # Scrapy's own settings: their defaults are Scrapy's (scrapy/settings/default_settings.py).
+        spider.bounds = Bounds.from_settings(settings)  # Scrapy's own settings next: Scrapy's defaults
         spider.url_limit = settings.getint("URLLENGTH_LIMIT")
         spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES")
         spider.stop_when_known = settings.getbool(
@@ -104,7 +108,7 @@ class PortalSpider(scrapy.Spider):
         )
         spider.extra_hosts = frozenset(site_key(h if "://" in h else f"https://{h}/") for h in hosts)
         if settings.getbool("FRONTIER_ENABLED", pipelines_defaults.FRONTIER_ENABLED):
-            spider.planner = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"))
+            spider.planner = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"), outage_of(crawler))
         crawler.signals.connect(spider.open_frontier, signal=signals.spider_opened)
         crawler.signals.connect(spider.close_frontier, signal=signals.spider_closed)
         return spider
@@ -119,9 +123,10 @@ class PortalSpider(scrapy.Spider):
     def open_frontier(self, spider: Any) -> None:
         try:
             self.planner.open(list(self.portals.values()))
-        except ArchiveUnavailable as exc:
-            # The archive pipeline fails the crawl for the same reason; nothing is planned without it.
-            self.logger.error("frontier unavailable: %s", exc)
+        except (ArchiveUnavailable, SQLAlchemyError) as exc:
+            # The archive pipeline fails the crawl for the same reason (or, the archive lost, the crawl
+            # stops as archive_unavailable); nothing is planned without it.
+            self.logger.error("frontier unavailable: %s", exception_line(exc))
             self.planner = FrontierPlanner(None)
 
     def close_frontier(self, spider: Any) -> None:
@@ -237,8 +242,9 @@ class PortalSpider(scrapy.Spider):
         """Follow feeds, articles and further listing pages (pagination) of a listing page."""
         portal = self._portal(response)
         self._count_response(portal)
-        if response.meta.get("via") == "home" and not portal.on_site(response.url):
-            self._home_moved(portal, response.url)
+        if response.meta.get("via") == "home" and not portal.on_site(response.url):  # aliases are on-site
+            self._home_failed(portal.key, f"home page redirected off the site, to {response.url}")
+            return
         if not isinstance(response, TextResponse):
             return
         self._inc("discovery/listing_pages")
@@ -274,9 +280,10 @@ class PortalSpider(scrapy.Spider):
         from_article = response.meta.get("callback_kind") == "article"
         via = "article" if from_article else "listing"
         dates = dict(links.dates)
-        fresh = [url for url in links.articles if url not in self.planned]
-        # Each article URL is planned once per crawl: the links a page shares with every other page
-        # (menus, most-read boxes) cost the frontier nothing after their first sight.
+        articles = self._page_links(links.articles, response.url)
+        # Each article URL is planned once per crawl (menus cost the frontier nothing after their first
+        # sight). A dict, ordered with O(1) lookups: 150,000 links must cost linear time on the reactor.
+        fresh = {url: None for url in articles if url not in self.planned}
         self.planned.update(fresh)
         found = [frontier.Discovery(url, via, dates.get(url)) for url in fresh]
         plans = await self._plan(found, portal)
@@ -285,10 +292,8 @@ class PortalSpider(scrapy.Spider):
         if from_article:
             return  # pagination is walked from listing pages only
         # The pagination decision weighs every article the page lists, planned before or not.
-        weighed = plans + [
-            frontier.Plan(url, False, "known", True) for url in links.articles if url not in fresh
-        ]
-        next_pages = next_listing_pages(response.url, list(links.listings))
+        weighed = plans + [frontier.Plan(url, False, "known", True) for url in articles if url not in fresh]
+        next_pages = next_listing_pages(response.url, self._page_links(links.listings, response.url))
         walked = await self.planner.listing_walked(portal, response.url, next_pages, datetime.now(UTC))
         stop = None
         if next_pages:
@@ -305,8 +310,21 @@ class PortalSpider(scrapy.Spider):
             if next_page is not None:
                 yield next_page
 
+    def _page_links(self, urls: tuple[str, ...], where: str) -> list[str]:
+        """The page's distinct links of one kind, in order, up to the page_links bound (counted)."""
+        kept, dropped = distinct_links(urls, self.bounds.page_links)
+        if dropped:
+            self.bound_reached("page_links", where, dropped)
+        return kept
+
     async def _plan(self, discoveries: list[frontier.Discovery], portal: Portal) -> list[frontier.Plan]:
-        """Return the frontier planner's decision on each discovered article, counted by why."""
+        """The frontier planner's decision on each discovered article admitted (bounds.admit), by why."""
+        taken = self._discovered.get(portal.key, 0)
+        discoveries, too_long, over = admit(discoveries, self.url_limit, self.bounds.discovered_urls - taken)
+        self._inc("discovery/url_too_long", too_long)  # none counted when none
+        if over:
+            self.bound_reached("discovered_urls", portal.key, over)
+        self._discovered[portal.key] = taken + len(discoveries)
         plans = await self.planner.plan(portal, discoveries, self.since)
         for plan in plans:
             self._inc(f"frontier/{plan.why}")
@@ -326,7 +344,7 @@ class PortalSpider(scrapy.Spider):
             yield self._follow_redirect(response, portal)
             return
         item = page_item(response, portal)
-        if isinstance(response, TextResponse) and _is_html(response):
+        if isinstance(response, TextResponse) and is_html(response):
             # One worker call reads the page's links and signals and extracts the article: the reactor
             # never parses a page.
             hops = response.meta.get("hops", 0)
@@ -362,8 +380,8 @@ class PortalSpider(scrapy.Spider):
             target = redirect_target(response, chain, self.url_limit, self.max_redirects)
         except RedirectRefused as refused:
             item = page_item(response, portal)
-            item.fail("fetch_failed", str(refused))
-            self._inc("fetch/failed")
+            item.fail(refused.status, str(refused))
+            self._inc(_FAILURE_STATS[refused.status])
             return item
         return self.requests.redirected_article(target, response, chain)
 
@@ -379,20 +397,21 @@ class PortalSpider(scrapy.Spider):
         yield item
 
     def discovery_failed(self, failure: Failure) -> None:
-        """Robots, sitemap, feed or listing fetches may fail (no sitemap, say): counted, logged at DEBUG.
-
-        The home page's failure is remembered per portal: it tells an unreachable portal (DNS, refused
-        connection) or one whose robots.txt forbids it from one that merely has no sitemap.
-        """
+        """Robots, sitemap, feed or listing fetches may fail (no sitemap, say): counted, logged at DEBUG;
+        the home page's failure is remembered (_home_failed): an unreachable or robots-refused portal."""
         request = failure.request  # type: ignore[attr-defined]
-        if request.meta.get("via") == "home" and self.crawler.stats is not None:
-            why = f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()}"
-            self.crawler.stats.set_value(f"portal/{request.meta['portal']}/home_failed", why[:300])
+        if request.meta.get("via") == "home":
+            self._home_failed(request.meta["portal"], failure_reason(failure.value))
         self._inc("discovery/failed")
         self._inc(f"discovery/failed/{failure.type.__name__ if failure.type else 'unknown'}")
         self.logger.debug("discovery request failed: %s (%s)", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _home_failed(self, key: str, why: str) -> None:
+        """Why the portal's home page gave nothing (DNS, refused, off-site): the run's outcome reads it."""
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(f"portal/{key}/home_failed", why[:300])
 
     def bound_reached(self, name: str, where: str, count: int = 1) -> None:
         """Count a bound that was hit under ``bounds/<name>``; the first time per bound and run, say where."""
@@ -402,19 +421,8 @@ class PortalSpider(scrapy.Spider):
             self.logger.warning("bound %s reached (at %s); see docs/safety.md", name, where[:300])
         self.crawler.stats.inc_value(f"bounds/{name}", count)
 
-    def _home_moved(self, portal: Portal, url: str) -> None:
-        """The home page redirected off the portal's hosts (a domain move, a merger): its links there
-        are off-site, so the crawl finds nothing new. Recorded for `newsarchive health` ("moved?")."""
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value(f"portal/{portal.key}/home_moved", url[:500])
-        self.logger.warning(
-            "home page of %s redirects off its hosts, to %s: moved? (registry aliases/successor; "
-            "`newsarchive health %s`)", portal.key, url[:300], portal.key,
-        )  # fmt: skip
-
     def _discovery_host_ok(self, url: str, portal: Portal) -> bool:
-        """Sitemaps and feeds are fetched only from the portal's own sites (its home URL's and its
-        aliases) or its configured extra hosts."""
+        """Sitemaps and feeds are fetched only from the portal's sites (home, aliases) or extra hosts."""
         key = site_key(url)
         if key and (key in portal.sites or key in portal.extra_hosts or key in self.extra_hosts):
             return True
@@ -436,11 +444,6 @@ class PortalSpider(scrapy.Spider):
         self.requests.count_response(portal)
         self._inc(f"portal/{portal.key}/responses")
 
-    def _inc(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key)
-
-
-def _is_html(response: TextResponse) -> bool:
-    content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1").lower()
-    return "html" in content_type
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None and count:
+            self.crawler.stats.inc_value(key, count)

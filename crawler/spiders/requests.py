@@ -57,6 +57,9 @@ class SpiderRequests:
             errback=self.spider.discovery_failed,
             priority=PRIORITY_LISTING,
             meta={"portal": portal.key, "listing_depth": 0, "hops": 0, "via": "home"},
+            # Its redirects too: one to a URL robots.txt's redirect already asked for must still reach
+            # the errback (the portal is unreachable), not vanish in the duplicate filter.
+            dont_filter=True,
         )
 
     def article(

@@ -17,7 +17,7 @@ from storage.cli.output import BOLD, RESET, use_bold, utf8_stdout
 from storage.export import records
 from storage.export.citation import STYLES, citation_for, render
 from storage.export.files import UnsafeOutput, write_atomically
-from storage.export.versions import format_word_diff, get_version, line_diff, word_diff
+from storage.export.versions import DiffTooLarge, format_word_diff, get_version, line_diff, word_diff
 from storage.models import Article, Capture
 from storage.safe_text import json_safe, terminal_safe, truncate
 from storage.timezone import local_iso
@@ -94,7 +94,7 @@ def show_command(
                     click.echo(json_safe(json.dumps(details, ensure_ascii=False, indent=2)))
                 else:
                     click.echo(terminal_safe(format_article(details)))
-        except LookupError as exc:
+        except (LookupError, DiffTooLarge) as exc:
             raise CommandFailed(str(exc.args[0])) from exc
 
 
