@@ -226,6 +226,10 @@ class Capture(Base):
     # None when the page claimed nothing or was archived before 0011.
     canonical_claim: Mapped[str | None] = mapped_column(Text)
     canonical_verdict: Mapped[str | None] = mapped_column(String(40))
+    # Where a capture the archive did not fetch itself came from (`newsarchive import`, `backfill`):
+    # {"source": ..., "file": ..., "record_id": ...} or {"source": ..., "cdx": ..., "replay": ...};
+    # None for the archive's own crawls (migration 0014).
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     portal: Mapped[Portal | None] = relationship()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +35,8 @@ UNREACHABLE, ROBOTS_REFUSED, REACHED, NOTHING_NEW, ERRORS, LEASED = (
     "unreachable", "robots_refused", "reached", "nothing_new", "errors", "leased",
 )  # fmt: skip
 _FAILING = (UNREACHABLE, ROBOTS_REFUSED)
+# The spider's home_failed reason for a home page that redirected off the portal's sites (and aliases).
+_MOVED = re.compile(r"home page redirected off the site, to (\S+)")
 
 
 class NetworkErrorsOnOneLine(logging.Filter):
@@ -85,6 +88,9 @@ def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
     result: dict[str, Any] = {"outcome": outcome, "responses": responses, "new": fresh, **archive}
     if home:
         result["home"] = home
+    moved = _MOVED.search(str(home or ""))
+    if moved:
+        result["moved_to"] = moved.group(1)  # `newsarchive health` says "moved?"
     return result
 
 

@@ -242,7 +242,7 @@ class PortalSpider(scrapy.Spider):
         """Follow feeds, articles and further listing pages (pagination) of a listing page."""
         portal = self._portal(response)
         self._count_response(portal)
-        if response.meta.get("via") == "home" and site_key(response.url) != portal.site:
+        if response.meta.get("via") == "home" and not portal.on_site(response.url):  # aliases are on-site
             self._home_failed(portal.key, f"home page redirected off the site, to {response.url}")
             return
         if not isinstance(response, TextResponse):
@@ -422,9 +422,9 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"bounds/{name}", count)
 
     def _discovery_host_ok(self, url: str, portal: Portal) -> bool:
-        """Sitemaps and feeds are fetched only from the portal's own site or its configured extra hosts."""
+        """Sitemaps and feeds are fetched only from the portal's sites (home, aliases) or extra hosts."""
         key = site_key(url)
-        if key and (key == portal.site or key in portal.extra_hosts or key in self.extra_hosts):
+        if key and (key in portal.sites or key in portal.extra_hosts or key in self.extra_hosts):
             return True
         self._inc("discovery/offsite")
         self.logger.debug("discovery URL off the portal's site, skipped: %s", url[:300])
