@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 DATA ?= ../shared/data
 PORTALS ?= 3
 ARTICLES ?= 150
+PORT ?= 8651
 # Test processes: the integration tests spend most of their time in crawl subprocesses and servers, so
 # two pytest workers (whole files each, so a file's fixtures stay together) take the suite from ~10.5 to
 # ~6.5 minutes on 2 cores.
@@ -21,7 +22,7 @@ install: $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 
 demo: install
-	$(PY) -m tests.demo --portals $(PORTALS) --articles $(ARTICLES)
+	$(PY) -m tests.demo --portals $(PORTALS) --articles $(ARTICLES) --port $(PORT)
 
 crawl: install
 	$(BIN)/newsarchive crawl $(PORTAL)
@@ -70,7 +71,7 @@ bench-search: install
 	$(PY) -m tests.benchmarks.search --articles 100000
 
 screenshots: install
-	$(PY) -m tests.browser.screenshots --db $${ARCHIVE_DATABASE_URL:-sqlite:///archive.sqlite3} --out docs
+	$(PY) -m tests.browser.screenshots --db $${ARCHIVE_DATABASE_URL:-sqlite:///demo.sqlite3} --out docs/screenshots
 
 clean:
 	rm -rf .demo build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -32,6 +32,10 @@ NEWSARCHIVE_LANGUAGES = ("vi",)
 # comes first (crawler/runtime/backpressure.py keeps its bound on pages in process above one batch).
 ARCHIVE_BATCH_SIZE = 50
 ARCHIVE_BATCH_SECONDS = 0.5
+# How long a crawl waits for an archive that dropped out (a PostgreSQL restart or failover, a network cut)
+# before it stops with `archive_unavailable` (pipelines/outage.py): meanwhile every archive call is retried,
+# the fetched pages are held and downloads pause. A restart takes seconds, a failover well under a minute.
+ARCHIVE_RETRY_BUDGET = 60.0
 
 # The frontier: recrawls fetch only new, changed or due articles (the spider's planner, the conditional
 # GET middleware, and the archive stage's fetch records).

@@ -222,6 +222,15 @@ class Capture(Base):
     # The request as sent and the HTTP version of the response (None for captures made before 0007).
     request_headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     protocol: Mapped[str | None] = mapped_column(String(16))
+    # The page's rel=canonical or og:url when it named another URL (as the page gave it, untrusted) and
+    # what the archive made of the claim (pipelines.canonical: accepted, rejected_different_text, ...);
+    # None when the page claimed nothing or was archived before 0011.
+    canonical_claim: Mapped[str | None] = mapped_column(Text)
+    canonical_verdict: Mapped[str | None] = mapped_column(String(40))
+    # Where a capture the archive did not fetch itself came from (`newsarchive import`, `backfill`):
+    # {"source": ..., "file": ..., "record_id": ...} or {"source": ..., "cdx": ..., "replay": ...};
+    # None for the archive's own crawls (migration 0014).
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     portal: Mapped[Portal | None] = relationship()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time as clock
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,16 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 def local_iso(value: datetime | None) -> str | None:
     """Return ``value`` as ISO 8601 in Vietnam time (``+07:00``), the same instant; None for None."""
     return None if value is None else value.astimezone(VN_TZ).isoformat()
+
+
+def log_time(seconds: float | None) -> clock.struct_time:
+    """Return the instant ``seconds`` (since the epoch) as a struct_time in Vietnam time that carries
+    its offset, so ``%z`` prints ``+0700``: logging.Formatter.converter for log lines in the archive's
+    zone whatever the host's."""
+    local = datetime.fromtimestamp(clock.time() if seconds is None else seconds, VN_TZ)
+    offset = local.utcoffset() or timedelta(0)
+    extra = {"tm_zone": local.tzname(), "tm_gmtoff": int(offset.total_seconds())}
+    return clock.struct_time(tuple(local.timetuple()), extra)
 
 
 def day_start(day: date) -> datetime:

@@ -2,7 +2,9 @@
 
 Decisions are read-only lookups in a thread of their own, so the spider never waits for the database's
 write lock; what discovery learned (new URLs, when each was seen, sitemap and listing records) is
-buffered and written by a second thread in one transaction about once a second.
+buffered and written by a second thread in one transaction about once a second. Both go through the
+archive's retry policy with the crawl's ArchiveOutage (storage.db): a database that drops out is waited
+for, the callbacks that asked simply wait too, and records that could not be written stay buffered.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.portals import Portal
+from pipelines.outage import ArchiveOutage
 from storage import frontier
-from storage.db import open_archive, run_transaction
+from storage.db import is_retriable, open_archive, run_transaction
 from storage.frontier import pages as frontier_pages
 from storage.models import utcnow
 from storage.runs import ensure_portal
+from storage.safe_text import exception_line
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,8 +43,9 @@ class FrontierPlanner:
     archive (a unit test's spider) every URL is planned as new.
     """
 
-    def __init__(self, database_url: str | None) -> None:
+    def __init__(self, database_url: str | None, outage: ArchiveOutage | None = None) -> None:
         self.database_url = database_url
+        self.outage = outage or ArchiveOutage()
         self.engine: Engine | None = None
         self.factory: sessionmaker[Session] | None = None
         self.writer_engine: Engine | None = None
@@ -58,11 +63,11 @@ class FrontierPlanner:
             return
         self.writer_engine, self.writer = open_archive(self.database_url, create=True, writer=True)
         self.engine, self.factory = open_archive(self.database_url)
-        with self.writer.begin() as session:
-            for portal in portals:
-                self.portal_ids[portal.key] = ensure_portal(
-                    session, portal.key, portal.name, portal.home_url
-                ).id
+
+        def register(session: Session) -> dict[str, int]:
+            return {p.key: ensure_portal(session, p.key, p.name, p.home_url).id for p in portals}
+
+        self.portal_ids = run_transaction(self.writer, register, outage=self.outage)
         self._flusher = threading.Thread(target=self._flush_loop, name="frontier-write", daemon=True)
         self._flusher.start()
 
@@ -93,10 +98,18 @@ class FrontierPlanner:
         if not pending or self.writer is None:
             return
         try:
-            run_transaction(self.writer, lambda session: [work(session) for work in pending])
+            run_transaction(
+                self.writer, lambda session: [work(session) for work in pending], outage=self.outage
+            )
         except SQLAlchemyError as exc:
-            # Lost records cost a refetch or a re-walk next time, never an article: log and go on.
-            logger.warning("frontier: %d discovery records not written: %s", len(pending), exc)
+            if self._stop.is_set() or not is_retriable(exc):
+                # Lost records cost a refetch or a re-walk next time, never an article.
+                logger.warning(
+                    "frontier: %d discovery records not written: %s", len(pending), exception_line(exc)
+                )
+                return
+            with self._lock:  # kept for the last flush, at close
+                self._pending[:0] = pending
 
     # -- reads: decisions ------------------------------------------------------------------------
 
@@ -104,7 +117,7 @@ class FrontierPlanner:
         assert self.factory is not None
         factory = self.factory
         return await asyncio.get_running_loop().run_in_executor(
-            self._reads, lambda: run_transaction(factory, work)
+            self._reads, lambda: run_transaction(factory, work, outage=self.outage)
         )
 
     async def plan(
@@ -131,7 +144,13 @@ class FrontierPlanner:
             entries = frontier.due(session, portal_id, limit=limit, since=since)
             return [(e.url, e.etag, e.last_modified) for e in entries]
 
-        return await self._read(work)
+        try:
+            return await self._read(work)
+        except SQLAlchemyError as exc:
+            # Asked from the spider's start(), where an exception would stop the engine with a traceback:
+            # the crawl stops with archive_unavailable instead (the backpressure extension sees the loss).
+            self.outage.give_up(exc)
+            return []
 
     async def sitemap_changed(self, portal: Portal, url: str, lastmod: datetime | None) -> bool:
         if self.factory is None:

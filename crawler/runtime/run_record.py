@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import signals
@@ -16,10 +17,13 @@ from twisted.internet import task, threads
 
 from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
+from pipelines.outage import ArchiveOutage, outage_of
 from storage import leases, runs
 from storage.db import ArchiveUnavailable
 from storage.frontier.backlog import backlog, left_for_next_crawl
 from storage.models import RunStatus, utcnow
+from storage.safe_text import exception_line
+from storage.timezone import local_iso
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +36,8 @@ UNREACHABLE, ROBOTS_REFUSED, REACHED, NOTHING_NEW, ERRORS, LEASED = (
     "unreachable", "robots_refused", "reached", "nothing_new", "errors", "leased",
 )  # fmt: skip
 _FAILING = (UNREACHABLE, ROBOTS_REFUSED)
+# The spider's home_failed reason for a home page that redirected off the portal's sites (and aliases).
+_MOVED = re.compile(r"home page redirected off the site, to (\S+)")
 
 
 class NetworkErrorsOnOneLine(logging.Filter):
@@ -69,7 +75,10 @@ def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
     fresh = archive["stored"] + archive["version"] + archive["duplicate"] + archive["near_duplicate"]
     fetched = sum(archive.values())
     home = stats.get(prefix + "home_failed")
-    if responses == 0:
+    # A home page refused by the address guard or redirected off the site, with nothing new from anywhere
+    # else, is an unreachable portal, though its robots.txt answered.
+    elsewhere = any(why in str(home or "") for why in ("address guard", "off the site"))
+    if responses == 0 or (elsewhere and not fresh):
         outcome = ROBOTS_REFUSED if home and "robots.txt" in home else UNREACHABLE
     elif fresh:
         outcome = REACHED
@@ -80,6 +89,9 @@ def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
     result: dict[str, Any] = {"outcome": outcome, "responses": responses, "new": fresh, **archive}
     if home:
         result["home"] = home
+    moved = _MOVED.search(str(home or ""))
+    if moved:
+        result["moved_to"] = moved.group(1)  # `newsarchive health` says "moved?"
     return result
 
 
@@ -100,8 +112,11 @@ class CrawlRunRecorder:
     archive pipeline.
     """
 
-    def __init__(self, database_url: str, crawler: Any, node: str | None = None) -> None:
+    def __init__(
+        self, database_url: str, crawler: Any, node: str | None = None, outage: ArchiveOutage | None = None
+    ) -> None:
         self.database_url = database_url
+        self.outage = outage or ArchiveOutage()
         self.crawler = crawler
         self.node = node
         self.run_id: int | None = None
@@ -118,6 +133,7 @@ class CrawlRunRecorder:
             crawler.settings.get("ARCHIVE_DATABASE_URL"),
             crawler,
             crawler.settings.get("NEWSARCHIVE_SCRAPYD_NODE"),
+            outage_of(crawler),
         )
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
@@ -127,7 +143,7 @@ class CrawlRunRecorder:
         portals = sorted(getattr(spider, "portals", {}))
         self.started_at = utcnow()
         try:
-            self.archive = ArchiveSessions(self.database_url)
+            self.archive = ArchiveSessions(self.database_url, self.outage)
             abandoned = self.archive.run(
                 lambda session: runs.abandon_stale_runs(
                     session, STALE_AFTER, is_dead=leases.dead_on_this_host
@@ -140,7 +156,7 @@ class CrawlRunRecorder:
                 ).id
             )  # fmt: skip
         except (ArchiveUnavailable, SQLAlchemyError) as exc:
-            logger.error("cannot record the crawl run: %s", exc)
+            logger.error("cannot record the crawl run: %s", exception_line(exc))
             return
         if abandoned:
             logger.warning("crawl runs %s stopped without finishing (killed): marked abandoned", abandoned)
@@ -186,7 +202,7 @@ class CrawlRunRecorder:
                 )
             )
         except SQLAlchemyError as exc:
-            logger.error("cannot record the end of crawl run %s: %s", run_id, exc)
+            logger.error("cannot record the end of crawl run %s: %s", run_id, exception_line(exc))
         finally:
             self.archive.dispose()
 
@@ -244,8 +260,8 @@ def run_status(reason: str, outcomes: dict[str, dict[str, Any]]) -> tuple[str, s
 def _json_able(stats: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in stats.items():
-        if isinstance(value, datetime):
-            out[key] = value.isoformat()
+        if isinstance(value, datetime):  # Scrapy's start/finish times are UTC: shown in the archive's zone
+            out[key] = local_iso(value if value.tzinfo else value.replace(tzinfo=UTC))
         else:
             try:
                 json.dumps(value)

@@ -92,10 +92,10 @@ class ListingWalks:
         if stop == KNOWN and self.open.get(series):
             # An earlier walk of this series never ended (killed, cut short): walk on over known ground
             # to where it stopped, instead of stopping at the first page that is all fetched.
-            spider.count("frontier/listing_resumed")
+            spider.counters.inc("frontier/listing_resumed")
             stop = None
         if stop is not None:
-            spider.count(STOP_STATS[stop])
+            spider.counters.inc(STOP_STATS[stop])
         to_walk = pages_to_walk(candidates, stop, walked)
         if depth:
             going_on = any(page_number(page)[0] == series for page in to_walk)

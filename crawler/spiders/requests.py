@@ -58,6 +58,9 @@ class SpiderRequests:
             errback=self.spider.discovery_failed,
             priority=PRIORITY_LISTING,
             meta={"portal": portal.key, "listing_depth": 0, "hops": 0, "via": "home"},
+            # Its redirects too: one to a URL robots.txt's redirect already asked for must still reach
+            # the errback (the portal is unreachable), not vanish in the duplicate filter.
+            dont_filter=True,
         )
 
     def article(
@@ -176,7 +179,7 @@ class SpiderRequests:
     def _budgeted(self, url: str, portal: Portal, **kwargs: Any) -> scrapy.Request | None:
         """A request for ``portal``, or None once the portal's page budget for this run is spent."""
         if self.responses[portal.key] >= self.spider.bounds.page_budget:
-            self.spider.bound_reached("page_budget", portal.key)
+            self.spider.counters.bound_reached("page_budget", portal.key)
             return None
         meta = {"portal": portal.key, **kwargs.pop("meta", {})}
         return scrapy.Request(url, meta=meta, **kwargs)

@@ -25,7 +25,7 @@ from storage.db import (
 )
 from storage.models import MAX_ID, CaptureStatus, Portal
 from storage.search.filters import SearchFilters
-from storage.timezone import day_end, day_start, local_iso, parse_day
+from storage.timezone import day_end, day_start, human_datetime, parse_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,8 +83,10 @@ def filter_options(function: F) -> F:
     """Add the search/export filters: --portal, --since, --until, --language, --status, --author and
     --category."""
     options = [
-        click.option("--category", metavar="NAME", default=None, help="Only articles in this category."),
-        click.option("--author", metavar="TEXT", default=None, help="Only articles whose author has TEXT."),
+        click.option("--category", metavar="NAME", default=None,
+                     help="Only articles in this category (accents optional: thoi su finds Thời sự)."),
+        click.option("--author", metavar="TEXT", default=None,
+                     help="Only articles whose author has TEXT (accents optional: duc finds Đức)."),
         click.option(
             "--status", "statuses", multiple=True, type=click.Choice(STATUSES),
             help="Only articles with this status (repeatable) [default: archived].",
@@ -143,10 +145,11 @@ def parse_article_ref(value: str) -> int | str:
     """Return an article id (ASCII digits, at most MAX_ID) or an http(s) URL. Raises ArgumentProblem."""
     text = value.strip()
     if _ASCII_DIGITS.fullmatch(text):
-        number = int(text)
-        if number > MAX_ID:
-            raise ArgumentProblem(f"article id {text} is too large (ids are at most {MAX_ID})")
-        return number
+        # Length first: int() refuses strings of over 4,300 digits (a ValueError, not a usage error).
+        if len(text.lstrip("0")) > len(str(MAX_ID)) or int(text) > MAX_ID:
+            shown = text if len(text) <= 30 else f"{text[:20]}... ({len(text)} digits)"
+            raise ArgumentProblem(f"article id {shown} is too large (ids are at most {MAX_ID})")
+        return int(text)
     if text.lower().startswith(("http://", "https://")):
         return text
     raise ArgumentProblem(f"{value!r} is not an article id (digits 0-9) or an http(s) URL")
@@ -193,6 +196,9 @@ def _refuse_missing_sqlite_file(url: str) -> None:
         raise CommandFailed(f"no archive at {url}: file does not exist; run `newsarchive crawl` first")
 
 
-def local_day(value: datetime | None) -> str:
-    """Return the Vietnam-time day of ``value`` as YYYY-MM-DD, or "" for None."""
-    return (local_iso(value) or "")[:10]
+def human_time(value: datetime | str | None) -> str:
+    """Return an instant (a datetime, or the ISO 8601 text of one) as people read it in a table or a
+    report, ``07/12/2026 03:29 (GMT+7)`` (storage.timezone.human_datetime); "" for None or ""."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if value else None
+    return human_datetime(value)

@@ -48,8 +48,13 @@ def test_a_hung_and_a_crashed_job_fail_alone_and_their_workers_are_replaced() ->
         *(("echo", n) for n in range(3, 9)),
     ]
     results = list(pool.map(jobs))
-    # Cut on its CPU time, not awaited: it would have answered "spin:3600:<pid>" an hour later.
-    assert isinstance(results[1], WorkerFailed) and str(results[1]) == "extraction timed out after 1 s"
+    # Cut, not awaited: it would have answered "spin:3600:<pid>" an hour later. On its CPU time when the
+    # machine is free; on a machine too loaded to give it 1 s of CPU, the wall-clock backstop cuts it.
+    assert isinstance(results[1], WorkerFailed)
+    assert str(results[1]) in {
+        "extraction timed out after 1 s",
+        "extraction timed out after 3 s on the clock without finishing",
+    }
     assert (
         isinstance(results[3], WorkerFailed) and str(results[3]) == "extraction worker crashed on this page"
     )

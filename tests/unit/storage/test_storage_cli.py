@@ -167,7 +167,7 @@ def test_search_table_output(sample: Sample) -> None:
     assert result.exit_code == 0, result.output
     header, rule, row = result.stdout.splitlines()
     assert header.split() == ["id", "published", "portal", "title", "snippet"]
-    assert "2024-02-29" in row and "baolaocai" in row and "[đào]" in row
+    assert "29/02/2024 01:00 (GMT+7)" in row and "baolaocai" in row and "[đào]" in row
     result = invoke("search", "khôngcó", "--db", sample.url)
     assert result.exit_code == 0 and result.stdout == "" and "no matches" in result.stderr
 
@@ -179,7 +179,9 @@ def test_show_by_id_lists_provenance(sample: Sample) -> None:
     result = invoke("show", str(sample.ids["origin"]), "--db", sample.url)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "baohoabinh" in out and "2024-03-01T08:30:00+07:00" in out and "01/03/2024 08:30" in out
+    # Dates for people (issue 22): dd/mm/yyyy HH:MM (GMT+7); the raw date the page wrote is quoted beside.
+    assert "baohoabinh" in out and "published:     01/03/2024 08:30 (GMT+7)  (raw '01/03/2024 08:30'" in out
+    assert "+00:00" not in out and "+07:00" not in out
     assert "time zone assumed" in out and "Minh Anh" in out
     assert "v1" in out and "v2" in out
     assert f"#{sample.ids['capture1']}" in out and "HTTP 200" in out and "via sitemap" in out
