@@ -12,7 +12,7 @@ PORT ?= 8651
 # ~6.5 minutes on 2 cores.
 TEST_JOBS ?= 2
 
-.PHONY: install demo crawl test test-fast lint eval eval-extraction eval-language bench bench-memory bench-dedup bench-search screenshots clean
+.PHONY: install demo crawl test test-fast cutpoints lint eval eval-extraction eval-language bench bench-memory bench-dedup bench-search screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -33,6 +33,11 @@ test: install
 # The unit tests and the integration tests not marked slow (no crawl subprocess): under 2 minutes.
 test-fast: install
 	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not slow"
+
+# Crawls of the replica cut by SIGKILL and SIGINT at 12 seeded moments per database, each rerun and
+# compared with a clean crawl (tests/integration/cutpoints.py; a few of them run in `make test`).
+cutpoints: install
+	$(PY) -m tests.integration.cutpoints --cuts 12
 
 lint: install
 	$(BIN)/ruff check .

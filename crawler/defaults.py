@@ -52,3 +52,10 @@ NEWSARCHIVE_LEASE_FORCE = False
 # NEWSARCHIVE_PROGRESS_INTERVAL seconds (for logs and cron mail; not tuned).
 NEWSARCHIVE_PROGRESS = "auto"
 NEWSARCHIVE_PROGRESS_INTERVAL = 30.0
+
+# Backfill from a Wayback-style CDX server (crawler/imports/backfill.py): its own politeness, since the
+# server is someone else's (the Internet Archive asks for moderate rates): seconds between two requests,
+# requests at once, and seconds one CDX page or replay may take.
+BACKFILL_DELAY = 1.0
+BACKFILL_CONCURRENCY = 2
+BACKFILL_TIMEOUT = 60.0

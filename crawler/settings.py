@@ -155,5 +155,10 @@ NEWSARCHIVE_LEASE_FORCE = defaults.NEWSARCHIVE_LEASE_FORCE
 NEWSARCHIVE_PROGRESS = defaults.NEWSARCHIVE_PROGRESS
 NEWSARCHIVE_PROGRESS_INTERVAL = defaults.NEWSARCHIVE_PROGRESS_INTERVAL
 
+# Backfill from a CDX server (crawler/imports/backfill.py): delay, concurrency and timeout of its requests.
+BACKFILL_DELAY = defaults.BACKFILL_DELAY
+BACKFILL_CONCURRENCY = defaults.BACKFILL_CONCURRENCY
+BACKFILL_TIMEOUT = defaults.BACKFILL_TIMEOUT
+
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -276,6 +276,7 @@ class ArchivePipeline:
             compressed=item.digest.compressed if item.digest else None,
             request_headers=item.request_headers,
             protocol=item.protocol,
+            provenance=item.provenance,
         )
         if item.failure_status == "not_modified":
             revisit = record_not_modified(session, [item.url, item.final_url], item.fetched_at)

@@ -31,6 +31,8 @@ class PageItem:
     link_rules: Any = None  # the portal's pipelines.extract.links.LinkRules (a canonical claim's target)
     request_headers: dict[str, list[str]] | None = None  # as sent, for the WARC request record
     protocol: str | None = None  # the response's HTTP version, e.g. "HTTP/1.1"
+    # Where a capture the archive did not fetch itself came from (crawler.imports: WARC record, CDX replay).
+    provenance: dict[str, str] | None = None
     # Set when the page cannot become an article: (status, reason), e.g. ("fetch_failed", "HTTP 404").
     failure_status: str | None = None
     failure_reason: str | None = None

@@ -93,7 +93,8 @@ class RunStatus(enum.StrEnum):
     """How a crawl run ended (or that it is still going)."""
 
     RUNNING = "running"
-    FINISHED = "finished"  # every portal reached
+    FINISHED = "finished"  # every portal reached, every discovered article URL dealt with
+    INCOMPLETE = "incomplete"  # finished, but article URLs it discovered are left for the next crawl
     FAILED = "failed"  # a portal unreachable or yielding no page, or the archive lost
     INTERRUPTED = "interrupted"  # SIGINT or SIGTERM: in-flight pages written, then stopped
     ABANDONED = "abandoned"  # its heartbeat stopped (killed): marked so by a later crawl
@@ -226,6 +227,10 @@ class Capture(Base):
     # None when the page claimed nothing or was archived before 0011.
     canonical_claim: Mapped[str | None] = mapped_column(Text)
     canonical_verdict: Mapped[str | None] = mapped_column(String(40))
+    # Where a capture the archive did not fetch itself came from (`newsarchive import`, `backfill`):
+    # {"source": ..., "file": ..., "record_id": ...} or {"source": ..., "cdx": ..., "replay": ...};
+    # None for the archive's own crawls (migration 0014).
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     portal: Mapped[Portal | None] = relationship()
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.replica import ReplicaServer, build_world
+from tests.replica.dates import edit_time
 from tests.replica.truth import GroundTruth
 
 DEMO_DB = "sqlite:///demo.sqlite3"
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portals", type=int, default=3)
     parser.add_argument("--articles", type=int, default=150)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--edition", type=int, default=0, help="1: some articles are edited now (recrawl: new versions)"
+    )
     parser.add_argument("--db", default=DEMO_DB, help=f"archive URL (default {DEMO_DB})")
     parser.add_argument(
         "--port",
@@ -53,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     world = build_world(portals=args.portals, articles=args.articles, seed=args.seed)
+    if args.edition:
+        world.set_edition(args.edition, edited_at=edit_time(0))
     try:
         server = ReplicaServer(world, first_host=2, port=args.port).start()
     except OSError as exc:

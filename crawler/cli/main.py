@@ -8,6 +8,7 @@ import click
 
 from crawler.cli.crawl import crawl_command
 from crawler.cli.evaluate import eval_group
+from crawler.cli.imports import backfill_command, import_command
 from crawler.cli.reextract import reextract_command
 from crawler.cli.schedule import schedule_group
 from crawler.cli.tools import extract_command, lang_command
@@ -53,6 +54,8 @@ COMMANDS: tuple[click.Command, ...] = (
     runs_command,
     health_command,
     reextract_command,
+    import_command,
+    backfill_command,
     migrate_command,
     search_command,
     show_command,

@@ -25,6 +25,7 @@ from crawler.portals import Portal
 from pipelines.outage import ArchiveOutage
 from storage import frontier
 from storage.db import is_retriable, open_archive, run_transaction
+from storage.frontier import pages as frontier_pages
 from storage.models import utcnow
 from storage.runs import ensure_portal
 from storage.safe_text import exception_line
@@ -51,7 +52,7 @@ class FrontierPlanner:
         self.writer: sessionmaker[Session] | None = None
         self.portal_ids: dict[str, int] = {}
         self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontier-read")
-        self._pending: list[Callable[[Session], None]] = []
+        self._pending: list[Callable[[Session], object]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -82,7 +83,7 @@ class FrontierPlanner:
 
     # -- writes: buffered ------------------------------------------------------------------------
 
-    def _later(self, work: Callable[[Session], None]) -> None:
+    def _later(self, work: Callable[[Session], object]) -> None:
         if self.writer is not None:
             with self._lock:
                 self._pending.append(work)
@@ -130,14 +131,18 @@ class FrontierPlanner:
         self._later(lambda session: frontier.record_discoveries(session, portal_id, found, now=now))
         return plans
 
-    async def due(self, portal: Portal, limit: int) -> list[tuple[str, str | None, str | None]]:
-        """Return (url, etag, last_modified) of the portal's entries whose revisit or retry is due."""
+    async def due(
+        self, portal: Portal, limit: int, since: datetime | None = None
+    ) -> list[tuple[str, str | None, str | None]]:
+        """Return (url, etag, last_modified) of the portal's entries the frontier owes a fetch: never
+        fetched, or whose revisit, retry or changed lastmod is due (storage.frontier.due)."""
         if self.factory is None:
             return []
         portal_id = self.portal_ids[portal.key]
 
         def work(session: Session) -> list[tuple[str, str | None, str | None]]:
-            return [(e.url, e.etag, e.last_modified) for e in frontier.due(session, portal_id, limit=limit)]
+            entries = frontier.due(session, portal_id, limit=limit, since=since)
+            return [(e.url, e.etag, e.last_modified) for e in entries]
 
         try:
             return await self._read(work)
@@ -151,12 +156,35 @@ class FrontierPlanner:
         if self.factory is None:
             return True
         portal_id = self.portal_ids[portal.key]
-        return await self._read(lambda session: frontier.sitemap_changed(session, portal_id, url, lastmod))
+        return await self._read(
+            lambda session: frontier_pages.sitemap_changed(session, portal_id, url, lastmod)
+        )
 
-    async def record_sitemap(self, portal: Portal, url: str, fetched_at: datetime) -> None:
+    async def record_sitemap(
+        self, portal: Portal, url: str, fetched_at: datetime, lastmod: datetime | None = None
+    ) -> None:
+        """Record that a sitemap was read, with the lastmod its index gave it (storage.frontier)."""
         if self.factory is not None:
             portal_id = self.portal_ids[portal.key]
-            self._later(lambda session: frontier.record_sitemap(session, portal_id, url, fetched_at))
+            self._later(
+                lambda session: frontier_pages.record_sitemap(session, portal_id, url, fetched_at, lastmod)
+            )
+
+    async def walk_open(self, portal: Portal, series: str) -> bool:
+        """Whether the last walk of the pagination series ``series`` did not end (storage.frontier)."""
+        if self.factory is None:
+            return False
+        return bool(await self._read(lambda session: frontier_pages.open_walks(session, [series])))
+
+    def record_walk(self, portal: Portal, series: str, *, walk_open: bool) -> None:
+        """Record whether the walk of ``series`` goes on past the page just walked."""
+        if self.factory is not None:
+            portal_id, now = self.portal_ids[portal.key], utcnow()
+            self._later(
+                lambda session: frontier_pages.record_walk(
+                    session, portal_id, series, now, walk_open=walk_open
+                )
+            )
 
     async def listing_walked(
         self, portal: Portal, url: str, next_pages: Sequence[str], fetched_at: datetime
@@ -166,8 +194,15 @@ class FrontierPlanner:
         if self.factory is None:
             return set()
         portal_id, pages = self.portal_ids[portal.key], list(next_pages)
-        self._later(lambda session: frontier.record_listing(session, portal_id, url, fetched_at))
-        return await self._read(lambda session: frontier.walked_listings(session, pages))
+        self._later(lambda session: frontier_pages.record_listing(session, portal_id, url, fetched_at))
+        return await self._read(lambda session: frontier_pages.walked_listings(session, pages))
+
+    def record_fetch(self, portal: Portal, outcome: frontier.FetchOutcome) -> None:
+        """Record the outcome of an article fetch that yields no capture (robots.txt forbids it, the page
+        is no article), so the frontier stops owing it a fetch."""
+        if self.factory is not None:
+            portal_id, policy = self.portal_ids[portal.key], portal.revisit
+            self._later(lambda session: frontier.record_fetch(session, portal_id, outcome, policy))
 
     def describe(self) -> dict[str, Any]:
         return {"archive": self.database_url, "portals": dict(self.portal_ids)}

@@ -63,8 +63,9 @@ class CrawlResult:
 
     @property
     def exit_status(self) -> int:
-        """0 when the crawl finished and every portal was reached; 130/143 when a signal stopped it;
-        1 when it failed (a portal unreachable or yielding no page, the archive lost)."""
+        """0 when the crawl finished, every portal was reached and nothing it discovered was given up;
+        130/143 when a signal stopped it; 1 when it failed (a portal unreachable or yielding no page, the
+        archive lost) or left URLs for the next crawl (``incomplete``)."""
         if self.signum == signal.SIGINT:
             return EXIT_SIGINT
         if self.signum == signal.SIGTERM:
@@ -174,6 +175,8 @@ def crawl_summary(stats: dict[str, Any], portals: list[str], elapsed: float) -> 
     for key, outcome in outcomes.items():
         detail = outcome.get("home") or outcome.get("holder") or f"{outcome.get('new', 0)} new"
         rows.append((f"portal {key}", f"{outcome['outcome']} ({detail})"))
+    if stats.get("frontier/left"):
+        rows.append(("left for the next crawl", f"{stats['frontier/left']} URLs"))
     if stats.get("run/status"):
         rows.append(("run", str(stats["run/status"])))
     width = max(len(name) for name, _ in rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,8 @@ from crawler.runtime.archive_sessions import ArchiveSessions
 from pipelines.outage import ArchiveOutage, outage_of
 from storage import leases, runs
 from storage.db import ArchiveUnavailable
-from storage.models import RunStatus
+from storage.frontier.backlog import backlog, left_for_next_crawl
+from storage.models import RunStatus, utcnow
 from storage.safe_text import exception_line
 from storage.timezone import local_iso
 
@@ -34,6 +36,8 @@ UNREACHABLE, ROBOTS_REFUSED, REACHED, NOTHING_NEW, ERRORS, LEASED = (
     "unreachable", "robots_refused", "reached", "nothing_new", "errors", "leased",
 )  # fmt: skip
 _FAILING = (UNREACHABLE, ROBOTS_REFUSED)
+# The spider's home_failed reason for a home page that redirected off the portal's sites (and aliases).
+_MOVED = re.compile(r"home page redirected off the site, to (\S+)")
 
 
 class NetworkErrorsOnOneLine(logging.Filter):
@@ -85,6 +89,9 @@ def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
     result: dict[str, Any] = {"outcome": outcome, "responses": responses, "new": fresh, **archive}
     if home:
         result["home"] = home
+    moved = _MOVED.search(str(home or ""))
+    if moved:
+        result["moved_to"] = moved.group(1)  # `newsarchive health` says "moved?"
     return result
 
 
@@ -93,10 +100,11 @@ class CrawlRunRecorder:
 
     At start: a ``running`` row (host, pid), after marking runs whose heartbeat stopped as
     ``abandoned``. While crawling: a heartbeat every HEARTBEAT_SECONDS. At the end: an outcome per
-    portal (reached, nothing_new, errors, unreachable, robots_refused, leased) and the run's status:
-    ``failed`` when a portal could not be reached or yielded no page (or the archive was lost),
-    ``interrupted`` on SIGINT/SIGTERM, else ``finished``. The status and outcomes are also put in the
-    stats (``run/status``, ``run/outcomes``) for the command that started the crawl.
+    portal (reached, nothing_new, errors, unreachable, robots_refused, leased) with the article URLs it
+    left for the next crawl (``left``), and the run's status: ``failed`` when a portal could not be
+    reached or yielded no page (or the archive was lost), ``interrupted`` on SIGINT/SIGTERM,
+    ``incomplete`` when URLs were left for the next crawl, else ``finished``. The status and outcomes
+    are also put in the stats (``run/status``, ``run/outcomes``) for the command that started the crawl.
 
     Settings: CRAWL_RUN_RECORDER_ENABLED (default True), ARCHIVE_DATABASE_URL, NEWSARCHIVE_SCRAPYD_NODE
     (recorded as the run's node; the job id is Scrapyd's ``_job`` spider argument, or $SCRAPY_JOB for a
@@ -112,6 +120,7 @@ class CrawlRunRecorder:
         self.crawler = crawler
         self.node = node
         self.run_id: int | None = None
+        self.started_at = utcnow()
         self.archive: ArchiveSessions | None = None
         self.beat: task.LoopingCall | None = None
 
@@ -132,6 +141,7 @@ class CrawlRunRecorder:
 
     def spider_opened(self, spider: Any) -> None:
         portals = sorted(getattr(spider, "portals", {}))
+        self.started_at = utcnow()
         try:
             self.archive = ArchiveSessions(self.database_url, self.outage)
             abandoned = self.archive.run(
@@ -179,6 +189,7 @@ class CrawlRunRecorder:
             else portal_outcome(stats.get_stats(), key)
             for key in sorted(set(getattr(spider, "portals", {})) | leased)
         }
+        self._note_left(spider, outcomes)
         status, why = run_status(reason, outcomes)
         stats.set_value("run/status", status)
         stats.set_value("run/outcomes", outcomes)
@@ -195,6 +206,38 @@ class CrawlRunRecorder:
         finally:
             self.archive.dispose()
 
+    def _note_left(self, spider: Any, outcomes: dict[str, dict[str, Any]]) -> None:
+        """Add to each crawled portal's outcome how many article URLs this crawl left for the next one
+        (storage.frontier.backlog.left_for_next_crawl) and the frontier's backlog at its end, and the
+        total left to the stats as ``frontier/left``.
+
+        The spider's frontier planner has written its last discovery records by now: its spider_closed
+        handler was connected first (the spider exists before the extensions)."""
+        planner = getattr(spider, "planner", None)
+        portal_ids: dict[str, int] = dict(getattr(planner, "portal_ids", {}) or {})
+        crawled = {
+            key: portal_ids[key]
+            for key, o in outcomes.items()
+            if key in portal_ids and o["outcome"] != LEASED
+        }
+        if self.archive is None or not crawled:
+            return
+        started, since, ids = self.started_at, getattr(spider, "since", None), list(crawled.values())
+        try:
+            left, owed = self.archive.run(
+                lambda session: (
+                    left_for_next_crawl(session, ids, started, since=since),
+                    backlog(session, ids),
+                )
+            )
+        except (ArchiveUnavailable, SQLAlchemyError) as exc:
+            logger.error("cannot count the URLs left for the next crawl: %s", exc)
+            return
+        for key, portal_id in crawled.items():
+            # The backlog at the run's end too: `health` warns when it stops shrinking across runs.
+            outcomes[key].update(left=left.get(portal_id, 0), backlog=owed[portal_id].total)
+        self.crawler.stats.set_value("frontier/left", sum(left.values()))
+
 
 def run_status(reason: str, outcomes: dict[str, dict[str, Any]]) -> tuple[str, str]:
     """Return the run's status and why, from Scrapy's finish reason and the portals' outcomes."""
@@ -207,6 +250,10 @@ def run_status(reason: str, outcomes: dict[str, dict[str, Any]]) -> tuple[str, s
         return RunStatus.FAILED.value, "; ".join(f"{key}: {outcome}" for key, outcome in failing.items())
     if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
         return RunStatus.FAILED.value, reason
+    left = sum(int(value.get("left", 0)) for value in outcomes.values())
+    if left:
+        # The honest exit: a crawl that gave discovered URLs up says how many the next one must fetch.
+        return RunStatus.INCOMPLETE.value, f"{reason}; {left} URLs left for the next crawl"
     return RunStatus.FINISHED.value, reason
 
 

@@ -239,6 +239,7 @@ def format_article(details: dict[str, Any]) -> str:
         lines.append(
             f"  v{v['version']}  captured {human_time(v['captured_at'])}  hash {v['content_hash'][:12]}"
             f"  capture {v['capture_id']}  {truncate(' '.join((v['title'] or '').split()), 60)}"
+            f"  [{v['source'] or 'capture not kept'}]"
         )
     lines.append("captures:")
     for c in d["captures"]:
@@ -246,7 +247,7 @@ def format_article(details: dict[str, Any]) -> str:
             f"  #{c['id']}  fetched {human_time(c['fetched_at'])}  last {human_time(c['last_fetched_at'])}"
             f"  x{c['fetch_count']}"
             f"  HTTP {c['http_status']}  via {c['discovered_via'] or '?'}  sha256 {c['body_sha256'][:16]}"
-            f"  {c['size']} bytes"
+            f"  {c['size']} bytes  source {c['source']}"
         )
         if c["canonical_claim"] is not None:  # the page's word, shown as a claim with the archive's verdict
             lines.append(f"      canonical claim: {c['canonical_claim']} ({c['canonical_verdict']})")

@@ -97,6 +97,7 @@ def health_command(
             "per_day_7d": round(report.figures.get("articles_per_day", {}).get("7d", 0.0), 2),
             "per_day_28d": round(report.figures.get("articles_per_day", {}).get("28d", 0.0), 2),
             "baseline_per_day": round(report.figures.get("baseline_per_day", 0.0), 2),
+            "backlog": _backlog_total(report.figures.get("backlog")),
             "last_successful_run": report.figures.get("last_successful_run"),
             "problems": "; ".join(report.problems),
             "figures": report.figures,
@@ -110,6 +111,7 @@ def health_command(
         "per_day_7d",
         "per_day_28d",
         "baseline_per_day",
+        "backlog",
         Column("problems", flexible=True),
     ]
     fields = (
@@ -125,3 +127,8 @@ def health_command(
         if problems:
             click.echo("\n" + "\n".join(terminal_safe(line, multiline=False) for line in problems))
     raise SystemExit(max((report.exit_status for report in reports), default=0))
+
+
+def _backlog_total(figure: dict[str, Any] | None) -> int:
+    """The article URLs the frontier owes the portal (never fetched, failed awaiting a retry)."""
+    return int(figure["discovered"]) + int(figure["failed"]) if figure else 0

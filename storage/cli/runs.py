@@ -10,6 +10,7 @@ from storage.cli.base import CommandFailed, CommandGroup
 from storage.cli.common import archive_session, check_portal, db_option, human_time
 from storage.cli.output import Column, emit, json_default, output_options, utf8_stdout
 from storage.export import records
+from storage.frontier.backlog import backlog_by_key
 from storage.models import MAX_ID, RunStatus
 from storage.safe_text import json_safe, terminal_safe
 
@@ -78,8 +79,9 @@ def runs_command(
 @click.option("--json", "as_json", is_flag=True, help="Output one JSON object.")
 @click.pass_context
 def runs_show_command(ctx: click.Context, run_id: int, db: str | None, as_json: bool) -> None:
-    """Show one crawl run in full: status and finish reason, where it ran, each portal's outcome and
-    every stat the crawl recorded.
+    """Show one crawl run in full: status and finish reason, where it ran, each portal's outcome (with
+    the URLs it left for the next crawl), each portal's frontier backlog now (never fetched, failed
+    awaiting a retry, waiting since) and every stat the crawl recorded.
 
     \b
     Example:
@@ -90,8 +92,12 @@ def runs_show_command(ctx: click.Context, run_id: int, db: str | None, as_json: 
         db = ctx.obj["db"]  # `runs --db URL show ID`
     with archive_session(db) as session:
         details = records.run_details(session, run_id)
+        # What the frontier owes each portal now (each outcome has its backlog at the run's end).
+        keys = (details["portals"] or sorted(details["outcomes"])) if details else []
+        owed = backlog_by_key(session, keys)
     if details is None:
         raise CommandFailed(f"no crawl run {run_id}")
+    details["backlog"] = {key: value.as_dict() for key, value in owed.items()}
     if as_json:
         with utf8_stdout() as stream:
             stream.write(json_safe(json.dumps(details, ensure_ascii=False, indent=2, default=json_default)))
@@ -113,6 +119,7 @@ def runs_show_command(ctx: click.Context, run_id: int, db: str | None, as_json: 
             )
         else:
             lines.append((f"portal {key}", "no outcome recorded"))
+    lines += [(f"backlog {key}", value.describe()) for key, value in owed.items()]
     lines += [(key, value) for key, value in details["stats"].items()]
     width = max(len(label) for label, _ in lines)
     with utf8_stdout() as stream:

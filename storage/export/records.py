@@ -10,6 +10,7 @@ from typing import IO, Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from storage.captures import capture_source
 from storage.models import (
     Article,
     ArticleVersion,
@@ -186,7 +187,12 @@ def find_article(session: Session, id_or_url: int | str) -> Article | None:
 
 def article_details(session: Session, article: Article) -> dict[str, Any]:
     """Return everything the archive knows about ``article`` as a JSON-ready dict (dates in +07:00)."""
-    captures = session.scalars(select(Capture).where(Capture.article_id == article.id).order_by(Capture.id))
+    captures = list(
+        session.scalars(
+            select(Capture).where(Capture.article_id == article.id).order_by(Capture.fetched_at, Capture.id)
+        )
+    )
+    sources = {capture.id: capture_source(capture.provenance) for capture in captures}
     return {
         "id": article.id,
         "portal": article.portal.key if article.portal else None,
@@ -211,7 +217,7 @@ def article_details(session: Session, article: Article) -> dict[str, Any]:
         "captured_at": local_iso(article.captured_at),
         "categories": list(article.categories or []),
         "tags": list(article.tags or []),
-        "versions": [_version(version) for version in article.versions],
+        "versions": [_version(version, sources) for version in article.versions],
         "captures": [_capture(capture) for capture in captures],
         "cluster": _cluster(session, article),
         "duplicate_of": article.duplicate_of,
@@ -221,7 +227,7 @@ def article_details(session: Session, article: Article) -> dict[str, Any]:
     }
 
 
-def _version(version: ArticleVersion) -> dict[str, Any]:
+def _version(version: ArticleVersion, sources: dict[int, str]) -> dict[str, Any]:
     return {
         "version": version.version,
         "content_hash": version.content_hash,
@@ -230,6 +236,7 @@ def _version(version: ArticleVersion) -> dict[str, Any]:
         "updated_at": local_iso(version.updated_at),
         "captured_at": local_iso(version.captured_at),
         "capture_id": version.capture_id,
+        "source": sources.get(version.capture_id) if version.capture_id is not None else None,
     }
 
 
@@ -249,6 +256,8 @@ def _capture(capture: Capture) -> dict[str, Any]:
         "canonical_verdict": capture.canonical_verdict,
         "status": capture.status,
         "run_id": capture.run_id,
+        "source": capture_source(capture.provenance),
+        "provenance": capture.provenance,
     }
 
 

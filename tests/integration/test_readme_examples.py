@@ -45,6 +45,10 @@ SKIPPED = {
     "serve archives",
     "newsarchive schedule run --max-parallel": "the long-running scheduler; "
     "tests/integration/test_operations.py runs it",
+    "newsarchive import ": "needs WARC files from Common Crawl or another archive; "
+    "tests/integration/test_import_warc.py imports the replica's own export",
+    "newsarchive backfill ": "needs a CDX server (the Wayback Machine's is on the internet); "
+    "tests/integration/test_import_warc.py backfills from pywb on 127.0.0.1",
 }
 # The article the examples show, cite and diff; in the demo archive, one with two versions.
 EXAMPLE_ARTICLE = re.compile(r"(?<=newsarchive (?:show|cite) )42\b")

@@ -19,8 +19,9 @@ from crawler.portals import resolve_portals
 from crawler.runtime.archive_errors import ArchiveErrorsMiddleware
 from crawler.spiders.portal import PortalSpider
 from pipelines.outage import ArchiveOutage, outage_of
-from storage import db, frontier
+from storage import db
 from storage.db import open_archive
+from storage.frontier import pages as frontier_pages
 from storage.models import FrontierEntry, utcnow
 
 
@@ -55,7 +56,7 @@ def test_discovery_records_the_archive_refused_are_kept_and_written_when_it_is_b
     def record(session: Session) -> None:
         if down[0]:
             raise _lost_connection()
-        frontier.record_sitemap(session, portal_id, "https://baoninhthuan.com.vn/sitemap.xml", utcnow())
+        frontier_pages.record_sitemap(session, portal_id, "https://baoninhthuan.com.vn/sitemap.xml", utcnow())
 
     planner._stop.clear()
     planner._later(record)
