@@ -16,6 +16,7 @@ import lxml.etree
 from crawler.ops.rules import Rule, registry_rule
 from pipelines.extract.links import LinkRules, classify_url
 from storage.frontier import RevisitPolicy
+from storage.runs import Lineage
 from storage.urls import site_key
 
 DEFAULT_REGISTRY = Path(__file__).with_name("portals.toml")
@@ -52,6 +53,11 @@ class Portal:
     # The key of the portal that took this one over (a merger), and the last day it published.
     successor: str | None = None
     active_until: date | None = None
+
+    @property
+    def lineage(self) -> Lineage:
+        """The lineage the archive keeps of this portal (storage.runs.ensure_portal), for the web."""
+        return Lineage(self.aliases, self.successor, self.active_until)
 
     @property
     def link_rules(self) -> LinkRules:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -87,6 +88,13 @@ class Portal(Base):
     name: Mapped[str] = mapped_column(String(300))
     home_url: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Lineage, copied from the registry (crawler/portals.toml) each time a crawl or import registers the
+    # portal, so the web's portal page can show it without importing the crawler. None: never
+    # registered by a lineage-aware crawl. aliases: the other hosts it served from, as site keys;
+    # successor: the key of the portal that took it over; active_until: the last day it published.
+    aliases: Mapped[list[str] | None] = mapped_column(JSON)
+    successor: Mapped[str | None] = mapped_column(String(100))
+    active_until: Mapped[date | None] = mapped_column(Date)
 
 
 class RunStatus(enum.StrEnum):

@@ -65,7 +65,7 @@ class FrontierPlanner:
         self.engine, self.factory = open_archive(self.database_url)
 
         def register(session: Session) -> dict[str, int]:
-            return {p.key: ensure_portal(session, p.key, p.name, p.home_url).id for p in portals}
+            return {p.key: ensure_portal(session, p.key, p.name, p.home_url, p.lineage).id for p in portals}
 
         self.portal_ids = run_transaction(self.writer, register, outage=self.outage)
         self._flusher = threading.Thread(target=self._flush_loop, name="frontier-write", daemon=True)

@@ -37,8 +37,9 @@ from pipelines.dedup import DedupPipeline
 from pipelines.extraction import ExtractionPipeline
 from pipelines.items import PageItem
 from pipelines.language import LanguagePipeline
-from storage.db import open_archive
+from storage.db import open_archive, run_transaction
 from storage.models import Capture
+from storage.runs import record_lineage
 from storage.safe_text import exception_line
 from storage.urls import indexable_url
 
@@ -150,11 +151,22 @@ class Importer:
     async def __aexit__(self, *exc: object) -> None:
         try:
             self.archive.close_spider()
+            self._record_lineage()
         finally:
             self.pool.shutdown()
             if self._engine is not None:
                 self._engine.dispose()
         self._count_outcomes()
+
+    def _record_lineage(self) -> None:
+        """Copy the registry's lineage of the chosen portals onto the archive's rows of them (the web's
+        portal page shows it): the archive pipeline files pages under a portal without it."""
+        engine, writer = open_archive(self.crawler.settings.get("ARCHIVE_DATABASE_URL"), writer=True)
+        lineages = {key: portal.lineage for key, portal in self.portals.items()}
+        try:
+            run_transaction(writer, lambda session: record_lineage(session, lineages))
+        finally:
+            engine.dispose()
 
     async def run(self, pages: AsyncIterator[ImportedPage | Skipped | Failed]) -> ImportSummary:
         """Import every page of ``pages`` (skips are counted); returns the summary so far.

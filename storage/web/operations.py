@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from storage.export import records
 from storage.health import portal_health
 from storage.models import Article, CrawlRun, FrontierEntry, Portal, Schedule
+from storage.urls import site_key
 from storage.web.facets import local_period
 
 # Beyond this many days between a portal's first and last article, its chart counts months, not days.
@@ -110,6 +111,34 @@ def run_figures(run: dict[str, Any], stats: dict[str, Any], key: str | None) -> 
     return values
 
 
+@dataclass(frozen=True)
+class PortalLineage:
+    """A portal's lineage as the archive holds it (copied from the registry by the last crawl): its
+    hosts, the portal that took it over and those it took over (key, name), the last day it published."""
+
+    hosts: list[str]
+    successor: tuple[str, str] | None
+    predecessors: list[tuple[str, str]]
+    active_until: date | None
+
+
+def portal_lineage(session: Session, portal: Portal) -> PortalLineage:
+    """Return the lineage of ``portal``; a successor the archive has no row for is shown by its key."""
+    home = site_key(portal.home_url)
+    hosts = [home, *(alias for alias in portal.aliases or [] if alias != home)]
+    successor = None
+    if portal.successor:
+        name = session.scalar(select(Portal.name).where(Portal.key == portal.successor))
+        successor = (portal.successor, name or portal.successor)
+    predecessors = [
+        (str(key), str(name))
+        for key, name in session.execute(
+            select(Portal.key, Portal.name).where(Portal.successor == portal.key).order_by(Portal.key)
+        )
+    ]
+    return PortalLineage([host for host in hosts if host], successor, predecessors, portal.active_until)
+
+
 def portal_page(session: Session, key: str, now: datetime) -> dict[str, Any] | None:
     """Return everything the portal page shows, or None when the archive has no portal ``key``."""
     portal = session.scalars(select(Portal).where(Portal.key == key)).first()
@@ -144,6 +173,7 @@ def portal_page(session: Session, key: str, now: datetime) -> dict[str, Any] | N
     counts = {row[0]: row[1] for row in session.execute(by_status)}
     return {
         "portal": portal,
+        "lineage": portal_lineage(session, portal),
         "health": report,
         "unit": unit,
         "periods": periods,

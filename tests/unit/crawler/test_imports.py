@@ -4,6 +4,7 @@ than the archive's becomes version 1, and show and cite name where each capture 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import io
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
@@ -21,6 +22,7 @@ from crawler.portals import Portal
 from storage.export.citation import citation_for, plain
 from storage.export.records import article_details
 from storage.models import Article
+from storage.models import Portal as PortalRow
 
 URL = "https://baoninhthuan.com.vn/tin-tuc/hoi-nghi-so-ket-cong-tac-quy-i-12345.html"
 PARAGRAPHS = (
@@ -147,7 +149,8 @@ def _import(archive_url: str, path: Path, source: str) -> ImportSummary:
     settings = Settings()
     settings.setmodule("crawler.settings")
     settings.set("EXTRACTION_WORKERS", 1)
-    portal = Portal(key="ninhthuan", name="Báo Ninh Thuận", home_url="https://baoninhthuan.com.vn/")
+    portal = Portal(key="ninhthuan", name="Báo Ninh Thuận", home_url="https://baoninhthuan.com.vn/",
+                    aliases=("ninhthuan.example.vn",), active_until=datetime.date(2025, 6, 30))  # fmt: skip
     importer = Importer(archive_url, [portal], settings)
 
     async def run() -> ImportSummary:
@@ -244,5 +247,9 @@ def test_an_import_of_the_mixed_file_counts_each_skip_and_the_revisit_is_the_sam
             capture = session.scalars(select(Capture)).one()
             assert capture.fetch_count == 2
             assert (capture.fetched_at.month, capture.last_fetched_at.month) == (4, 5)
+            # The registry's lineage of the portal the pages were filed under, for the web's portal page.
+            portal = session.scalars(select(PortalRow)).one()
+            assert portal.aliases == ["ninhthuan.example.vn"]
+            assert portal.active_until == datetime.date(2025, 6, 30)
     finally:
         engine.dispose()

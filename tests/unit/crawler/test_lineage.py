@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import RegistryError, load_registry, portal_for_url
 from storage.health import portal_health
-from storage.models import CrawlRun
-from storage.runs import ensure_portal
+from storage.models import CrawlRun, Portal
+from storage.runs import Lineage, ensure_portal, record_lineage
 
 REGISTRY = """
 [[portal]]
@@ -106,3 +108,43 @@ def test_health_says_moved_to_a_registered_portal_with_the_successor_to_set(arch
         "moved? the home page redirects to https://baokhanhhoa.vn/, portal khanhhoa's site; suggested "
         'registry change: successor = "khanhhoa" and active_until = the last day it published'
     ) in report.problems
+
+
+def _lineages(factory) -> dict[str, tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        rows = session.scalars(select(Portal).order_by(Portal.key))
+        return {row.key: (row.aliases, row.successor, row.active_until) for row in rows}
+
+
+def test_a_crawl_registering_its_portals_copies_their_lineage_into_the_archive(  # type: ignore[no-untyped-def]
+    tmp_path: Path, archive_url: str, archive
+) -> None:
+    _, factory = archive
+    portals = load_registry(_registry(tmp_path, REGISTRY))
+    planner = FrontierPlanner(archive_url)
+    planner.open(list(portals.values()))
+    planner.close()
+    assert _lineages(factory) == {
+        "khanhhoa": ([], None, None),
+        "ninhthuan": (["ninhthuan.example.vn"], "khanhhoa", date(2025, 6, 30)),
+    }
+    # A page filed without the registry's lineage (the archive pipeline) leaves it as it is...
+    with factory.begin() as session:
+        ensure_portal(session, "ninhthuan", "Báo Ninh Thuận", "https://baoninhthuan.com.vn/")
+    assert _lineages(factory)["ninhthuan"] == (["ninhthuan.example.vn"], "khanhhoa", date(2025, 6, 30))
+    # ...and the next crawl brings the registry's edits: the merger undone.
+    edited = REGISTRY.replace('successor = "khanhhoa"\n', "").replace("active_until = 2025-06-30\n", "")
+    planner = FrontierPlanner(archive_url)
+    planner.open(list(load_registry(_registry(tmp_path, edited)).values()))
+    planner.close()
+    assert _lineages(factory)["ninhthuan"] == (["ninhthuan.example.vn"], None, None)
+
+
+def test_an_import_records_the_lineage_of_the_portals_the_archive_holds_only(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    with factory.begin() as session:
+        ensure_portal(session, "ninhthuan", "Báo Ninh Thuận", "https://baoninhthuan.com.vn/")
+    moved = Lineage(("ninhthuan.example.vn",), "khanhhoa", date(2025, 6, 30))
+    with factory.begin() as session:
+        record_lineage(session, {"ninhthuan": moved, "khanhhoa": Lineage()})
+    assert _lineages(factory) == {"ninhthuan": (["ninhthuan.example.vn"], "khanhhoa", date(2025, 6, 30))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -111,6 +111,35 @@ def test_portal_without_articles_or_runs(client: tuple[TestClient, Sample]) -> N
     engine.dispose()
     page = test_client.get("/portal/baomoi").text
     assert "no runs yet" in page and "no schedule" in page and _bars(page, "articles-chart") == []
+
+
+def test_portal_page_shows_the_lineage_both_ways_and_the_move_health_saw(
+    client: tuple[TestClient, Sample],
+) -> None:
+    test_client = client[0]
+    engine = create_engine(client[1].url)
+    with Session(engine) as session, session.begin():
+        old = session.scalars(select(Portal).where(Portal.key == "baolaocai")).one()
+        old.aliases, old.successor, old.active_until = ["laocai.example.vn"], "baohoabinh", date(2025, 6, 30)
+        moved = {"outcome": "nothing_new", "moved_to": "https://baohoabinh.example/"}
+        started = datetime.now(UTC) - timedelta(hours=1)
+        session.add(
+            CrawlRun(spider="portal", portals=["baolaocai"], started_at=started, status="finished",
+                     outcomes={"baolaocai": moved})
+        )  # fmt: skip
+    engine.dispose()
+    page = test_client.get("/portal/baolaocai").text
+    lineage = page[page.index('id="lineage"') : page.index("</section>", page.index('id="lineage"'))]
+    assert '<dd id="lineage-hosts">baolaocai.example, laocai.example.vn</dd>' in lineage
+    assert '<a href="/portal/baohoabinh">Báo Hòa Bình</a>' in lineage and "(successor)" in lineage
+    assert '<time datetime="2025-06-30">30/06/2025</time>' in lineage and "(active until)" in lineage
+    assert "moved? the home page redirects to https://baohoabinh.example/" in page
+    successor = test_client.get("/portal/baohoabinh").text
+    lineage = successor[
+        successor.index('id="lineage"') : successor.index("</section>", successor.index('id="lineage"'))
+    ]
+    assert '<dd id="lineage-predecessors"><a href="/portal/baolaocai">Báo Lào Cai</a>' in lineage
+    assert "(successor)" not in lineage and "(active until)" not in lineage
 
 
 def test_unknown_portal_and_run_are_404(client: tuple[TestClient, Sample]) -> None:
