@@ -1,7 +1,7 @@
 """A crawl interrupted at any moment is completed by the next one (issue 20): cut by SIGKILL to its process
 group or by SIGINT, late in the crawl too, then rerun with the same command, the archive equals a clean
-crawl's. Two late cuts per database here (the suite's time is bounded); `python -m tests.integration.cutpoints` runs many more and prints
-the table."""
+crawl's. Two late cuts per database here (the suite's time is bounded);
+`python -m tests.integration.cutpoints` runs many more and prints the table."""
 
 from __future__ import annotations
 
