@@ -243,12 +243,16 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         return templates.TemplateResponse(request, "error.html", context, status_code=status)
 
     handlers: dict[Any, Any] = {HTTPException: error, Exception: error}
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[Middleware(ReadOnlySecurity)],
         lifespan=lifespan,
         exception_handlers=handlers,
     )
+    # Starlette answers a trailing slash with a redirect built from the request's Host header: a
+    # request naming another host would be sent there. Our routes have one spelling; others are 404s.
+    app.router.redirect_slashes = False
+    return app
 
 
 class SafeStaticFiles(StaticFiles):

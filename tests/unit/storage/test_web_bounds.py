@@ -173,3 +173,9 @@ def test_an_unexpected_error_is_a_500_page_naming_no_internals(
     response = test_client.get(f"/article/{sample.ids['origin']}")
     assert response.status_code == 500 and 'class="brand"' in response.text and "Lỗi máy chủ" in response.text
     assert "secret" not in response.text
+
+
+def test_a_trailing_slash_never_redirects_to_the_host_header(client: tuple[TestClient, Sample]) -> None:
+    response = client[0].get("/article/1/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 404
+    assert "location" not in response.headers
