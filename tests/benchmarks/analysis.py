@@ -38,11 +38,10 @@ STAGES = (
     ("  layout pruning + unwrapping", "pipelines/extract/layout.py", "prune_figure_and_menu_tables"),
     ("  _assemble (dates, meta)", "pipelines/extract/core.py", "_assemble"),
     ("    find_dates", "pipelines/extract/page_dates.py", "find_dates"),
-    ("search fields", "storage/search/fields.py", "of"),
     ("language", "pipelines/detect/langid.py", "label_language"),
     ("  langdetect", "pipelines/detect/langid.py", "_langdetect"),
-    ("text identity (hash + MinHash)", "pipelines/detect/identity.py", "fingerprint"),
-    ("  MinHash signature", "pipelines/detect/neardup.py", "signature"),
+    ("identity + search fields", "pipelines/detect/identity.py", "identify"),
+    ("  MinHash signature", "pipelines/detect/neardup.py", "folded_signature"),
 )
 
 
