@@ -381,7 +381,18 @@ class WorkerPool:
         to the front of the queue, and a fresh worker takes its place."""
         self._queue.extendleft(reversed(worker.inflight))
         worker.inflight.clear()
-        self._stop(worker, kill=False)
+        if self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(OSError, ValueError):
+                self._loop.remove_reader(worker.connection.fileno())
+        # The worker exits by itself: once it has, a send its sender thread is blocked in fails (broken
+        # pipe) and the thread ends; only then is the pipe closed, never under the thread's feet.
+        worker.outbox.put(None)
+        worker.process.join(timeout=5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(timeout=5)
+        worker.sender.join(timeout=5)
+        worker.connection.close()
         if worker in self._pool:
             self._pool[self._pool.index(worker)] = self._spawn()
         self._dispatch()
