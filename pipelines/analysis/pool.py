@@ -171,7 +171,7 @@ class WorkerPool:
     function: Callable[[Any], Any]
     timeout: float = defaults.EXTRACTION_TIMEOUT
     memory_limit_mb: int = defaults.EXTRACTION_WORKER_MEMORY_MB
-    max_pages: int = 0  # pages a worker answers before a fresh one replaces it (0: never)
+    max_pages: int = defaults.EXTRACTION_WORKER_MAX_PAGES  # pages before a fresh worker takes over (0: never)
     # Modules the forkserver imports once for every worker (besides the function's own): the heavy
     # libraries the function loads lazily, so the workers share their memory and start at once.
     preload: tuple[str, ...] = ()
