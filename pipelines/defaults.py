@@ -22,6 +22,10 @@ EXTRACTION_TIMEOUT = 20.0
 # Address space of one worker: far above what any page needs (a 10 MB page extracts in ~300 MB) and
 # low enough that a pathological page fails its worker instead of exhausting the machine.
 EXTRACTION_WORKER_MEMORY_MB = 3072
+# Pages a worker analyses before a fresh one, forked from the forkserver, takes over (0 = never): what
+# keeps a worker's memory flat (its heap's fragments go with it) instead of a pinned mmap threshold,
+# which cost every page its buffers' page faults (pipelines.analysis.heap).
+EXTRACTION_WORKER_MAX_PAGES = 250
 
 # The language stage (pipelines.language): the portals publish in Vietnamese.
 LANGUAGE_ENABLED = True

@@ -6,9 +6,11 @@ language, dedup and archiving, so crawl rate / bare rate says what the rest cost
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 # Pages handed to a worker at a time: large enough that the pool's pipe is no cost next to an extraction
@@ -41,12 +43,13 @@ def _extract(html: bytes) -> Any:
     return trafilatura.bare_extraction(html, with_metadata=True)
 
 
-def _work(number: int) -> int:
-    try:
+def _work(number: int) -> float:
+    """Extract one page; return the CPU seconds it took in this worker (process_time: user + system)."""
+    started = time.process_time()
+    # A page the library fails on still took its time; go on.
+    with contextlib.suppress(Exception):
         _extract(_pages[number])
-    except Exception:  # noqa: BLE001 - a page the library fails on still took its time; go on
-        return 0
-    return 1
+    return time.process_time() - started
 
 
 def _warm(_: int) -> int:
@@ -56,9 +59,24 @@ def _warm(_: int) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class PoolRun:
+    """One bare pool run: pages per second of wall time, and CPU seconds per page counted inside the
+    workers around each extraction (so a machine shared with other work does not change it much)."""
+
+    pps: float
+    cpu_per_page: float
+
+
 def pool_rate(pages: Sequence[bytes], workers: int, library: str) -> float:
     """Return pages per second of ``library`` ("trafilatura" or "newsplease") over ``pages`` with
     ``workers`` processes, start-up and warm-up excluded. Raises ValueError on an empty page list."""
+    return pool_run(pages, workers, library).pps
+
+
+def pool_run(pages: Sequence[bytes], workers: int, library: str) -> PoolRun:
+    """Run ``library`` over ``pages`` with ``workers`` processes: its rate and CPU per page (PoolRun),
+    start-up and warm-up excluded. Raises ValueError on an empty page list."""
     global _pages, _library
     if not pages:
         raise ValueError("no pages")
@@ -68,9 +86,8 @@ def pool_rate(pages: Sequence[bytes], workers: int, library: str) -> float:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             pool.map(_warm, range(workers), chunksize=1)
             started = time.perf_counter()
-            for _ in pool.imap_unordered(_work, range(len(pages)), chunksize=CHUNK):
-                pass
+            cpu = sum(pool.imap_unordered(_work, range(len(pages)), chunksize=CHUNK))
             elapsed = time.perf_counter() - started
     finally:
         _pages = ()
-    return len(pages) / elapsed
+    return PoolRun(len(pages) / elapsed, cpu / len(pages))
