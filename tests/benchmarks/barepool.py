@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +53,12 @@ def _work(number: int) -> float:
     return time.process_time() - started
 
 
+def _default_signals() -> None:
+    """Pool initializer: the default SIGTERM and SIGINT handling, whatever the parent had installed."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _warm(_: int) -> int:
     # Imports and the library's first-call set-up (tokenisers, caches) are paid before the clock runs.
     _extract(_pages[0])
@@ -83,11 +90,16 @@ def pool_run(pages: Sequence[bytes], workers: int, library: str) -> PoolRun:
     _pages, _library = pages, library
     try:
         # fork: the workers share the parent's pages instead of receiving them through pipes.
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        # Default signal handlers in the workers, and close + join rather than the context manager's
+        # terminate(): a fork inherits the parent's Python SIGTERM handler (a test process that ran a
+        # crawl in-process has Scrapy's), which turns terminate() into a wait for ever.
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_default_signals) as pool:
             pool.map(_warm, range(workers), chunksize=1)
             started = time.perf_counter()
             cpu = sum(pool.imap_unordered(_work, range(len(pages)), chunksize=CHUNK))
             elapsed = time.perf_counter() - started
+            pool.close()
+            pool.join()
     finally:
         _pages = ()
     return PoolRun(len(pages) / elapsed, cpu / len(pages))
