@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 DATA ?= ../shared/data
 PORTALS ?= 3
 ARTICLES ?= 150
+PORT ?= 8651
 # Test processes: the integration tests spend most of their time in crawl subprocesses and servers, so
 # two pytest workers (whole files each, so a file's fixtures stay together) take the suite from ~10.5 to
 # ~6.5 minutes on 2 cores.
 TEST_JOBS ?= 2
 
-.PHONY: install demo crawl test test-fast lint eval eval-extraction eval-language bench bench-memory bench-dedup bench-search screenshots clean
+.PHONY: install demo crawl test test-fast cutpoints lint eval eval-extraction eval-language bench bench-memory bench-dedup bench-search screenshots clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -21,7 +22,7 @@ install: $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 
 demo: install
-	$(PY) -m tests.demo --portals $(PORTALS) --articles $(ARTICLES)
+	$(PY) -m tests.demo --portals $(PORTALS) --articles $(ARTICLES) --port $(PORT)
 
 crawl: install
 	$(BIN)/newsarchive crawl $(PORTAL)
@@ -32,6 +33,11 @@ test: install
 # The unit tests and the integration tests not marked slow (no crawl subprocess): under 2 minutes.
 test-fast: install
 	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not slow"
+
+# Crawls of the replica cut by SIGKILL and SIGINT at 12 seeded moments per database, each rerun and
+# compared with a clean crawl (tests/integration/cutpoints.py; a few of them run in `make test`).
+cutpoints: install
+	$(PY) -m tests.integration.cutpoints --cuts 12
 
 lint: install
 	$(BIN)/ruff check .
@@ -67,7 +73,7 @@ bench-search: install
 	$(PY) -m tests.benchmarks.search --articles $(SEARCH_ARTICLES)
 
 screenshots: install
-	$(PY) -m tests.browser.screenshots --db $${ARCHIVE_DATABASE_URL:-sqlite:///archive.sqlite3} --out docs
+	$(PY) -m tests.browser.screenshots --db $${ARCHIVE_DATABASE_URL:-sqlite:///demo.sqlite3} --out docs/screenshots
 
 clean:
 	rm -rf .demo build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,16 @@ NEWSARCHIVE_PORTAL_PAGE_BUDGET = 100_000
 # Per sitemap or feed, after decompression: the sitemap protocol's own limits.
 NEWSARCHIVE_SITEMAP_MAX_BYTES = sitemaps.SITEMAP_MAX_BYTES
 NEWSARCHIVE_SITEMAP_MAX_URLS = sitemaps.SITEMAP_MAX_URLS
+# Article links, and listing links, read from one page: a portal's home page has a few hundred; a page of
+# 150,000 links stalled the reactor for minutes.
+NEWSARCHIVE_MAX_PAGE_LINKS = 5_000
+# Article URLs handed to the frontier per portal per run: twice the page budget, so an ordinary run never
+# meets it, while a sitemap index of 10 x 50,000 URLs no longer fills the archive with discovered rows.
+NEWSARCHIVE_MAX_DISCOVERED_URLS = 200_000
+
+# Bytes of one response's status line and headers (crawler/safety/headers.py): a real portal's are a
+# few KiB; 64 KiB is what common servers and proxies accept, and over it the response is refused.
+NEWSARCHIVE_MAX_HEADER_BYTES = 64 * 1024
 
 # Discovery (crawler/spiders/portal.py): a listing walk stops at a page whose articles are all known
 # (a recrawl); hosts besides each portal's own that may serve its sitemaps and feeds.
@@ -42,3 +52,10 @@ NEWSARCHIVE_LEASE_FORCE = False
 # NEWSARCHIVE_PROGRESS_INTERVAL seconds (for logs and cron mail; not tuned).
 NEWSARCHIVE_PROGRESS = "auto"
 NEWSARCHIVE_PROGRESS_INTERVAL = 30.0
+
+# Backfill from a Wayback-style CDX server (crawler/imports/backfill.py): its own politeness, since the
+# server is someone else's (the Internet Archive asks for moderate rates): seconds between two requests,
+# requests at once, and seconds one CDX page or replay may take.
+BACKFILL_DELAY = 1.0
+BACKFILL_CONCURRENCY = 2
+BACKFILL_TIMEOUT = 60.0

@@ -6,6 +6,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ import lxml.etree
 from crawler.ops.rules import Rule, registry_rule
 from pipelines.extract.links import LinkRules, classify_url
 from storage.frontier import RevisitPolicy
+from storage.runs import Lineage
 from storage.urls import site_key
 
 DEFAULT_REGISTRY = Path(__file__).with_name("portals.toml")
@@ -45,16 +47,37 @@ class Portal:
     # A recurring crawl declared in the registry (``schedule = { every = "6h" }``);
     # see crawler.ops.scheduling.
     schedule: Rule | None = None
+    # Lineage. Other hosts this portal served from (old domains, a new domain it moved to), as site
+    # keys: a crawl follows the portal onto them as on-site, imports file their URLs under this key.
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+    # The key of the portal that took this one over (a merger), and the last day it published.
+    successor: str | None = None
+    active_until: date | None = None
+
+    @property
+    def lineage(self) -> Lineage:
+        """The lineage the archive keeps of this portal (storage.runs.ensure_portal), for the web."""
+        return Lineage(self.aliases, self.successor, self.active_until)
 
     @property
     def link_rules(self) -> LinkRules:
         """How this portal's URLs classify (pipelines.extract.links), picklable for the extraction workers."""
-        return LinkRules(self.site, self.article_url_pattern, self.listing_url_pattern)
+        return LinkRules(self.site, self.article_url_pattern, self.listing_url_pattern, self.aliases)
 
     @property
     def site(self) -> str:
         """The portal's site identity (storage.urls.site_key): every URL with this key is on the portal."""
         return site_key(self.home_url)
+
+    @property
+    def sites(self) -> tuple[str, ...]:
+        """Every site key of the portal: its home URL's, then its aliases."""
+        return (self.site, *(alias for alias in self.aliases if alias != self.site))
+
+    def on_site(self, url: str) -> bool:
+        """Whether ``url`` is on the portal: its own site or one of its aliases."""
+        key = site_key(url)
+        return bool(key) and key in self.sites
 
     def classify(self, url: str) -> str:
         """Return ``article``, ``listing`` or ``skip`` for a URL (pipelines.extract.links.classify_url);
@@ -137,8 +160,51 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> dict[str, Porta
             extra_hosts=tuple(_site_keys(entry.get("extra_hosts", []), where)),
             revisit=_revisit(entry.get("revisit"), where),
             schedule=_schedule(entry.get("schedule"), where),
+            aliases=tuple(_site_keys(entry.get("aliases", []), where, "aliases")),
+            successor=_optional_text(entry.get("successor"), where, "successor"),
+            active_until=_day(entry.get("active_until"), where),
         )
+    for portal in portals.values():
+        if portal.successor is not None and portal.successor not in portals:
+            raise RegistryError(
+                f"{file}: portal {portal.key!r}: successor {portal.successor!r} is no portal key"
+            )
+        if portal.successor == portal.key:
+            raise RegistryError(f"{file}: portal {portal.key!r} cannot be its own successor")
+    _check_hosts_unique(file, portals)
     return portals
+
+
+def _check_hosts_unique(file: Path, portals: dict[str, Portal]) -> None:
+    """A host belongs to one portal: two portals claiming it would file its URLs under either."""
+    owner: dict[str, str] = {}
+    for portal in portals.values():
+        for site in portal.sites:
+            if site in owner and owner[site] != portal.key:
+                raise RegistryError(
+                    f"{file}: host {site} is both portal {owner[site]!r}'s and portal {portal.key!r}'s"
+                )
+            owner[site] = portal.key
+
+
+def _optional_text(value: Any, where: str, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise RegistryError(f"{where}: {name} must be a portal key")
+    return value.strip()
+
+
+def _day(value: Any, where: str) -> date | None:
+    """``active_until``: a TOML date (2025-06-30) or the same as a string."""
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise RegistryError(f"{where}: active_until must be a date like 2025-06-30, got {value!r}") from exc
 
 
 def _schedule(table: Any, where: str) -> Rule | None:
@@ -159,22 +225,24 @@ def _revisit(table: Any, where: str) -> RevisitPolicy:
         raise RegistryError(f"{where}: revisit: {exc}") from exc
 
 
-def _site_keys(hosts: Any, where: str) -> list[str]:
+def _site_keys(hosts: Any, where: str, name: str = "extra_hosts") -> list[str]:
     if not isinstance(hosts, list) or not all(isinstance(host, str) and host.strip() for host in hosts):
-        raise RegistryError(f"{where}: extra_hosts must be a list of host names")
+        raise RegistryError(f"{where}: {name} must be a list of host names")
     keys = []
     for host in hosts:
         key = site_key(host if "://" in host else f"https://{host.strip()}/")
         if not key:
-            raise RegistryError(f"{where}: extra_hosts entry {host!r} is not a host name")
+            raise RegistryError(f"{where}: {name} entry {host!r} is not a host name")
         keys.append(key)
     return keys
 
 
 def portal_for_url(url: str, registry: dict[str, Portal]) -> Portal | None:
-    """Return the registered portal whose site ``url`` is on (storage.urls.site_key), or None."""
+    """Return the registered portal whose site or alias ``url`` is on (storage.urls.site_key), or None."""
     key = site_key(url)
-    return next((portal for portal in registry.values() if key and portal.site == key), None)
+    if not key:
+        return None
+    return next((portal for portal in registry.values() if key in portal.sites), None)
 
 
 def resolve_portals(keys: list[str], start_urls: list[str], registry: dict[str, Portal]) -> list[Portal]:
@@ -182,7 +250,7 @@ def resolve_portals(keys: list[str], start_urls: list[str], registry: dict[str, 
     plus one per start URL (its registry entry when the URL is on a registered portal's site).
     Raises RegistryError."""
     chosen = select_portals(keys, registry) if keys or not start_urls else []
-    by_site = {portal.site: portal for portal in registry.values()}
+    by_site = {site: portal for portal in registry.values() for site in portal.sites}
     for url in start_urls:
         ad_hoc = Portal.from_start_url(url)
         chosen.append(by_site.get(ad_hoc.site, ad_hoc))

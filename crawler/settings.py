@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from crawler import defaults
 from pipelines import defaults as pipelines_defaults
 from storage import db
+from storage.timezone import log_time
 
 
 def _env_list(name: str, default: Sequence[str]) -> list[str]:
@@ -45,6 +47,11 @@ TELNETCONSOLE_ENABLED = False
 # the progress display instead.
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = os.environ.get("NEWSARCHIVE_LOG_LEVEL", "INFO")
+# One zone everywhere: Scrapy's log lines are stamped in Vietnam time with the offset, like the
+# scheduler's lines and every date the archive shows, not in the host's zone without one. The class's
+# converter is logging's documented switch for every formatter of the process.
+LOG_DATEFORMAT = "%Y-%m-%d %H:%M:%S%z"
+logging.Formatter.converter = staticmethod(log_time)
 
 # Responses the scraper holds while their pages wait for a worker: Scrapy's 5 MB default admits only
 # ~25 real news pages (median 179 KiB) and starved the workers on the real-pages benchmark.
@@ -67,6 +74,8 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DedupPipeline": 500,
     "pipelines.archive.ArchivePipeline": 600,
 }
+# A database error in a callback ends the crawl in one line, no traceback (crawler/runtime/archive_errors.py)
+SPIDER_MIDDLEWARES = {"crawler.runtime.archive_errors.ArchiveErrorsMiddleware": 950}
 DOWNLOADER_MIDDLEWARES = {
     # First: nothing else (robots.txt included) may reach a host the guard refuses.
     "crawler.safety.guard.AddressGuardMiddleware": 50,
@@ -74,6 +83,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.safety.robots.RobotsTxtMiddleware": 100,
     "crawler.frontier.conditional.ConditionalGetMiddleware": 560,
+    # After RetryMiddleware (550): a connection the guarded resolver refused is recorded, never retried.
+    "crawler.safety.guard.ConnectRefusalMiddleware": 600,
+    # Next to the download handler: a response with over NEWSARCHIVE_MAX_HEADER_BYTES of headers is
+    # refused with the figure, not retried.
+    "crawler.safety.headers.HeaderBoundMiddleware": 950,
 }
 # Safety (docs/safety.md): only http(s) is fetched; the guarded resolver refuses names that resolve to
 # private addresses at connection time, so a name cannot pass the check and then rebind.
@@ -88,6 +102,8 @@ EXTENSIONS = {
     "crawler.runtime.leases.LeaseKeeper": 510,
     "crawler.runtime.progress.ProgressReporter": 520,
     "crawler.runtime.backpressure.ExtractionBackpressure": 530,
+    # br decoded by a module that works (pywb's brotlipy shadows Google's brotli), or not asked for.
+    "crawler.runtime.encodings.ContentEncodings": 100,
 }
 
 # Our components' settings. Their defaults are written once, in pipelines/defaults.py (settings the
@@ -98,6 +114,7 @@ EXTENSIONS = {
 ARCHIVE_DATABASE_URL = db.database_url()
 ARCHIVE_BATCH_SIZE = pipelines_defaults.ARCHIVE_BATCH_SIZE
 ARCHIVE_BATCH_SECONDS = pipelines_defaults.ARCHIVE_BATCH_SECONDS
+ARCHIVE_RETRY_BUDGET = pipelines_defaults.ARCHIVE_RETRY_BUDGET
 FRONTIER_ENABLED = pipelines_defaults.FRONTIER_ENABLED
 
 # Extraction (pipelines/analysis/pool.py): worker processes, and the CPU seconds and address space one
@@ -110,6 +127,7 @@ EXTRACTION_TIMEOUT = float(
     os.environ.get("NEWSARCHIVE_EXTRACTION_TIMEOUT", pipelines_defaults.EXTRACTION_TIMEOUT)
 )
 EXTRACTION_WORKER_MEMORY_MB = pipelines_defaults.EXTRACTION_WORKER_MEMORY_MB
+EXTRACTION_WORKER_MAX_PAGES = pipelines_defaults.EXTRACTION_WORKER_MAX_PAGES
 LANGUAGE_ENABLED = pipelines_defaults.LANGUAGE_ENABLED
 NEWSARCHIVE_LANGUAGES = list(pipelines_defaults.NEWSARCHIVE_LANGUAGES)
 # NEWSARCHIVE_MAX_PAGES_IN_PROCESS: responses in process (waiting for a worker, in one, or in the
@@ -124,6 +142,9 @@ NEWSARCHIVE_PORTAL_PAGE_BUDGET = int(
     os.environ.get("NEWSARCHIVE_PORTAL_PAGE_BUDGET", defaults.NEWSARCHIVE_PORTAL_PAGE_BUDGET)
 )
 NEWSARCHIVE_SITEMAP_MAX_BYTES = defaults.NEWSARCHIVE_SITEMAP_MAX_BYTES
+NEWSARCHIVE_MAX_HEADER_BYTES = defaults.NEWSARCHIVE_MAX_HEADER_BYTES
+NEWSARCHIVE_MAX_PAGE_LINKS = defaults.NEWSARCHIVE_MAX_PAGE_LINKS
+NEWSARCHIVE_MAX_DISCOVERED_URLS = defaults.NEWSARCHIVE_MAX_DISCOVERED_URLS
 NEWSARCHIVE_SITEMAP_MAX_URLS = defaults.NEWSARCHIVE_SITEMAP_MAX_URLS
 NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN = defaults.NEWSARCHIVE_LISTING_STOP_WHEN_KNOWN
 NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS = list(defaults.NEWSARCHIVE_DISCOVERY_EXTRA_HOSTS)
@@ -134,6 +155,11 @@ LEASES_ENABLED = defaults.LEASES_ENABLED
 NEWSARCHIVE_LEASE_FORCE = defaults.NEWSARCHIVE_LEASE_FORCE
 NEWSARCHIVE_PROGRESS = defaults.NEWSARCHIVE_PROGRESS
 NEWSARCHIVE_PROGRESS_INTERVAL = defaults.NEWSARCHIVE_PROGRESS_INTERVAL
+
+# Backfill from a CDX server (crawler/imports/backfill.py): delay, concurrency and timeout of its requests.
+BACKFILL_DELAY = defaults.BACKFILL_DELAY
+BACKFILL_CONCURRENCY = defaults.BACKFILL_CONCURRENCY
+BACKFILL_TIMEOUT = defaults.BACKFILL_TIMEOUT
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

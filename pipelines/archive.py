@@ -9,19 +9,21 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines import dedup, defaults
+from pipelines import canonical, dedup, defaults
 from pipelines.items import PageItem
 from pipelines.language import off_language_reason
+from pipelines.outage import ArchiveOutage, outage_of
 from storage import fingerprints, frontier
 from storage.articles import ArticleData, archive_article, record_not_modified
 from storage.captures import ArchiveOutcome, CaptureData, archive_failure
-from storage.db import open_archive, retrying
+from storage.db import is_retriable, open_archive, retrying
 from storage.models import FrontierState
 from storage.runs import ensure_portal
 from storage.safe_text import exception_line
+from storage.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,8 @@ class ArchivePipeline:
     ARCHIVE_BATCH_SIZE, ARCHIVE_BATCH_SECONDS, FRONTIER_ENABLED. Stats: portal/<key>/archive/<kind>,
     archive/stored, archive/version, archive/revisit, archive/duplicate, archive/near_duplicate,
     archive/off_language, archive/failed, archive/errors, archive/conflicts, archive/rejected, dedup/exact,
-    dedup/near, dedup/near_rejected, dedup/detached.
+    dedup/near, dedup/near_rejected, dedup/detached, canonical/<verdict> (pipelines.canonical: a page's
+    canonical claim, judged here, in the article's transaction).
     """
 
     def __init__(
@@ -54,8 +57,12 @@ class ArchivePipeline:
         batch_size: int = defaults.ARCHIVE_BATCH_SIZE,
         batch_seconds: float = defaults.ARCHIVE_BATCH_SECONDS,
         frontier_enabled: bool = defaults.FRONTIER_ENABLED,
+        outage: ArchiveOutage | None = None,
     ) -> None:
         self.database_url = database_url
+        # A database that drops out is waited for (ARCHIVE_RETRY_BUDGET); meanwhile the batches, and the
+        # items awaiting them, are held.
+        self.outage = outage or ArchiveOutage(defaults.ARCHIVE_RETRY_BUDGET)
         self.frontier_enabled = frontier_enabled
         self.crawler = crawler
         self.stats = crawler.stats
@@ -77,6 +84,7 @@ class ArchivePipeline:
             batch_size=crawler.settings.getint("ARCHIVE_BATCH_SIZE", defaults.ARCHIVE_BATCH_SIZE),
             batch_seconds=crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", defaults.ARCHIVE_BATCH_SECONDS),
             frontier_enabled=crawler.settings.getbool("FRONTIER_ENABLED", defaults.FRONTIER_ENABLED),
+            outage=outage_of(crawler),
         )
 
     def open_spider(self) -> None:
@@ -88,7 +96,8 @@ class ArchivePipeline:
         if self.factory is not None:
             try:
                 # Decisions another crawl left queued (killed before deciding) are made now.
-                self._count_decisions(dedup.drain(self.factory))
+                factory = self.factory
+                self._count_decisions(self._retrying(lambda: dedup.drain(factory)))
             except SQLAlchemyError as exc:
                 logger.error("dedup decisions left queued for the next crawl: %s", exception_line(exc))
         if self.engine is not None:
@@ -108,6 +117,8 @@ class ArchivePipeline:
             if engine is not None and engine.spider is not None:
                 asyncio.ensure_future(engine.close_spider_async(reason="archive_unavailable"))
             return item
+        if item.canonical_verdict is not None:
+            self.stats.inc_value(f"canonical/{item.canonical_verdict}")
         key = {"new": "stored"}.get(outcome.kind, outcome.kind)
         if outcome.status == "off_language":
             key = "off_language"
@@ -187,20 +198,22 @@ class ArchivePipeline:
                 self.stats.inc_value("dedup/detached")
 
     def _retrying(self, work: Callable[[], T]) -> T:
-        """Run ``work`` (one transaction) under the archive's retry policy (storage.db.retrying).
+        """Run ``work`` (one transaction) under the archive's retry policy (storage.db.retrying), with
+        the crawl's outage budget.
 
-        Raises the last OperationalError once the retries are spent, any other SQLAlchemyError at once.
+        Raises the last retriable error once the budget is spent, any other SQLAlchemyError at once.
         """
 
         def attempt() -> T:
             try:
                 return work()
-            except OperationalError:
-                # The transaction was rolled back: portal rows it created may not exist.
-                self.portal_ids.clear()
+            except DBAPIError as exc:
+                if is_retriable(exc):
+                    # The transaction was rolled back: portal rows it created may not exist.
+                    self.portal_ids.clear()
                 raise
 
-        return retrying(attempt, on_retry=_log_retry)
+        return retrying(attempt, on_retry=_log_retry, outage=self.outage)
 
     def _write_batch(self, items: list[PageItem]) -> list[ArchiveOutcome | None]:
         """Write a batch in one transaction; each item in its own savepoint, so one bad row fails alone."""
@@ -263,6 +276,7 @@ class ArchivePipeline:
             compressed=item.digest.compressed if item.digest else None,
             request_headers=item.request_headers,
             protocol=item.protocol,
+            provenance=item.provenance,
         )
         if item.failure_status == "not_modified":
             revisit = record_not_modified(session, [item.url, item.final_url], item.fetched_at)
@@ -278,11 +292,32 @@ class ArchivePipeline:
                 status=item.failure_status or "extraction_failed",
                 reason=item.failure_reason or "no article extracted",
             )
+        self._judge_canonical_claim(session, item, capture)
         outcome = archive_article(session, capture, _article_data(item), run_id=run_id, portal_id=portal_id)
         if item.minhash is not None and outcome.article_id is not None and outcome.kind in ("new", "version"):
             # Queued for the dedup stage, which decides once this batch is committed.
             fingerprints.store(session, outcome.article_id, item.minhash, new_article=outcome.kind == "new")
         return outcome
+
+    @staticmethod
+    def _judge_canonical_claim(session: Session, item: PageItem, capture: CaptureData) -> None:
+        """Decide the URL the article is archived under: its own, or the one its canonical tag claims
+        when the archive holds that article with the same text (pipelines.canonical); the claim and its
+        verdict go on the capture."""
+        assert item.content_hash, "DedupPipeline must run before ArchivePipeline"
+        try:
+            judgement = canonical.judge(
+                session, item.final_url, item.article.canonical_url, home_url=item.portal_home,
+                rules=item.link_rules, content_hash=item.content_hash, text=item.article.text,
+            )  # fmt: skip
+        except SQLAlchemyError:
+            raise  # the batch's retry policy decides
+        except Exception:  # noqa: BLE001 - a claim that cannot be judged is not trusted
+            logger.exception("canonical claim of %s not judged; archived under its own URL", item.final_url)
+            judgement = canonical.Judgement(canonical_url(item.final_url))
+        item.canonical_url = judgement.canonical_url
+        item.canonical_verdict = judgement.verdict
+        capture.canonical_claim, capture.canonical_verdict = judgement.claim, judgement.verdict
 
     def _portal_id(self, session: Session, item: PageItem) -> int:
         if item.portal_key not in self.portal_ids:
@@ -291,8 +326,8 @@ class ArchivePipeline:
         return self.portal_ids[item.portal_key]
 
 
-def _log_retry(exc: OperationalError, attempt: int) -> None:
-    logger.warning("archive write failed (attempt %d): %s; retrying", attempt, exception_line(exc))
+def _log_retry(exc: DBAPIError, attempt: int) -> None:
+    logger.info("archive write failed (attempt %d): %s; retrying", attempt, exception_line(exc))
 
 
 def _fetch_outcome(item: PageItem, outcome: ArchiveOutcome) -> frontier.FetchOutcome:

@@ -56,9 +56,10 @@ class Decision:
 
 
 class DedupPipeline:
-    """Gives each article the URL it is archived under (storage.urls.canonical_url: the page's own
-    rel=canonical on the same site, w3lib canonicalisation, edition and tracking folding), and its text
-    identity when the worker did not compute it.
+    """Gives each article its own canonical URL (storage.urls.canonical_url of the URL it was fetched
+    from: w3lib canonicalisation, edition and tracking folding), and its text identity when the worker
+    did not compute it. The page's rel=canonical or og:url is only a claim: the archive stage judges it
+    against the article it names (pipelines.canonical) and may archive the page under that URL instead.
 
     The decisions themselves run where the archive is written (ArchivePipeline calls decide_pending
     after each committed batch). Settings: none.
@@ -72,7 +73,7 @@ class DedupPipeline:
         if item.failure_status or item.article is None:
             return item
         try:
-            item.canonical_url = canonical_url(item.final_url, item.article.canonical_url)
+            item.canonical_url = canonical_url(item.final_url)
             if item.content_hash is None or item.minhash is None:
                 identity = fingerprint(item.article.text)
                 item.content_hash, item.minhash = identity.content_hash, identity.signature

@@ -22,6 +22,10 @@ EXTRACTION_TIMEOUT = 20.0
 # Address space of one worker: far above what any page needs (a 10 MB page extracts in ~300 MB) and
 # low enough that a pathological page fails its worker instead of exhausting the machine.
 EXTRACTION_WORKER_MEMORY_MB = 3072
+# Pages a worker analyses before a fresh one, forked from the forkserver, takes over (0 = never): what
+# keeps a worker's memory flat (its heap's fragments go with it) instead of a pinned mmap threshold,
+# which cost every page its buffers' page faults (pipelines.analysis.heap).
+EXTRACTION_WORKER_MAX_PAGES = 250
 
 # The language stage (pipelines.language): the portals publish in Vietnamese.
 LANGUAGE_ENABLED = True
@@ -32,6 +36,10 @@ NEWSARCHIVE_LANGUAGES = ("vi",)
 # comes first (crawler/runtime/backpressure.py keeps its bound on pages in process above one batch).
 ARCHIVE_BATCH_SIZE = 50
 ARCHIVE_BATCH_SECONDS = 0.5
+# How long a crawl waits for an archive that dropped out (a PostgreSQL restart or failover, a network cut)
+# before it stops with `archive_unavailable` (pipelines/outage.py): meanwhile every archive call is retried,
+# the fetched pages are held and downloads pause. A restart takes seconds, a failover well under a minute.
+ARCHIVE_RETRY_BUDGET = 60.0
 
 # The frontier: recrawls fetch only new, changed or due articles (the spider's planner, the conditional
 # GET middleware, and the archive stage's fetch records).

@@ -28,8 +28,11 @@ class PageItem:
     feed_date: str | None = None
     prune_xpath: tuple[str, ...] = ()  # the portal's extraction hints (crawler/portals.toml)
     revisit: Any = None  # the portal's storage.frontier.RevisitPolicy (default policy when None)
+    link_rules: Any = None  # the portal's pipelines.extract.links.LinkRules (a canonical claim's target)
     request_headers: dict[str, list[str]] | None = None  # as sent, for the WARC request record
     protocol: str | None = None  # the response's HTTP version, e.g. "HTTP/1.1"
+    # Where a capture the archive did not fetch itself came from (crawler.imports: WARC record, CDX replay).
+    provenance: dict[str, str] | None = None
     # Set when the page cannot become an article: (status, reason), e.g. ("fetch_failed", "HTTP 404").
     failure_status: str | None = None
     failure_reason: str | None = None
@@ -47,6 +50,8 @@ class PageItem:
     canonical_url: str | None = None
     content_hash: str | None = None
     minhash: bytes | None = None  # near-duplicate signature (pipelines.detect.neardup.signature)
+    # Archive stage: what became of the page's canonical claim (pipelines.canonical), None if it made none.
+    canonical_verdict: str | None = None
 
     def fail(self, status: str, reason: str) -> None:
         """Mark the page as not becoming an article; it is still archived as a capture with the reason."""

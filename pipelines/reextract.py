@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipelines import dedup, defaults
+from pipelines import canonical, dedup, defaults
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
 from pipelines.language import off_language_reason
@@ -19,7 +19,6 @@ from storage import fingerprints
 from storage.articles import ArticleData, apply_reextraction, archive_article_for_capture
 from storage.captures import capture_body
 from storage.models import Article, ArticleFingerprint, Capture, CaptureStatus, Portal
-from storage.urls import canonical_url
 
 # Captures handed to the workers at a time: large enough to keep both cores busy, small enough that a
 # progress bar moves and memory holds only a few MB of raw pages.
@@ -181,12 +180,23 @@ def _apply_one(
             summary.errors.append(f"{capture.final_url}: {reason}")
         return
     row = session.get(Article, job.article_id) if job.article_id else None
+    if row is not None:
+        archived_under = row.canonical_url
+    else:
+        # A recovered capture: its canonical tag is judged as a crawl judges it (pipelines.canonical).
+        home = capture.portal.home_url if capture.portal is not None else capture.final_url
+        judgement = canonical.judge(
+            session, capture.final_url, extracted.canonical_url, home_url=home, rules=None,
+            content_hash=identity.content_hash, text=extracted.text,
+        )  # fmt: skip
+        archived_under = judgement.canonical_url
+        capture.canonical_claim, capture.canonical_verdict = judgement.claim, judgement.verdict
     off_reason = None
     if language.language not in accepted:
         off_reason = off_language_reason(language.language, language.confidence, language.reason)
     data = ArticleData.of(
         extracted,
-        canonical_url=row.canonical_url if row else canonical_url(capture.final_url, extracted.canonical_url),
+        canonical_url=archived_under,
         content_hash=identity.content_hash,
         language=language.language,
         language_confidence=language.confidence,

@@ -108,6 +108,10 @@ def archive_article_for_capture(
     if existing is not None:
         capture.article_id = existing.id
         capture.status = existing.status
+        existing.first_captured_at = min(existing.first_captured_at, now)
+        if now < existing.captured_at:
+            # An imported capture older than the current version: it takes its place in time.
+            return _earlier_capture(session, existing, article, capture, now)
         if existing.content_hash == article.content_hash:
             existing.captured_at = max(existing.captured_at, now)
             return ArchiveOutcome("revisit", existing.status, existing.id, capture.id)
@@ -126,6 +130,54 @@ def archive_article_for_capture(
     capture.status = row.status
     capture.reason = row.reason
     return ArchiveOutcome("new", row.status, row.id, capture.id)
+
+
+def _earlier_capture(
+    session: Session, row: Article, article: ArticleData, capture: Capture, at: datetime
+) -> ArchiveOutcome:
+    """Place the text of a capture made at ``at``, before the article's current version, among its
+    versions in time order (an imported 2024 capture of an article first crawled in 2026 becomes
+    version 1). The article row keeps its current (latest) text.
+
+    The same text as the version that follows it in time is that version seen earlier: its capture
+    time moves back (``revisit``). A different text is a version of its own, numbered by time, the later
+    ones renumbered (``earlier_version``: its fingerprint is not the article's, so dedup is not asked).
+    """
+    versions = list(
+        session.scalars(
+            select(ArticleVersion)
+            .where(ArticleVersion.article_id == row.id)
+            .order_by(ArticleVersion.captured_at, ArticleVersion.version)
+        )
+    )
+    later = [version for version in versions if version.captured_at > at]
+    if later and later[0].content_hash == article.content_hash:
+        later[0].captured_at = at
+        return ArchiveOutcome("revisit", row.status, row.id, capture.id)
+    # Renumbered in two steps, through negative numbers: the (article, version) unique constraint is
+    # checked row by row on PostgreSQL, so shifting in place could collide with a neighbour.
+    for version in versions:
+        version.version = -version.version
+    session.flush()
+    position = len(versions) - len(later)
+    for number, version in enumerate(versions[:position], start=1):
+        version.version = number
+    for number, version in enumerate(later, start=position + 2):
+        version.version = number
+    values = {name: getattr(article, name) for name in _VERSION_FIELDS}
+    session.add(ArticleVersion(**_version_values(row.id, position + 1, values, capture.id, at)))
+    row.version = len(versions) + 1
+    if not later:
+        # The current text was captured before ``at`` and again after it (row.captured_at): it is
+        # current once more after the imported one, so it becomes the last version again.
+        current = versions[-1]
+        again = {name: getattr(current, name) for name in _VERSION_FIELDS}
+        row.version += 1
+        session.add(
+            ArticleVersion(**_version_values(row.id, row.version, again, current.capture_id, row.captured_at))
+        )
+    session.flush()
+    return ArchiveOutcome("earlier_version", row.status, row.id, capture.id)
 
 
 def _archive_new_article(
@@ -213,7 +265,7 @@ _VERSION_FIELDS = ("content_hash", "title", "text", "published_at", "updated_at"
 
 
 def _version_values(
-    article_id: int, version: int, fields: dict[str, Any], capture_id: int, captured_at: datetime
+    article_id: int, version: int, fields: dict[str, Any], capture_id: int | None, captured_at: datetime
 ) -> dict[str, Any]:
     """The columns of an article_versions row: ``fields`` holds the article's _VERSION_FIELDS."""
     return {

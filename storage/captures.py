@@ -52,6 +52,24 @@ class CaptureData:
     # The request headers as sent and the response's HTTP version ("HTTP/1.1"), for the WARC export.
     request_headers: dict[str, Any] | None = None
     protocol: str | None = None
+    # The page's canonical claim (rel=canonical or og:url naming another URL, untrusted) and its verdict
+    # (pipelines.canonical); None when it claimed nothing.
+    canonical_claim: str | None = None
+    canonical_verdict: str | None = None
+    # Where a capture the archive did not fetch itself came from (an imported WARC record, a CDX replay).
+    provenance: dict[str, str] | None = None
+
+
+def capture_source(provenance: dict[str, Any] | None) -> str:
+    """Where a capture came from, in words: the archive's own crawl, or the source the operator named
+    on import or backfill with its WARC file and record, or its CDX replay."""
+    if not provenance:
+        return "newsarchive crawl"
+    source = str(provenance.get("source") or "import")
+    if provenance.get("replay"):
+        return f"{source}: {provenance['replay']}"
+    where = " ".join(str(provenance[k]) for k in ("file", "record_id") if provenance.get(k))
+    return f"{source}: {where}" if where else source
 
 
 @dataclass(frozen=True)
@@ -83,9 +101,16 @@ def record_capture(
         select(Capture).where(Capture.url == url, Capture.body_sha256 == digest)
     ).one_or_none()
     if existing is not None:
-        existing.last_fetched_at = data.fetched_at
+        # min/max, not assignment: an imported capture may be older than the archive's own fetches.
+        existing.fetched_at = min(existing.fetched_at, data.fetched_at)
+        existing.last_fetched_at = max(existing.last_fetched_at, data.fetched_at)
         existing.fetch_count += 1
         existing.run_id = run_id or existing.run_id
+        if data.canonical_verdict is not None:  # the same bytes may be judged otherwise now
+            existing.canonical_claim, existing.canonical_verdict = (
+                data.canonical_claim,
+                data.canonical_verdict,
+            )
         return existing, False
     capture = Capture(**capture_columns(data, digest, url, run_id, portal_id, status, reason))
     session.add(capture)
@@ -127,6 +152,9 @@ def capture_columns(
         "reason": reason,
         "request_headers": data.request_headers,
         "protocol": data.protocol,
+        "canonical_claim": data.canonical_claim,
+        "canonical_verdict": data.canonical_verdict,
+        "provenance": data.provenance,
     }
 
 

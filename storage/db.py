@@ -2,32 +2,45 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from time import sleep
-from typing import Any, TypeVar, cast
+from time import monotonic, sleep
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, Table, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.safe_text import exception_line
+from storage.text import strip_diacritics
 
 DEFAULT_DATABASE_URL = "sqlite:///archive.sqlite3"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 # A database that drops out (a restart, a failover) usually returns within seconds, and a transaction
 # PostgreSQL chose as a deadlock victim succeeds when run again: the waits between attempts double from
-# RETRY_FIRST_WAIT until they have used up the budget. 7.5 s is 0.5 + 1 + 2 + 4: five attempts, what
-# the archive writer has always given a database to come back.
+# RETRY_FIRST_WAIT, never longer than RETRY_MAX_WAIT (a database back after 30 s is used again within
+# 5 s), until they have used up the budget. 7.5 s is 0.5 + 1 + 2 + 4: five attempts, what one-off
+# callers give a database; a crawl gives it ARCHIVE_RETRY_BUDGET (pipelines/defaults.py, 60 s).
 RETRY_FIRST_WAIT = 0.5
+RETRY_MAX_WAIT = 5.0
 RETRY_BUDGET_SECONDS = 7.5
 T = TypeVar("T")
+# Alembic says "Will assume non-transactional DDL.", "Context impl ..." and "setup plugin ..." at INFO
+# each time the schema is checked, several times per crawl: noise in every log at INFO. Warnings show.
+logging.getLogger("alembic.runtime").setLevel(logging.WARNING)
 
 
 class ArchiveUnavailable(RuntimeError):
@@ -54,6 +67,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_functions(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's lower() folds ASCII letters only: the filters of storage.search.filters compare authors
+    # and categories in these forms (PostgreSQL has lower() and translate() for the same).
+    dbapi_connection.create_function("newsarchive_lower", 1, _lower, deterministic=True)
+    dbapi_connection.create_function("newsarchive_bare", 1, _bare, deterministic=True)
+
+
+def _lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
+def _bare(value: str | None) -> str | None:
+    return None if value is None else strip_diacritics(value).lower()
 
 
 def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -111,11 +139,21 @@ def make_engine(url: str | None = None, *, writer: bool = False, read_only: bool
                 parsed = _read_only_sqlite_url(parsed)
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_read_only_pragmas if read_only else _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_functions)
         if writer:
             event.listen(engine, "connect", _autocommit_driver)
             event.listen(engine, "begin", _begin_immediate)
         return engine
-    connect_args: dict[str, Any] = {"connect_timeout": 10}
+    # A server that vanished without closing its connections (a network cut, a host gone) is noticed by
+    # TCP keepalives within ~25 s instead of a query hanging until the kernel gives up (minutes), so
+    # the retry policy's budget is what decides how long a crawl waits.
+    connect_args: dict[str, Any] = {
+        "connect_timeout": 10,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
     if read_only:
         connect_args["options"] = "-c default_transaction_read_only=on"
     try:
@@ -237,41 +275,107 @@ def open_archive(
 
 
 def retry_waits(budget: float = RETRY_BUDGET_SECONDS) -> list[float]:
-    """Return the waits in seconds between attempts: doubling from RETRY_FIRST_WAIT, the last one cut to
-    what is left of ``budget`` (none for a budget of 0: one attempt only)."""
+    """Return the waits in seconds between attempts: doubling from RETRY_FIRST_WAIT up to RETRY_MAX_WAIT,
+    the last one cut to what is left of ``budget`` (none for a budget of 0: one attempt only)."""
     waits: list[float] = []
     wait, left = RETRY_FIRST_WAIT, budget
     while left > 0:
         waits.append(min(wait, left))
         left -= waits[-1]
-        wait *= 2
+        wait = min(wait * 2, RETRY_MAX_WAIT)
     return waits
+
+
+def is_retriable(exc: BaseException) -> bool:
+    """Whether running the transaction again may succeed: the connection was lost or refused (the
+    server restarted, a failover, a network cut: OperationalError, InterfaceError, or any error that
+    invalidated its connection), or the database was busy (SQLite's lock, a deadlock victim). Integrity,
+    data and programming errors are not: they fail the same way every time."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+# Errors of a database that is up but busy: run again at once, they succeed; no outage.
+_BUSY_ERRORS = ("DeadlockDetected", "SerializationFailure", "LockNotAvailable")
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a retriable error says the database is busy (a deadlock victim, SQLite's lock) rather
+    than gone: retried all the same, but no outage (downloads go on)."""
+    orig = getattr(exc, "orig", None)
+    return type(orig).__name__ in _BUSY_ERRORS or any(m in str(orig) for m in _BUSY_MESSAGES)
+
+
+class RetryObserver(Protocol):
+    """Who hears how retrying goes (pipelines.outage.ArchiveOutage, shared by a crawl's components): its
+    ``budget`` is the callers' budget; once ``lost`` is set, callers make one last attempt and no more."""
+
+    budget: float
+    lost: str | None
+
+    def failed(self, exc: BaseException) -> None: ...
+    def recovered(self) -> None: ...
+    def give_up(self, exc: BaseException) -> None: ...
 
 
 def retrying(
     work: Callable[[], T],
     *,
-    budget: float = RETRY_BUDGET_SECONDS,
-    on_retry: Callable[[OperationalError, int], None] | None = None,
+    budget: float | None = None,
+    on_retry: Callable[[DBAPIError, int], None] | None = None,
+    outage: RetryObserver | None = None,
 ) -> T:
-    """Return ``work()``, run again after each OperationalError (the database dropped out, or made it a
-    deadlock victim) once the next of retry_waits(budget) has passed; ``on_retry(error, attempt)`` hears
-    of every failed attempt that is retried.
+    """Return ``work()``, run again after each retriable error (is_retriable: the database dropped out,
+    was busy, or made it a deadlock victim) once the next of retry_waits(budget) has passed;
+    ``on_retry(error, attempt)`` hears of every failed attempt that is retried. The budget is
+    ``outage.budget`` with an ``outage`` (which hears of each failure and success, see RetryObserver),
+    else RETRY_BUDGET_SECONDS.
 
-    Raises the last OperationalError once the budget is spent, and any other exception at once.
+    Raises the last error once the budget is spent (or at once, after one attempt, when the outage is
+    already lost), and any other exception at once.
     """
+    if budget is None:
+        budget = outage.budget if outage is not None else RETRY_BUDGET_SECONDS
+    # The budget is time on the clock too: attempts that each take long (a connect timeout) end it early.
+    deadline = monotonic() + budget
     for attempt, wait in enumerate(retry_waits(budget), start=1):
+        if outage is not None and outage.lost is not None:
+            break
+        if attempt > 1 and monotonic() >= deadline:
+            break
         try:
-            return work()
-        except OperationalError as exc:
+            result = work()
+        except DBAPIError as exc:
+            if not is_retriable(exc):
+                raise
+            if outage is not None and not is_busy(exc):
+                outage.failed(exc)
             if on_retry is not None:
                 on_retry(exc, attempt)
             sleep(wait)
-    return work()
+        else:
+            if outage is not None:
+                outage.recovered()
+            return result
+    try:
+        result = work()
+    except DBAPIError as exc:
+        if outage is not None and is_retriable(exc):
+            outage.give_up(exc)
+        raise
+    if outage is not None:
+        outage.recovered()
+    return result
 
 
 def run_transaction(
-    factory: sessionmaker[Session], work: Callable[[Session], T], *, budget: float = RETRY_BUDGET_SECONDS
+    factory: sessionmaker[Session],
+    work: Callable[[Session], T],
+    *,
+    budget: float | None = None,
+    outage: RetryObserver | None = None,
 ) -> T:
     """Return ``work(session)``, run in a transaction of its own (committed when it returns, rolled back
     when it raises) and retried as ``retrying`` does. Raises what ``retrying`` raises."""
@@ -280,7 +384,7 @@ def run_transaction(
         with factory.begin() as session:
             return work(session)
 
-    return retrying(attempt, budget=budget)
+    return retrying(attempt, budget=budget, outage=outage)
 
 
 def insert_ignoring_conflict(

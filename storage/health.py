@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from storage.frontier.backlog import Backlog, backlog
 from storage.models import Article, Capture, CrawlRun, Portal, Schedule, utcnow
+from storage.timezone import human_datetime, local_iso
+from storage.urls import site_key
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 _LEVELS = {OK: 0, WARNING: 1, ERROR: 2}
 RECENT = timedelta(days=7)
+# A backlog recorded at the end of this many runs in a row without shrinking: warning.
+BACKLOG_RUNS = 3
 # The baseline is the portal's own output in the four weeks before the recent week.
 BASELINE = timedelta(days=28)
 LONG_BODY = 500  # characters of text: a body "over 500 characters"
@@ -128,10 +134,12 @@ def portal_health(
     last = runs[0] if runs else None
     good = next((run for run in runs if _portal_outcome(run, key) in ("reached", "nothing_new")), None)
     report.figures["last_run"] = _run_summary(last, key)
-    report.figures["last_successful_run"] = (
-        good.finished_at.isoformat() if good and good.finished_at else None
-    )
+    report.figures["last_successful_run"] = local_iso(good.finished_at) if good else None
+    owed = backlog(session, [portal_id])[portal_id]
+    report.figures["backlog"] = {**owed.as_dict(), "at_run_ends": _run_backlogs(runs, key)}
     _judge_last_run(report, last, key)
+    _judge_backlog(report, owed, report.figures["backlog"]["at_run_ends"])
+    _judge_lineage(session, report, runs, key)
     _judge_output(report, recent, baseline, thresholds)
     _judge_schedule(report, session.get(Schedule, key), thresholds, now)
     return report
@@ -149,7 +157,7 @@ def _run_summary(run: CrawlRun | None, key: str) -> dict[str, Any] | None:
         "id": run.id,
         "status": run.status,
         "outcome": _portal_outcome(run, key),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "finished_at": local_iso(run.finished_at),
     }
 
 
@@ -165,6 +173,81 @@ def _judge_last_run(report: PortalHealth, last: CrawlRun | None, key: str) -> No
         report.flag(ERROR, f"last crawl (run {last.id}) {last.status}: {last.finish_reason or ''}".strip())
     elif outcome == "errors":
         report.flag(WARNING, f"last crawl (run {last.id}) mostly failed to fetch")
+
+
+def _run_backlogs(runs: list[CrawlRun], key: str) -> list[int]:
+    """The portal's backlog at the end of its last BACKLOG_RUNS runs that recorded one, newest first."""
+    found = []
+    for run in runs:
+        outcome = (run.outcomes or {}).get(key)
+        if isinstance(outcome, dict) and isinstance(outcome.get("backlog"), int):
+            found.append(outcome["backlog"])
+            if len(found) == BACKLOG_RUNS:
+                break
+    return found
+
+
+def _judge_backlog(report: PortalHealth, owed: Backlog, at_run_ends: list[int]) -> None:
+    """Warn when the frontier's backlog did not shrink across the last BACKLOG_RUNS runs: the crawls
+    leave more than they finish (a page budget too small, a portal failing half its fetches)."""
+    if owed.total and len(at_run_ends) == BACKLOG_RUNS and at_run_ends[0] >= at_run_ends[-1] > 0:
+        report.flag(WARNING, f"backlog not shrinking over the last {BACKLOG_RUNS} runs: {owed.describe()}")
+
+
+def _judge_lineage(session: Session, report: PortalHealth, runs: list[CrawlRun], key: str) -> None:
+    """A portal that moved or went dark, with the registry change that records it (crawler/portals.toml:
+    ``aliases``, ``successor``, ``active_until``).
+
+    "moved?": the last crawl found the home page redirecting off the portal's hosts (the crawl's
+    ``moved_to``), to another portal of this archive or to a host no portal has. "offline since": the
+    last crawls in a row could not reach it; since the first of them.
+    """
+    moved = _moved_to(runs[0], key) if runs else None
+    if moved:
+        host = site_key(moved)
+        other = next(
+            (
+                p.key
+                for p in session.scalars(select(Portal).where(Portal.key != key))
+                if site_key(p.home_url) == host
+            ),
+            None,
+        )
+        report.figures["moved_to"] = moved
+        if other:
+            report.flag(
+                WARNING,
+                f"moved? the home page redirects to {moved}, portal {other}'s site; suggested registry "
+                f'change: successor = "{other}" and active_until = the last day it published',
+            )
+        else:
+            report.flag(
+                WARNING,
+                f"moved? the home page redirects to {moved}, a host of no known portal; suggested registry "
+                f'change: aliases = ["{host}"] if it is the same paper, else a new portal and successor',
+            )
+    # A home page that redirects elsewhere leaves the portal unreachable too, but it answered: moved.
+    silent = lambda run: _portal_outcome(run, key) == "unreachable" and not _moved_to(run, key)  # noqa: E731
+    streak = list(takewhile(silent, runs))
+    if streak:
+        answered = next((run for run in runs[len(streak) :] if not silent(run)), None)
+        since = streak[-1].started_at
+        last = f"last answered {human_datetime(answered.started_at)}" if answered else "never answered"
+        report.figures["offline_since"] = since.isoformat()
+        suggestion = (
+            f'active_until = "{answered.started_at.date().isoformat()}"' if answered else "active_until"
+        )
+        report.flag(
+            ERROR,
+            f"offline since {human_datetime(since)} ({len(streak)} crawls unanswered, {last}); suggested "
+            f"registry change once it is gone for good: {suggestion}, and `newsarchive backfill {key}` "
+            "from a web archive",
+        )
+
+
+def _moved_to(run: CrawlRun, key: str) -> str | None:
+    outcome = (run.outcomes or {}).get(key)
+    return outcome.get("moved_to") if isinstance(outcome, dict) else None
 
 
 def _pct(value: float | None) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -87,13 +88,21 @@ class Portal(Base):
     name: Mapped[str] = mapped_column(String(300))
     home_url: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Lineage, copied from the registry (crawler/portals.toml) each time a crawl or import registers the
+    # portal, so the web's portal page can show it without importing the crawler. None: never
+    # registered by a lineage-aware crawl. aliases: the other hosts it served from, as site keys;
+    # successor: the key of the portal that took it over; active_until: the last day it published.
+    aliases: Mapped[list[str] | None] = mapped_column(JSON)
+    successor: Mapped[str | None] = mapped_column(String(100))
+    active_until: Mapped[date | None] = mapped_column(Date)
 
 
 class RunStatus(enum.StrEnum):
     """How a crawl run ended (or that it is still going)."""
 
     RUNNING = "running"
-    FINISHED = "finished"  # every portal reached
+    FINISHED = "finished"  # every portal reached, every discovered article URL dealt with
+    INCOMPLETE = "incomplete"  # finished, but article URLs it discovered are left for the next crawl
     FAILED = "failed"  # a portal unreachable or yielding no page, or the archive lost
     INTERRUPTED = "interrupted"  # SIGINT or SIGTERM: in-flight pages written, then stopped
     ABANDONED = "abandoned"  # its heartbeat stopped (killed): marked so by a later crawl
@@ -221,6 +230,15 @@ class Capture(Base):
     # The request as sent and the HTTP version of the response (None for captures made before 0007).
     request_headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     protocol: Mapped[str | None] = mapped_column(String(16))
+    # The page's rel=canonical or og:url when it named another URL (as the page gave it, untrusted) and
+    # what the archive made of the claim (pipelines.canonical: accepted, rejected_different_text, ...);
+    # None when the page claimed nothing or was archived before 0011.
+    canonical_claim: Mapped[str | None] = mapped_column(Text)
+    canonical_verdict: Mapped[str | None] = mapped_column(String(40))
+    # Where a capture the archive did not fetch itself came from (`newsarchive import`, `backfill`):
+    # {"source": ..., "file": ..., "record_id": ...} or {"source": ..., "cdx": ..., "replay": ...};
+    # None for the archive's own crawls (migration 0014).
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     portal: Mapped[Portal | None] = relationship()
 

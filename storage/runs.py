@@ -6,7 +6,8 @@ Functions take a Session and never commit: callers own the transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -16,12 +17,48 @@ from storage.db import insert_ignoring_conflict
 from storage.models import CrawlRun, Portal, RunStatus, utcnow
 
 
-def ensure_portal(session: Session, key: str, name: str, home_url: str) -> Portal:
-    """Return the portal row for ``key``, creating it on first sight."""
+@dataclass(frozen=True)
+class Lineage:
+    """A portal's lineage as the registry declares it: the other hosts it served from (site keys), the
+    portal that took it over and the last day it published."""
+
+    aliases: tuple[str, ...] = ()
+    successor: str | None = None
+    active_until: date | None = None
+
+
+def ensure_portal(
+    session: Session, key: str, name: str, home_url: str, lineage: Lineage | None = None
+) -> Portal:
+    """Return the portal row for ``key``, creating it on first sight.
+
+    With ``lineage`` (a crawl or import registering its portals from the registry) the row's lineage
+    is set to it, so an edit of the registry reaches the archive on the next crawl; without it (a
+    pipeline filing one page) the stored lineage is left as it is.
+    """
     insert_ignoring_conflict(
         session, Portal, {"key": key, "name": name, "home_url": home_url, "created_at": utcnow()}, ["key"]
     )
-    return session.scalars(select(Portal).where(Portal.key == key)).one()
+    portal = session.scalars(select(Portal).where(Portal.key == key)).one()
+    if lineage is not None:
+        portal.aliases = list(lineage.aliases)
+        portal.successor = lineage.successor
+        portal.active_until = lineage.active_until
+        session.flush()
+    return portal
+
+
+def record_lineage(session: Session, lineages: dict[str, Lineage]) -> None:
+    """Set the lineage of the portals the archive holds among ``lineages`` (key: lineage); keys it
+    does not hold are left out, not created (an import registers only the portals it filed pages under)."""
+    for key, lineage in lineages.items():
+        session.execute(
+            update(Portal)
+            .where(Portal.key == key)
+            .values(
+                aliases=list(lineage.aliases), successor=lineage.successor, active_until=lineage.active_until
+            )
+        )
 
 
 def start_run(

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import re
+import time as clock
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # The portals' country: dates a page writes without an offset, the days archivists filter by, cron
 # rules and every date the archive shows are in this zone.
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Years a day asked for (a filter, a backfill) may fall in: outside them a day cannot be an archived
+# article's, and 9999-12-31 or 0001-01-01 would overflow Python's and the databases' date types.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 
 def local_iso(value: datetime | None) -> str | None:
     """Return ``value`` as ISO 8601 in Vietnam time (``+07:00``), the same instant; None for None."""
     return None if value is None else value.astimezone(VN_TZ).isoformat()
+
+
+def log_time(seconds: float | None) -> clock.struct_time:
+    """Return the instant ``seconds`` (since the epoch) as a struct_time in Vietnam time that carries
+    its offset, so ``%z`` prints ``+0700``: logging.Formatter.converter for log lines in the archive's
+    zone whatever the host's."""
+    local = datetime.fromtimestamp(clock.time() if seconds is None else seconds, VN_TZ)
+    offset = local.utcoffset() or timedelta(0)
+    extra = {"tm_zone": local.tzname(), "tm_gmtoff": int(offset.total_seconds())}
+    return clock.struct_time(tuple(local.timetuple()), extra)
 
 
 def day_start(day: date) -> datetime:

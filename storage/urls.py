@@ -65,10 +65,10 @@ def canonical_url(url: str, declared: str | None = None) -> str:
     (``http`` and ``https`` on default ports are one page, written ``https``; with an explicit port the
     scheme names a different service and is kept).
 
-    ``declared`` is the page's ``rel=canonical`` (or og:url): it wins when it is on the same site, since
-    portals know their own article URLs best, and is ignored when it points elsewhere (a syndicated copy
-    naming its source stays a separate article) or is malformed. Idempotent; never raises: a URL that
-    cannot be parsed is returned stripped.
+    ``declared``, a URL the caller already trusts, wins when it is on the same site and is ignored when
+    it points elsewhere or is malformed. A page's own rel=canonical or og:url is not to be trusted like
+    this: the archive judges it as a claim (pipelines.canonical), and passes no ``declared`` here.
+    Idempotent; never raises: a URL that cannot be parsed is returned stripped.
     """
     chosen = url
     if declared and same_site(declared, url):

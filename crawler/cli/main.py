@@ -8,6 +8,7 @@ import click
 
 from crawler.cli.crawl import crawl_command
 from crawler.cli.evaluate import eval_group
+from crawler.cli.imports import backfill_command, import_command
 from crawler.cli.reextract import reextract_command
 from crawler.cli.schedule import schedule_group
 from crawler.cli.tools import extract_command, lang_command
@@ -25,7 +26,8 @@ ERROR_STYLE = """Errors are one line on stderr starting "error: ". Exit status: 
 did its work; 1 for a failure (the archive cannot be opened, a crawl failed, an article or run not
 found); 2 for a usage error (a bad, missing or conflicting option or argument, an unknown portal).
 Besides: crawl exits 130/143 when SIGINT/SIGTERM stops it; health exits 1 for warnings and 2 for
-errors found (a usage error prints no report); schedule run exits 1 when a crawl it started failed."""
+errors found (a usage error prints no report); schedule run exits 1 when a crawl it started failed;
+serve exits 3 when its port cannot be listened on (busy)."""
 
 
 @click.group(
@@ -52,6 +54,8 @@ COMMANDS: tuple[click.Command, ...] = (
     runs_command,
     health_command,
     reextract_command,
+    import_command,
+    backfill_command,
     migrate_command,
     search_command,
     show_command,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from datetime import date
 
 import click
 
 from storage.cli.base import ArgumentProblem, Command
-from storage.cli.common import archive_session, check_portal, db_option, open_archive_or_fail
-from storage.timezone import VN_TZ
+from storage.cli.common import DAY, archive_session, check_portal, db_option, open_archive_or_fail
+from storage.timezone import day_start
+
+# An upper bound on --workers: one process each, so a typo (--workers 40000) would start tens of
+# thousands of processes and stall the machine; far above the cores any one host has.
+MOST_WORKERS = 256
 
 
 @click.command("reextract", cls=Command)
@@ -17,17 +21,16 @@ from storage.timezone import VN_TZ
 @click.option("--portal", metavar="KEY", help="Only captures of this portal.")
 @click.option(
     "--since",
-    type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]),
-    metavar="DATE",
+    type=DAY,
     help="Only pages captured on or after this day (YYYY-MM-DD or DD/MM/YYYY, Vietnam time).",
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MOST_WORKERS),
     default=None,
     help="Worker processes [default: one per CPU core, as a crawl's EXTRACTION_WORKERS].",
 )
-def reextract_command(db: str | None, portal: str | None, since: Any, workers: int | None) -> None:
+def reextract_command(db: str | None, portal: str | None, since: date | None, workers: int | None) -> None:
     """Re-run extraction on archived raw captures (after an upgrade or a fixed rule).
 
     An article whose result changes gets a new version; one that does not is untouched; a capture whose
@@ -49,7 +52,7 @@ def reextract_command(db: str | None, portal: str | None, since: Any, workers: i
     if portal is not None:
         with archive_session(db) as session:
             check_portal(session, portal)
-    since_at = since.replace(tzinfo=VN_TZ) if since else None
+    since_at = day_start(since) if since else None
     engine, factory = open_archive_or_fail(db, writer=True)
     reading_engine, reader = open_archive_or_fail(db)
     total = count_captures(factory, portal=portal, since=since_at)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -14,12 +15,24 @@ from storage.cli.base import ArgumentProblem, CommandGroup
 from storage.cli.common import db_option, open_archive_or_fail
 from storage.cli.output import Column, emit, output_options
 from storage.db import database_url
+from storage.timezone import human_datetime, local_iso
 
 
-def _iso(value: datetime | None) -> str | None:
-    from storage.timezone import local_iso
+class _VietnamTimeFormatter(logging.Formatter):
+    """Log lines stamped like the scheduler's own: ISO 8601 in Vietnam time, to the second."""
 
-    return local_iso(value)
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return str(local_iso(datetime.fromtimestamp(int(record.created), UTC)))
+
+
+def _check_log_dir(log_dir: Path) -> None:
+    """Raise ArgumentProblem (one line) unless the crawls' log files can be written under ``log_dir``;
+    the directory itself is made when the first crawl starts."""
+    target = log_dir.expanduser().resolve()
+    existing = next(path for path in (target, *target.parents) if path.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        reason = f"{existing} is not a writable directory"
+        raise ArgumentProblem(f"--log-dir {log_dir}: cannot write log files there ({reason})")
 
 
 @click.group("schedule", cls=CommandGroup)
@@ -65,7 +78,8 @@ def schedule_set(
         )
         due = row.next_run_at
     engine.dispose()
-    click.echo(f"{portal_key}: {rule}; next due {_iso(due)}")
+    # For a person, like `schedule list`: 07/12/2026 09:58 (GMT+7), not ISO with microseconds.
+    click.echo(f"{portal_key}: {rule}; next due {human_datetime(due)}")
 
 
 @schedule_group.command("remove")
@@ -109,10 +123,10 @@ def schedule_list(db: str | None, output: str | None, no_bom: bool) -> None:
                 "portal": row.portal_key,
                 "rule": str(Rule.of(row)),
                 "source": row.source,
-                "next_run": _iso(row.next_run_at),
+                "next_run": row.next_run_at,
                 "running_on": row.running_on,
-                "last_started": _iso(row.last_started_at),
-                "last_finished": _iso(row.last_finished_at),
+                "last_started": row.last_started_at,
+                "last_finished": row.last_finished_at,
                 "last_status": row.last_status,
                 "last_outcome": row.last_outcome,
                 "last_run_id": row.last_run_id,
@@ -152,7 +166,11 @@ def schedule_list(db: str | None, output: str | None, no_bom: bool) -> None:
 @db_option
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path), help="Portal registry file.")
 @click.option(
-    "--log-dir", type=click.Path(file_okay=False, path_type=Path), help="One log file per local crawl."
+    "--log-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("NEWSARCHIVE_LOG_DIR", "logs"),
+    show_default="$NEWSARCHIVE_LOG_DIR, else logs",
+    help="Directory of the local crawls' logs: one file per run (its progress, Scrapy's log, its summary).",
 )
 @click.option(
     "--tick", type=click.FloatRange(min=0.1), default=5.0, show_default=True, help="Seconds between checks."
@@ -164,7 +182,7 @@ def schedule_run(
     scrapyd: str | None,
     db: str | None,
     registry: Path | None,
-    log_dir: Path | None,
+    log_dir: Path,
     tick: float,
 ) -> None:
     """Run the scheduler: start due crawls, each in its own process (or on a Scrapyd node).
@@ -172,7 +190,8 @@ def schedule_run(
     At most --max-parallel crawls run at once, never two of one portal (leases, across hosts). After a
     downtime each overdue schedule runs once, not once per missed slot. On SIGTERM (or Ctrl-C) it
     starts nothing more and gives running crawls --grace seconds before interrupting them. Logs one
-    plain line per event on stdout.
+    plain line per event on stdout, with times in Vietnam time; each local crawl writes its own log
+    file under --log-dir, named on the line that starts it.
 
     \b
     Examples:
@@ -199,11 +218,15 @@ def schedule_run(
             raise ArgumentProblem("Scrapyd nodes need a shared archive: give a PostgreSQL --db")
         launcher = ScrapydLauncher(nodes, url, str(registry.resolve()) if registry else None)
     else:
+        _check_log_dir(log_dir)
         launcher = LocalLauncher(url, registry, log_dir)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_VietnamTimeFormatter("%(asctime)s %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
     def say(line: str) -> None:
-        click.echo(f"{datetime.now().astimezone().isoformat(timespec='seconds')} {line}")
+        # One zone everywhere: the archive's (+07:00), whatever the host's.
+        click.echo(f"{local_iso(datetime.now(UTC).replace(microsecond=0))} {line}")
         sys.stdout.flush()
 
     scheduler = Scheduler(

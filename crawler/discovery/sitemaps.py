@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import lxml.etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
+from pipelines.extract.dates import parse_date
 from pipelines.extract.links import resolve_link
 
 # Sitemap protocol limits (sitemaps.org): 50,000 URLs and 50 MB uncompressed per file. Larger ones are cut
 # there (counted), and gzip is never inflated past the byte limit.
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 SITEMAP_MAX_URLS = 50_000
+# A portal date this far ahead of our clock is a future date: beyond any time zone mix-up.
+FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -91,3 +95,18 @@ def parse_sitemap(
             continue
         entries.append(SitemapEntry(loc, entry.get("lastmod") or None, is_index))
     return Parsed(entries, None, dropped)
+
+
+def portal_date(written: str | None, now: datetime) -> tuple[datetime | None, str | None]:
+    """Return a sitemap lastmod or feed date as the portal wrote it, parsed, and the stat to count when it
+    is unparseable (``discovery/date_unparseable``, the date is None) or in the future
+    (``discovery/date_future``). A future date is kept: change detection compares it with the portal's
+    next value, never with our clock (storage.frontier)."""
+    if not written:
+        return None, None
+    parsed = parse_date(written)
+    if parsed is None:
+        return None, "discovery/date_unparseable"
+    if parsed > now + FUTURE_SLACK:
+        return parsed, "discovery/date_future"
+    return parsed, None

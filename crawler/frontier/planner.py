@@ -2,7 +2,9 @@
 
 Decisions are read-only lookups in a thread of their own, so the spider never waits for the database's
 write lock; what discovery learned (new URLs, when each was seen, sitemap and listing records) is
-buffered and written by a second thread in one transaction about once a second.
+buffered and written by a second thread in one transaction about once a second. Both go through the
+archive's retry policy with the crawl's ArchiveOutage (storage.db): a database that drops out is waited
+for, the callbacks that asked simply wait too, and records that could not be written stay buffered.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.portals import Portal
+from pipelines.outage import ArchiveOutage
 from storage import frontier
-from storage.db import open_archive, run_transaction
+from storage.db import is_retriable, open_archive, run_transaction
+from storage.frontier import pages as frontier_pages
 from storage.models import utcnow
 from storage.runs import ensure_portal
+from storage.safe_text import exception_line
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,15 +43,16 @@ class FrontierPlanner:
     archive (a unit test's spider) every URL is planned as new.
     """
 
-    def __init__(self, database_url: str | None) -> None:
+    def __init__(self, database_url: str | None, outage: ArchiveOutage | None = None) -> None:
         self.database_url = database_url
+        self.outage = outage or ArchiveOutage()
         self.engine: Engine | None = None
         self.factory: sessionmaker[Session] | None = None
         self.writer_engine: Engine | None = None
         self.writer: sessionmaker[Session] | None = None
         self.portal_ids: dict[str, int] = {}
         self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontier-read")
-        self._pending: list[Callable[[Session], None]] = []
+        self._pending: list[Callable[[Session], object]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -57,11 +63,11 @@ class FrontierPlanner:
             return
         self.writer_engine, self.writer = open_archive(self.database_url, create=True, writer=True)
         self.engine, self.factory = open_archive(self.database_url)
-        with self.writer.begin() as session:
-            for portal in portals:
-                self.portal_ids[portal.key] = ensure_portal(
-                    session, portal.key, portal.name, portal.home_url
-                ).id
+
+        def register(session: Session) -> dict[str, int]:
+            return {p.key: ensure_portal(session, p.key, p.name, p.home_url, p.lineage).id for p in portals}
+
+        self.portal_ids = run_transaction(self.writer, register, outage=self.outage)
         self._flusher = threading.Thread(target=self._flush_loop, name="frontier-write", daemon=True)
         self._flusher.start()
 
@@ -77,7 +83,7 @@ class FrontierPlanner:
 
     # -- writes: buffered ------------------------------------------------------------------------
 
-    def _later(self, work: Callable[[Session], None]) -> None:
+    def _later(self, work: Callable[[Session], object]) -> None:
         if self.writer is not None:
             with self._lock:
                 self._pending.append(work)
@@ -92,10 +98,18 @@ class FrontierPlanner:
         if not pending or self.writer is None:
             return
         try:
-            run_transaction(self.writer, lambda session: [work(session) for work in pending])
+            run_transaction(
+                self.writer, lambda session: [work(session) for work in pending], outage=self.outage
+            )
         except SQLAlchemyError as exc:
-            # Lost records cost a refetch or a re-walk next time, never an article: log and go on.
-            logger.warning("frontier: %d discovery records not written: %s", len(pending), exc)
+            if self._stop.is_set() or not is_retriable(exc):
+                # Lost records cost a refetch or a re-walk next time, never an article.
+                logger.warning(
+                    "frontier: %d discovery records not written: %s", len(pending), exception_line(exc)
+                )
+                return
+            with self._lock:  # kept for the last flush, at close
+                self._pending[:0] = pending
 
     # -- reads: decisions ------------------------------------------------------------------------
 
@@ -103,7 +117,7 @@ class FrontierPlanner:
         assert self.factory is not None
         factory = self.factory
         return await asyncio.get_running_loop().run_in_executor(
-            self._reads, lambda: run_transaction(factory, work)
+            self._reads, lambda: run_transaction(factory, work, outage=self.outage)
         )
 
     async def plan(
@@ -117,27 +131,60 @@ class FrontierPlanner:
         self._later(lambda session: frontier.record_discoveries(session, portal_id, found, now=now))
         return plans
 
-    async def due(self, portal: Portal, limit: int) -> list[tuple[str, str | None, str | None]]:
-        """Return (url, etag, last_modified) of the portal's entries whose revisit or retry is due."""
+    async def due(
+        self, portal: Portal, limit: int, since: datetime | None = None
+    ) -> list[tuple[str, str | None, str | None]]:
+        """Return (url, etag, last_modified) of the portal's entries the frontier owes a fetch: never
+        fetched, or whose revisit, retry or changed lastmod is due (storage.frontier.due)."""
         if self.factory is None:
             return []
         portal_id = self.portal_ids[portal.key]
 
         def work(session: Session) -> list[tuple[str, str | None, str | None]]:
-            return [(e.url, e.etag, e.last_modified) for e in frontier.due(session, portal_id, limit=limit)]
+            entries = frontier.due(session, portal_id, limit=limit, since=since)
+            return [(e.url, e.etag, e.last_modified) for e in entries]
 
-        return await self._read(work)
+        try:
+            return await self._read(work)
+        except SQLAlchemyError as exc:
+            # Asked from the spider's start(), where an exception would stop the engine with a traceback:
+            # the crawl stops with archive_unavailable instead (the backpressure extension sees the loss).
+            self.outage.give_up(exc)
+            return []
 
     async def sitemap_changed(self, portal: Portal, url: str, lastmod: datetime | None) -> bool:
         if self.factory is None:
             return True
         portal_id = self.portal_ids[portal.key]
-        return await self._read(lambda session: frontier.sitemap_changed(session, portal_id, url, lastmod))
+        return await self._read(
+            lambda session: frontier_pages.sitemap_changed(session, portal_id, url, lastmod)
+        )
 
-    async def record_sitemap(self, portal: Portal, url: str, fetched_at: datetime) -> None:
+    async def record_sitemap(
+        self, portal: Portal, url: str, fetched_at: datetime, lastmod: datetime | None = None
+    ) -> None:
+        """Record that a sitemap was read, with the lastmod its index gave it (storage.frontier)."""
         if self.factory is not None:
             portal_id = self.portal_ids[portal.key]
-            self._later(lambda session: frontier.record_sitemap(session, portal_id, url, fetched_at))
+            self._later(
+                lambda session: frontier_pages.record_sitemap(session, portal_id, url, fetched_at, lastmod)
+            )
+
+    async def walk_open(self, portal: Portal, series: str) -> bool:
+        """Whether the last walk of the pagination series ``series`` did not end (storage.frontier)."""
+        if self.factory is None:
+            return False
+        return bool(await self._read(lambda session: frontier_pages.open_walks(session, [series])))
+
+    def record_walk(self, portal: Portal, series: str, *, walk_open: bool) -> None:
+        """Record whether the walk of ``series`` goes on past the page just walked."""
+        if self.factory is not None:
+            portal_id, now = self.portal_ids[portal.key], utcnow()
+            self._later(
+                lambda session: frontier_pages.record_walk(
+                    session, portal_id, series, now, walk_open=walk_open
+                )
+            )
 
     async def listing_walked(
         self, portal: Portal, url: str, next_pages: Sequence[str], fetched_at: datetime
@@ -147,8 +194,15 @@ class FrontierPlanner:
         if self.factory is None:
             return set()
         portal_id, pages = self.portal_ids[portal.key], list(next_pages)
-        self._later(lambda session: frontier.record_listing(session, portal_id, url, fetched_at))
-        return await self._read(lambda session: frontier.walked_listings(session, pages))
+        self._later(lambda session: frontier_pages.record_listing(session, portal_id, url, fetched_at))
+        return await self._read(lambda session: frontier_pages.walked_listings(session, pages))
+
+    def record_fetch(self, portal: Portal, outcome: frontier.FetchOutcome) -> None:
+        """Record the outcome of an article fetch that yields no capture (robots.txt forbids it, the page
+        is no article), so the frontier stops owing it a fetch."""
+        if self.factory is not None:
+            portal_id, policy = self.portal_ids[portal.key], portal.revisit
+            self._later(lambda session: frontier.record_fetch(session, portal_id, outcome, policy))
 
     def describe(self) -> dict[str, Any]:
         return {"archive": self.database_url, "portals": dict(self.portal_ids)}

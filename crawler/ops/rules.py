@@ -12,6 +12,10 @@ from storage.frontier import parse_duration
 from storage.models import Schedule
 from storage.timezone import VN_TZ
 
+# The longest interval of an --every rule. Beyond it a schedule is not a recurring crawl, and an interval
+# of millions of days let `schedule run` compute a next run past the year 9999 and die (OverflowError).
+LONGEST_EVERY = timedelta(days=365)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -26,7 +30,13 @@ class Rule:
         if (every is None) == (cron is None):
             raise ValueError("give exactly one of --every DURATION or --cron EXPR")
         if every is not None:
-            return cls(every=parse_duration(every))
+            try:
+                interval = parse_duration(every)
+            except OverflowError:  # more seconds than timedelta holds ("99999999999999999d")
+                interval = LONGEST_EVERY + LONGEST_EVERY
+            if interval > LONGEST_EVERY:
+                raise ValueError(f"{every!r} is longer than a recurring crawl may wait (at most 365d)")
+            return cls(every=interval)
         assert cron is not None
         if not croniter.is_valid(cron):
             raise ValueError(f"{cron!r} is not a cron expression (minute hour day month weekday)")

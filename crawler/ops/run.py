@@ -63,8 +63,9 @@ class CrawlResult:
 
     @property
     def exit_status(self) -> int:
-        """0 when the crawl finished and every portal was reached; 130/143 when a signal stopped it;
-        1 when it failed (a portal unreachable or yielding no page, the archive lost)."""
+        """0 when the crawl finished, every portal was reached and nothing it discovered was given up;
+        130/143 when a signal stopped it; 1 when it failed (a portal unreachable or yielding no page, the
+        archive lost) or left URLs for the next crawl (``incomplete``)."""
         if self.signum == signal.SIGINT:
             return EXIT_SIGINT
         if self.signum == signal.SIGTERM:
@@ -117,6 +118,30 @@ def run_crawl(settings: Settings, spider_arguments: dict[str, str | None]) -> Cr
     return CrawlResult(stats, portals, time.monotonic() - started, process.signum)
 
 
+_FAILED_PORTAL = {"unreachable": "unreachable", "robots_refused": "refused by its robots.txt"}
+
+
+def failure_message(stats: dict[str, Any], status: str) -> str:
+    """Return the one line saying why a crawl did not succeed, from its stats: what happened to which
+    portal (and why, as the home page's fetch failed) or to the archive, rather than Scrapy's finish
+    reason, which is ``finished`` for a crawl of an unreachable portal."""
+    reason = stats.get("finish_reason")
+    if reason == "archive_unavailable":
+        why = stats.get("archive/unavailable") or "it could not be written"
+        next_crawl = "the next crawl fetches what was not written"
+        return f"crawl {status}: the archive was unavailable ({why}); {next_crawl}"
+    outcomes: dict[str, dict[str, Any]] = stats.get("run/outcomes") or {}
+    failing = [
+        f"portal {key} {_FAILED_PORTAL[outcome['outcome']]}"
+        + (f" ({outcome['home']})" if outcome.get("home") else " (no page answered)")
+        for key, outcome in outcomes.items()
+        if outcome.get("outcome") in _FAILED_PORTAL
+    ]
+    if failing:
+        return f"crawl {status}: " + "; ".join(failing)
+    return f"crawl {status} (finish reason: {reason})"
+
+
 def crawl_summary(stats: dict[str, Any], portals: list[str], elapsed: float) -> str:
     """Return the human summary of one crawl from its Scrapy stats."""
     pages = stats.get("downloader/response_count", 0)
@@ -142,10 +167,16 @@ def crawl_summary(stats: dict[str, Any], portals: list[str], elapsed: float) -> 
     if bounds:
         # A bound that was hit means the crawl stopped short on purpose; operators must see which.
         rows.append(("limits reached", ", ".join(f"{name} x{count}" for name, count in bounds.items())))
+    if stats.get("archive/outages"):
+        # Ridden out (or not): operators should know their database dropped out under a crawl.
+        longest = stats.get("archive/longest_outage", 0)
+        rows.append(("archive outages", f"{stats['archive/outages']} (longest {longest} s)"))
     outcomes: dict[str, dict[str, Any]] = stats.get("run/outcomes") or {}
     for key, outcome in outcomes.items():
         detail = outcome.get("home") or outcome.get("holder") or f"{outcome.get('new', 0)} new"
         rows.append((f"portal {key}", f"{outcome['outcome']} ({detail})"))
+    if stats.get("frontier/left"):
+        rows.append(("left for the next crawl", f"{stats['frontier/left']} URLs"))
     if stats.get("run/status"):
         rows.append(("run", str(stats["run/status"])))
     width = max(len(name) for name, _ in rows)

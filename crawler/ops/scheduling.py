@@ -23,6 +23,7 @@ from crawler.ops.rules import Rule
 from crawler.portals import Portal
 from storage import leases, schedules
 from storage.models import CrawlRun, Schedule, utcnow
+from storage.timezone import local_iso
 
 logger = logging.getLogger("newsarchive.scheduler")
 # A crawl that could not be started (a Scrapyd node down) is tried again this much later.
@@ -71,25 +72,44 @@ class LocalLauncher:
     registry: Path | None = None
     log_dir: Path | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
 
     def start(self, portal_key: str, tag: str) -> str | None:
         command = [sys.executable, "-c", "from crawler.cli.main import main; main()", "crawl", portal_key]
-        # Plain progress lines, never the live table: the crawl shares the scheduler's output or a log file.
+        # Plain progress lines, never the live table: the crawl writes to a log file (or the scheduler's
+        # output when there is no log directory).
         command += ["--db", self.database_url, "--set", "NEWSARCHIVE_PROGRESS=plain"]
         if self.registry is not None:
             command += ["--registry", str(self.registry)]
         output: Any = None
         if self.log_dir is not None:
+            # One file per run: its progress lines, Scrapy's log (--verbose) and its summary, together.
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = (self.log_dir / f"{portal_key}-{utcnow():%Y%m%dT%H%M%S}.log").open("ab")
+            path = self.log_dir / f"{portal_key}-{utcnow():%Y%m%dT%H%M%SZ}-{tag.removeprefix('sched-')}.log"
+            output = path.open("ab")
+            self.logs[tag] = path
+            command.append("--verbose")
         env = {**os.environ, "SCRAPY_JOB": tag}
         # A session of its own: a Ctrl-C in the scheduler's terminal (or a signal to its process group)
         # reaches the scheduler, which gives the crawls their grace period, not the crawls directly.
-        process = subprocess.Popen(
-            command, env=env, stdout=output, stderr=output, stdin=subprocess.DEVNULL, start_new_session=True
-        )
+        try:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                stdout=output,
+                stderr=output,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            if output is not None:
+                output.close()  # the crawl has its own copy of the descriptor
         self.processes[tag] = process
         return f"{leases.new_holder().rsplit(':', 2)[0]}:{process.pid}"
+
+    def log_of(self, tag: str) -> Path | None:
+        """Return the log file of the crawl started as ``tag`` (None without a log directory)."""
+        return self.logs.get(tag)
 
     def finished(self, tag: str) -> int | None:
         return self.processes[tag].poll()
@@ -147,7 +167,7 @@ class Scheduler:
 
     def run(self, *, once: bool = False) -> int:
         """Schedule until stopped (or, with ``once``, until the crawls due now are done); return 0, or 1
-        when a crawl failed (``once``)."""
+        when a crawl failed or could not be started."""
         with self.factory.begin() as session:
             sync_registry(session, self.portals)
         due_now = self._due_keys() if once else None
@@ -192,6 +212,8 @@ class Scheduler:
             tag = f"sched-{uuid.uuid4().hex[:12]}"
             where = self.launcher.start(key, tag)
             if where is None:
+                # A crawl that was due and did not run is a failure of this pass (`--once` exits 1).
+                self.failures += 1
                 self.say(f"{key}: could not be started; trying again in {RETRY_START}")
                 with self.factory.begin() as session:
                     schedules.finish(
@@ -202,8 +224,13 @@ class Scheduler:
             with self.factory.begin() as session:
                 schedules.record_dispatch(session, key, where)
             self.running[key] = _Running(key, tag, time.monotonic())
+            due = local_iso(next_run.replace(second=0, microsecond=0))
+            log_of = getattr(
+                self.launcher, "log_of", None
+            )  # local crawls have a log file; Scrapyd keeps its own
+            log = log_of(tag) if log_of is not None else None
             self.say(
-                f"{key}: crawl started on {where} ({rule}; next due {next_run.isoformat(timespec='minutes')})"
+                f"{key}: crawl started on {where} ({rule}; next due {due})" + (f"; log {log}" if log else "")
             )
 
     def _reap(self) -> None:

@@ -1,5 +1,6 @@
 """Backpressure from extraction and the archive to the downloader: stop sending requests while enough
-pages are in process.
+pages are in process, or while the archive is unreachable (storage.db.ArchiveOutage), and stop the crawl
+with ``archive_unavailable`` once the archive is lost.
 
 Scrapy only backs out on the bytes of the responses its scraper holds (SCRAPER_SLOT_MAX_ACTIVE_SIZE,
 which we raise to 50 MB so real 180 KiB pages keep both workers fed). Each page in process also holds
@@ -12,6 +13,7 @@ worker long keeps every worker and the writer busy; more only costs memory.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -21,6 +23,7 @@ from twisted.internet import task
 
 from crawler.runtime.scrapy_internals import ScrapyInternalsMissing, internal, missing
 from pipelines import defaults
+from pipelines.outage import ArchiveOutage, outage_of
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +46,16 @@ def default_limit(workers: int, batch_size: int) -> int:
 class ExtractionBackpressure:
     """Pause the engine's downloads while more than NEWSARCHIVE_MAX_PAGES_IN_PROCESS responses
     (default_limit) are in the scraper (waiting for a worker, in one, or in the item pipelines); resume
-    once they are down to half of that. 0 turns it off."""
+    once they are down to half of that (0: no bound on pages). Also pause while the archive is down: the
+    pages already fetched wait for it in the pipelines and callbacks, and fetching more would only pile
+    them up. Once the archive is lost (ArchiveOutage.lost), close the crawl as ``archive_unavailable``.
+    Stats: backpressure/pauses, archive/outages, archive/longest_outage (seconds)."""
 
-    def __init__(self, crawler: Any, limit: int) -> None:
+    def __init__(self, crawler: Any, limit: int, outage: ArchiveOutage | None = None) -> None:
         self.crawler = crawler
         self.limit = limit
+        self.outage = outage or ArchiveOutage()
+        self._closing = False
         self.resume_at = limit // 2
         self.pauses = 0
         self._paused_by_us = False
@@ -61,30 +69,40 @@ class ExtractionBackpressure:
         workers = max(1, settings.getint("EXTRACTION_WORKERS", defaults.EXTRACTION_WORKERS))
         batch_size = settings.getint("ARCHIVE_BATCH_SIZE", defaults.ARCHIVE_BATCH_SIZE)
         limit = settings.getint("NEWSARCHIVE_MAX_PAGES_IN_PROCESS", default_limit(workers, batch_size))
-        return cls(crawler, limit)
+        return cls(crawler, limit, outage_of(crawler))
 
     def spider_opened(self, spider: Any) -> None:
-        if self.limit > 0:
-            require_engine_internals(self.crawler.engine)
-            self._loop = task.LoopingCall(self.check)
-            self._loop.start(CHECK_SECONDS, now=False)
+        require_engine_internals(self.crawler.engine)
+        self._loop = task.LoopingCall(self.check)
+        self._loop.start(CHECK_SECONDS, now=False)
 
     def spider_closed(self, spider: Any) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        self.crawler.stats.set_value("backpressure/pauses", self.pauses)
+        stats = self.crawler.stats
+        stats.set_value("backpressure/pauses", self.pauses)
+        if self.outage.outages:
+            stats.set_value("archive/outages", self.outage.outages)
+            stats.set_value("archive/longest_outage", round(self.outage.longest, 1))
+        if self.outage.lost is not None:
+            stats.set_value("archive/unavailable", self.outage.lost)
 
     def check(self) -> None:
         engine = self.crawler.engine
         in_process = pages_in_process(engine) if engine is not None else None
         if in_process is None:
             return
+        if self.outage.lost is not None and not self._closing:
+            self._closing = True
+            asyncio.ensure_future(engine.close_spider_async(reason="archive_unavailable"))
+            return
         waiting = len(in_process)
-        if not self._paused_by_us and waiting > self.limit:
+        too_many = 0 < self.limit < waiting
+        if not self._paused_by_us and (too_many or self.outage.down):
             engine.pause()
             self._paused_by_us = True
             self.pauses += 1
-        elif self._paused_by_us and waiting <= self.resume_at:
+        elif self._paused_by_us and not self.outage.down and (self.limit <= 0 or waiting <= self.resume_at):
             self._paused_by_us = False
             engine.unpause()
             # Scrapy looks for the next request when something happens; nudge it now rather than at its

@@ -14,8 +14,11 @@ from twisted.internet import task, threads
 
 from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
+from pipelines.outage import ArchiveOutage, outage_of
 from storage import leases
 from storage.db import ArchiveUnavailable
+from storage.safe_text import exception_line
+from storage.timezone import local_iso
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +32,9 @@ class LeaseKeeper:
     Settings: LEASES_ENABLED (default True), ARCHIVE_DATABASE_URL, NEWSARCHIVE_LEASE_FORCE.
     """
 
-    def __init__(self, database_url: str, force: bool) -> None:
+    def __init__(self, database_url: str, force: bool, outage: ArchiveOutage | None = None) -> None:
         self.database_url = database_url
+        self.outage = outage or ArchiveOutage()
         self.force = force
         self.holder = leases.new_holder()
         self.held: list[str] = []
@@ -45,6 +49,7 @@ class LeaseKeeper:
         keeper = cls(
             settings.get("ARCHIVE_DATABASE_URL"),
             settings.getbool("NEWSARCHIVE_LEASE_FORCE", defaults.NEWSARCHIVE_LEASE_FORCE),
+            outage_of(crawler),
         )
         crawler.signals.connect(keeper.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(keeper.spider_closed, signal=signals.spider_closed)
@@ -54,10 +59,22 @@ class LeaseKeeper:
         portals: dict[str, Any] = getattr(spider, "portals", {})
         spider.leased_portals = {}
         try:
-            self.archive = ArchiveSessions(self.database_url)
+            self.archive = ArchiveSessions(self.database_url, self.outage)
         except ArchiveUnavailable as exc:
             logger.error("leases unavailable: %s", exc)
             return
+        try:
+            self._acquire_all(spider, portals)
+        except SQLAlchemyError as exc:
+            # The archive did not come back within its budget: the crawl stops (archive_unavailable).
+            self.outage.give_up(exc)
+            return
+        self.renewal = task.LoopingCall(self._renew)
+        self.renewal.start(leases.LEASE_TTL.total_seconds() / 3, now=False)
+
+    def _acquire_all(self, spider: Any, portals: dict[str, Any]) -> None:
+        """Take each portal's lease; drop from ``portals`` those another live crawl holds."""
+        assert self.archive is not None
         for key in list(portals):
             blocker = self.archive.run(self._acquirer(key))
             if blocker is not None and leases.dead_on_this_host(*leases.holder_process(blocker.holder)):
@@ -69,14 +86,12 @@ class LeaseKeeper:
             if blocker is None:
                 self.held.append(key)
                 continue
-            until = blocker.expires_at.isoformat(timespec="seconds")
+            until = local_iso(blocker.expires_at.replace(microsecond=0))
             logger.warning(
                 "portal %s is being crawled by %s (lease until %s): skipped", key, blocker.holder, until
             )
             spider.leased_portals[key] = blocker.holder
             del portals[key]
-        self.renewal = task.LoopingCall(self._renew)
-        self.renewal.start(leases.LEASE_TTL.total_seconds() / 3, now=False)
 
     def _renew(self) -> Any:
         if self.archive is None or not self.held:
@@ -108,6 +123,6 @@ class LeaseKeeper:
                 held, holder = list(self.held), self.holder
                 self.archive.run(lambda session: leases.release(session, held, holder))
         except SQLAlchemyError as exc:
-            logger.warning("leases not released (they lapse on their own): %s", exc)
+            logger.warning("leases not released (they lapse on their own): %s", exception_line(exc))
         finally:
             self.archive.dispose()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import signals
@@ -16,9 +17,13 @@ from twisted.internet import task, threads
 
 from crawler import defaults
 from crawler.runtime.archive_sessions import ArchiveSessions
+from pipelines.outage import ArchiveOutage, outage_of
 from storage import leases, runs
 from storage.db import ArchiveUnavailable
-from storage.models import RunStatus
+from storage.frontier.backlog import backlog, left_for_next_crawl
+from storage.models import RunStatus, utcnow
+from storage.safe_text import exception_line
+from storage.timezone import local_iso
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,8 @@ UNREACHABLE, ROBOTS_REFUSED, REACHED, NOTHING_NEW, ERRORS, LEASED = (
     "unreachable", "robots_refused", "reached", "nothing_new", "errors", "leased",
 )  # fmt: skip
 _FAILING = (UNREACHABLE, ROBOTS_REFUSED)
+# The spider's home_failed reason for a home page that redirected off the portal's sites (and aliases).
+_MOVED = re.compile(r"home page redirected off the site, to (\S+)")
 
 
 class NetworkErrorsOnOneLine(logging.Filter):
@@ -68,7 +75,10 @@ def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
     fresh = archive["stored"] + archive["version"] + archive["duplicate"] + archive["near_duplicate"]
     fetched = sum(archive.values())
     home = stats.get(prefix + "home_failed")
-    if responses == 0:
+    # A home page refused by the address guard or redirected off the site, with nothing new from anywhere
+    # else, is an unreachable portal, though its robots.txt answered.
+    elsewhere = any(why in str(home or "") for why in ("address guard", "off the site"))
+    if responses == 0 or (elsewhere and not fresh):
         outcome = ROBOTS_REFUSED if home and "robots.txt" in home else UNREACHABLE
     elif fresh:
         outcome = REACHED
@@ -79,6 +89,9 @@ def portal_outcome(stats: dict[str, Any], key: str) -> dict[str, Any]:
     result: dict[str, Any] = {"outcome": outcome, "responses": responses, "new": fresh, **archive}
     if home:
         result["home"] = home
+    moved = _MOVED.search(str(home or ""))
+    if moved:
+        result["moved_to"] = moved.group(1)  # `newsarchive health` says "moved?"
     return result
 
 
@@ -87,10 +100,11 @@ class CrawlRunRecorder:
 
     At start: a ``running`` row (host, pid), after marking runs whose heartbeat stopped as
     ``abandoned``. While crawling: a heartbeat every HEARTBEAT_SECONDS. At the end: an outcome per
-    portal (reached, nothing_new, errors, unreachable, robots_refused, leased) and the run's status:
-    ``failed`` when a portal could not be reached or yielded no page (or the archive was lost),
-    ``interrupted`` on SIGINT/SIGTERM, else ``finished``. The status and outcomes are also put in the
-    stats (``run/status``, ``run/outcomes``) for the command that started the crawl.
+    portal (reached, nothing_new, errors, unreachable, robots_refused, leased) with the article URLs it
+    left for the next crawl (``left``), and the run's status: ``failed`` when a portal could not be
+    reached or yielded no page (or the archive was lost), ``interrupted`` on SIGINT/SIGTERM,
+    ``incomplete`` when URLs were left for the next crawl, else ``finished``. The status and outcomes
+    are also put in the stats (``run/status``, ``run/outcomes``) for the command that started the crawl.
 
     Settings: CRAWL_RUN_RECORDER_ENABLED (default True), ARCHIVE_DATABASE_URL, NEWSARCHIVE_SCRAPYD_NODE
     (recorded as the run's node; the job id is Scrapyd's ``_job`` spider argument, or $SCRAPY_JOB for a
@@ -98,11 +112,15 @@ class CrawlRunRecorder:
     archive pipeline.
     """
 
-    def __init__(self, database_url: str, crawler: Any, node: str | None = None) -> None:
+    def __init__(
+        self, database_url: str, crawler: Any, node: str | None = None, outage: ArchiveOutage | None = None
+    ) -> None:
         self.database_url = database_url
+        self.outage = outage or ArchiveOutage()
         self.crawler = crawler
         self.node = node
         self.run_id: int | None = None
+        self.started_at = utcnow()
         self.archive: ArchiveSessions | None = None
         self.beat: task.LoopingCall | None = None
 
@@ -115,6 +133,7 @@ class CrawlRunRecorder:
             crawler.settings.get("ARCHIVE_DATABASE_URL"),
             crawler,
             crawler.settings.get("NEWSARCHIVE_SCRAPYD_NODE"),
+            outage_of(crawler),
         )
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
@@ -122,8 +141,9 @@ class CrawlRunRecorder:
 
     def spider_opened(self, spider: Any) -> None:
         portals = sorted(getattr(spider, "portals", {}))
+        self.started_at = utcnow()
         try:
-            self.archive = ArchiveSessions(self.database_url)
+            self.archive = ArchiveSessions(self.database_url, self.outage)
             abandoned = self.archive.run(
                 lambda session: runs.abandon_stale_runs(
                     session, STALE_AFTER, is_dead=leases.dead_on_this_host
@@ -136,7 +156,7 @@ class CrawlRunRecorder:
                 ).id
             )  # fmt: skip
         except (ArchiveUnavailable, SQLAlchemyError) as exc:
-            logger.error("cannot record the crawl run: %s", exc)
+            logger.error("cannot record the crawl run: %s", exception_line(exc))
             return
         if abandoned:
             logger.warning("crawl runs %s stopped without finishing (killed): marked abandoned", abandoned)
@@ -169,6 +189,7 @@ class CrawlRunRecorder:
             else portal_outcome(stats.get_stats(), key)
             for key in sorted(set(getattr(spider, "portals", {})) | leased)
         }
+        self._note_left(spider, outcomes)
         status, why = run_status(reason, outcomes)
         stats.set_value("run/status", status)
         stats.set_value("run/outcomes", outcomes)
@@ -181,9 +202,41 @@ class CrawlRunRecorder:
                 )
             )
         except SQLAlchemyError as exc:
-            logger.error("cannot record the end of crawl run %s: %s", run_id, exc)
+            logger.error("cannot record the end of crawl run %s: %s", run_id, exception_line(exc))
         finally:
             self.archive.dispose()
+
+    def _note_left(self, spider: Any, outcomes: dict[str, dict[str, Any]]) -> None:
+        """Add to each crawled portal's outcome how many article URLs this crawl left for the next one
+        (storage.frontier.backlog.left_for_next_crawl) and the frontier's backlog at its end, and the
+        total left to the stats as ``frontier/left``.
+
+        The spider's frontier planner has written its last discovery records by now: its spider_closed
+        handler was connected first (the spider exists before the extensions)."""
+        planner = getattr(spider, "planner", None)
+        portal_ids: dict[str, int] = dict(getattr(planner, "portal_ids", {}) or {})
+        crawled = {
+            key: portal_ids[key]
+            for key, o in outcomes.items()
+            if key in portal_ids and o["outcome"] != LEASED
+        }
+        if self.archive is None or not crawled:
+            return
+        started, since, ids = self.started_at, getattr(spider, "since", None), list(crawled.values())
+        try:
+            left, owed = self.archive.run(
+                lambda session: (
+                    left_for_next_crawl(session, ids, started, since=since),
+                    backlog(session, ids),
+                )
+            )
+        except (ArchiveUnavailable, SQLAlchemyError) as exc:
+            logger.error("cannot count the URLs left for the next crawl: %s", exc)
+            return
+        for key, portal_id in crawled.items():
+            # The backlog at the run's end too: `health` warns when it stops shrinking across runs.
+            outcomes[key].update(left=left.get(portal_id, 0), backlog=owed[portal_id].total)
+        self.crawler.stats.set_value("frontier/left", sum(left.values()))
 
 
 def run_status(reason: str, outcomes: dict[str, dict[str, Any]]) -> tuple[str, str]:
@@ -197,14 +250,18 @@ def run_status(reason: str, outcomes: dict[str, dict[str, Any]]) -> tuple[str, s
         return RunStatus.FAILED.value, "; ".join(f"{key}: {outcome}" for key, outcome in failing.items())
     if reason not in ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"):
         return RunStatus.FAILED.value, reason
+    left = sum(int(value.get("left", 0)) for value in outcomes.values())
+    if left:
+        # The honest exit: a crawl that gave discovered URLs up says how many the next one must fetch.
+        return RunStatus.INCOMPLETE.value, f"{reason}; {left} URLs left for the next crawl"
     return RunStatus.FINISHED.value, reason
 
 
 def _json_able(stats: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in stats.items():
-        if isinstance(value, datetime):
-            out[key] = value.isoformat()
+        if isinstance(value, datetime):  # Scrapy's start/finish times are UTC: shown in the archive's zone
+            out[key] = local_iso(value if value.tzinfo else value.replace(tzinfo=UTC))
         else:
             try:
                 json.dumps(value)

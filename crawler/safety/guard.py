@@ -1,14 +1,18 @@
-"""Address guard: the crawler fetches only http(s) URLs of public hosts, or of the portals' own hosts.
+"""Address guard: the crawler fetches only http(s) URLs of public hosts, or of exactly allowed endpoints.
 
 Portals are untrusted: a redirect, a sitemap entry or a feed link may point at ``file:///etc/passwd``,
 an internal admin page, or the database next to the crawler. Every request (every redirect hop, the
 spider's own redirects, robots.txt) passes AddressGuardMiddleware, which refuses other schemes and hosts
 that are or resolve to a loopback, private, link-local, multicast, reserved, unspecified or unique-local
-address. GuardedResolver checks again when the connection is made, so a name that resolved to a public
-address for the check and to a private one for the connection (DNS rebinding) is refused too.
+address. GuardedResolver checks every host again when the connection is made, knowing its port, so a
+name that resolved to a public address for the check and to a private one for the connection (DNS
+rebinding) is refused too; ConnectRefusalMiddleware turns that refusal into AddressRefused with its
+reason (recorded as ``refused``, never retried, never a "DNS lookup failed").
 
-Allowed despite a private address: the crawl's own portals (their home URL's host and port, so the
-replica on 127.0.0.x works) and the hosts an operator lists in NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS.
+Allowed despite a private address, exactly: each crawled portal's home URL endpoint (its host and port,
+the scheme's default port when the URL has none: the replica on 127.0.0.x works, another port of the
+same host or a www./m./amp. edition of its name does not), and NEWSARCHIVE_ALLOWED_PRIVATE_HOSTS
+(``host:port`` for one port, ``host`` for any port of that host: the operator's own choice).
 """
 
 from __future__ import annotations
@@ -19,27 +23,32 @@ import logging
 import socket
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
-from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.resolver import CachingThreadedResolver
-from twisted.internet import defer
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured
+from scrapy.resolver import CachingHostnameResolver
 from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
+from zope.interface import implementer, provider
 
 from crawler import defaults
-from storage.urls import fold_host, site_key
 
 logger = logging.getLogger(__name__)
 
 ALLOWED_SCHEMES = ("http", "https")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 # How long a host's resolution is trusted by the middleware; the resolver checks every connection anyway.
 RESOLUTION_TTL = 300.0
-# Hosts (and host:port site keys) allowed to be private in this process: the crawl's portals and the
-# operator's list. The resolver is process-wide (Twisted installs one), hence a module-level registry.
-_allowed_private: set[str] = set()
-_allowed_names: set[str] = set()  # the same without ports, folded (storage.urls.fold_host): for the resolver
+# Endpoints allowed to be private in this process: (host, port) exactly, and hosts on any port (the
+# operator's bare ``host`` entries). The resolver is process-wide (Twisted installs one), hence
+# module-level registries.
+_allowed_endpoints: set[tuple[str, int]] = set()
+_allowed_any_port: set[str] = set()
+# Endpoints the resolver refused at connect time, with the reason, for ConnectRefusalMiddleware.
+_connect_refusals: dict[tuple[str, int], str] = {}
+_CONNECT_REFUSALS_KEPT = 10_000
 
 
 _UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
@@ -74,17 +83,49 @@ def refusal(address: str) -> str | None:
     return None
 
 
+def _host(host: str) -> str:
+    return host.strip().lower().rstrip(".").strip("[]")
+
+
 def allow_private(hosts: Iterable[str]) -> None:
-    """Let these hosts (``host`` or ``host:port`` site keys, see storage.urls.site_key) be private."""
-    for host in hosts:
-        key = host.strip().lower()
-        if key:
-            _allowed_private.add(key)
-            _allowed_names.add(fold_host(key.rsplit(":", 1)[0] if key.count(":") == 1 else key))
+    """Let these operator entries be private: ``host:port`` (``[v6]:port``) for that port, a bare
+    ``host`` (or IPv6 address) for any port of it."""
+    for entry in hosts:
+        key = entry.strip().lower()
+        if not key:
+            continue
+        host, separator, port = key.rpartition(":")
+        if separator and port.isdigit() and (key.startswith("[") or ":" not in host):
+            _allowed_endpoints.add((_host(host), int(port)))
+        else:
+            _allowed_any_port.add(_host(key))
 
 
-def _private_allowed(url: str, host: str) -> bool:
-    return site_key(url) in _allowed_private or host in _allowed_private
+def endpoint(url: str) -> tuple[str, int] | None:
+    """Return (host, port) a URL connects to (the scheme's default port when it has none), or None."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = _host(parts.hostname or "")
+    default = _DEFAULT_PORTS.get(parts.scheme.lower())
+    if not host or (port is None and default is None):
+        return None
+    return host, port if port is not None else default  # type: ignore[return-value]
+
+
+def allow_portal(home_url: str) -> None:
+    """Let a crawled portal's home URL endpoint be private: that host and port only."""
+    point = endpoint(home_url)
+    if point is not None:
+        _allowed_endpoints.add(point)
+
+
+def allowed(host: str, port: int) -> bool:
+    """Whether (host, port) is allowed to be private (exactly, or the host on any port by the operator)."""
+    host = _host(host)
+    return (host, port) in _allowed_endpoints or host in _allowed_any_port
 
 
 def _is_ip(host: str) -> bool:
@@ -103,20 +144,20 @@ def check_url(url: str) -> tuple[str, str | None]:
     """
     try:
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
+        host = _host(parts.hostname or "")
+        port = parts.port
     except ValueError as exc:
         return "", f"malformed URL ({exc})"
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         return host, f"scheme {parts.scheme or '(none)'!r} is not fetched (only http and https)"
     if not host:
         return host, "URL has no host"
-    if _private_allowed(url, host):
+    if allowed(host, port if port is not None else _DEFAULT_PORTS[parts.scheme.lower()]):
         return host, None
     if not _is_ip(host):
         return host, None  # a name: resolved next
     reason = refusal(host)
-    return host, f"{reason}; not a portal's own host" if reason else None
+    return host, f"{reason}; not a portal's own endpoint" if reason else None
 
 
 class AddressGuardMiddleware:
@@ -148,11 +189,13 @@ class AddressGuardMiddleware:
 
     def spider_opened(self, spider: Any) -> None:
         # The crawl's own portals may live on private addresses (an intranet portal, the replica).
-        allow_private(portal.site for portal in getattr(spider, "portals", {}).values())
+        for portal in getattr(spider, "portals", {}).values():
+            allow_portal(portal.home_url)
 
     async def process_request(self, request: Request) -> None:
         host, reason = check_url(request.url)
-        if reason is None and host and not _private_allowed(request.url, host):
+        point = endpoint(request.url)
+        if reason is None and point is not None and not allowed(*point):
             reason = await self._resolution_refusal(host)
         if reason is not None:
             self._refuse(request, host, reason)
@@ -184,20 +227,86 @@ class AddressGuardMiddleware:
         raise AddressRefused(f"refused by the address guard: {reason}")
 
 
-class GuardedResolver(CachingThreadedResolver):
-    """Scrapy's caching resolver that fails a lookup whose address is not public (unless the name is
-    allowed), so the address a connection is made to is the one that was checked."""
+def connect_refusal(name: str, address: str, port: int) -> str | None:
+    """Return why a connection to ``address`` (which ``name`` resolved to) on ``port`` is refused, or None:
+    a public address, or an allowed name or address on that port, passes."""
+    if allowed(name, port) or allowed(address, port):
+        return None
+    reason = refusal(address)
+    if reason is None:
+        return None
+    return reason if _host(name) == _host(address) else f"{name} resolves to {reason}"
 
-    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> defer.Deferred[str]:  # noqa: N802
-        deferred = super().getHostByName(name, timeout)
-        deferred.addCallback(self._checked, name)
-        return deferred
 
-    @staticmethod
-    def _checked(address: str, name: str) -> str:
-        if _is_ip(name) or fold_host(name) in _allowed_names:
-            return address  # an IP literal cannot rebind: the middleware judged it, with its port
-        reason = refusal(address)
-        if reason:
-            raise DNSLookupError(f"refused by the address guard: {name} resolves to {reason}")
-        return address
+@provider(IResolutionReceiver)
+class _GuardedReceiver:
+    """Passes on the addresses a connection may be made to; remembers why the others were refused."""
+
+    def __init__(self, receiver: Any, name: str, port: int) -> None:
+        self.receiver, self.name, self.port = receiver, name, port
+        self.refused: str | None = None
+        self.passed = False
+
+    def resolutionBegan(self, resolution: IHostResolution) -> None:  # noqa: N802 - Twisted's interface
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address: Any) -> None:  # noqa: N802
+        reason = connect_refusal(self.name, str(getattr(address, "host", "")), self.port)
+        if reason is None:
+            self.passed = True
+            self.receiver.addressResolved(address)
+        else:
+            self.refused = reason
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        if self.refused is not None and not self.passed:
+            if len(_connect_refusals) >= _CONNECT_REFUSALS_KEPT:
+                _connect_refusals.clear()
+            _connect_refusals[(_host(self.name), self.port)] = self.refused
+        self.receiver.resolutionComplete()
+
+
+@implementer(IHostnameResolver)
+class GuardedResolver(CachingHostnameResolver):
+    """Scrapy's caching hostname resolver that passes on only the addresses a connection may be made to
+    (connect_refusal, knowing the port), so the address connected to is always the one checked; the
+    cache keeps every address and each connection is checked again."""
+
+    def resolveHostName(  # noqa: N802 - Twisted's interface
+        self,
+        resolutionReceiver: IResolutionReceiver,  # noqa: N803
+        hostName: str,  # noqa: N803
+        portNumber: int = 0,  # noqa: N803
+        addressTypes: Sequence[type[Any]] | None = None,  # noqa: N803
+        transportSemantics: str = "TCP",  # noqa: N803
+    ) -> IHostResolution:
+        _connect_refusals.pop((_host(hostName), portNumber), None)
+        guarded = cast(IResolutionReceiver, _GuardedReceiver(resolutionReceiver, hostName, portNumber))
+        return super().resolveHostName(guarded, hostName, portNumber, addressTypes, transportSemantics)
+
+
+class ConnectRefusalMiddleware:
+    """Downloader middleware turning a connection the resolver refused into AddressRefused with the
+    reason. Placed after RetryMiddleware (its process_exception runs first), so a refusal is never
+    retried and never recorded as a failed DNS lookup. Stats: guard/refused, guard/refused/connect."""
+
+    def __init__(self, stats: Any) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ConnectRefusalMiddleware:
+        if not crawler.settings.getbool("ADDRESS_GUARD_ENABLED", defaults.ADDRESS_GUARD_ENABLED):
+            raise NotConfigured("ADDRESS_GUARD_ENABLED is off")
+        return cls(crawler.stats)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if not isinstance(exception, (CannotResolveHostError, DNSLookupError)):
+            return
+        point = endpoint(request.url)
+        reason = _connect_refusals.get(point) if point is not None else None
+        if reason is None:
+            return
+        self.stats.inc_value("guard/refused")
+        self.stats.inc_value("guard/refused/connect")
+        logger.warning("address guard refused the connection to %s: %s", request.url[:300], reason)
+        raise AddressRefused(f"refused by the address guard when connecting: {reason}")

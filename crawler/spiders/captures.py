@@ -11,6 +11,7 @@ from twisted.python.failure import Failure
 
 from crawler.portals import Portal
 from crawler.safety.guard import AddressRefused
+from crawler.spiders.failures import failure_reason
 from pipelines.items import PageItem
 
 
@@ -28,10 +29,11 @@ def page_item(response: Response, portal: Portal) -> PageItem:
         portal_key=portal.key,
         portal_name=portal.name,
         portal_home=portal.home_url,
-        content_type=content_type.decode("latin-1") if content_type else None,
+        content_type=header_text(content_type) if content_type else None,
         feed_date=response.meta.get("feed_date"),
         prune_xpath=portal.prune_xpath,
         revisit=portal.revisit,
+        link_rules=portal.link_rules,
         request_headers=_headers(response.request.headers) if response.request is not None else None,
         protocol=response.protocol,
     )
@@ -70,7 +72,7 @@ def failed_fetch_item(failure: Failure, portal: Portal) -> PageItem | None:
     if failure.check(AddressRefused):
         item.fail("refused", message)
     else:
-        item.fail("fetch_failed", f"{failure.type.__name__}: {message}" if failure.type else message)
+        item.fail("fetch_failed", failure_reason(failure.value))
     return item
 
 
@@ -80,8 +82,18 @@ def _first_url(meta: dict[str, Any], url: str) -> str:
     return str(chain[0])
 
 
+def header_text(raw: bytes) -> str:
+    """A header name or value as text every archive backend stores: latin-1 (each byte kept as one
+    character), with NUL, which PostgreSQL refuses in text and JSON, written as the visible ``\\x00``
+    (an ETag holding one lost the whole page)."""
+    return raw.decode("latin-1").replace("\x00", "\\x00")
+
+
 def _headers(headers: Any) -> dict[str, list[str]]:
-    return {
-        key.decode("latin-1"): [value.decode("latin-1") for value in values]
-        for key, values in headers.items()
-    }
+    return {header_text(key): [header_text(value) for value in values] for key, values in headers.items()}
+
+
+def is_html(response: Response) -> bool:
+    """Whether a response says it is HTML (no Content-Type counts as HTML, as browsers read it)."""
+    content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1").lower()
+    return "html" in content_type

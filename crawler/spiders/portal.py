@@ -11,27 +11,31 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler import defaults
 from crawler.discovery import sitemaps
 from crawler.discovery.feeds import parse_feed
-from crawler.discovery.pagination import next_listing_pages
 from crawler.frontier.planner import FrontierPlanner
 from crawler.portals import Portal, RegistryError, load_registry, resolve_portals
 from crawler.spiders import listing
-from crawler.spiders.bounds import Bounds, backfill_start
-from crawler.spiders.captures import failed_fetch_item, page_item
+from crawler.spiders.bounds import Bounds, admit, backfill_start, distinct_links
+from crawler.spiders.captures import failed_fetch_item, is_html, page_item
+from crawler.spiders.counters import Counters
+from crawler.spiders.failures import failure_reason
 from crawler.spiders.redirects import REDIRECT_STATUSES, RedirectRefused, redirect_chain, redirect_target
 from crawler.spiders.requests import SpiderRequests
 from pipelines import defaults as pipelines_defaults
 from pipelines.analysis.job import ANALYSIS_MODULE, PageJob, PageResult, analyse_page
 from pipelines.analysis.pool import WorkerFailed, WorkerPool
-from pipelines.extract.dates import parse_date
 from pipelines.extract.links import PageLinks
 from pipelines.items import PageItem
+from pipelines.outage import outage_of
 from storage import frontier
 from storage.db import ArchiveUnavailable
+from storage.models import FrontierState
+from storage.safe_text import exception_line
 from storage.urls import site_key
 
 # The stat counted for each status of a failed article fetch (a 304 is no failure).
@@ -46,8 +50,9 @@ class PortalSpider(scrapy.Spider):
     ``since`` (YYYY-MM-DD: backfill, walking listings and sitemaps back to that day).
 
     Which discovered articles are fetched is the frontier planner's decision (crawler.frontier.planner):
-    new ones, changed ones (a newer sitemap lastmod or feed date), and those whose revisit or retry is
-    due. Where a listing walk stops is crawler.spiders.listing; the requests, their priorities and the
+    new ones, changed ones (a sitemap lastmod or feed date later than the one read last time), and those
+    the frontier owes a fetch, requested at start (never fetched, a change seen, a revisit or retry
+    due). Where a listing walk stops is crawler.spiders.listing; the requests, their priorities and the
     page budget are crawler.spiders.requests; article redirects are checked by crawler.spiders.redirects.
 
     Settings read: the Bounds settings (crawler.spiders.bounds), FRONTIER_ENABLED (default True),
@@ -74,6 +79,7 @@ class PortalSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.counters = Counters(self)
         try:
             keys = [key.strip() for key in (portal or "").split(",") if key.strip()]
             urls = [url.strip() for url in (start_urls or "").split(",") if url.strip()]
@@ -84,16 +90,17 @@ class PortalSpider(scrapy.Spider):
         self.since = backfill_start(since) if since else None
         self.requests = SpiderRequests(self)
         self.planner = FrontierPlanner(None)
-        # Article URLs planned this crawl: as many as the portal has articles (the dupefilter holds as much).
+        # Article URLs planned this crawl (as many as the portal has articles), and how many per portal.
         self.planned: set[str] = set()
+        self.walks = listing.ListingWalks(self)
+        self._discovered: dict[str, int] = {}
         self._pool: WorkerPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
         spider: PortalSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.bounds = Bounds.from_settings(settings)
-        # Scrapy's own settings: their defaults are Scrapy's (scrapy/settings/default_settings.py).
+        spider.bounds = Bounds.from_settings(settings)  # Scrapy's own settings next: Scrapy's defaults
         spider.url_limit = settings.getint("URLLENGTH_LIMIT")
         spider.max_redirects = settings.getint("REDIRECT_MAX_TIMES")
         spider.stop_when_known = settings.getbool(
@@ -104,7 +111,7 @@ class PortalSpider(scrapy.Spider):
         )
         spider.extra_hosts = frozenset(site_key(h if "://" in h else f"https://{h}/") for h in hosts)
         if settings.getbool("FRONTIER_ENABLED", pipelines_defaults.FRONTIER_ENABLED):
-            spider.planner = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"))
+            spider.planner = FrontierPlanner(settings.get("ARCHIVE_DATABASE_URL"), outage_of(crawler))
         crawler.signals.connect(spider.open_frontier, signal=signals.spider_opened)
         crawler.signals.connect(spider.close_frontier, signal=signals.spider_closed)
         return spider
@@ -119,9 +126,10 @@ class PortalSpider(scrapy.Spider):
     def open_frontier(self, spider: Any) -> None:
         try:
             self.planner.open(list(self.portals.values()))
-        except ArchiveUnavailable as exc:
-            # The archive pipeline fails the crawl for the same reason; nothing is planned without it.
-            self.logger.error("frontier unavailable: %s", exc)
+        except (ArchiveUnavailable, SQLAlchemyError) as exc:
+            # The archive pipeline fails the crawl for the same reason (or, the archive lost, the crawl
+            # stops as archive_unavailable); nothing is planned without it.
+            self.logger.error("frontier unavailable: %s", exception_line(exc))
             self.planner = FrontierPlanner(None)
 
     def close_frontier(self, spider: Any) -> None:
@@ -138,10 +146,12 @@ class PortalSpider(scrapy.Spider):
                 if request is not None and self._discovery_host_ok(request.url, portal):
                     yield request
             yield self.requests.home(portal)
-        # Articles whose revisit or retry is due, whether or not discovery lists them any more.
+        # Articles the frontier owes a fetch (never fetched: a crawl stopped first; or a revisit, retry or
+        # changed lastmod due), whether or not discovery lists them again.
         for portal in list(self.portals.values()):
-            for url, etag, last_modified in await self.planner.due(portal, self.bounds.page_budget):
-                self._inc("frontier/due")
+            owed = await self.planner.due(portal, self.bounds.page_budget, self.since)
+            for url, etag, last_modified in owed:
+                self.counters.inc("frontier/due")
                 request = self.requests.article(
                     url,
                     portal,
@@ -179,25 +189,27 @@ class PortalSpider(scrapy.Spider):
             max_bytes=bounds.sitemap_bytes,
             max_urls=bounds.sitemap_urls,
         )
-        self._note_parse(parsed, response, "sitemap")
-        self._inc("discovery/sitemaps")
+        self.counters.note_parse(parsed, response.url, "sitemap")
+        self.counters.inc("discovery/sitemaps")
         articles: list[frontier.Discovery] = []
         for entry in parsed.entries:
-            lastmod = parse_date(entry.lastmod) if entry.lastmod else None
+            lastmod = self._portal_date(entry.lastmod)
             if entry.is_index:
                 if depth >= bounds.sitemap_depth:
-                    self.bound_reached("sitemap_depth", response.url)
+                    self.counters.bound_reached("sitemap_depth", response.url)
                 elif self._discovery_host_ok(entry.url, portal):
                     async for request in self._sub_sitemap(entry.url, portal, lastmod, depth + 1):
                         yield request
             elif portal.classify(entry.url) == "article":
-                self._inc("discovery/sitemap_urls")
+                self.counters.inc("discovery/sitemap_urls")
                 articles.append(frontier.Discovery(entry.url, "sitemap", lastmod, entry.lastmod))
         for request in self.requests.planned_articles(
             await self._plan(articles, portal), articles, portal, hops=0
         ):
             yield request
-        await self.planner.record_sitemap(portal, response.url, datetime.now(UTC))
+        await self.planner.record_sitemap(
+            portal, response.url, datetime.now(UTC), response.meta.get("index_lastmod")
+        )
 
     async def _sub_sitemap(
         self, url: str, portal: Portal, lastmod: datetime | None, depth: int
@@ -205,12 +217,12 @@ class PortalSpider(scrapy.Spider):
         """A sitemap listed in an index: fetched unless its lastmod says it did not change since we last
         read it (or, in backfill, it is older than ``since``)."""
         if self.since is not None and lastmod is not None and lastmod < self.since:
-            self._inc("frontier/sitemaps_older_than_since")
+            self.counters.inc("frontier/sitemaps_older_than_since")
             return
         if self.since is None and not await self.planner.sitemap_changed(portal, url, lastmod):
-            self._inc("frontier/sitemaps_unchanged")
+            self.counters.inc("frontier/sitemaps_unchanged")
             return
-        request = self.requests.sitemap(url, portal, depth=depth)
+        request = self.requests.sitemap(url, portal, depth=depth, index_lastmod=lastmod)
         if request is not None:
             yield request
 
@@ -221,13 +233,13 @@ class PortalSpider(scrapy.Spider):
         parsed = await asyncio.to_thread(
             parse_feed, response.body, max_bytes=bounds.sitemap_bytes, max_items=bounds.sitemap_urls
         )
-        self._note_parse(parsed, response, "feed")
-        self._inc("discovery/feeds")
+        self.counters.note_parse(parsed, response.url, "feed")
+        self.counters.inc("discovery/feeds")
         articles = []
         for link, when in parsed.entries:
             if portal.classify(link) != "skip":
-                self._inc("discovery/feed_urls")
-                articles.append(frontier.Discovery(link, "feed", parse_date(when) if when else None, when))
+                self.counters.inc("discovery/feed_urls")
+                articles.append(frontier.Discovery(link, "feed", self._portal_date(when), when))
         for request in self.requests.planned_articles(
             await self._plan(articles, portal), articles, portal, hops=0
         ):
@@ -237,9 +249,12 @@ class PortalSpider(scrapy.Spider):
         """Follow feeds, articles and further listing pages (pagination) of a listing page."""
         portal = self._portal(response)
         self._count_response(portal)
+        if response.meta.get("via") == "home" and not portal.on_site(response.url):  # aliases are on-site
+            self.counters.home_failed(portal.key, f"home page redirected off the site, to {response.url}")
+            return
         if not isinstance(response, TextResponse):
             return
-        self._inc("discovery/listing_pages")
+        self.counters.inc("discovery/listing_pages")
         job = PageJob(
             response.body,
             response.url,
@@ -250,7 +265,7 @@ class PortalSpider(scrapy.Spider):
         try:
             result: PageResult = await self.pool.run(job)
         except WorkerFailed as exc:
-            self._inc("discovery/listing_unreadable")
+            self.counters.inc("discovery/listing_unreadable")
             self.logger.warning("listing page %s not read: %s", response.url[:300], exc)
             return
         if result.links is None:
@@ -272,9 +287,10 @@ class PortalSpider(scrapy.Spider):
         from_article = response.meta.get("callback_kind") == "article"
         via = "article" if from_article else "listing"
         dates = dict(links.dates)
-        fresh = [url for url in links.articles if url not in self.planned]
-        # Each article URL is planned once per crawl: the links a page shares with every other page
-        # (menus, most-read boxes) cost the frontier nothing after their first sight.
+        articles = self._page_links(links.articles, response.url)
+        # Each article URL is planned once per crawl (menus cost the frontier nothing after their first
+        # sight). A dict, ordered with O(1) lookups: 150,000 links must cost linear time on the reactor.
+        fresh = {url: None for url in articles if url not in self.planned}
         self.planned.update(fresh)
         found = [frontier.Discovery(url, via, dates.get(url)) for url in fresh]
         plans = await self._plan(found, portal)
@@ -284,30 +300,36 @@ class PortalSpider(scrapy.Spider):
             return  # pagination is walked from listing pages only
         # The pagination decision weighs every article the page lists, planned before or not.
         weighed = plans + [
-            frontier.Plan(url, False, "known", True) for url in links.articles if url not in fresh
+            frontier.Plan(url, False, "known", True, done=True) for url in articles if url not in fresh
         ]
-        next_pages = next_listing_pages(response.url, list(links.listings))
-        walked = await self.planner.listing_walked(portal, response.url, next_pages, datetime.now(UTC))
-        stop = None
-        if next_pages:
-            stop = listing.pagination_stop(
-                weighed, depth, since=self.since, stop_when_known=self.stop_when_known
-            )
-        if stop is not None:
-            self._inc(listing.STOP_STATS[stop])
-        for url in listing.pages_to_walk(next_pages, stop, walked):
+        listings = self._page_links(links.listings, response.url)
+        to_walk = await self.walks.next_pages(portal, response.url, listings, weighed, depth)
+        for url in to_walk:
             if depth >= self.bounds.listing_depth:
-                self.bound_reached("listing_depth", response.url)
+                self.counters.bound_reached("listing_depth", response.url)
                 return
             next_page = self.requests.listing(url, portal, depth=depth + 1, hops=hops)
             if next_page is not None:
                 yield next_page
 
+    def _page_links(self, urls: tuple[str, ...], where: str) -> list[str]:
+        """The page's distinct links of one kind, in order, up to the page_links bound (counted)."""
+        kept, dropped = distinct_links(urls, self.bounds.page_links)
+        if dropped:
+            self.counters.bound_reached("page_links", where, dropped)
+        return kept
+
     async def _plan(self, discoveries: list[frontier.Discovery], portal: Portal) -> list[frontier.Plan]:
-        """Return the frontier planner's decision on each discovered article, counted by why."""
+        """The frontier planner's decision on each discovered article admitted (bounds.admit), by why."""
+        taken = self._discovered.get(portal.key, 0)
+        discoveries, too_long, over = admit(discoveries, self.url_limit, self.bounds.discovered_urls - taken)
+        self.counters.inc("discovery/url_too_long", too_long)  # none counted when none
+        if over:
+            self.counters.bound_reached("discovered_urls", portal.key, over)
+        self._discovered[portal.key] = taken + len(discoveries)
         plans = await self.planner.plan(portal, discoveries, self.since)
         for plan in plans:
-            self._inc(f"frontier/{plan.why}")
+            self.counters.inc(f"frontier/{plan.why}")
         return plans
 
     # -- articles --------------------------------------------------------------------------------
@@ -324,7 +346,7 @@ class PortalSpider(scrapy.Spider):
             yield self._follow_redirect(response, portal)
             return
         item = page_item(response, portal)
-        if isinstance(response, TextResponse) and _is_html(response):
+        if isinstance(response, TextResponse) and is_html(response):
             # One worker call reads the page's links and signals and extracts the article: the reactor
             # never parses a page.
             hops = response.meta.get("hops", 0)
@@ -345,10 +367,13 @@ class PortalSpider(scrapy.Spider):
                     async for request in self._follow_links(result.links, response, portal, hops=hops + 1):
                         yield request
                 elif self.since is None:
-                    self.bound_reached("article_hops", response.url)
+                    self.counters.bound_reached("article_hops", response.url)
                 if not result.links.is_article:
-                    self._inc("discovery/not_article")
+                    self.counters.inc("discovery/not_article")
                     self.logger.debug("not an article (%s): %s", result.links.evidence, response.url)
+                    self._record_no_capture(
+                        portal, item.url, response.status, FrontierState.FETCHED, frontier.NOT_AN_ARTICLE
+                    )
                     return
             item.analysis = result
         yield item
@@ -360,8 +385,8 @@ class PortalSpider(scrapy.Spider):
             target = redirect_target(response, chain, self.url_limit, self.max_redirects)
         except RedirectRefused as refused:
             item = page_item(response, portal)
-            item.fail("fetch_failed", str(refused))
-            self._inc("fetch/failed")
+            item.fail(refused.status, str(refused))
+            self.counters.inc(_FAILURE_STATS[refused.status])
             return item
         return self.requests.redirected_article(target, response, chain)
 
@@ -370,64 +395,52 @@ class PortalSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         item = failed_fetch_item(failure, self.portals[request.meta["portal"]])
         if item is None:
-            self._inc("discovery/robots_forbidden")
+            self.counters.inc("discovery/robots_forbidden")
+            portal = self.portals[request.meta["portal"]]
+            self._record_no_capture(portal, request.url, 0, FrontierState.FAILED, frontier.ROBOTS_FORBIDDEN)
             return
         if item.failure_status in _FAILURE_STATS:
-            self._inc(_FAILURE_STATS[item.failure_status])
+            self.counters.inc(_FAILURE_STATS[item.failure_status])
         yield item
 
     def discovery_failed(self, failure: Failure) -> None:
-        """Robots, sitemap, feed or listing fetches may fail (no sitemap, say): counted, logged at DEBUG.
-
-        The home page's failure is remembered per portal: it tells an unreachable portal (DNS, refused
-        connection) or one whose robots.txt forbids it from one that merely has no sitemap.
-        """
+        """Robots, sitemap, feed or listing fetches may fail (no sitemap, say): counted, logged at DEBUG;
+        the home failure is remembered (counters.home_failed): an unreachable or robots-refused portal."""
         request = failure.request  # type: ignore[attr-defined]
-        if request.meta.get("via") == "home" and self.crawler.stats is not None:
-            why = f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()}"
-            self.crawler.stats.set_value(f"portal/{request.meta['portal']}/home_failed", why[:300])
-        self._inc("discovery/failed")
-        self._inc(f"discovery/failed/{failure.type.__name__ if failure.type else 'unknown'}")
+        if request.meta.get("via") == "home":
+            self.counters.home_failed(request.meta["portal"], failure_reason(failure.value))
+        self.counters.inc("discovery/failed")
+        self.counters.inc(f"discovery/failed/{failure.type.__name__ if failure.type else 'unknown'}")
         self.logger.debug("discovery request failed: %s (%s)", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def bound_reached(self, name: str, where: str, count: int = 1) -> None:
-        """Count a bound that was hit under ``bounds/<name>``; the first time per bound and run, say where."""
-        if self.crawler.stats is None:
-            return
-        if not self.crawler.stats.get_value(f"bounds/{name}"):
-            self.logger.warning("bound %s reached (at %s); see docs/safety.md", name, where[:300])
-        self.crawler.stats.inc_value(f"bounds/{name}", count)
+    def _record_no_capture(self, portal: Portal, url: str, status: int, state: str, reason: str) -> None:
+        """Tell the frontier an article URL was dealt with though no capture records it."""
+        self.planner.record_fetch(
+            portal, frontier.FetchOutcome(url, datetime.now(UTC), status, state, reason)
+        )
 
     def _discovery_host_ok(self, url: str, portal: Portal) -> bool:
-        """Sitemaps and feeds are fetched only from the portal's own site or its configured extra hosts."""
+        """Sitemaps and feeds are fetched only from the portal's sites (home, aliases) or extra hosts."""
         key = site_key(url)
-        if key and (key == portal.site or key in portal.extra_hosts or key in self.extra_hosts):
+        if key and (key in portal.sites or key in portal.extra_hosts or key in self.extra_hosts):
             return True
-        self._inc("discovery/offsite")
+        self.counters.inc("discovery/offsite")
         self.logger.debug("discovery URL off the portal's site, skipped: %s", url[:300])
         return False
 
-    def _note_parse(self, parsed: sitemaps.Parsed, response: Response, kind: str) -> None:
-        if parsed.problem:
-            self._inc(f"discovery/{kind}_unreadable")
-            self.logger.warning("%s %s: %s", kind, response.url[:300], parsed.problem)
-        if parsed.dropped:
-            self.bound_reached(f"{kind}_urls", response.url, parsed.dropped)
+    def _portal_date(self, written: str | None) -> datetime | None:
+        """A sitemap lastmod or feed date, parsed (crawler.discovery.sitemaps.portal_date), counted when
+        unparseable or in the future."""
+        parsed, problem = sitemaps.portal_date(written, datetime.now(UTC))
+        if problem:
+            self.counters.inc(problem)
+        return parsed
 
     def _portal(self, response: Response) -> Portal:
         return self.portals[response.meta["portal"]]
 
     def _count_response(self, portal: Portal) -> None:
         self.requests.count_response(portal)
-        self._inc(f"portal/{portal.key}/responses")
-
-    def _inc(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key)
-
-
-def _is_html(response: TextResponse) -> bool:
-    content_type = (response.headers.get(b"Content-Type") or b"text/html").decode("latin-1").lower()
-    return "html" in content_type
+        self.counters.inc(f"portal/{portal.key}/responses")

@@ -6,13 +6,21 @@ from urllib.parse import urljoin
 
 from scrapy.http import Response
 
+from crawler.safety.guard import ALLOWED_SCHEMES
+
 # Article redirects are followed by the spider itself, so that a loop or an endless chain is recorded
 # as a failure with its reason instead of vanishing in Scrapy's duplicate filter.
 REDIRECT_STATUSES = [301, 302, 303, 307, 308]
 
 
 class RedirectRefused(Exception):
-    """An article redirect that is not followed; str() is why (recorded as the capture's reason)."""
+    """An article redirect that is not followed; str() is why (recorded as the capture's reason),
+    ``status`` the capture's status: ``refused`` for a scheme the crawler never fetches, else
+    ``fetch_failed``."""
+
+    def __init__(self, reason: str, status: str = "fetch_failed") -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 def redirect_chain(response: Response) -> list[str]:
@@ -23,7 +31,8 @@ def redirect_chain(response: Response) -> list[str]:
 def redirect_target(response: Response, chain: list[str], url_limit: int, max_redirects: int) -> str:
     """Return the absolute URL a redirect response of ``chain`` points to.
 
-    Raises RedirectRefused when it has no Location, points to a malformed URL or one longer than
+    Raises RedirectRefused when it has no Location, points to a malformed URL, to a scheme other than
+    http(s) (mailto:, tel:, javascript:, urn:, file:, which Scrapy cannot even request), or one longer than
     ``url_limit`` (URLLENGTH_LIMIT), back into ``chain`` (a loop), or ends a chain of more than
     ``max_redirects`` redirects (REDIRECT_MAX_TIMES, Scrapy's limit for every other request).
     """
@@ -33,6 +42,10 @@ def redirect_target(response: Response, chain: list[str], url_limit: int, max_re
     target = _join(response.url, location.decode("latin-1"))
     if not target:
         raise RedirectRefused(f"redirect to a malformed URL: {location.decode('latin-1')[:200]!r}")
+    scheme = target.split(":", 1)[0].lower() if ":" in target else ""
+    if scheme not in ALLOWED_SCHEMES:
+        why = f"scheme {scheme or '(none)'!r} is not fetched (only http and https)"
+        raise RedirectRefused(f"refused by the address guard: {why}", status="refused")
     if len(target) > url_limit:
         raise RedirectRefused(
             f"redirect to a URL of {len(target):,} characters (URLLENGTH_LIMIT {url_limit})"

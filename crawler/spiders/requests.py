@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -57,6 +58,9 @@ class SpiderRequests:
             errback=self.spider.discovery_failed,
             priority=PRIORITY_LISTING,
             meta={"portal": portal.key, "listing_depth": 0, "hops": 0, "via": "home"},
+            # Its redirects too: one to a URL robots.txt's redirect already asked for must still reach
+            # the errback (the portal is unreachable), not vanish in the duplicate filter.
+            dont_filter=True,
         )
 
     def article(
@@ -133,7 +137,11 @@ class SpiderRequests:
             dont_filter=True,
         )
 
-    def sitemap(self, url: str, portal: Portal, *, depth: int) -> scrapy.Request | None:
+    def sitemap(
+        self, url: str, portal: Portal, *, depth: int, index_lastmod: datetime | None = None
+    ) -> scrapy.Request | None:
+        """A sitemap request; ``index_lastmod`` is the lastmod its sitemap index gave it (recorded with
+        it once it is read, storage.frontier.pages.record_sitemap)."""
         return self._budgeted(
             url,
             portal,
@@ -141,7 +149,11 @@ class SpiderRequests:
             errback=self.spider.discovery_failed,
             priority=PRIORITY_DISCOVERY,
             # The protocol allows 50 MB sitemaps; articles stay under DOWNLOAD_MAXSIZE.
-            meta={"sitemap_depth": depth, "download_maxsize": self.spider.bounds.sitemap_bytes},
+            meta={
+                "sitemap_depth": depth,
+                "download_maxsize": self.spider.bounds.sitemap_bytes,
+                "index_lastmod": index_lastmod,
+            },
         )
 
     def feed(self, url: str, portal: Portal) -> scrapy.Request | None:
@@ -167,7 +179,7 @@ class SpiderRequests:
     def _budgeted(self, url: str, portal: Portal, **kwargs: Any) -> scrapy.Request | None:
         """A request for ``portal``, or None once the portal's page budget for this run is spent."""
         if self.responses[portal.key] >= self.spider.bounds.page_budget:
-            self.spider.bound_reached("page_budget", portal.key)
+            self.spider.counters.bound_reached("page_budget", portal.key)
             return None
         meta = {"portal": portal.key, **kwargs.pop("meta", {})}
         return scrapy.Request(url, meta=meta, **kwargs)

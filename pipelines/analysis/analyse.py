@@ -4,15 +4,14 @@ imports the extractors (trafilatura, langdetect, datasketch), which the crawl's 
 from __future__ import annotations
 
 from pipelines.analysis.job import Digest, PageJob, PageResult
-from pipelines.detect.identity import fingerprint
+from pipelines.detect.identity import identify
 from pipelines.detect.langid import label_language
 from pipelines.detect.neardup import signature
 from pipelines.extract.article import ExtractionError
 from pipelines.extract.core import PreparedPage, extract_article, prepare_page
 from pipelines.extract.links import read_links
-from storage.search.fields import SearchForm
 
-signature("")  # loads datasketch and its permutations once in the forkserver, shared by the workers
+signature("")  # loads datasketch's permutations once in the forkserver, shared by the workers
 
 
 def analyse(job: PageJob) -> PageResult:
@@ -48,8 +47,8 @@ def analyse(job: PageJob) -> PageResult:
         )
     except Exception as exc:  # noqa: BLE001 - a library bug on one page is that page's failure, not the crawl's
         return PageResult(None, _failure(exc), links=links, digest=digest)
-    search = SearchForm.of(article.title, article.sapo, article.text)
-    language, identity = label_language(article), fingerprint(article.text)
+    identity, search = identify(article.title, article.sapo, article.text)
+    language = label_language(article)
     return PageResult(article, None, language, identity, links, digest, search)
 
 

@@ -290,7 +290,7 @@ def run(data_dir: Path, as_json: bool = False, jobs: int = 2) -> int:
     required = [FUNDUS, AEB, VI_MODERN / "_index_derived.json", VI_HTMLDATE]
     missing = [str(data_dir / item) for item in required if not (data_dir / item).exists()]
     if missing:
-        print(f"eval extraction: data missing: {', '.join(missing)} (use --data DIR)", file=sys.stderr)
+        print(f"error: eval extraction: data missing: {', '.join(missing)} (use --data DIR)", file=sys.stderr)
         return 2
     fundus = load_fundus(data_dir / FUNDUS)
     pages = fundus + load_aeb(data_dir / AEB) + load_vietnamese(data_dir, fundus)

@@ -247,7 +247,7 @@ def run(data_dir: Path, as_json: bool = False) -> int:
     missing = [p for p in needed if not p.is_file()]
     if missing:
         print(
-            f"eval language: data not found: {missing[0]} (pass --data DIR with langid/ inside)",
+            f"error: eval language: data not found: {missing[0]} (pass --data DIR with langid/ inside)",
             file=sys.stderr,
         )
         return 2

@@ -42,6 +42,7 @@ class LinkRules:
     site: str
     article_pattern: str | None = None
     listing_pattern: str | None = None
+    aliases: tuple[str, ...] = ()  # other site keys the portal serves from (registry ``aliases``)
 
 
 def feed_links(tree: lxml.html.HtmlElement, base_url: str) -> list[str]:
@@ -139,7 +140,7 @@ def classify_url(url: str, rules: LinkRules, sites: dict[str, str] | None = None
         origin = _origin(url)
         known = sites.get(origin)
         site = known if known is not None else sites.setdefault(origin, site_key(origin))
-    if site != rules.site:
+    if site != rules.site and site not in rules.aliases:
         return "skip"
     try:
         parts = urlsplit(url)

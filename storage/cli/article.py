@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from storage.captures import capture_body
 from storage.cli.base import ArgumentProblem, Command, CommandFailed
-from storage.cli.common import archive_session, db_option, parse_article_ref
+from storage.cli.common import archive_session, db_option, human_time, parse_article_ref
 from storage.cli.output import BOLD, RESET, use_bold, utf8_stdout
 from storage.export import records
 from storage.export.citation import STYLES, citation_for, render
 from storage.export.files import UnsafeOutput, write_atomically
-from storage.export.versions import format_word_diff, get_version, line_diff, word_diff
+from storage.export.versions import DiffTooLarge, format_word_diff, get_version, line_diff, word_diff
 from storage.models import Article, Capture
 from storage.safe_text import json_safe, terminal_safe, truncate
 from storage.timezone import local_iso
@@ -94,7 +94,7 @@ def show_command(
                     click.echo(json_safe(json.dumps(details, ensure_ascii=False, indent=2)))
                 else:
                     click.echo(terminal_safe(format_article(details)))
-        except LookupError as exc:
+        except (LookupError, DiffTooLarge) as exc:
             raise CommandFailed(str(exc.args[0])) from exc
 
 
@@ -111,8 +111,8 @@ def _show_version(article: Article, number: int, as_json: bool) -> None:
         return
     lines = [
         f"article {article.id}, version {row.version} of {article.version}",
-        f"  captured:      {details['captured_at']}  (capture {row.capture_id})",
-        f"  published:     {details['published_at'] or 'unknown'}",
+        f"  captured:      {human_time(row.captured_at)}  (capture {row.capture_id})",
+        f"  published:     {human_time(row.published_at) or 'unknown'}",
         f"  content hash:  {row.content_hash}",
         "", row.title or "(no title)", "", row.text,
     ]  # fmt: skip
@@ -204,7 +204,7 @@ def format_article(details: dict[str, Any]) -> str:
     """Return the readable provenance-then-text view of an article_details() dict."""
     d = details
     status = d["status"] + (f" ({d['reason']})" if d["reason"] else "")
-    published = d["published_at"] or "unknown"
+    published = human_time(d["published_at"]) or "unknown"
     if d["date_raw"] or d["date_source"]:
         published += f"  (raw {d['date_raw']!r} from {d['date_source'] or '?'})"
     lines = [
@@ -217,11 +217,11 @@ def format_article(details: dict[str, Any]) -> str:
     if d["removed_at"]:
         lines.append(
             f"  removed:       taken down by the portal (HTTP {d['removed_http_status']}) at "
-            f"{d['removed_at']}; the text below is the archived copy"
+            f"{human_time(d['removed_at'])}; the text below is the archived copy"
         )
     lines += [
         f"  published:     {published}",
-        f"  updated:       {d['updated_at'] or ''}",
+        f"  updated:       {human_time(d['updated_at'])}",
     ]
     if d["date_warnings"]:
         lines.append(f"  date warnings: {'; '.join(d['date_warnings'])}")
@@ -229,7 +229,7 @@ def format_article(details: dict[str, Any]) -> str:
         f"  author:        {d['author'] or ''}",
         f"  language:      {d['language']} ({d['language_confidence']:.2f})",
         f"  content hash:  {d['content_hash']}",
-        f"  captured:      first {d['first_captured_at']}, latest {d['captured_at']}",
+        f"  captured:      first {human_time(d['first_captured_at'])}, latest {human_time(d['captured_at'])}",
         f"  version:       {d['version']}",
     ]
     if d["duplicate_of"] is not None:
@@ -237,23 +237,27 @@ def format_article(details: dict[str, Any]) -> str:
     lines.append("versions:")
     for v in d["versions"]:
         lines.append(
-            f"  v{v['version']}  captured {v['captured_at']}  hash {v['content_hash'][:12]}"
+            f"  v{v['version']}  captured {human_time(v['captured_at'])}  hash {v['content_hash'][:12]}"
             f"  capture {v['capture_id']}  {truncate(' '.join((v['title'] or '').split()), 60)}"
+            f"  [{v['source'] or 'capture not kept'}]"
         )
     lines.append("captures:")
     for c in d["captures"]:
         lines.append(
-            f"  #{c['id']}  fetched {c['fetched_at']}  last {c['last_fetched_at']}  x{c['fetch_count']}"
+            f"  #{c['id']}  fetched {human_time(c['fetched_at'])}  last {human_time(c['last_fetched_at'])}"
+            f"  x{c['fetch_count']}"
             f"  HTTP {c['http_status']}  via {c['discovered_via'] or '?'}  sha256 {c['body_sha256'][:16]}"
-            f"  {c['size']} bytes"
+            f"  {c['size']} bytes  source {c['source']}"
         )
+        if c["canonical_claim"] is not None:  # the page's word, shown as a claim with the archive's verdict
+            lines.append(f"      canonical claim: {c['canonical_claim']} ({c['canonical_verdict']})")
     cluster = d["cluster"]
     if cluster is not None:
         origin = " (this article is the origin)" if cluster["is_origin"] else ""
         lines.append(f"cluster {cluster['id']}{origin}:")
         for other in cluster["others"]:
             mark = "  [origin]" if other["origin"] else ""
-            lines.append(f"  #{other['id']}  {other['portal'] or ''}  {other['published_at'] or ''}  "
+            lines.append(f"  #{other['id']}  {other['portal'] or ''}  {human_time(other['published_at'])}  "
                          f"{other['url']}{mark}")  # fmt: skip
     # One-line fields must not smuggle line breaks into the header.
     lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]

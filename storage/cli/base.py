@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
 from typing import IO, Any
 
 import click
@@ -50,11 +53,40 @@ class _OneLineUsageErrors:
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)  # type: ignore[misc]
+            result = super().invoke(ctx)  # type: ignore[misc]
+            # Flushed here, not at exit: a full disk or a closed pipe is then one error line, not a
+            # traceback printed while Python shuts down.
+            sys.stdout.flush()
+            return result
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.UsageError as exc:
             raise ArgumentProblem(exc.format_message()) from exc
+        except OSError as exc:
+            if exc.errno not in _OUTPUT_ERRORS:
+                raise
+            raise CommandFailed(_output_failure(exc)) from exc
+
+
+# Errors of writing the output: a reader that closed the pipe (`| head`), a full disk or a quota, a
+# file grown past its limit, an I/O error of the device.
+_OUTPUT_ERRORS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _output_failure(exc: OSError) -> str:
+    """Return the one-line message of a failed write, after pointing stdout at /dev/null so that
+    Python's own flush at exit (of what is still buffered) cannot fail a second time, with a traceback."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        descriptor = -1  # closed already, or not a file (a test runner's buffer): nothing flushes at exit
+    if descriptor >= 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, descriptor)
+        os.close(devnull)
+    if exc.errno == errno.EPIPE:
+        return "the output was closed before it was complete (broken pipe)"
+    return f"cannot write the output: {exc.strerror or os.strerror(exc.errno or 0)}"
 
 
 class Command(_OneLineUsageErrors, click.Command):

@@ -25,7 +25,7 @@ from storage.db import (
 )
 from storage.models import MAX_ID, CaptureStatus, Portal
 from storage.search.filters import SearchFilters
-from storage.timezone import day_end, day_start, local_iso, parse_day
+from storage.timezone import FIRST_YEAR, LAST_YEAR, day_end, day_start, human_date, human_datetime, parse_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +62,9 @@ def db_option(function: F) -> F:
 
 
 class DayType(click.ParamType):
-    """A calendar day written YYYY-MM-DD or DD/MM/YYYY (day first, as Vietnamese dates are)."""
+    """A calendar day written YYYY-MM-DD or DD/MM/YYYY (day first, as Vietnamese dates are), in the
+    years FIRST_YEAR..LAST_YEAR: --until 9999-12-31 would overflow the day after it, --since 0001-01-01
+    the databases' date types."""
 
     name = "DATE"
 
@@ -70,12 +72,17 @@ class DayType(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return parse_day(str(value))
+            day = parse_day(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            self.fail(f"{str(value).strip()!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}", param, ctx)
+        return day
 
 
 DAY = DayType()
+# Longest --author or --category: far above any byline or section name.
+LONGEST_NAME = 200
 STATUSES = [status.value for status in CaptureStatus]
 
 
@@ -83,8 +90,10 @@ def filter_options(function: F) -> F:
     """Add the search/export filters: --portal, --since, --until, --language, --status, --author and
     --category."""
     options = [
-        click.option("--category", metavar="NAME", default=None, help="Only articles in this category."),
-        click.option("--author", metavar="TEXT", default=None, help="Only articles whose author has TEXT."),
+        click.option("--category", metavar="NAME", default=None,
+                     help="Only articles in this category (accents optional: thoi su finds Thời sự)."),
+        click.option("--author", metavar="TEXT", default=None,
+                     help="Only articles whose author has TEXT (accents optional: duc finds Đức)."),
         click.option(
             "--status", "statuses", multiple=True, type=click.Choice(STATUSES),
             help="Only articles with this status (repeatable) [default: archived].",
@@ -113,10 +122,15 @@ def build_filters(
     category: str | None = None,
     any_status: bool = False,
 ) -> SearchFilters:
-    """Return the SearchFilters of the filter options. Raises ArgumentProblem for an unknown portal or
-    --since after --until."""
+    """Return the SearchFilters of the filter options. Raises ArgumentProblem for an unknown portal,
+    --since after --until, or an --author or --category longer than LONGEST_NAME."""
     if since and until and since > until:
-        raise ArgumentProblem(f"--since {since} is after --until {until}")
+        # Days as people write them, whichever way they were typed (the web says the same).
+        raise ArgumentProblem(f"--since {human_date(since)} is after --until {human_date(until)}")
+    for name, value in (("--author", author), ("--category", category)):
+        # A name is short; 100,000 characters failed in the database ("LIKE or GLOB pattern too complex").
+        if value and len(value) > LONGEST_NAME:
+            raise ArgumentProblem(f"{name} has {len(value):,} characters; at most {LONGEST_NAME} are matched")
     for key in portals:
         check_portal(session, key)
     return SearchFilters(
@@ -143,10 +157,11 @@ def parse_article_ref(value: str) -> int | str:
     """Return an article id (ASCII digits, at most MAX_ID) or an http(s) URL. Raises ArgumentProblem."""
     text = value.strip()
     if _ASCII_DIGITS.fullmatch(text):
-        number = int(text)
-        if number > MAX_ID:
-            raise ArgumentProblem(f"article id {text} is too large (ids are at most {MAX_ID})")
-        return number
+        # Length first: int() refuses strings of over 4,300 digits (a ValueError, not a usage error).
+        if len(text.lstrip("0")) > len(str(MAX_ID)) or int(text) > MAX_ID:
+            shown = text if len(text) <= 30 else f"{text[:20]}... ({len(text)} digits)"
+            raise ArgumentProblem(f"article id {shown} is too large (ids are at most {MAX_ID})")
+        return int(text)
     if text.lower().startswith(("http://", "https://")):
         return text
     raise ArgumentProblem(f"{value!r} is not an article id (digits 0-9) or an http(s) URL")
@@ -193,6 +208,9 @@ def _refuse_missing_sqlite_file(url: str) -> None:
         raise CommandFailed(f"no archive at {url}: file does not exist; run `newsarchive crawl` first")
 
 
-def local_day(value: datetime | None) -> str:
-    """Return the Vietnam-time day of ``value`` as YYYY-MM-DD, or "" for None."""
-    return (local_iso(value) or "")[:10]
+def human_time(value: datetime | str | None) -> str:
+    """Return an instant (a datetime, or the ISO 8601 text of one) as people read it in a table or a
+    report, ``07/12/2026 03:29 (GMT+7)`` (storage.timezone.human_datetime); "" for None or ""."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if value else None
+    return human_datetime(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -17,25 +18,41 @@ from storage.safe_text import terminal_safe
 _LIMITS = Thresholds()
 
 
+class Bounded(click.FloatRange):
+    """A number within [low, high], never NaN (which click's FloatRange lets through): --late-hours nan,
+    inf or 1e300 were tracebacks from timedelta, and a share of -5 or nan silently never warned."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
+
+
+SHARE = Bounded(0, 1)
+# A year of lateness is as late as a schedule gets.
+HOURS = Bounded(0, 24 * 366)
+
+
 @click.command("health", cls=Command)
 @click.argument("portal_keys", nargs=-1)
 @db_option
 @output_options
-@click.option("--drop-warning", type=float, default=_LIMITS.drop_warning, show_default=True,
+@click.option("--drop-warning", type=SHARE, default=_LIMITS.drop_warning, show_default=True,
               help="Warn when recent articles/day fall below this share of the baseline.")  # fmt: skip
-@click.option("--drop-error", type=float, default=_LIMITS.drop_error, show_default=True,
+@click.option("--drop-error", type=SHARE, default=_LIMITS.drop_error, show_default=True,
               help="Error when recent articles/day fall below this share of the baseline.")  # fmt: skip
-@click.option("--coverage-drop", type=float, default=_LIMITS.coverage_drop, show_default=True,
+@click.option("--coverage-drop", type=SHARE, default=_LIMITS.coverage_drop, show_default=True,
               help="Warn when the share with a date, author, title or long body drops so much.")  # fmt: skip
-@click.option("--extraction-jump", type=float, default=_LIMITS.extraction_jump, show_default=True,
+@click.option("--extraction-jump", type=SHARE, default=_LIMITS.extraction_jump, show_default=True,
               help="Error when the extraction failure rate rises this much over the baseline.")  # fmt: skip
-@click.option("--fetch-errors", type=float, default=_LIMITS.fetch_errors, show_default=True,
+@click.option("--fetch-errors", type=SHARE, default=_LIMITS.fetch_errors, show_default=True,
               help="Warn when recent fetch errors exceed this share of captures.")  # fmt: skip
-@click.option("--off-language", type=float, default=_LIMITS.off_language, show_default=True,
+@click.option("--off-language", type=SHARE, default=_LIMITS.off_language, show_default=True,
               help="Warn when recent off-language articles exceed this share.")  # fmt: skip
-@click.option("--late-hours", type=float, default=_LIMITS.late.total_seconds() / 3600, show_default=True,
+@click.option("--late-hours", type=HOURS, default=_LIMITS.late.total_seconds() / 3600, show_default=True,
               help="Warn when a scheduled crawl is overdue by more than this many hours.")  # fmt: skip
-@click.option("--min-baseline", type=int, default=_LIMITS.min_baseline, show_default=True,
+@click.option("--min-baseline", type=click.IntRange(min=0), default=_LIMITS.min_baseline, show_default=True,
               help="Fewer baseline articles than this: too little history to compare.")  # fmt: skip
 def health_command(
     portal_keys: tuple[str, ...],
@@ -80,6 +97,7 @@ def health_command(
             "per_day_7d": round(report.figures.get("articles_per_day", {}).get("7d", 0.0), 2),
             "per_day_28d": round(report.figures.get("articles_per_day", {}).get("28d", 0.0), 2),
             "baseline_per_day": round(report.figures.get("baseline_per_day", 0.0), 2),
+            "backlog": _backlog_total(report.figures.get("backlog")),
             "last_successful_run": report.figures.get("last_successful_run"),
             "problems": "; ".join(report.problems),
             "figures": report.figures,
@@ -93,6 +111,7 @@ def health_command(
         "per_day_7d",
         "per_day_28d",
         "baseline_per_day",
+        "backlog",
         Column("problems", flexible=True),
     ]
     fields = (
@@ -108,3 +127,8 @@ def health_command(
         if problems:
             click.echo("\n" + "\n".join(terminal_safe(line, multiline=False) for line in problems))
     raise SystemExit(max((report.exit_status for report in reports), default=0))
+
+
+def _backlog_total(figure: dict[str, Any] | None) -> int:
+    """The article URLs the frontier owes the portal (never fetched, failed awaiting a retry)."""
+    return int(figure["discovered"]) + int(figure["failed"]) if figure else 0

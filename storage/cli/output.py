@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any, TextIO, TypeVar, cast
 
 import click
@@ -24,6 +25,7 @@ import click
 from storage.cli.base import ArgumentProblem
 from storage.safe_text import csv_safe, display_width, json_safe, terminal_safe, truncate
 from storage.search.snippets import Highlighted
+from storage.timezone import human_datetime, local_iso
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,9 +97,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _machine(value: Any) -> Any:
+    # CSV and JSON keep ISO 8601 (with the +07:00 offset); only tables print dates for people.
+    return local_iso(value) if isinstance(value, datetime) else _plain(value)
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):  # people read tables: 07/12/2026 03:29 (GMT+7)
+        return human_datetime(value)
     if isinstance(value, list | tuple):
         value = ", ".join(str(item) for item in value)
     return terminal_safe(" ".join(str(value).split()), multiline=False)
@@ -205,9 +214,12 @@ def utf8_stdout() -> Iterator[TextIO]:
 
 
 def json_default(value: Any) -> Any:
-    """``json.dumps`` fallback: highlighted text as its plain text."""
+    """``json.dumps`` fallback: highlighted text as its plain text, an instant as ISO 8601 in Vietnam
+    time."""
     if isinstance(value, Highlighted):
         return value.text
+    if isinstance(value, datetime):
+        return local_iso(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
@@ -228,7 +240,7 @@ def write_csv_rows(
     writer.writerow(columns)
     count = 0
     for row in rows:
-        writer.writerow([csv_safe(_plain(value)) for value in row])
+        writer.writerow([csv_safe(_machine(value)) for value in row])
         count += 1
     return count
 

@@ -7,24 +7,27 @@ import json
 import click
 
 from storage.cli.base import CommandFailed, CommandGroup
-from storage.cli.common import archive_session, check_portal, db_option
+from storage.cli.common import archive_session, check_portal, db_option, human_time
 from storage.cli.output import Column, emit, json_default, output_options, utf8_stdout
 from storage.export import records
+from storage.frontier.backlog import backlog_by_key
 from storage.models import MAX_ID, RunStatus
 from storage.safe_text import json_safe, terminal_safe
 
 RUN_STATUS_CHOICES = [status.value for status in RunStatus]
 
 
-def _short_time(value: str | None) -> str:
-    # ISO 8601 with its offset, to the second: "2026-11-29T20:31:05+07:00".
-    return "" if not value else value[:19] + value[-6:] if len(value) > 25 else value
-
-
 @click.group("runs", cls=CommandGroup, invoke_without_command=True)
 @db_option
 @output_options
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most runs to list.")
+# Bounded like an id: a limit past SQLite's 64-bit INTEGER raised OverflowError in the query (traceback).
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1, max=MAX_ID),
+    default=20,
+    show_default=True,
+    help="Most runs to list.",
+)
 @click.option(
     "--portal", "portal", metavar="KEY", help="Only runs that crawled this portal, with its outcome."
 )
@@ -36,7 +39,8 @@ def runs_command(
 ) -> None:  # fmt: skip
     """List crawl runs, newest first, with their key stats; `runs show ID` shows one run in full.
 
-    Times are ISO 8601 in Vietnam time with their offset. pages = downloader/response_count; stored,
+    Times are Vietnam time: dd/mm/yyyy HH:MM (GMT+7) in the table, ISO 8601 with the +07:00 offset in
+    JSON and CSV. pages = downloader/response_count; stored,
     duplicate, near_dup, revisits, off_language, failed = archive/* (0 when none). Statuses: running,
     finished, failed (a portal unreachable or yielding nothing), interrupted (SIGINT/SIGTERM), abandoned
     (its heartbeat stopped: killed).
@@ -59,8 +63,8 @@ def runs_command(
     columns += [label for label, _ in records.RUN_STATS]
     if output in (None, "table"):
         for run in runs:
-            run["started_at"] = _short_time(run["started_at"])
-            run["finished_at"] = _short_time(run["finished_at"])
+            run["started_at"] = human_time(run["started_at"])
+            run["finished_at"] = human_time(run["finished_at"])
             if isinstance(run["elapsed_s"], float):
                 run["elapsed_s"] = round(run["elapsed_s"], 1)
         if not runs:
@@ -75,8 +79,9 @@ def runs_command(
 @click.option("--json", "as_json", is_flag=True, help="Output one JSON object.")
 @click.pass_context
 def runs_show_command(ctx: click.Context, run_id: int, db: str | None, as_json: bool) -> None:
-    """Show one crawl run in full: status and finish reason, where it ran, each portal's outcome and
-    every stat the crawl recorded.
+    """Show one crawl run in full: status and finish reason, where it ran, each portal's outcome (with
+    the URLs it left for the next crawl), each portal's frontier backlog now (never fetched, failed
+    awaiting a retry, waiting since) and every stat the crawl recorded.
 
     \b
     Example:
@@ -87,8 +92,12 @@ def runs_show_command(ctx: click.Context, run_id: int, db: str | None, as_json: 
         db = ctx.obj["db"]  # `runs --db URL show ID`
     with archive_session(db) as session:
         details = records.run_details(session, run_id)
+        # What the frontier owes each portal now (each outcome has its backlog at the run's end).
+        keys = (details["portals"] or sorted(details["outcomes"])) if details else []
+        owed = backlog_by_key(session, keys)
     if details is None:
         raise CommandFailed(f"no crawl run {run_id}")
+    details["backlog"] = {key: value.as_dict() for key, value in owed.items()}
     if as_json:
         with utf8_stdout() as stream:
             stream.write(json_safe(json.dumps(details, ensure_ascii=False, indent=2, default=json_default)))
@@ -96,8 +105,8 @@ def runs_show_command(ctx: click.Context, run_id: int, db: str | None, as_json: 
         return
     lines = [
         ("run", details["id"]), ("status", details["status"]), ("finish reason", details["finish_reason"]),
-        ("started", details["started_at"]), ("finished", details["finished_at"]),
-        ("heartbeat", details["heartbeat_at"]),
+        ("started", human_time(details["started_at"])), ("finished", human_time(details["finished_at"])),
+        ("heartbeat", human_time(details["heartbeat_at"])),
         ("ran on", " ".join(f"{k}={v}" for k, v in (("host", details["host"]), ("pid", details["pid"]),
                             ("node", details["node"]), ("job", details["job_id"])) if v is not None)),
     ]  # fmt: skip
@@ -110,6 +119,7 @@ def runs_show_command(ctx: click.Context, run_id: int, db: str | None, as_json: 
             )
         else:
             lines.append((f"portal {key}", "no outcome recorded"))
+    lines += [(f"backlog {key}", value.describe()) for key, value in owed.items()]
     lines += [(key, value) for key, value in details["stats"].items()]
     width = max(len(label) for label, _ in lines)
     with utf8_stdout() as stream:

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from storage.cli.base import ArgumentProblem, Command
-from storage.cli.common import archive_session, build_filters, db_option, filter_options, local_day
+from storage.cli.common import archive_session, build_filters, db_option, filter_options
 from storage.cli.output import Column, emit, output_options
 from storage.search.engine import SORTS, search_articles
 from storage.search.query import SYNTAX_HELP, QueryError
@@ -21,7 +21,7 @@ SEARCH_COLUMNS = [Column("id"), Column("published"), Column("portal"), Column("t
 
 
 @click.command("search", cls=Command, epilog="Query syntax: " + SYNTAX_HELP)
-@click.argument("query")
+@click.argument("words", nargs=-1, required=True, metavar="QUERY")
 @db_option
 @output_options
 @filter_options
@@ -35,21 +35,24 @@ SEARCH_COLUMNS = [Column("id"), Column("published"), Column("portal"), Column("t
     "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Which page of results."
 )
 def search_command(
-    query: str, db: str | None, output: str | None, no_bom: bool, sort: str, limit: int, page: int,
-    any_status: bool, **filter_values: Any,
+    words: tuple[str, ...], db: str | None, output: str | None, no_bom: bool, sort: str, limit: int,
+    page: int, any_status: bool, **filter_values: Any,
 ) -> None:  # fmt: skip
     """Full-text search of archived articles, best matches first, with the number of matches.
 
     A match in the title counts more than in the sapo, which counts more than in the body; typed
     diacritics rank exact spellings first ("nồng độ cồn" before "nông đỗ còn"), a query without them
-    matches every spelling; words that stand together rank higher.
+    matches every spelling; words that stand together rank higher. QUERY may be one quoted argument or
+    several words (joined by spaces); a query starting with - goes after --.
 
     \b
     Example:
         newsarchive search "ủy ban nhân dân" --since 2024-01-01 --limit 5
         newsarchive search '"nồng độ cồn" -"quốc lộ"' --portal ninhbinh --json
         newsarchive search 'lũ OR bão' --sort date --page 2 --csv > storms.csv
+        newsarchive search -- -bão lũ
     """
+    query = " ".join(words)  # `search -- -bão lũ` is one query, as the shell split it
     with archive_session(db) as session:
         filters = build_filters(session, any_status=any_status, **filter_values)
         try:
@@ -61,7 +64,7 @@ def search_command(
         items.append({
             "id": hit.id, "url": hit.url, "portal": hit.portal, "portal_name": hit.portal_name,
             "title": hit.title, "published_at": local_iso(hit.published_at),
-            "published": local_day(hit.published_at), "snippet": hit.snippet, "score": round(hit.score, 6),
+            "published": hit.published_at, "snippet": hit.snippet, "score": round(hit.score, 6),
             "title_highlights": hit.title.spans(), "snippet_highlights": hit.snippet.spans(),
         })  # fmt: skip
     fields = SEARCH_FIELDS + (

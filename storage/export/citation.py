@@ -9,8 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from storage.models import Article, ArticleVersion
-from storage.timezone import VN_TZ
+from storage.captures import capture_source
+from storage.models import Article, ArticleVersion, Capture
+from storage.timezone import VN_TZ, human_datetime
 
 STYLES = ("plain", "bibtex", "csl-json")
 ARCHIVE_NAME = "newsarchive"
@@ -29,6 +30,7 @@ class Citation:
     url: str
     captured_at: datetime
     capture_id: int | None
+    source: str | None = None  # where the cited capture came from, when not the archive's own crawl
 
     @property
     def key(self) -> str:
@@ -55,7 +57,22 @@ def citation_for(session: Session, article: Article, version: int | None = None)
         url=article.canonical_url or article.url,
         captured_at=row.captured_at if row is not None else article.captured_at,
         capture_id=row.capture_id if row is not None else None,
+        source=_source(session, row.capture_id if row is not None else None),
     )
+
+
+def _source(session: Session, capture_id: int | None) -> str | None:
+    """The source of an imported or backfilled capture (None for the archive's own crawl)."""
+    capture = session.get(Capture, capture_id) if capture_id is not None else None
+    if capture is None or not capture.provenance:
+        return None
+    return capture_source(capture.provenance)
+
+
+def _archived(c: Citation) -> str:
+    """The "Archived <when>" of a citation, naming the capture's source when someone else made it."""
+    captured = c.captured_at.astimezone(VN_TZ)
+    return f"Archived {captured.isoformat()}" + (f" from {c.source}" if c.source else "")
 
 
 def _vn_day(value: datetime) -> str:
@@ -72,8 +89,10 @@ def plain(c: Citation) -> str:
         parts.append(f"{c.paper},")
     parts.append(f"{_vn_day(c.published_at)}." if c.published_at else "undated.")
     parts.append(f"{c.url}.")
-    captured = c.captured_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M (UTC+7)")
-    parts.append(f"Archived {captured}, {ARCHIVE_NAME} article {c.article_id}, version {c.version}.")
+    # As every date for people is printed (GMT+7, the zone's offset at that instant), not "(UTC+7)".
+    captured = human_datetime(c.captured_at)
+    source = f" from {c.source}" if c.source else ""
+    parts.append(f"Archived {captured}{source}, {ARCHIVE_NAME} article {c.article_id}, version {c.version}.")
     return " ".join(parts)
 
 
@@ -98,8 +117,7 @@ def bibtex(c: Citation) -> str:
         ("url", c.url),
         ("urldate", c.captured_at.astimezone(VN_TZ).date().isoformat()),
         ("note", _bibtex_escape(
-            f"Archived {c.captured_at.astimezone(VN_TZ).isoformat()}, "
-            f"{ARCHIVE_NAME} article {c.article_id}, version {c.version}"
+            f"{_archived(c)}, {ARCHIVE_NAME} article {c.article_id}, version {c.version}"
         )),
     ]  # fmt: skip
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
@@ -124,7 +142,7 @@ def csl_json(c: Citation) -> str:
     item["accessed"] = _date_parts(c.captured_at)
     item["archive"] = ARCHIVE_NAME
     item["archive_location"] = f"article {c.article_id}, version {c.version}"
-    item["note"] = f"Archived {c.captured_at.astimezone(VN_TZ).isoformat()}"
+    item["note"] = _archived(c)
     return json.dumps([item], ensure_ascii=False, indent=2)
 
 

@@ -10,6 +10,7 @@ from typing import IO, Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from storage.captures import capture_source
 from storage.models import (
     Article,
     ArticleVersion,
@@ -23,12 +24,13 @@ from storage.models import (
 from storage.safe_text import json_safe
 from storage.search.filters import SearchFilters, filter_articles
 from storage.timezone import local_iso
+from storage.urls import canonical_url
 
 EXPORT_FIELDS = (
     "id", "url", "canonical_url", "portal", "title", "sapo", "published_at", "updated_at", "author", "text",
     "language", "language_confidence", "status", "reason", "content_hash", "cluster_id", "duplicate_of",
     "captured_at", "version", "categories", "tags", "capture_id", "portal_name", "removed_at",
-    "removed_http_status",
+    "removed_http_status", "canonical_claim", "canonical_verdict",
 )  # fmt: skip
 # Rows fetched per round trip while streaming an export (server-side cursor on PostgreSQL). Measured peak
 # RSS exporting 100k 5 KB articles (540 MB of JSONL) from SQLite: 91 MB, vs 78 MB for 1k articles;
@@ -58,6 +60,15 @@ _OTHER_COLUMNS: dict[str, Any] = {
     .where(ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version)
     .correlate(Article)
     .scalar_subquery(),
+    # What that capture's canonical tag claimed, untrusted, and the archive's verdict (pipelines.canonical).
+    **{
+        name: select(getattr(Capture, name))
+        .join(ArticleVersion, ArticleVersion.capture_id == Capture.id)
+        .where(ArticleVersion.article_id == Article.id, ArticleVersion.version == Article.version)
+        .correlate(Article)
+        .scalar_subquery()
+        for name in ("canonical_claim", "canonical_verdict")
+    },
 }
 _EXPORT_COLUMNS = tuple(
     _OTHER_COLUMNS[name] if name in _OTHER_COLUMNS else getattr(Article, name) for name in EXPORT_FIELDS
@@ -155,13 +166,20 @@ def write_jsonl(records: Iterable[dict[str, Any]], stream: IO[str]) -> int:
 
 
 def find_article(session: Session, id_or_url: int | str) -> Article | None:
-    """Return the article with this id (an int), canonical URL or URL (canonical wins), or None."""
+    """Return the article with this id (an int), canonical URL or URL (canonical wins), or None.
+
+    A URL is also looked up in its canonical form, as the crawl stored it: the address copied from a
+    browser (a #fragment, a utm_ parameter, HTTP in capitals, a www. host) names its article too.
+    """
     if isinstance(id_or_url, int):
         return session.get(Article, id_or_url)
+    folded = canonical_url(id_or_url)
     statement = (
         select(Article)
-        .where(or_(Article.canonical_url == id_or_url, Article.url == id_or_url))
-        .order_by((Article.canonical_url == id_or_url).desc(), Article.id)
+        .where(
+            or_(Article.canonical_url == id_or_url, Article.url == id_or_url, Article.canonical_url == folded)
+        )
+        .order_by((Article.canonical_url == id_or_url).desc(), (Article.url == id_or_url).desc(), Article.id)
         .limit(1)
     )
     return session.scalars(statement).first()
@@ -169,7 +187,12 @@ def find_article(session: Session, id_or_url: int | str) -> Article | None:
 
 def article_details(session: Session, article: Article) -> dict[str, Any]:
     """Return everything the archive knows about ``article`` as a JSON-ready dict (dates in +07:00)."""
-    captures = session.scalars(select(Capture).where(Capture.article_id == article.id).order_by(Capture.id))
+    captures = list(
+        session.scalars(
+            select(Capture).where(Capture.article_id == article.id).order_by(Capture.fetched_at, Capture.id)
+        )
+    )
+    sources = {capture.id: capture_source(capture.provenance) for capture in captures}
     return {
         "id": article.id,
         "portal": article.portal.key if article.portal else None,
@@ -194,7 +217,7 @@ def article_details(session: Session, article: Article) -> dict[str, Any]:
         "captured_at": local_iso(article.captured_at),
         "categories": list(article.categories or []),
         "tags": list(article.tags or []),
-        "versions": [_version(version) for version in article.versions],
+        "versions": [_version(version, sources) for version in article.versions],
         "captures": [_capture(capture) for capture in captures],
         "cluster": _cluster(session, article),
         "duplicate_of": article.duplicate_of,
@@ -204,7 +227,7 @@ def article_details(session: Session, article: Article) -> dict[str, Any]:
     }
 
 
-def _version(version: ArticleVersion) -> dict[str, Any]:
+def _version(version: ArticleVersion, sources: dict[int, str]) -> dict[str, Any]:
     return {
         "version": version.version,
         "content_hash": version.content_hash,
@@ -213,6 +236,7 @@ def _version(version: ArticleVersion) -> dict[str, Any]:
         "updated_at": local_iso(version.updated_at),
         "captured_at": local_iso(version.captured_at),
         "capture_id": version.capture_id,
+        "source": sources.get(version.capture_id) if version.capture_id is not None else None,
     }
 
 
@@ -228,8 +252,12 @@ def _capture(capture: Capture) -> dict[str, Any]:
         "discovered_via": capture.discovered_via,
         "body_sha256": capture.body_sha256,
         "size": capture.body_size,
+        "canonical_claim": capture.canonical_claim,
+        "canonical_verdict": capture.canonical_verdict,
         "status": capture.status,
         "run_id": capture.run_id,
+        "source": capture_source(capture.provenance),
+        "provenance": capture.provenance,
     }
 
 

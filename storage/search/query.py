@@ -21,6 +21,12 @@ _RAW_TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 WORD = re.compile(r"[^\W_]+")
 
 
+# A query's cost grows with its terms (each is a full-text lookup and a ranking pass): more than this
+# many words and phrases is refused with a one-line message, and so is a query longer than MAX_QUERY_CHARS.
+MAX_TERMS = 32
+MAX_QUERY_CHARS = 1000
+
+
 class QueryError(ValueError):
     """The query has nothing to search for; the message says why in one line."""
 
@@ -65,7 +71,10 @@ def _term(text: str) -> Term | None:
 
 
 def parse_query(query: str) -> Query:
-    """Return the parsed ``query``. Raises QueryError when no word is left to search for."""
+    """Return the parsed ``query``. Raises QueryError when no word is left to search for, or when the
+    query is longer than MAX_QUERY_CHARS or has more than MAX_TERMS words and phrases."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query has {len(query):,} characters; at most {MAX_QUERY_CHARS:,} are searched")
     groups: list[list[Term]] = []
     excluded: list[Term] = []
     join_next = False
@@ -90,4 +99,7 @@ def parse_query(query: str) -> Query:
         if excluded:
             raise QueryError("the query only excludes words; add a word to search for")
         raise QueryError(f"the query {query!r} has no words to search for")
+    terms = sum(len(group) for group in groups) + len(excluded)
+    if terms > MAX_TERMS:
+        raise QueryError(f"the query has {terms} words and phrases; at most {MAX_TERMS} are searched at once")
     return Query(tuple(tuple(group) for group in groups), tuple(excluded))

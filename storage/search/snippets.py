@@ -69,7 +69,35 @@ def hit_positions(text: str, query: Query) -> tuple[list[tuple[int, int]], list[
         spellings = wanted.get(folded)
         if spellings is not None and ("" in spellings or exact in spellings or not spellings & present):
             matching.add(word)
-    return spans, [i for i, word in enumerate(words) if word in matching]
+    hits = [i for i, word in enumerate(words) if word in matching]
+    return spans, _prefer_phrases(hits, [forms[word][1] for word in words], query)
+
+
+def _prefer_phrases(hits: list[int], folded: list[str], query: Query) -> list[int]:
+    """Return ``hits`` where a query word that occurs inside one of the query's phrases keeps only those
+    occurrences: without accents "chung cu" should mark "chung cư", not every "Chúng" and "cũ" of the text.
+
+    The phrases are the quoted terms and the query's words in the order typed; a word no phrase of the
+    text contains keeps all its hits.
+    """
+    phrases = [term.folded for term in query.terms if len(term.folded) > 1]
+    sequence = tuple(word for term in query.terms for word in term.folded)
+    if len(sequence) > 1:
+        phrases.append(sequence)
+    if not phrases or not hits:
+        return hits
+    in_phrase: set[int] = set()
+    hit_set = set(hits)
+    for phrase in phrases:
+        length = len(phrase)
+        for first in hits:
+            span = range(first, first + length)
+            if tuple(folded[first : first + length]) == phrase and all(i in hit_set for i in span):
+                in_phrase.update(span)
+    if not in_phrase:
+        return hits
+    phrased = {folded[i] for i in in_phrase}
+    return [i for i in hits if i in in_phrase or folded[i] not in phrased]
 
 
 def highlight(text: str, query: Query) -> Highlighted:

@@ -1,4 +1,8 @@
-"""The archive browser's routes: search, article, versions and diffs, captured page, portals, runs."""
+"""The archive browser's routes: search, article, versions and diffs, captured page, portals, runs.
+
+Every route is a plain function: Starlette runs it in its thread pool, so database work and diffs never
+run on the event loop and a slow request never delays another.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,15 +26,20 @@ from storage.captures import capture_body
 from storage.db import open_archive
 from storage.export import records
 from storage.export.citation import citation_for, render
-from storage.export.versions import get_version, word_diff
+from storage.export.versions import DiffTooLarge, diff_texts, get_version, version_text
 from storage.health import portal_health
-from storage.models import MAX_ID, Article, Capture
+from storage.models import MAX_ID, Article, Capture, Portal, utcnow
 from storage.search.engine import search_articles
-from storage.search.filters import SearchFilters
 from storage.search.query import QueryError, parse_query
-from storage.timezone import day_end, day_start, local_iso
-from storage.web.facets import facet_counts, month_bounds, portal_summaries
-from storage.web.security import CAPTURE_CSP, ReadOnlySecurity
+from storage.timezone import human_date
+from storage.web.budget import OverBudget, statement_budget
+from storage.web.display import count, day, when
+from storage.web.facets import facet_counts, portal_summaries
+from storage.web.hints import empty_hints
+from storage.web.operations import portal_page
+from storage.web.params import read_search_params
+from storage.web.pictures import month_histogram, portal_charts, run_chart
+from storage.web.security import CAPTURE_CSP, ReadOnlySecurity, capture_content_type
 
 HERE = Path(__file__).parent
 PER_PAGE = 20
@@ -38,11 +47,27 @@ PER_PAGE = 20
 PAGE_WINDOW = 3
 
 
+# Longest number a path or parameter may hold: MAX_ID has 10 digits; anything longer is refused before
+# int() is asked (which refuses 4,300 digits with an exception of its own).
+_MAX_DIGITS = 12
+
+
 def _int(value: str | None, default: int, *, low: int = 1, high: int = MAX_ID) -> int:
     """Return ``value`` as an int within [low, high] (ASCII digits only), else ``default``."""
-    if value is None or not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+    if value is None or len(value) > _MAX_DIGITS or not value.isascii() or not value.isdigit():
         return default
-    return int(value)
+    return int(value) if low <= int(value) <= high else default
+
+
+def _parameter(params: Any, name: str, default: int, *, high: int = MAX_ID) -> int:
+    """Return the whole-number parameter ``name`` (``default`` when absent); 400 when it is not one."""
+    value = params.get(name)
+    if value is None or value == "":
+        return default
+    number = _int(value, 0, high=high)
+    if not number:
+        raise HTTPException(400, f"{name} must be a whole number from 1 to {high:,}")
+    return number
 
 
 def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None = None) -> Starlette:
@@ -55,7 +80,7 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         engine, factory = open_archive(db, read_only=True)
     sessions = factory
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals["local_iso"] = local_iso
+    templates.env.globals.update(when=when, day=day, count=count, day_text=human_date)
     templates.env.globals["search_url"] = search_url
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -68,37 +93,56 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
             raise HTTPException(404, "no such article")
         return article
 
-    async def home(request: Request) -> Response:
+    def home(request: Request) -> Response:
         with sessions() as session:
             return page(request, "home.html", {"portals": portal_summaries(session)})
 
-    async def search(request: Request) -> Response:
+    def search(request: Request) -> Response:
         params = request.query_params
         text = params.get("q", "").strip()
         if not text:
-            return await home(request)
-        filters, chosen = _filters(params)
-        number = _int(params.get("page"), 1)
+            return home(request)
+        asked = read_search_params(params)
+        chosen = asked.chosen
+        number = _parameter(params, "page", 1)
         sort = "date" if params.get("sort") == "date" else "relevance"
-        with sessions() as session:
+        base = {"q": text, "chosen": chosen, "asked": asked, "sort": sort}
+        if chosen.get("portal") and not _portal_exists(sessions, chosen["portal"]):
+            # As the CLI's --portal: a misspelt key matched nothing and the page blamed "the filters".
+            asked.problems.append(f"portal (báo): no portal {chosen['portal'][:100]!r} in this archive")
+        if asked.problems:
+            return page(request, "search.html", {**base, "problems": asked.problems}, 400)
+        try:
+            query = parse_query(text)
+        except QueryError as exc:
+            return page(request, "search.html", {**base, "error": str(exc)}, 400)
+        with sessions() as session, session.begin():
             try:
-                query = parse_query(text)
-            except QueryError as exc:
-                return page(request, "search.html", {"q": text, "error": str(exc), "chosen": chosen}, 400)
-            result = search_articles(session, query, filters, limit=PER_PAGE, page=number, sort=sort)
-            facets = facet_counts(session, query, filters)
+                with statement_budget(session):
+                    result = search_articles(
+                        session, query, asked.filters, limit=PER_PAGE, page=number, sort=sort
+                    )
+                    dated = asked.dated if ("year" in chosen or "month" in chosen) else None
+                    facets = facet_counts(session, query, asked.filters, dated=dated)
+            except OverBudget as exc:
+                message = f"{exc}; try fewer words or phrases, or a narrower filter"
+                return page(request, "search.html", {**base, "error": message}, 503)
         pages = range(max(1, number - PAGE_WINDOW), min(result.pages, number + PAGE_WINDOW) + 1)
+        hints = empty_hints(text, query, chosen) if not result.total else []
+        # Matches per month when they span more than one: the bars link to the month, so the chart filters.
+        months = facets.months
+        histogram = month_histogram(text, chosen, months, search_url) if len(months) > 1 else None
         context = {
-            "q": text,
+            **base,
             "result": result,
             "facets": facets,
-            "chosen": chosen,
-            "sort": sort,
             "pages": pages,
+            "hints": hints,
+            "histogram": histogram,
         }
         return page(request, "search.html", context)
 
-    async def article(request: Request) -> Response:
+    def article(request: Request) -> Response:
         with sessions() as session:
             row = load(session, request)
             details = records.article_details(session, row)
@@ -106,39 +150,41 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
             bibtex = render(citation_for(session, row), "bibtex")
         return page(request, "article.html", {"a": details, "citation": citation, "bibtex": bibtex})
 
-    async def diff(request: Request) -> Response:
+    def diff(request: Request) -> Response:
         with sessions() as session:
             row = load(session, request)
-            old = _int(request.query_params.get("a"), max(1, row.version - 1))
-            new = _int(request.query_params.get("b"), row.version)
+            old = _parameter(request.query_params, "a", max(1, row.version - 1))
+            new = _parameter(request.query_params, "b", row.version)
             try:
-                changes = word_diff(row, old, new)
                 versions = (get_version(row, old), get_version(row, new))
             except LookupError as exc:
                 raise HTTPException(404, str(exc.args[0])) from exc
-            context = {"a": records.article_details(session, row), "changes": changes, "versions": versions}
+            texts = (version_text(versions[0]), version_text(versions[1]))
+            details = records.article_details(session, row)
+        # Compared after the session is closed: a long diff holds no database connection.
+        try:
+            changes, too_large = diff_texts(*texts), None
+        except DiffTooLarge as exc:
+            changes, too_large = [], str(exc)
+        context = {"a": details, "changes": changes, "versions": versions, "too_large": too_large}
         return page(request, "diff.html", context)
 
-    async def captured(request: Request) -> Response:
+    def captured(request: Request) -> Response:
         with sessions() as session:
             capture = _capture(session, request)
             context = {"capture": capture, "article_id": capture.article_id}
         return page(request, "captured.html", context)
 
-    async def captured_body(request: Request) -> Response:
+    def captured_body(request: Request) -> Response:
         with sessions() as session:
             capture = _capture(session, request)
-            body, content_type = capture_body(capture), capture.content_type or "text/html"
-        # Only HTML and plain text are shown; anything else (a PDF, an image) is offered as bytes.
-        if not content_type.lower().startswith(("text/html", "text/plain", "application/xhtml")):
-            content_type = "application/octet-stream"
-        response = Response(body, media_type=content_type.split(";")[0].strip())
-        if "charset" in content_type.lower():
-            response.headers["Content-Type"] = content_type
+            body, content_type = capture_body(capture), capture_content_type(capture.content_type)
+        response = Response(body)
+        response.headers["Content-Type"] = content_type
         response.headers["Content-Security-Policy"] = CAPTURE_CSP
         return response
 
-    async def portals(request: Request) -> Response:
+    def portals(request: Request) -> Response:
         with sessions() as session:
             summaries = portal_summaries(session)
             for summary in summaries:
@@ -147,7 +193,24 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
                 summary["health"] = {"level": report.level, "problems": report.problems}
             return page(request, "portals.html", {"portals": summaries})
 
-    async def runs(request: Request) -> Response:
+    def portal(request: Request) -> Response:
+        key = request.path_params["key"]
+        with sessions() as session:
+            shown = portal_page(session, key, utcnow()) if len(key) <= 100 else None
+            if shown is None:
+                raise HTTPException(404, f"no portal {key[:100]!r} in this archive")
+            context = {**shown, "charts": portal_charts(shown)}
+            return page(request, "portal.html", context)
+
+    def run(request: Request) -> Response:
+        run_id = _int(request.path_params.get("run_id"), 0)
+        with sessions() as session:
+            details = records.run_details(session, run_id) if run_id else None
+        if details is None:
+            raise HTTPException(404, "no such crawl run")
+        return page(request, "run.html", {"run": details, "chart": run_chart(details)})
+
+    def runs(request: Request) -> Response:
         with sessions() as session:
             return page(request, "runs.html", {"runs": records.run_summaries(session, limit=100)})
 
@@ -166,9 +229,42 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         Route("/capture/{capture_id}/body", captured_body),
         Route("/portals", portals),
         Route("/runs", runs),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Route("/portal/{key}", portal),
+        Route("/run/{run_id}", run),
+        Mount("/static", SafeStaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(ReadOnlySecurity)], lifespan=lifespan)
+
+    def error(request: Request, exc: Exception) -> Response:
+        # 400s and 404s in the site's layout, with the one-line reason; anything else is a 500 page that
+        # names no internals.
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = exc.detail if isinstance(exc, HTTPException) and status < 500 else ""
+        context = {"status": status, "detail": detail, "q": ""}
+        return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+    handlers: dict[Any, Any] = {HTTPException: error, Exception: error}
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(ReadOnlySecurity)],
+        lifespan=lifespan,
+        exception_handlers=handlers,
+    )
+    # Starlette answers a trailing slash with a redirect built from the request's Host header: a
+    # request naming another host would be sent there. Our routes have one spelling; others are 404s.
+    app.router.redirect_slashes = False
+    return app
+
+
+class SafeStaticFiles(StaticFiles):
+    """The stylesheet and script; a path the file system cannot hold (a NUL byte, too long) is a 404."""
+
+    async def get_response(self, path: str, scope: Any) -> Response:
+        if "\x00" in path or len(path) > 200:
+            raise HTTPException(404, "no such file")
+        try:
+            return await super().get_response(path, scope)
+        except (OSError, ValueError) as exc:
+            raise HTTPException(404, "no such file") from exc
 
 
 def search_url(q: str, chosen: dict[str, str], **changes: Any) -> str:
@@ -178,27 +274,14 @@ def search_url(q: str, chosen: dict[str, str], **changes: Any) -> str:
     return "/search?" + urlencode(pairs)
 
 
+def _portal_exists(sessions: sessionmaker[Session], key: str) -> bool:
+    with sessions() as session:
+        return session.scalar(select(Portal.id).where(Portal.key == key).limit(1)) is not None
+
+
 def _capture(session: Session, request: Request) -> Capture:
     capture_id = _int(request.path_params.get("capture_id"), 0)
     capture = session.get(Capture, capture_id) if capture_id else None
     if capture is None:
         raise HTTPException(404, "no such capture")
     return capture
-
-
-def _filters(params: Any) -> tuple[SearchFilters, dict[str, str]]:
-    """Return the filters of the facet parameters, and the chosen values (to show and to link)."""
-    chosen = {name: params.get(name, "") for name in ("portal", "month", "language", "status")}
-    since = until = None
-    if chosen["month"] and (bounds := month_bounds(chosen["month"])):
-        since, until = day_start(bounds[0]), day_end(bounds[1])
-    else:
-        chosen["month"] = ""
-    statuses = (chosen["status"],) if chosen["status"] else SearchFilters().statuses
-    if chosen["status"] == "any":
-        statuses = ()
-    filters = SearchFilters(
-        portals=(chosen["portal"],) if chosen["portal"] else (), since=since, until=until,
-        languages=(chosen["language"],) if chosen["language"] else (), statuses=statuses,
-    )  # fmt: skip
-    return filters, {k: v for k, v in chosen.items() if v}

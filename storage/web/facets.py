@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal_column, select
@@ -15,7 +15,6 @@ from storage.search.filters import SearchFilters
 from storage.search.query import Query
 from storage.timezone import VN_TZ, local_iso
 
-FACETS = ("portal", "month", "language", "status")
 # SQLite knows no time zones: its dates are shifted by Vietnam's offset from UTC, which is fixed (no
 # daylight saving): the hours between midnight in UTC and midnight in Vietnam.
 _VN_OFFSET = datetime(2000, 1, 1, tzinfo=UTC) - datetime(2000, 1, 1, tzinfo=VN_TZ)
@@ -31,25 +30,62 @@ class FacetValue:
     count: int
 
 
-def _month(session: Session) -> ColumnElement[Any]:
-    # Months in Vietnam time, like every date the archivists see.
+# The calendar periods charts and facets count by, in each database's date format.
+_PERIODS = {"day": ("%Y-%m-%d", "YYYY-MM-DD"), "month": ("%Y-%m", "YYYY-MM")}
+
+
+def local_period(session: Session, column: Any, unit: str = "month") -> ColumnElement[Any]:
+    """Return ``column`` (a UTC instant) as its calendar day (YYYY-MM-DD) or month (YYYY-MM) in Vietnam
+    time, like every date the archivists see."""
+    sqlite_format, postgres_format = _PERIODS[unit]
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(
-            func.timezone(literal_column(f"'{VN_TZ.key}'"), Article.published_at),
-            literal_column("'YYYY-MM'"),
+            func.timezone(literal_column(f"'{VN_TZ.key}'"), column), literal_column(f"'{postgres_format}'")
         )
-    return func.strftime("%Y-%m", Article.published_at, _SQLITE_SHIFT)
+    return func.strftime(sqlite_format, column, _SQLITE_SHIFT)
+
+
+def _month(session: Session) -> ColumnElement[Any]:
+    return local_period(session, Article.published_at, "month")
+
+
+@dataclass(frozen=True)
+class Facets:
+    """The side panel of a search: portals, languages and statuses (most frequent first), and the
+    matches per month over the archive's whole span (oldest first), from which the years are summed."""
+
+    portal: list[FacetValue]
+    language: list[FacetValue]
+    status: list[FacetValue]
+    months: list[FacetValue]
+
+    def years(self) -> list[FacetValue]:
+        """Every year with matches, newest first."""
+        totals: dict[str, int] = {}
+        for month in self.months:
+            totals[month.value[:4]] = totals.get(month.value[:4], 0) + month.count
+        return [FacetValue(year, year, n) for year, n in sorted(totals.items(), reverse=True)]
+
+    def months_of(self, year: str) -> list[FacetValue]:
+        """The months of ``year`` with matches, in calendar order, labelled MM/YYYY."""
+        return [m for m in self.months if m.value.startswith(f"{year}-")]
 
 
 def facet_counts(
-    session: Session, query: Query, filters: SearchFilters, *, limit: int = 12
-) -> dict[str, list[FacetValue]]:
-    """Return, per facet, the values among the articles matching ``query`` and ``filters`` with counts,
-    most frequent first (months newest first), at most ``limit`` each."""
+    session: Session,
+    query: Query,
+    filters: SearchFilters,
+    *,
+    dated: SearchFilters | None = None,
+    limit: int = 12,
+) -> Facets:
+    """Return the facets of the articles matching ``query`` and ``filters``: at most ``limit`` values of
+    portal, language and status; every month (no limit: a month facet that stops at the newest twelve
+    cannot reach the older years). Months are counted under ``dated`` when given: the filters without the
+    chosen year or month, so choosing one still shows the others."""
     ids = matching_ids(session, query, filters).subquery()
     columns: dict[str, Any] = {
         "portal": (Portal.key, Portal.name),
-        "month": (_month(session),),
         "language": (Article.language,),
         "status": (Article.status,),
     }
@@ -62,8 +98,7 @@ def facet_counts(
             .outerjoin(Portal, Portal.id == Article.portal_id)
             .group_by(*selected)
         )
-        order = [selected[0].desc()] if facet == "month" else [func.count().desc(), selected[0]]
-        rows = session.execute(statement.order_by(*order).limit(limit)).all()
+        rows = session.execute(statement.order_by(func.count().desc(), selected[0]).limit(limit)).all()
         values = []
         for row in rows:
             if row[0] is None:
@@ -71,18 +106,22 @@ def facet_counts(
             label = row[1] if facet == "portal" else row[0]
             values.append(FacetValue(str(row[0]), str(label), int(row[-1])))
         result[facet] = values
-    return result
-
-
-def month_bounds(month: str) -> tuple[date, date] | None:
-    """Return the first and last day of ``month`` (YYYY-MM), or None when it is not one."""
-    try:
-        year, number = (int(part) for part in month.split("-", 1))
-        first = date(year, number, 1)
-    except ValueError:
-        return None
-    following = date(year + (number == 12), number % 12 + 1, 1)
-    return first, date.fromordinal(following.toordinal() - 1)
+    month_ids = ids if dated is None else matching_ids(session, query, dated).subquery()
+    month = _month(session)
+    statement = (
+        select(month, func.count().label("n"))
+        .select_from(Article)
+        .join(month_ids, month_ids.c.id == Article.id)
+        .where(Article.published_at.is_not(None))
+        .group_by(month)
+        .order_by(month)
+    )
+    months = [
+        FacetValue(str(row[0]), f"{row[0][5:7]}/{row[0][:4]}", int(row[1]))
+        for row in session.execute(statement)
+        if row[0]
+    ]
+    return Facets(result["portal"], result["language"], result["status"], months)
 
 
 def portal_summaries(session: Session) -> list[dict[str, Any]]:

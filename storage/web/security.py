@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -15,6 +17,24 @@ PAGE_CSP = (
 # styles stay so it looks as captured. ``sandbox`` makes it a unique origin even when opened directly.
 CAPTURE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; base-uri 'none'"
 READ_METHODS = ("GET", "HEAD")
+# What a captured page is served as: only HTML and plain text are shown, anything else is bytes.
+SHOWN_TYPES = ("text/html", "text/plain", "application/xhtml+xml")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]{1,40})[\"']?", re.ASCII | re.IGNORECASE)
+
+
+def capture_content_type(stored: str | None) -> str:
+    """Return the Content-Type to send for a captured page whose stored one is ``stored``.
+
+    The stored value came from a portal: it is rebuilt from a known media type and a charset made of
+    safe characters only, so no escape sequence, line break or other header can travel with it.
+    """
+    stored = stored or "text/html"
+    media = stored.split(";", 1)[0].strip().lower()
+    if media not in SHOWN_TYPES:
+        return "application/octet-stream"
+    charset = _CHARSET.search(stored)
+    # Without a stored charset, UTF-8 (what Starlette always added, and what most portals send).
+    return f"{media}; charset={charset.group(1) if charset else 'utf-8'}"
 
 
 class ReadOnlySecurity(BaseHTTPMiddleware):

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from storage.db import open_archive
 from storage.models import Article, Capture, CrawlRun
-from tests.benchmarks.barepool import newsplease_available, pool_rate
-from tests.benchmarks.meter import Metered, run_metered
+from tests.benchmarks.barepool import PoolRun, newsplease_available, pool_rate, pool_run
+from tests.benchmarks.meter import FORKSERVER, MAIN, OTHER, WORKERS, Metered, run_metered
 from tests.benchmarks.realpages import ArticleBodies, RealPagesServer, RealPagesSite, load_pages
 from tests.integration.hostile import CASES, HostilePortal
 from tests.replica import ReplicaServer, build_world
@@ -107,24 +107,34 @@ def _seconds(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def rates(pages: Sequence[bytes], workers: int, bare: bool) -> tuple[float | None, float | None]:
-    """(trafilatura, news-please) pages per second in the bare pool; None when not measured."""
+def rates(pages: Sequence[bytes], workers: int, bare: bool) -> tuple[PoolRun | None, float | None]:
+    """The bare trafilatura pool's run and news-please's pages per second; None when not measured."""
     if not bare:
         return None, None
-    trafilatura = pool_rate(pages, workers, "trafilatura")
+    trafilatura = pool_run(pages, workers, "trafilatura")
     newsplease = pool_rate(pages, workers, "newsplease") if newsplease_available() else None
     return trafilatura, newsplease
 
 
+def _ms_per(seconds: float | None, pages: int) -> float | None:
+    return 1000.0 * seconds / pages if seconds is not None and pages else None
+
+
 def report(
-    workload: str, workers: int, pages: int, bare: tuple[float | None, float | None], run: CrawlResult
+    workload: str, workers: int, pages: int, bare: tuple[PoolRun | None, float | None], run: CrawlResult
 ) -> str:
     """The BENCH line of one workload and worker count."""
     metered = run.metered
     # Article pages archived per second: article rows, not captures, so the replica's 404s and binary
     # files at article URLs do not count as pages against the bare rate, which never sees them.
     crawl_pps = run.articles / metered.wall
-    bare_pps, newsplease_pps = bare
+    bare_run, newsplease_pps = bare
+    bare_pps = bare_run.pps if bare_run is not None else None
+    # CPU time (never wall time: the machine may be shared) per article page, of the whole crawl and of
+    # each kind of process in it, against the bare pool's CPU per page counted inside its workers.
+    cpu_ms = _ms_per(metered.cpu, run.articles)
+    bare_cpu_ms = _ms_per(bare_run.cpu_per_page, 1) if bare_run is not None else None
+    roles = metered.cpu_by_role
     return bench_line(
         workload=workload,
         workers=workers,
@@ -149,6 +159,13 @@ def report(
         spider_s=_seconds(run.stats.get("elapsed_time_seconds")),
         cpu_rusage_s=metered.cpu_rusage,
         cpu_sampled_s=metered.cpu_sampled,
+        cpu_ms_page=cpu_ms,
+        workers_ms_page=_ms_per(roles.get(WORKERS), run.articles),
+        main_ms_page=_ms_per(roles.get(MAIN), run.articles),
+        forkserver_ms_page=_ms_per(roles.get(FORKSERVER), run.articles),
+        other_ms_page=_ms_per(roles.get(OTHER), run.articles),
+        bare_cpu_ms_page=bare_cpu_ms,
+        cpu_ratio=cpu_ms / bare_cpu_ms if cpu_ms and bare_cpu_ms else None,
     )
 
 

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -38,6 +38,9 @@ class Metered:
     peak_pss: int
     peak_rss: int
     samples: int
+    # CPU seconds last seen per role of a crawl's process (ROLES): the process started, multiprocessing's
+    # forkserver, the forkserver's children (the extraction workers), and any other descendant.
+    cpu_by_role: dict[str, float] = field(default_factory=dict)
 
     @property
     def cpu(self) -> float:
@@ -52,6 +55,19 @@ class Metered:
     def cpu_pct(self) -> float:
         """CPU time over wall time, in percent (200 = two cores busy the whole run)."""
         return 100.0 * self.cpu / self.wall if self.wall else 0.0
+
+
+# A process's role in a crawl's tree, by its place in it: the root is the crawl's main process; the
+# forkserver is the child whose command line runs multiprocessing.forkserver; the workers are forked
+# from it (and share its command line).
+MAIN, FORKSERVER, WORKERS, OTHER = ROLES = ("main", "forkserver", "workers", "other")
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _stat(pid: int) -> tuple[int, float] | None:
@@ -82,6 +98,11 @@ def _memory(pid: int) -> tuple[int, int]:
 
 def tree(root: int) -> dict[int, float]:
     """The live processes of ``root``'s tree (root included) with their CPU seconds so far."""
+    return {pid: cpu for pid, (_, cpu) in _tree(root).items()}
+
+
+def _tree(root: int) -> dict[int, tuple[int, float]]:
+    """The live processes of ``root``'s tree (root included): (parent pid, CPU seconds so far)."""
     parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
     for entry in os.scandir("/proc"):
@@ -96,7 +117,7 @@ def tree(root: int) -> dict[int, float]:
         new = {pid for pid, parent in parents.items() if parent in members and pid not in members}
         members |= new
         grew = bool(new)
-    return {pid: cpu[pid] for pid in members}
+    return {pid: (parents[pid], cpu[pid]) for pid in members}
 
 
 class _Sampler(threading.Thread):
@@ -106,16 +127,39 @@ class _Sampler(threading.Thread):
         self.stop = threading.Event()
         self.peak_pss = self.peak_rss = self.samples = 0
         self.cpu_seen: dict[int, float] = {}
+        self.roles: dict[int, str] = {}
 
     def run(self) -> None:
         while not self.stop.is_set():
             self.sample()
             self.stop.wait(INTERVAL)
 
+    def role(self, pid: int, parent: int) -> str:
+        """The role of ``pid`` (decided once, when first seen: its parent is seen before it or with it)."""
+        if pid not in self.roles:
+            if pid == self.root:
+                self.roles[pid] = MAIN
+            elif self.roles.get(parent) in (FORKSERVER, WORKERS):
+                self.roles[pid] = WORKERS
+            elif "multiprocessing.forkserver" in _cmdline(pid):
+                self.roles[pid] = FORKSERVER
+            else:
+                self.roles[pid] = OTHER
+        return self.roles[pid]
+
+    def cpu_by_role(self) -> dict[str, float]:
+        totals = dict.fromkeys(ROLES, 0.0)
+        for pid, seconds in self.cpu_seen.items():
+            totals[self.roles.get(pid, OTHER)] += seconds
+        return totals
+
     def sample(self) -> None:
-        members = tree(self.root)
+        members = _tree(self.root)
+        # Parents first (by depth), so a worker's forkserver has its role when the worker is classified.
+        for pid in sorted(members, key=lambda pid: _depth(pid, members)):
+            self.role(pid, members[pid][0])
         pss = rss = 0
-        for pid, seconds in members.items():
+        for pid, (_, seconds) in members.items():
             self.cpu_seen[pid] = max(seconds, self.cpu_seen.get(pid, 0.0))
             process_pss, process_rss = _memory(pid)
             pss += process_pss
@@ -123,6 +167,13 @@ class _Sampler(threading.Thread):
         self.peak_pss = max(self.peak_pss, pss)
         self.peak_rss = max(self.peak_rss, rss)
         self.samples += 1
+
+
+def _depth(pid: int, members: dict[int, tuple[int, float]]) -> int:
+    depth = 0
+    while pid in members and depth < len(members):
+        pid, depth = members[pid][0], depth + 1
+    return depth
 
 
 def _become_subreaper() -> bool:
@@ -184,4 +235,5 @@ def run_metered(
         sampler.peak_pss,
         sampler.peak_rss,
         sampler.samples,
+        sampler.cpu_by_role(),
     )

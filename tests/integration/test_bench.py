@@ -63,6 +63,14 @@ def test_realpages_bench_line(data: Path, tmp_path: Path, capsys: pytest.Capture
     assert line["articles"] == str(COPIES) and line["captures"] == str(COPIES)
     for key in ("bare_pps", "crawl_pps", "ratio", "peak_pss_mb", "peak_rss_mb", "cpu_pct"):
         assert float(line[key]) > 0, key
+    # CPU per article page: of the crawl, of each kind of process in it, and of the bare pool.
+    for key in ("cpu_ms_page", "workers_ms_page", "main_ms_page", "bare_cpu_ms_page", "cpu_ratio"):
+        assert float(line[key]) > 0, key
+    # The roles split the crawl's CPU (the forkserver's imports dominate so tiny a crawl) without
+    # counting any of it twice.
+    roles = sum(float(line[f"{role}_ms_page"]) for role in ("workers", "main", "forkserver", "other"))
+    assert float(line["forkserver_ms_page"]) > 0
+    assert roles <= float(line["cpu_ms_page"]) * 1.01
     assert line["newsplease_pps"] == "NA" or float(line["newsplease_pps"]) > 0
 
 

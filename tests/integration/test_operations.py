@@ -135,6 +135,15 @@ def test_once_runs_what_is_due_then_nothing(
     first = newsarchive(*once, "--tick", "0.5", cwd=tmp_path, env=NO_DELAY)
     assert first.returncode == 0, first.stdout + first.stderr
     assert first.stdout.count("crawl started") == 2 and first.stdout.count("crawl finished") == 2
+    # Each crawl's log goes to a file of its own under the default log directory, named where it starts;
+    # the scheduler's output is its own lines only (issue 22: every crawl's log was mixed into it).
+    named = sorted(line.rsplit("; log ", 1)[1] for line in first.stdout.splitlines() if "; log " in line)
+    assert [Path(name).parent for name in named] == [Path("logs")] * 2
+    assert sorted(path.name for path in (tmp_path / "logs").iterdir()) == sorted(Path(n).name for n in named)
+    for name in named:
+        log = (tmp_path / name).read_text(encoding="utf-8")
+        assert "articles archived" in log and "[scrapy.core.engine] INFO" in log and "Will assume" not in log
+    assert "articles archived" not in first.stdout and "[scrapy" not in first.stdout + first.stderr
     second = newsarchive(*once, cwd=tmp_path, env=NO_DELAY)
     assert (
         second.returncode == 0 and "nothing is due" in second.stdout and "crawl started" not in second.stdout

@@ -184,7 +184,7 @@ def test_an_unreachable_portal_fails_the_run_with_a_non_zero_exit(
     none = newsarchive("runs", "--status", "finished", "--json", "--db", database, cwd=tmp_path)
     assert json.loads(none.stdout) == []
     table = newsarchive("runs", "--db", database, cwd=tmp_path).stdout.splitlines()
-    assert "+07:00" in table[2] and " failed " in table[2]
+    assert "(GMT+7)" in table[2] and " failed " in table[2]
     shown = newsarchive("runs", "show", str(run.id), "--db", database, cwd=tmp_path)
     assert shown.returncode == 0
     assert "portal 127.0.0.1:9" in shown.stdout and "unreachable" in shown.stdout
@@ -257,7 +257,7 @@ def test_a_second_crawl_of_a_leased_portal_skips_it(
         first_out, first_err = first.communicate(timeout=600)
     assert first.returncode == 0, first_err[-2000:]
     assert second.returncode == 0, second.stderr[-2000:]
-    assert "is being crawled by" in second.stderr and "skipped" in second.stderr
+    assert "is being crawled by" in second.stderr and "+07:00): skipped" in second.stderr  # one zone
     key = home.removeprefix("http://").rstrip("/")
     runs = _runs(read_archive, database)
     assert [run.outcomes[key]["outcome"] for run in runs] == ["reached", "leased"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import FrameType
 
 from tests.replica import ReplicaServer, build_world
+from tests.replica.dates import edit_time
 
 
 def _write_atomically(path: str, text: str) -> None:
@@ -32,7 +33,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--first-host", type=int, default=2, help="portal i binds 127.0.0.{first-host + i}")
     parser.add_argument("--port", type=int, default=0, help="port of every portal; 0 picks a free one")
-    parser.add_argument("--edition", type=int, default=0, help="1 serves the edited articles' new text")
+    parser.add_argument(
+        "--edition", type=int, default=0, help="1 serves the edited articles' new text, dated now"
+    )
+    parser.add_argument(
+        "--clock-behind",
+        type=float,
+        default=0.0,
+        help="hours the portals' clock lags ours: their edits are dated that much before now (default 0)",
+    )
     parser.add_argument("--slow-delay", type=float, default=0.3, help="seconds the slow article waits")
     parser.add_argument("--ready-file", help="write {base_urls, home_urls} JSON here once listening")
     parser.add_argument("--truth-out", help="write the ground truth JSON here")
@@ -43,7 +52,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the replica until SIGTERM or SIGINT; return the exit status."""
     args = parse_args(argv)
-    world = build_world(portals=args.portals, articles=args.articles, seed=args.seed, edition=args.edition)
+    world = build_world(portals=args.portals, articles=args.articles, seed=args.seed)
+    if args.edition:
+        # As a real portal does: the edit is made now and its lastmod moves to now, by the portal's clock.
+        world.set_edition(args.edition, edited_at=edit_time(args.clock_behind))
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:

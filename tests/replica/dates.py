@@ -43,3 +43,8 @@ def rfc822(dt: datetime) -> str:
 def http_date(dt: datetime) -> str:
     """Return an HTTP (IMF-fixdate, GMT) date for Last-Modified headers."""
     return format_datetime(dt.astimezone(UTC), usegmt=True)
+
+
+def edit_time(clock_behind: float) -> datetime:
+    """When the portals date an edit made now: now by their clock, ``clock_behind`` hours behind ours."""
+    return datetime.now(UTC) - timedelta(hours=clock_behind)

@@ -65,7 +65,7 @@ def listing_paths(portal: Portal) -> list[str]:
 
 
 def _pages(portal: Portal, cat: Category) -> int:
-    size = urls.PAGE_SIZE[portal.style]
+    size = portal.listing_size
     return max(1, -(-len(portal.in_category(cat.slug)) // size))
 
 
@@ -227,7 +227,7 @@ class Site:
 
     def _listing_view(self, cat: Category, page: int) -> ListingView:
         p = self.portal
-        size = urls.PAGE_SIZE[p.style]
+        size = p.listing_size
         arts = p.in_category(cat.slug)[(page - 1) * size : page * size]
         items = [self._link(a, a.old_path, summary=True) for a in arts]
         if page == 1:

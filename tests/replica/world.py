@@ -101,6 +101,12 @@ class Portal:
     categories: list[Category]
     articles: list[Article] = field(default_factory=list)  # oldest first
     extras: list[Extra] = field(default_factory=list)
+    page_size: int = 0  # articles per listing page; 0: the style's (urls.PAGE_SIZE)
+
+    @property
+    def listing_size(self) -> int:
+        """Return how many articles a listing page of this portal shows."""
+        return self.page_size or urls.PAGE_SIZE[self.style]
 
     @cached_property
     def _by_category(self) -> dict[str, list[Article]]:
@@ -360,17 +366,22 @@ def _add_extras(portal: Portal, rng: random.Random) -> None:
         portal.extras.append(Extra(kind, path, title, cat.slug, when))
 
 
-def build_world(portals: int = 3, articles: int = 150, seed: int = 1, edition: int = 0) -> World:
+def build_world(
+    portals: int = 3, articles: int = 150, seed: int = 1, edition: int = 0, page_size: int = 0
+) -> World:
     """Return the seeded replica world: ``portals`` portals with ``articles`` articles each.
 
     Pure and deterministic (no sockets, no clock); ``edition`` >= 1 serves the edited articles' revised
     text (see ``World.set_edition``). Near copies, an NFD exact copy and templated-report pairs are added
     last (see ``tests.replica.variants``), in place of ordinary articles: every portal keeps ``articles``.
-    Raises ValueError on non-positive sizes.
+    ``page_size`` > 0 shows that many articles per listing page (long pagination series from few
+    articles). Raises ValueError on non-positive sizes.
     """
     if portals < 1 or articles < 1:
         raise ValueError("portals and articles must be >= 1")
     shells = [_portal_shell(i) for i in range(portals)]
+    for shell in shells:
+        shell.page_size = max(0, page_size)
     last = portals - 1
     where = {"english": 0, "slow": 0, "nfd": min(1, last), "cp1258": min(2, last), "huge": min(3, last)}
     groups = [0]

@@ -159,3 +159,33 @@ def test_server_handles_concurrent_keepalive_requests() -> None:
             held.close()
         assert all(s == 200 for chunk in results for s in chunk)
         assert len(server.requested()) == len(paths) + 1
+
+
+def test_cli_edition_1_edits_articles_now_so_a_recrawl_sees_them(tmp_path: Path) -> None:
+    # The demo's "see a new version" restarts the replica with --edition 1 and recrawls: the sitemap must
+    # date the edits after the first crawl, else the recrawl never fetches them again (it did not: the
+    # world's own edit times lie before any crawl of it, and the recrawl archived no new version).
+    from datetime import UTC, datetime
+    from re import findall
+
+    ready, truth_file = tmp_path / "ready.json", tmp_path / "truth.json"
+    started = datetime.now(UTC).replace(microsecond=0)
+    cmd = [sys.executable, "-m", "tests.replica", "--portals", "1", "--articles", "12", "--edition", "1"]
+    cmd += ["--first-host", "21", "--ready-file", str(ready), "--truth-out", str(truth_file)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        base = json.loads(ready.read_text())["base_urls"]["ninhthuan"]
+        edited = GroundTruth.from_json(truth_file.read_text()).edited_urls
+        assert edited
+        conn = http.client.HTTPConnection(urlsplit(base).hostname or "", urlsplit(base).port, timeout=5)
+        conn.request("GET", "/sitemap.xml")
+        index = conn.getresponse().read().decode()
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    lastmods = [datetime.fromisoformat(value) for value in findall(r"<lastmod>([^<]+)</lastmod>", index)]
+    assert max(lastmods) >= started

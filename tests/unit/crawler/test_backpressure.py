@@ -1,12 +1,16 @@
-"""Downloads pause while too many pages are in process, and resume once half of them are done."""
+"""Downloads pause while too many pages are in process, and resume once half of them are done; they also
+pause while the archive is down, and the crawl closes as archive_unavailable once it is lost."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from types import SimpleNamespace
 from typing import Any
 
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
+from sqlalchemy.exc import OperationalError
 
 from crawler.runtime.backpressure import ExtractionBackpressure
 
@@ -16,6 +20,7 @@ class _Engine:
         self.paused = False
         self.scraper = SimpleNamespace(slot=SimpleNamespace(active=set()))
         self.nudged = 0
+        self.closed: list[str] = []
         self._slot = SimpleNamespace(nextcall=SimpleNamespace(schedule=self._nudge))
 
     def _nudge(self) -> None:
@@ -26,6 +31,9 @@ class _Engine:
 
     def unpause(self) -> None:
         self.paused = False
+
+    async def close_spider_async(self, reason: str) -> None:
+        self.closed.append(reason)
 
 
 def _crawler(**settings: Any) -> Any:
@@ -68,5 +76,36 @@ def test_the_default_limit_grows_with_the_workers_and_zero_turns_it_off() -> Non
     assert ExtractionBackpressure.from_crawler(_crawler(ARCHIVE_BATCH_SIZE=200)).limit == 250
     crawler = _crawler(NEWSARCHIVE_MAX_PAGES_IN_PROCESS=0)
     guard = ExtractionBackpressure.from_crawler(crawler)
-    guard.spider_opened(None)
-    assert guard._loop is None
+    crawler.engine.scraper.slot.active.update(range(1000))
+    guard.check()
+    assert not crawler.engine.paused
+
+
+def _lost_connection() -> OperationalError:
+    return OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"))
+
+
+def test_downloads_pause_while_the_archive_is_down_and_the_crawl_closes_once_it_is_lost() -> None:
+    crawler = _crawler(NEWSARCHIVE_MAX_PAGES_IN_PROCESS=0, ARCHIVE_RETRY_BUDGET=30)
+    guard = ExtractionBackpressure.from_crawler(crawler)
+    outage = guard.outage
+    assert outage.budget == 30
+    outage.failed(_lost_connection())
+    guard.check()
+    assert crawler.engine.paused
+    outage.recovered()
+    guard.check()
+    assert not crawler.engine.paused and crawler.engine.nudged == 1
+
+    async def lose() -> None:
+        outage.failed(_lost_connection())
+        outage.give_up(_lost_connection())
+        guard.check()
+        guard.check()  # closed once
+        await asyncio.sleep(0)
+
+    asyncio.run(lose())
+    assert crawler.engine.closed == ["archive_unavailable"]
+    guard.spider_closed(None)
+    assert crawler.stats.get_value("archive/outages") == 2
+    assert crawler.stats.get_value("archive/unavailable") == "(sqlite3.OperationalError) disk I/O error"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import re
 import shlex
 import subprocess
 import sys
@@ -234,6 +235,64 @@ def test_an_unknown_portal_is_a_usage_error_of_one_line(tmp_path: Path) -> None:
         assert result.exit_code == 2, (args, result.output)
         assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1, result.stderr
         assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("DOWNLOAD_DELAY=abc", "error: --set DOWNLOAD_DELAY=abc: DOWNLOAD_DELAY is a number (now "),
+        ("CLOSESPIDER_ITEMCOUNT=", "error: --set CLOSESPIDER_ITEMCOUNT=: CLOSESPIDER_ITEMCOUNT is a number"),
+        ("ROBOTSTXT_OBEY=maybe", "error: --set ROBOTSTXT_OBEY=maybe: ROBOTSTXT_OBEY is true or false"),
+    ],
+)
+def test_a_set_value_of_the_wrong_type_is_a_usage_error(tmp_path: Path, setting: str, message: str) -> None:
+    # DOWNLOAD_DELAY=abc crawled: a summary, "crawl failed (finish reason: None)" and Twisted tracebacks.
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    args = ["crawl", "--start-url", "http://127.0.0.1:9/", "--set", setting, "--db", db]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stdout == ""
+
+
+def test_reextract_workers_are_bounded(tmp_path: Path) -> None:
+    # One process per worker: 100000 would have been started (no bound), stalling the machine.
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    result = CliRunner().invoke(main, ["reextract", "--workers", "100000", "--db", db])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "error: Invalid value for '--workers': 100000 is not in the range 1<=x<=256"
+    )
+
+
+@pytest.mark.parametrize("every", ["999999999d", "99999999999999999d", "53w", "366d"])
+def test_an_interval_longer_than_a_year_is_a_usage_error(tmp_path: Path, every: str) -> None:
+    # 999999999d was accepted, and then `schedule run` died computing the next run past the year 9999;
+    # 99999999999999999d was an OverflowError traceback at once.
+    db = f"sqlite:///{tmp_path}/a.sqlite3"
+    result = CliRunner().invoke(main, ["schedule", "set", "ninhthuan", "--every", every, "--db", db])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {every!r} is longer than a recurring crawl may wait (at most 365d)\n"
+    result = CliRunner().invoke(main, ["schedule", "set", "ninhthuan", "--every", "365d", "--db", db])
+    assert result.exit_code == 0, result.output
+    # due now, said as every date for people (it was ISO 8601 with microseconds)
+    assert re.fullmatch(
+        r"ninhthuan: every 365d; next due \d\d/\d\d/\d{4} \d\d:\d\d \(GMT\+7\)\n", result.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("extraction", "error: eval extraction: data missing: "),
+        ("language", "error: eval language: data not found: "),
+    ],
+)
+def test_eval_without_its_data_is_an_error_line(tmp_path: Path, kind: str, message: str) -> None:
+    # Errors are one line starting "error: " (README); these two began "eval ...:".
+    result = CliRunner().invoke(main, ["eval", kind, "--data", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1, result.stderr
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def _configured(settings: dict[str, Any]) -> dict[str, Any]:
         "stop_when_known": spider.stop_when_known,
         "extra_hosts": spider.extra_hosts,
         "planner": spider.planner.database_url,
-        "workers": (pool.workers, pool.timeout, pool.memory_limit_mb),
+        "workers": (pool.workers, pool.timeout, pool.memory_limit_mb, pool.max_pages),
         "archive": (archive.batch_size, archive.batch_seconds, archive.frontier_enabled),
         "backpressure": ExtractionBackpressure.from_crawler(crawler).limit,
         "languages": LanguagePipeline.from_crawler(crawler).accepted,

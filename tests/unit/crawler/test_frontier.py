@@ -141,18 +141,25 @@ def test_young_articles_are_revisited_often_old_ones_rarely(archive) -> None:  #
     assert POLICY.next_fetch(NOW, NOW - timedelta(days=31)) is None
 
 
-def test_failures_are_retried_with_backoff(archive) -> None:  # type: ignore[no-untyped-def]
+def test_failures_are_retried_by_the_next_crawl_within_the_budget_then_with_backoff(archive) -> None:  # type: ignore[no-untyped-def]
     _, factory = archive
     portal_id = _portal(factory)
-    for attempt in (1, 2, 3):
+    # Three failures in a row are each due again at once (the next crawl); then 1 h, 2 h, 4 h.
+    expected = [NOW, NOW, NOW, NOW + timedelta(hours=1), NOW + timedelta(hours=2), NOW + timedelta(hours=4)]
+    for attempt, due_at in enumerate(expected, 1):
         with factory.begin() as session:
             entry = frontier.record_fetch(
                 session, portal_id, FetchOutcome(URL, NOW, 0, "failed", "DNSLookupError"), POLICY
             )
-            assert entry.attempts == attempt and entry.next_fetch_at == NOW + timedelta(
-                hours=2 ** (attempt - 1)
-            )
+            assert (entry.attempts, entry.next_fetch_at) == (attempt, due_at)
     assert _plan(factory, portal_id, Discovery(URL, "feed"), now=NOW + timedelta(hours=5))[0].why == "retry"
+    # A final failure (never archived, now 404) is looked at again only after max_retry.
+    other = URL.replace("1234", "5678")
+    with factory.begin() as session:
+        entry = frontier.record_fetch(
+            session, portal_id, FetchOutcome(other, NOW, 404, "failed", "HTTP 404"), POLICY
+        )
+        assert entry.next_fetch_at == NOW + POLICY.max_retry
 
 
 def test_an_archived_article_answering_404_is_marked_removed_never_deleted(archive) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,9 @@ SINCE_DAY = datetime(2024, 4, 1, tzinfo=UTC)
 
 
 def _plan(why: str, *, known: bool = False, dated: bool = False) -> Plan:
-    return Plan(f"https://p.vn/{why}-{known}-{dated}", why in ("new", "changed"), why, known, dated=dated)
+    return Plan(
+        f"https://p.vn/{why}-{known}-{dated}", why in ("new", "changed"), why, known, dated=dated, done=known
+    )
 
 
 def test_the_home_page_is_always_followed() -> None:

@@ -19,12 +19,12 @@ from scrapy.crawler import CrawlerProcessBase
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import CloseSpider
 from scrapy.http import TextResponse
-from scrapy.resolver import CachingThreadedResolver
+from scrapy.resolver import CachingHostnameResolver
 from scrapy.robotstxt import RobotParser
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IResolverSimple
+from twisted.internet.interfaces import IHostnameResolver
 
 from crawler import settings as project
 from crawler.ops.run import _Process
@@ -242,11 +242,12 @@ def test_the_crawl_process_fails_loudly_without_scrapys_signal_handlers(
 
 
 def test_the_guarded_resolver_is_what_the_reactor_asks() -> None:
-    # Scrapy installs TWISTED_DNS_RESOLVER as the reactor's IResolverSimple, whose getHostByName the
-    # guard overrides (crawler/safety/guard.py): a resolver installed another way would skip the check.
-    assert issubclass(GuardedResolver, CachingThreadedResolver)
+    # Scrapy installs TWISTED_DNS_RESOLVER as the reactor's IHostnameResolver, whose resolveHostName (with
+    # the port) the guard overrides (crawler/safety/guard.py): a resolver installed another way would skip
+    # the check. The HTTP download handler's HostnameEndpoint asks reactor.nameResolver.
+    assert issubclass(GuardedResolver, CachingHostnameResolver)
     installed: list[Any] = []
-    reactor = SimpleNamespace(installResolver=installed.append)
+    reactor = SimpleNamespace(installNameResolver=installed.append, nameResolver=None)
     resolver = GuardedResolver.from_crawler(get_crawler(Spider), reactor)
     resolver.install_on_reactor()
-    assert installed == [resolver] and IResolverSimple.providedBy(resolver)
+    assert installed == [resolver] and IHostnameResolver.providedBy(resolver)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from pipelines.detect.neardup import compare
+import numpy as np
+
+from pipelines.detect.identity import fingerprint, identify
+from pipelines.detect.neardup import NUM_PERM, compare, shingles, signature
+from storage.search.fields import SearchForm
+from storage.text import normalize_text
 
 STORY = [
     "Sáng 12/4, Ủy ban nhân dân tỉnh Ninh Thuận tổ chức hội nghị sơ kết công tác phòng, chống ma túy quý I "
@@ -66,3 +71,32 @@ def test_templated_reports_with_other_names_or_numbers_are_not_linked() -> None:
 def test_unrelated_text_is_not_linked() -> None:
     other = text([p.replace("ma túy", "dịch sốt xuất huyết").replace("Công an", "Y tế") for p in STORY[:1]])
     assert not compare(text(STORY), other).same_story
+
+
+def datasketch_signature(body: str) -> bytes:
+    """The signature as datasketch computes it (the archive's stored signatures were made this way)."""
+    from datasketch import MinHash
+
+    permutations = MinHash(num_perm=NUM_PERM, seed=1).permutations
+    minhash = MinHash(num_perm=NUM_PERM, permutations=permutations)
+    minhash.update_batch([shingle.encode("utf-8") for shingle in shingles(normalize_text(body))])
+    return bytes(minhash.hashvalues.astype(np.uint32).tobytes())
+
+
+def test_vectorised_signature_is_datasketchs() -> None:
+    # Empty, shorter than a shingle, NFD, repeated shingles, and longer than one permutation chunk.
+    long_text = text([f"{paragraph} Đoạn {n}." for n in range(60) for paragraph in STORY])
+    bodies = ["", "Hai từ", text(STORY), unicodedata.normalize("NFD", text(STORY)), "ma túy " * 50, long_text]
+    for body in bodies:
+        assert signature(body) == datasketch_signature(body), body[:40]
+
+
+def test_identify_folds_the_body_once_for_the_same_fields() -> None:
+    title, sapo = "Ninh Thuận sơ kết công tác phòng, chống ma túy", "Hội nghị sơ kết quý I."
+    for body in (
+        text(STORY),
+        unicodedata.normalize("NFD", "Thuỷ lợi Hoà Bình \u200b khoẻ\x0b " + text(STORY)),
+    ):
+        identity, search = identify(title, sapo, body)
+        assert identity == fingerprint(body)
+        assert search == SearchForm.of(title, sapo, body)

@@ -198,11 +198,11 @@ def test_archive_pipeline_fails_the_crawl_when_archive_cannot_open() -> None:
 def test_archive_writes_are_retried_then_the_last_error_raised(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A database that stays away: the write is retried within storage.db's budget (five attempts), each
-    failure forgets the portal ids its rolled-back transaction may have created, and the last error is
-    raised (the batch is then reported unarchived)."""
+    """A database that stays away: the write is retried within ARCHIVE_RETRY_BUDGET (7.5 s: five
+    attempts), each failure forgets the portal ids its rolled-back transaction may have created, and the
+    last error is raised (the batch is then reported unarchived) and the archive declared lost."""
     monkeypatch.setattr(db, "sleep", lambda seconds: None)
-    archive = ArchivePipeline.from_crawler(get_crawler(PortalSpider))
+    archive = ArchivePipeline.from_crawler(get_crawler(PortalSpider, {"ARCHIVE_RETRY_BUDGET": 7.5}))
     seen: list[dict[str, int]] = []
 
     def write() -> None:
@@ -210,11 +210,12 @@ def test_archive_writes_are_retried_then_the_last_error_raised(
         archive.portal_ids["p"] = 1  # as the failed transaction's ensure_portal would have
         raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
 
-    with caplog.at_level(logging.WARNING, logger="pipelines.archive"), pytest.raises(OperationalError):
+    with caplog.at_level(logging.INFO, logger="pipelines.archive"), pytest.raises(OperationalError):
         archive._retrying(write)
     archive.writer.shutdown()
     assert seen == [{}] * 5 and archive.portal_ids == {}
     assert caplog.text.count("archive write failed") == 4
+    assert archive.outage.lost == "(sqlite3.OperationalError) database is locked"
 
 
 EDITORS_NOTE = (

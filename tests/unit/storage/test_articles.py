@@ -160,3 +160,79 @@ def test_page_values_of_any_length_are_archived(archive) -> None:  # type: ignor
         stored = session.scalars(select(Article)).one()
     assert capture.final_url == url and capture.url.startswith(url[:2000]) and "#sha256=" in capture.url
     assert len(capture.content_type or "") > 300 and stored.author == article.author
+
+
+def _versions(factory, url: str) -> tuple[Article, list[tuple[int, str, datetime]]]:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        article = session.scalars(select(Article).where(Article.canonical_url == url)).one()
+        rows = session.scalars(
+            select(ArticleVersion)
+            .where(ArticleVersion.article_id == article.id)
+            .order_by(ArticleVersion.version)
+        )
+        return article, [(v.version, v.text, v.captured_at) for v in rows]
+
+
+def test_an_older_capture_of_another_text_becomes_version_1(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    url = "https://p.vn/bai-viet-duoc-luu-tru-tu-nam-truoc-77.html"
+    crawled, edited, imported = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC), T0
+    for at, text, body in ((crawled, "Bản năm 2026.", b"a"), (edited, "Bản sửa năm 2026.", b"b")):
+        with factory.begin() as session:
+            archive_article(
+                session, _capture(url, body, at), _article(url, text), run_id=None, portal_id=None
+            )
+    with factory.begin() as session:
+        outcome = archive_article(
+            session,
+            _capture(url, b"old", imported),
+            _article(url, "Bản năm 2024."),
+            run_id=None,
+            portal_id=None,
+        )
+    assert outcome.kind == "earlier_version"
+    article, versions = _versions(factory, url)
+    assert [(number, text) for number, text, _ in versions] == [
+        (1, "Bản năm 2024."), (2, "Bản năm 2026."), (3, "Bản sửa năm 2026."),
+    ]  # fmt: skip
+    assert [at for *_, at in versions] == sorted(at for *_, at in versions)
+    # The article row still shows its latest text; its history starts in 2024.
+    assert article.version == 3 and article.text == "Bản sửa năm 2026."
+    assert article.first_captured_at == imported and article.captured_at == edited
+
+
+def test_an_older_capture_of_the_same_text_moves_that_version_back(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    url = "https://p.vn/bai-viet-khong-doi-tu-nam-truoc-78.html"
+    with factory.begin() as session:
+        archive_article(
+            session, _capture(url, b"new", datetime(2026, 3, 1, tzinfo=UTC)), _article(url, "Cùng một bài."),
+            run_id=None, portal_id=None,
+        )  # fmt: skip
+    with factory.begin() as session:
+        outcome = archive_article(
+            session, _capture(url, b"old", T0), _article(url, "Cùng một bài."), run_id=None, portal_id=None
+        )
+    assert outcome.kind == "revisit"
+    article, versions = _versions(factory, url)
+    assert versions == [(1, "Cùng một bài.", T0)]
+    assert article.first_captured_at == T0 and article.version == 1
+
+
+def test_a_capture_between_two_of_the_current_text_is_placed_between_them(archive) -> None:  # type: ignore[no-untyped-def]
+    _, factory = archive
+    url = "https://p.vn/bai-viet-sua-roi-sua-lai-79.html"
+    first, again, between = (datetime(2026, m, 1, tzinfo=UTC) for m in (3, 5, 4))
+    for at, body in ((first, b"a"), (again, b"a2")):
+        with factory.begin() as session:
+            archive_article(
+                session, _capture(url, body, at), _article(url, "Bản A."), run_id=None, portal_id=None
+            )
+    with factory.begin() as session:
+        archive_article(
+            session, _capture(url, b"b", between), _article(url, "Bản B."), run_id=None, portal_id=None
+        )
+    article, versions = _versions(factory, url)
+    assert [(number, text) for number, text, _ in versions] == [(1, "Bản A."), (2, "Bản B."), (3, "Bản A.")]
+    assert [at for *_, at in versions] == [first, between, again]
+    assert article.version == 3 and article.text == "Bản A."

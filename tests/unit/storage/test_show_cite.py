@@ -63,7 +63,7 @@ def test_cite_styles(sample: Sample) -> None:
     assert plain.startswith("Minh Anh. “Hòa Bình khởi công cầu mới”. Báo Hòa Bình, 01/03/2024.")
     assert "https://baohoabinh.example/khoi-cong-cau.htm." in plain
     assert (
-        f"newsarchive article {origin}, version 2." in plain and "Archived 01/03/2024 10:30 (UTC+7)" in plain
+        f"newsarchive article {origin}, version 2." in plain and "Archived 01/03/2024 10:30 (GMT+7)" in plain
     )
     bib = invoke("cite", origin, "--db", sample.url, "--style", "bibtex").stdout
     assert bib.startswith(f"@online{{newsarchive-{origin}-v2,") and "journaltitle = {Báo Hòa Bình}" in bib

@@ -83,6 +83,26 @@ def test_bad_dates(sample: Sample) -> None:
     assert result.exit_code == 2 and "not a real date" in result.output
     result = invoke("search", "cầu", "--db", sample.url, "--until", "yesterday")
     assert result.exit_code == 2 and "YYYY-MM-DD or DD/MM/YYYY" in result.output
+    result = invoke("export", "--db", sample.url, "--since", "01/03/2025", "--until", "2025-01-01")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "error: --since 01/03/2025 is after --until 01/01/2025\n"  # was 2025-03-01
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["search", "cầu", "--until", "9999-12-31"],  # the day after it overflowed: a traceback
+        ["export", "--until", "31/12/9999"],
+        ["search", "cầu", "--since", "0001-01-01"],  # the database refused it: exit 1, "query failed"
+        ["export", "--since", "01/01/1899"],
+    ],
+)
+def test_a_day_outside_the_archive_years_is_a_usage_error(sample: Sample, command: list[str]) -> None:
+    result = invoke(*command, "--db", sample.url)
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: Invalid value for '--") and "is outside the years 1900-2200" in line
 
 
 @pytest.mark.parametrize(
@@ -167,7 +187,7 @@ def test_search_table_output(sample: Sample) -> None:
     assert result.exit_code == 0, result.output
     header, rule, row = result.stdout.splitlines()
     assert header.split() == ["id", "published", "portal", "title", "snippet"]
-    assert "2024-02-29" in row and "baolaocai" in row and "[đào]" in row
+    assert "29/02/2024 01:00 (GMT+7)" in row and "baolaocai" in row and "[đào]" in row
     result = invoke("search", "khôngcó", "--db", sample.url)
     assert result.exit_code == 0 and result.stdout == "" and "no matches" in result.stderr
 
@@ -179,7 +199,9 @@ def test_show_by_id_lists_provenance(sample: Sample) -> None:
     result = invoke("show", str(sample.ids["origin"]), "--db", sample.url)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "baohoabinh" in out and "2024-03-01T08:30:00+07:00" in out and "01/03/2024 08:30" in out
+    # Dates for people (issue 22): dd/mm/yyyy HH:MM (GMT+7); the raw date the page wrote is quoted beside.
+    assert "baohoabinh" in out and "published:     01/03/2024 08:30 (GMT+7)  (raw '01/03/2024 08:30'" in out
+    assert "+00:00" not in out and "+07:00" not in out
     assert "time zone assumed" in out and "Minh Anh" in out
     assert "v1" in out and "v2" in out
     assert f"#{sample.ids['capture1']}" in out and "HTTP 200" in out and "via sitemap" in out
@@ -187,6 +209,23 @@ def test_show_by_id_lists_provenance(sample: Sample) -> None:
         "this article is the origin" in out and "https://baolaocai.example/hoa-binh-khoi-cong-cau.htm" in out
     )
     assert out.rstrip().endswith("Cầu dài 300 mét.")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://baohoabinh.example/khoi-cong-cau.htm#binh-luan",  # a browser's #fragment
+        "https://baohoabinh.example/khoi-cong-cau.htm?utm_source=zalo",  # a shared link
+        "HTTPS://www.baohoabinh.example/khoi-cong-cau.htm",
+        "http://baohoabinh.example/khoi-cong-cau.htm",
+    ],
+)
+def test_show_and_cite_find_a_url_as_the_crawl_stored_it(sample: Sample, address: str) -> None:
+    # Each was "no article with id or URL ...": only the exact stored strings were looked up.
+    shown = invoke("show", address, "--db", sample.url, "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == sample.ids["origin"]
+    assert invoke("cite", address, "--db", sample.url).exit_code == 0
 
 
 def test_show_by_url_json(sample: Sample) -> None:
@@ -223,7 +262,29 @@ def test_show_unknown_is_one_line_error(sample: Sample) -> None:
     assert len(result.stderr.splitlines()) == 1 and "extraction_failed (no text extracted)" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["export"], ["search", "cầu"]])
+@pytest.mark.parametrize("option", ["--author", "--category"])
+def test_an_overlong_author_or_category_is_a_usage_error(
+    sample: Sample, command: list[str], option: str
+) -> None:
+    # 100,000 characters: SQLite refused the LIKE pattern, "error: archive query failed" with exit 1.
+    result = invoke(*command, option, "đ" * 100_000, "--db", sample.url)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"error: {option} has 100,000 characters; at most 200 are matched\n"
+
+
 # --- runs -----------------------------------------------------------------------------------------
+
+
+def test_runs_limit_too_large_is_a_usage_error(sample: Sample) -> None:
+    # 20 digits: past SQLite's INTEGER, it was an OverflowError traceback from the query.
+    result = invoke("runs", "--limit", "99999999999999999999", "--db", sample.url)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: Invalid value for '--limit'") and "2147483647" in line
+    result = invoke("runs", "--limit", "2147483647", "--db", sample.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) >= 1
 
 
 def test_runs_lists_stats(sample: Sample) -> None:

@@ -72,6 +72,10 @@ def test_article_page(client: tuple[TestClient, Sample]) -> None:
     assert f"/capture/{sample.ids['capture1']}" in page and "changes from v1" in page
     assert f'href="/article/{sample.ids["copy"]}"' in page and "origin of its cluster" in page
     assert "newsarchive article" in page and 'data-copy="citation"' in page
+    assert "canonical (" not in page  # no claim recorded for the sample's captures
+    # dates as a Vietnamese reader writes them, the ISO instant kept in <time>
+    published = '<time datetime="2024-03-01T08:30:00+07:00">01/03/2024 08:30 (GMT+7)</time>'
+    assert f"<dd>{published} " in page and "T08:30:00+07:00</dd>" not in page
     copy_page = test_client.get(f"/article/{sample.ids['copy']}").text
     assert '<strong class="origin">origin</strong>' in copy_page
     assert test_client.get("/article/99999999999999999999999").status_code == 404
@@ -105,7 +109,10 @@ def test_portals_and_runs(client: tuple[TestClient, Sample]) -> None:
     # Health as `newsarchive health` judges it: the sample's articles are from 2024, long before now.
     assert portals.count('class="health-error"') == 2 and "no article archived in the last 35 days" in portals
     runs = test_client.get("/runs").text
-    assert "baohoabinh, baolaocai" in runs and "321" in runs
+    assert '<a href="/portal/baohoabinh">baohoabinh</a>, <a href="/portal/baolaocai">baolaocai</a>' in runs
+    assert '<td class="num">321</td>' in runs and f'<a href="/run/{sample.ids["run"]}">' in runs
+    # dates for people, ISO for machines
+    assert '<time datetime="2024-03-01T08:30:00+07:00">01/03/2024 08:30 (GMT+7)</time>' in runs
 
 
 def test_browser_never_writes(client: tuple[TestClient, Sample]) -> None:
@@ -137,3 +144,22 @@ def test_serve_command_help_and_bad_archive(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(serve_command, ["--db", "foo://bar"])
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+
+
+def test_a_canonical_claim_is_shown_as_untrusted(client: tuple[TestClient, Sample]) -> None:
+    test_client, sample = client
+    engine = create_engine(sample.url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE captures SET canonical_claim = :c, canonical_verdict = :v WHERE id = :id"),
+            {
+                "c": "https://baohoabinh.example/<other>.htm",
+                "v": "rejected_different_text",
+                "id": sample.ids["capture1"],
+            },
+        )
+    engine.dispose()
+    page = test_client.get(f"/article/{sample.ids['origin']}").text
+    assert (
+        "claimed, untrusted): https://baohoabinh.example/&lt;other&gt;.htm · rejected_different_text" in page
+    )

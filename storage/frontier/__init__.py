@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from storage.db import insert_ignoring_conflict
@@ -40,9 +40,10 @@ def parse_duration(text: str) -> timedelta:
 @dataclass(frozen=True)
 class RevisitPolicy:
     """How often an archived article is fetched again, by its age: (age below, interval) tiers, youngest
-    first. Past the last tier it is fetched again only when its sitemap lastmod or feed date is newer
-    than the last fetch. Failed fetches are retried with doubling backoff, from ``retry`` up to
-    ``max_retry``."""
+    first. Past the last tier it is fetched again only when its sitemap lastmod or feed date changes.
+    A failed fetch is retried at once by the next crawl ``retries_at_once`` times in a row (its retry
+    budget), then with doubling backoff, from ``retry`` up to ``max_retry``; a final failure (gone,
+    forbidden, refused by robots.txt) only after ``max_retry``."""
 
     tiers: tuple[tuple[timedelta, timedelta], ...] = (
         (timedelta(days=1), timedelta(hours=3)),
@@ -51,6 +52,7 @@ class RevisitPolicy:
     )
     retry: timedelta = timedelta(hours=1)
     max_retry: timedelta = timedelta(days=7)
+    retries_at_once: int = 3
 
     @classmethod
     def from_table(cls, table: dict[str, str]) -> RevisitPolicy:
@@ -69,8 +71,11 @@ class RevisitPolicy:
         return None
 
     def next_retry(self, fetched_at: datetime, attempts: int) -> datetime:
-        """When a URL whose fetch failed ``attempts`` times in a row is tried again."""
-        delay = min(self.retry * (2 ** max(0, attempts - 1)), self.max_retry)
+        """When a URL whose fetch failed ``attempts`` times in a row is tried again: by the next crawl
+        (due from ``fetched_at``) within the retry budget, then with backoff."""
+        if attempts <= self.retries_at_once:
+            return fetched_at
+        delay = min(self.retry * (2 ** (attempts - self.retries_at_once - 1)), self.max_retry)
         return fetched_at + delay
 
 
@@ -96,13 +101,15 @@ class Plan:
     last_modified: str | None = None
     published_at: datetime | None = None
     dated: bool = False  # the discovery or the frontier knew the article's date
+    done: bool = False  # fetched for good (archived, no article, removed, or a final failure)
 
 
-def _key(url: str) -> str:
+def frontier_key(url: str) -> str:
+    """The frontier's key of a URL: its canonical form (storage.urls), kept indexable."""
     return indexable_url(canonical_url(url))
 
 
-def _entries(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, FrontierEntry]:
+def entries_for(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, FrontierEntry]:
     """Return the entries for these keys, creating the missing ones from ``rows`` (key -> values).
 
     INSERT ... ON CONFLICT DO NOTHING, then SELECT: the spider's discovery and the archive's fetch
@@ -129,7 +136,8 @@ def _entries(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, Fro
     return found
 
 
-def _new_row(portal_id: int | None, url: str, kind: str, at: datetime) -> dict[str, Any]:
+def new_row(portal_id: int | None, url: str, kind: str, at: datetime) -> dict[str, Any]:
+    """The values of a new, never fetched entry (without its key)."""
     return {
         "portal_id": portal_id, "url": url, "kind": kind, "state": FrontierState.DISCOVERED.value,
         "attempts": 0, "first_seen_at": at, "last_seen_at": at,
@@ -151,7 +159,7 @@ def plan(
     older is not fetched. Returns one Plan per discovery, in order.
     """
     now = now or utcnow()
-    keys = [_key(discovery.url) for discovery in discoveries]
+    keys = [frontier_key(discovery.url) for discovery in discoveries]
     existing: dict[str, FrontierEntry] = {}
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), _PLAN_CHUNK):
@@ -168,6 +176,7 @@ def plan(
         if published is None and discovery.via in ("listing", "home") and discovery.date is not None:
             published = discovery.date
         fetch, why = _decide(row, published, discovery, known, now, since)
+        done = row is not None and _fetched_for_good(row)
         plans.append(
             Plan(
                 discovery.url,
@@ -178,9 +187,35 @@ def plan(
                 row.last_modified if row is not None else None,
                 published,
                 discovery.date is not None or published is not None,
+                done,
             )
         )
     return plans
+
+
+# HTTP statuses that end a URL's retries: it is there no more, or not for us (a new discovery of it
+# after the long re-check interval tries again).
+FINAL_STATUSES = frozenset({401, 403, 404, 410, 451})
+# The reason recorded for an article URL robots.txt forbids us: a final failure too.
+ROBOTS_FORBIDDEN = "forbidden by robots.txt"
+# The reason recorded for an article URL whose page is no article (followed as a listing).
+NOT_AN_ARTICLE = "not an article"
+
+
+def _fetched_for_good(row: FrontierEntry) -> bool:
+    """Whether the frontier owes this URL no fetch: archived, fetched (no article), removed, or failed
+    for a reason that retrying does not cure. A listing walk stops on "all known" only over such URLs."""
+    if row.state == FrontierState.DISCOVERED:
+        return False
+    if row.state == FrontierState.FAILED:
+        return row.http_status in FINAL_STATUSES or row.reason == ROBOTS_FORBIDDEN
+    return True
+
+
+def not_older_than(since: datetime) -> ColumnElement[bool]:
+    """SQL: no date the portal gave the entry is before ``since`` (backfill leaves those alone)."""
+    columns = (FrontierEntry.published_at, FrontierEntry.sitemap_lastmod, FrontierEntry.feed_date)
+    return and_(*(or_(column.is_(None), column >= since) for column in columns))
 
 
 def record_discoveries(
@@ -195,7 +230,7 @@ def record_discoveries(
     now = now or utcnow()
     by_key: dict[str, Discovery] = {}
     for discovery in discoveries:
-        by_key[_key(discovery.url)] = discovery
+        by_key[frontier_key(discovery.url)] = discovery
     keys = list(by_key)
     known: dict[str, FrontierEntry] = {}
     for start in range(0, len(keys), _PLAN_CHUNK):
@@ -223,7 +258,7 @@ def record_discoveries(
 
 def _discovered_row(portal_id: int, key: str, discovery: Discovery, now: datetime) -> dict[str, Any]:
     """The values of a frontier entry created by ``discovery`` (what _note_discovery sets included)."""
-    values = {"url_key": key, **_new_row(portal_id, discovery.url, "article", now)}
+    values = {"url_key": key, **new_row(portal_id, discovery.url, "article", now)}
     values.update(sitemap_lastmod=None, feed_date=None, published_at=None)
     if discovery.date is not None:
         column = {"sitemap": "sitemap_lastmod", "feed": "feed_date"}.get(discovery.via, "published_at")
@@ -235,10 +270,17 @@ def _note_discovery(row: FrontierEntry, discovery: Discovery, now: datetime) -> 
     row.last_seen_at, row.url = now, discovery.url
     if discovery.date is None:
         return
-    if discovery.via == "sitemap":
-        row.sitemap_lastmod = discovery.date
-    elif discovery.via == "feed":
-        row.feed_date = discovery.date
+    if discovery.via in ("sitemap", "feed"):
+        if _portal_says_changed(row, discovery) and (
+            row.last_fetched_at is None or row.last_fetched_at < now
+        ):
+            # The portal's value moved since our last reading: the fetch is owed from now on, so a
+            # crawl stopped before it is completed by the next one (``due``), not forgotten.
+            row.next_fetch_at = now if row.next_fetch_at is None else min(row.next_fetch_at, now)
+        if discovery.via == "sitemap":
+            row.sitemap_lastmod = discovery.date
+        else:
+            row.feed_date = discovery.date
     elif row.published_at is None:
         # A listing shows the publication date: remembered, so the same link seen undated
         # elsewhere (a sidebar) is still known to be older than a backfill's date.
@@ -258,33 +300,67 @@ def _decide(
         return False, "older_than_since"
     if not known or row is None:
         return True, "new"
-    # Only a sitemap lastmod or a feed date says an article changed; a listing's date is its publication.
-    changed_at = discovery.date if discovery.via in ("sitemap", "feed") else None
-    if changed_at is not None and (row.last_fetched_at is None or changed_at > row.last_fetched_at):
+    if _portal_says_changed(row, discovery):
         return True, "changed"
     if row.next_fetch_at is not None and row.next_fetch_at <= now:
         return True, "retry" if row.state == FrontierState.FAILED else "due"
     return False, "known"
 
 
+def _portal_says_changed(row: FrontierEntry, discovery: Discovery) -> bool:
+    """Whether a sitemap lastmod or feed date says the article changed since our last reading of it.
+
+    The portal's value is compared with the portal's value recorded then, never with our clock: a
+    portal whose clock or offset is wrong still moves its own lastmod forward on an edit. Only an
+    entry read before that value was recorded (none) falls back to our last fetch time. A listing's
+    date is its publication, not a change.
+    """
+    if discovery.date is None or discovery.via not in ("sitemap", "feed"):
+        return False
+    recorded = row.sitemap_lastmod if discovery.via == "sitemap" else row.feed_date
+    if recorded is not None:
+        return discovery.date > recorded
+    return row.last_fetched_at is None or discovery.date > row.last_fetched_at
+
+
 def due(
-    session: Session, portal_id: int, *, now: datetime | None = None, limit: int = 1000
+    session: Session,
+    portal_id: int,
+    *,
+    now: datetime | None = None,
+    limit: int = 1000,
+    since: datetime | None = None,
 ) -> list[FrontierEntry]:
-    """Return up to ``limit`` article entries of the portal whose revisit or retry is due, oldest due
-    first: a crawl fetches them even when discovery does not list them any more."""
+    """Return up to ``limit`` article entries of the portal the frontier owes a fetch: those discovered
+    and never fetched (a crawl stopped first) oldest first, then those whose revisit, retry or changed
+    lastmod is due, oldest due first. A crawl fetches them whether or not discovery lists them again.
+    In backfill (``since``), never-fetched entries dated before ``since`` are left alone."""
     now = now or utcnow()
-    statement = (
+    mine = (FrontierEntry.portal_id == portal_id, FrontierEntry.kind == "article")
+    never_fetched = FrontierEntry.state == FrontierState.DISCOVERED.value
+    if since is not None:
+        never_fetched = and_(never_fetched, not_older_than(since))
+    never = (
+        select(FrontierEntry)
+        .where(*mine, never_fetched)
+        .order_by(FrontierEntry.first_seen_at, FrontierEntry.id)
+        .limit(limit)
+    )
+    found = list(session.scalars(never))
+    if len(found) >= limit:
+        return found
+    scheduled = (
         select(FrontierEntry)
         .where(
-            FrontierEntry.portal_id == portal_id,
-            FrontierEntry.kind == "article",
+            *mine,
+            FrontierEntry.state != FrontierState.DISCOVERED.value,
             FrontierEntry.next_fetch_at.is_not(None),
             FrontierEntry.next_fetch_at <= now,
         )
         .order_by(FrontierEntry.next_fetch_at)
-        .limit(limit)
+        .limit(limit - len(found))
     )
-    return list(session.scalars(statement))
+    return found + list(session.scalars(scheduled))
 
 
 @dataclass(frozen=True)
@@ -307,8 +383,8 @@ def record_fetch(
 ) -> FrontierEntry:
     """Record a fetch's outcome and schedule the next one; an archived article that now answers 404 or
     410 is marked removed (the article too: time and status), never deleted. Returns the entry."""
-    key = _key(outcome.url)
-    row = _entries(session, {key: _new_row(portal_id, outcome.url, "article", outcome.fetched_at)})[key]
+    key = frontier_key(outcome.url)
+    row = entries_for(session, {key: new_row(portal_id, outcome.url, "article", outcome.fetched_at)})[key]
     was_archived = row.state in (FrontierState.ARCHIVED, FrontierState.REMOVED) or row.article_id is not None
     row.last_fetched_at = outcome.fetched_at
     row.http_status = outcome.http_status or row.http_status
@@ -329,7 +405,10 @@ def record_fetch(
     if outcome.state == FrontierState.FAILED:
         row.attempts += 1
         row.state, row.reason = FrontierState.FAILED.value, outcome.reason
-        row.next_fetch_at = policy.next_retry(outcome.fetched_at, row.attempts)
+        if _fetched_for_good(row):  # gone or forbidden: a retry would not cure it soon
+            row.next_fetch_at = outcome.fetched_at + policy.max_retry
+        else:
+            row.next_fetch_at = policy.next_retry(outcome.fetched_at, row.attempts)
         return row
     row.attempts = 0
     row.state, row.reason = outcome.state, outcome.reason
@@ -349,45 +428,6 @@ def _mark_article_back(session: Session, article_id: int) -> None:
     article = session.get(Article, article_id)
     if article is not None and article.removed_at is not None:
         article.removed_at, article.removed_http_status = None, None
-
-
-def record_listing(session: Session, portal_id: int, url: str, fetched_at: datetime) -> None:
-    """Remember that a listing page was walked (see walked_listings)."""
-    _record_page(session, portal_id, url, fetched_at, "listing")
-
-
-def walked_listings(session: Session, urls: Sequence[str]) -> set[str]:
-    """Return those of ``urls`` (listing pages) that an earlier crawl walked: a walk may stop before
-    them only if it reached them once, so a killed or cut-short crawl is continued, not forgotten."""
-    keys = {_key(url): url for url in urls}
-    if not keys:
-        return set()
-    found = session.scalars(
-        select(FrontierEntry.url_key).where(
-            FrontierEntry.url_key.in_(list(keys)), FrontierEntry.last_fetched_at.is_not(None)
-        )
-    )
-    return {keys[key] for key in found}
-
-
-def sitemap_changed(session: Session, portal_id: int, url: str, lastmod: datetime | None) -> bool:
-    """Whether a sitemap listed in an index with ``lastmod`` must be fetched: not seen before, no
-    lastmod, or a lastmod newer than its last fetch."""
-    row = session.scalars(select(FrontierEntry).where(FrontierEntry.url_key == _key(url))).one_or_none()
-    if row is None or lastmod is None or row.last_fetched_at is None:
-        return True
-    return lastmod > row.last_fetched_at
-
-
-def record_sitemap(session: Session, portal_id: int, url: str, fetched_at: datetime) -> None:
-    """Remember when a sitemap was fetched (for sitemap_changed)."""
-    _record_page(session, portal_id, url, fetched_at, "sitemap")
-
-
-def _record_page(session: Session, portal_id: int, url: str, fetched_at: datetime, kind: str) -> None:
-    key = _key(url)
-    row = _entries(session, {key: _new_row(portal_id, url, kind, fetched_at)})[key]
-    row.state, row.last_fetched_at, row.last_seen_at = FrontierState.FETCHED.value, fetched_at, fetched_at
 
 
 def _first(value: Any) -> str | None:
