@@ -1,7 +1,7 @@
 """search at a million articles: a word-pair index for phrases (PostgreSQL), a date-keyed index (SQLite)
 
 Revision ID: 0015
-Revises: 0007
+Revises: 0014
 
 PostgreSQL:
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0015"
-down_revision = "0007"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """portals gain their lineage: aliases, successor, active_until
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 
 The registry's lineage (crawler/portals.toml) copied into the archive when a crawl or an import
 registers its portals, so the web's portal page can show it (storage must not import the crawler).
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
