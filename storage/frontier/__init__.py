@@ -114,14 +114,13 @@ def entries_for(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, 
 
     INSERT ... ON CONFLICT DO NOTHING, then SELECT: the spider's discovery and the archive's fetch
     records write the same URLs from concurrent transactions (on PostgreSQL), and neither may fail
-    because the other created the row first.
+    because the other created the row first. The rows are locked (``_locked``) so that neither
+    overwrites what the other wrote since it read them.
     """
     found: dict[str, FrontierEntry] = {}
     keys = list(rows)
     for start in range(0, len(keys), _PLAN_CHUNK):
-        chunk = keys[start : start + _PLAN_CHUNK]
-        statement = select(FrontierEntry).where(FrontierEntry.url_key.in_(chunk))
-        found.update((row.url_key, row) for row in session.scalars(statement))
+        found.update(_locked(session, keys[start : start + _PLAN_CHUNK]))
     missing = [key for key in keys if key not in found]
     for start in range(0, len(missing), _INSERT_CHUNK):
         chunk = missing[start : start + _INSERT_CHUNK]
@@ -129,11 +128,29 @@ def entries_for(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, 
             session, FrontierEntry, [{"url_key": key, **rows[key]} for key in chunk], ["url_key"]
         )
     if missing:
-        statement = select(FrontierEntry).where(FrontierEntry.url_key.in_(missing))
-        found.update(
-            (row.url_key, row) for row in session.scalars(statement.execution_options(populate_existing=True))
-        )
+        found.update(_locked(session, missing))
     return found
+
+
+def _locked(session: Session, keys: Sequence[str]) -> dict[str, FrontierEntry]:
+    """Load the entries of these keys for update: locked until the transaction ends (PostgreSQL; SQLite
+    has one writer at a time anyway), in key order (two writers locking the same rows never deadlock
+    over one statement), and refreshed if the session held them already.
+
+    Why: the spider's discovery records and the archive's fetch records are read-modify-writes of the
+    same rows from concurrent transactions. Unlocked, one committed between the other's read and write
+    was lost: a discovery read before the fetch was recorded set ``next_fetch_at`` on an entry the fetch
+    had just archived (so the next crawl asked for it again), or a fetch that read before the discovery
+    left the discovery's ``next_fetch_at`` in place (the ORM writes only the columns it saw change).
+    """
+    statement = (
+        select(FrontierEntry)
+        .where(FrontierEntry.url_key.in_(keys))
+        .order_by(FrontierEntry.url_key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.url_key: row for row in session.scalars(statement)}
 
 
 def new_row(portal_id: int | None, url: str, kind: str, at: datetime) -> dict[str, Any]:
@@ -234,8 +251,7 @@ def record_discoveries(
     keys = list(by_key)
     known: dict[str, FrontierEntry] = {}
     for start in range(0, len(keys), _PLAN_CHUNK):
-        statement = select(FrontierEntry).where(FrontierEntry.url_key.in_(keys[start : start + _PLAN_CHUNK]))
-        known.update((row.url_key, row) for row in session.scalars(statement))
+        known.update(_locked(session, keys[start : start + _PLAN_CHUNK]))
     missing = [key for key in keys if key not in known]
     created: set[str] = set()
     for start in range(0, len(missing), _INSERT_CHUNK):
@@ -248,10 +264,7 @@ def record_discoveries(
         )
     raced = [key for key in missing if key not in created]
     if raced:
-        statement = select(FrontierEntry).where(FrontierEntry.url_key.in_(raced))
-        known.update(
-            (row.url_key, row) for row in session.scalars(statement.execution_options(populate_existing=True))
-        )
+        known.update(_locked(session, raced))
     for key, row in known.items():
         _note_discovery(row, by_key[key], now)
 
