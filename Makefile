@@ -30,7 +30,7 @@ crawl: install
 test: install
 	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
-# The unit tests and the integration tests not marked slow (no crawl subprocess): under 2 minutes.
+# The tests not marked slow (no crawl subprocess, no browser, no extraction timing): under 2 minutes.
 test-fast: install
 	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile -m "not slow"
 

@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, text
 from storage.web.app import create_app
 from tests.unit.archive_sample import Sample, overwrite_article
 
+pytestmark = pytest.mark.slow  # a Chromium per test: in `make test`, not `make test-fast`
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",

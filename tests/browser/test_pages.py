@@ -25,6 +25,8 @@ from storage.web.app import create_app
 from tests.browser.test_browser import CHROMIUM, Server, browser_page
 from tests.unit.archive_sample import T0, Sample, archive_row
 
+pytestmark = pytest.mark.slow  # a Chromium per test: in `make test`, not `make test-fast`
+
 __all__ = ["browser_page"]  # the fixture, shared with test_browser
 
 

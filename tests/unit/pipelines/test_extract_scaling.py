@@ -20,6 +20,8 @@ import pytest
 
 import pipelines.extract.core as extractor
 
+pytestmark = pytest.mark.slow  # seconds of extraction per case: in `make test`, not `make test-fast`
+
 SMALL, LARGE = 200_000, 800_000  # bytes of generated markup
 MAX_RATIO = 7.0  # linear: ~4; the quadratic paths above: 15-68
 # fmt: off
