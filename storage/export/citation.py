@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from storage.captures import capture_source
 from storage.models import Article, ArticleVersion, Capture
-from storage.timezone import VN_TZ, human_datetime
+from storage.timezone import VN_TZ, human_date, human_datetime
 
 STYLES = ("plain", "bibtex", "csl-json")
 ARCHIVE_NAME = "newsarchive"
@@ -75,10 +75,6 @@ def _archived(c: Citation) -> str:
     return f"Archived {captured.isoformat()}" + (f" from {c.source}" if c.source else "")
 
 
-def _vn_day(value: datetime) -> str:
-    return value.astimezone(VN_TZ).strftime("%d/%m/%Y")
-
-
 def plain(c: Citation) -> str:
     """Return a one-paragraph citation: author, title, paper, date (day first), URL, archived copy."""
     parts = []
@@ -87,7 +83,7 @@ def plain(c: Citation) -> str:
     parts.append(f"“{c.title or '(untitled)'}”.")
     if c.paper:
         parts.append(f"{c.paper},")
-    parts.append(f"{_vn_day(c.published_at)}." if c.published_at else "undated.")
+    parts.append(f"{human_date(c.published_at)}." if c.published_at else "undated.")
     parts.append(f"{c.url}.")
     # As every date for people is printed (GMT+7, the zone's offset at that instant), not "(UTC+7)".
     captured = human_datetime(c.captured_at)
