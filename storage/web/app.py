@@ -29,6 +29,7 @@ from storage.export.citation import citation_for, render
 from storage.export.versions import DiffTooLarge, diff_texts, get_version, version_text
 from storage.health import portal_health
 from storage.models import MAX_ID, Article, Capture, Portal, utcnow
+from storage.search.counts import PERIOD_BOUND
 from storage.search.engine import search_articles
 from storage.search.query import QueryError, parse_query
 from storage.timezone import human_date
@@ -131,7 +132,9 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
         hints = empty_hints(text, query, chosen) if not result.total else []
         # Matches per month when they span more than one: the bars link to the month, so the chart filters.
         months = facets.months
-        histogram = month_histogram(text, chosen, months, search_url) if len(months) > 1 else None
+        # (Not of counts that stopped at their bound: bars all at 500 would say nothing.)
+        charted = len(months) > 1 and not any(month.more for month in months)
+        histogram = month_histogram(text, chosen, months, search_url) if charted else None
         context = {
             **base,
             "result": result,
@@ -139,6 +142,7 @@ def create_app(db: str | None = None, *, factory: sessionmaker[Session] | None =
             "pages": pages,
             "hints": hints,
             "histogram": histogram,
+            "period_bound": PERIOD_BOUND,
         }
         return page(request, "search.html", context)
 

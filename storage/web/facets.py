@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,24 +10,21 @@ from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlRun, Portal
-from storage.search.engine import matching_ids
+from storage.search import counts as search_counts
+from storage.search.counts import COUNT_BOUND, FacetValue
 from storage.search.filters import SearchFilters
 from storage.search.query import Query
 from storage.timezone import VN_TZ, local_iso
+
+__all__ = ["FacetValue", "Facets", "facet_counts", "local_period", "portal_summaries"]
+
+# A chosen year spans at most this (a leap year, in Vietnam time).
+_YEAR = timedelta(days=366)
 
 # SQLite knows no time zones: its dates are shifted by Vietnam's offset from UTC, which is fixed (no
 # daylight saving): the hours between midnight in UTC and midnight in Vietnam.
 _VN_OFFSET = datetime(2000, 1, 1, tzinfo=UTC) - datetime(2000, 1, 1, tzinfo=VN_TZ)
 _SQLITE_SHIFT = f"{_VN_OFFSET / timedelta(hours=1):+g} hours"
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    """One value of a facet with how many matching articles have it; ``label`` is what to show."""
-
-    value: str
-    label: str
-    count: int
 
 
 # The calendar periods charts and facets count by, in each database's date format.
@@ -45,22 +42,29 @@ def local_period(session: Session, column: Any, unit: str = "month") -> ColumnEl
     return func.strftime(sqlite_format, column, _SQLITE_SHIFT)
 
 
-def _month(session: Session) -> ColumnElement[Any]:
-    return local_period(session, Article.published_at, "month")
-
-
 @dataclass(frozen=True)
 class Facets:
-    """The side panel of a search: portals, languages and statuses (most frequent first), and the
-    matches per month over the archive's whole span (oldest first), from which the years are summed."""
+    """The side panel of a search: portals, languages and statuses (most frequent first), the matches
+    per month (oldest first) and per year (newest first).
+
+    ``exact`` False: more than ``counted`` articles match; portals, languages and statuses are then
+    counted among the ``counted`` newest (lower bounds, ``more``), every year of the archive with
+    matches is listed counted up to storage.search.counts.PERIOD_BOUND, and the months are those of
+    the chosen year (if any), counted likewise.
+    """
 
     portal: list[FacetValue]
     language: list[FacetValue]
     status: list[FacetValue]
     months: list[FacetValue]
+    year_values: list[FacetValue] | None = None
+    exact: bool = True
+    counted: int = 0
 
     def years(self) -> list[FacetValue]:
         """Every year with matches, newest first."""
+        if self.year_values is not None:
+            return self.year_values
         totals: dict[str, int] = {}
         for month in self.months:
             totals[month.value[:4]] = totals.get(month.value[:4], 0) + month.count
@@ -71,6 +75,14 @@ class Facets:
         return [m for m in self.months if m.value.startswith(f"{year}-")]
 
 
+def _month_values(values: list[FacetValue]) -> list[FacetValue]:
+    """Months (YYYY-MM, any order) oldest first, labelled MM/YYYY."""
+    return [
+        FacetValue(m.value, f"{m.value[5:7]}/{m.value[:4]}", m.count, m.more)
+        for m in sorted(values, key=lambda m: m.value)
+    ]
+
+
 def facet_counts(
     session: Session,
     query: Query,
@@ -78,50 +90,38 @@ def facet_counts(
     *,
     dated: SearchFilters | None = None,
     limit: int = 12,
+    bound: int = COUNT_BOUND,
 ) -> Facets:
     """Return the facets of the articles matching ``query`` and ``filters``: at most ``limit`` values of
     portal, language and status; every month (no limit: a month facet that stops at the newest twelve
     cannot reach the older years). Months are counted under ``dated`` when given: the filters without the
-    chosen year or month, so choosing one still shows the others."""
-    ids = matching_ids(session, query, filters).subquery()
-    columns: dict[str, Any] = {
-        "portal": (Portal.key, Portal.name),
-        "language": (Article.language,),
-        "status": (Article.status,),
-    }
-    result: dict[str, list[FacetValue]] = {}
-    for facet, selected in columns.items():
-        statement = (
-            select(*selected, func.count().label("n"))
-            .select_from(Article)
-            .join(ids, ids.c.id == Article.id)
-            .outerjoin(Portal, Portal.id == Article.portal_id)
-            .group_by(*selected)
-        )
-        rows = session.execute(statement.order_by(func.count().desc(), selected[0]).limit(limit)).all()
-        values = []
-        for row in rows:
-            if row[0] is None:
-                continue
-            label = row[1] if facet == "portal" else row[0]
-            values.append(FacetValue(str(row[0]), str(label), int(row[-1])))
-        result[facet] = values
-    month_ids = ids if dated is None else matching_ids(session, query, dated).subquery()
-    month = _month(session)
-    statement = (
-        select(month, func.count().label("n"))
-        .select_from(Article)
-        .join(month_ids, month_ids.c.id == Article.id)
-        .where(Article.published_at.is_not(None))
-        .group_by(month)
-        .order_by(month)
+    chosen year or month, so choosing one still shows the others.
+
+    The cost is bounded whatever the number of matches (a common word matches most of a million
+    articles): at most ``bound`` matches are read for the counts, and past that each year and each
+    month of a chosen year some PERIOD_BOUND more (see Facets).
+    """
+    window = search_counts.facet_counts(session, query, filters, limit=limit, bound=bound, months=None)
+    by_month = window
+    if dated is not None and dated != filters:
+        by_month = search_counts.facet_counts(session, query, dated, limit=limit, bound=bound, months=None)
+    if by_month.exact:
+        months, years = _month_values(by_month["month"]), None
+    else:
+        years = search_counts.period_counts(session, query, dated or filters, "year")
+        months = []
+        if filters.since is not None and filters.until is not None and filters.until - filters.since <= _YEAR:
+            # a year or month chosen: the months of that year, with the filters other than it
+            year = filters.since.astimezone(VN_TZ).year
+            narrowed = replace(
+                dated or filters,
+                since=datetime(year, 1, 1, tzinfo=VN_TZ),
+                until=datetime(year + 1, 1, 1, tzinfo=VN_TZ),
+            )
+            months = _month_values(search_counts.period_counts(session, query, narrowed, "month"))
+    return Facets(
+        window["portal"], window["language"], window["status"], months, years, window.exact, window.counted
     )
-    months = [
-        FacetValue(str(row[0]), f"{row[0][5:7]}/{row[0][:4]}", int(row[1]))
-        for row in session.execute(statement)
-        if row[0]
-    ]
-    return Facets(result["portal"], result["language"], result["status"], months)
 
 
 def portal_summaries(session: Session) -> list[dict[str, Any]]:

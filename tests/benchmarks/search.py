@@ -30,12 +30,12 @@ from sqlalchemy import create_engine, insert, text
 
 from storage.db import open_archive
 from storage.models import Article, Portal
-from storage.search.counts import facet_counts
 from storage.search.engine import search_articles
 from storage.search.fields import search_fields
 from storage.search.filters import SearchFilters
 from storage.search.query import WORD, parse_query
 from storage.text import content_hash
+from storage.web.facets import facet_counts
 from tests.replica import build_world
 
 PORTALS = 5
@@ -206,8 +206,8 @@ def queries(corpus: list[dict[str, Any]], rng: random.Random, count: int = QUERI
 def _run(session: Any, kind: str, query: str, filters: SearchFilters) -> int:
     """Run one query of ``kind``; return the number of matches it shows."""
     if kind == "facets":
-        counts = facet_counts(session, parse_query(query), filters)
-        return sum(value.count for value in counts["status"])
+        facets = facet_counts(session, parse_query(query), filters)
+        return sum(value.count for value in facets.status)
     if kind == "sort date":
         return search_articles(session, query, filters, limit=20, sort="date").total
     if kind == "page 50":
