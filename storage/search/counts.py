@@ -27,8 +27,8 @@ from storage.search.query import Query, parse_query
 from storage.timezone import VN_TZ
 
 FACETS = ("portal", "year", "month", "language", "status")
-# Matches read at most: some 3 µs (SQLite) to 10 µs (PostgreSQL) each, so under 50 ms even when loaded.
-COUNT_BOUND = 5000
+# Matches read at most: some 10 µs each with their columns (SQLite; PostgreSQL more), so some 20 ms.
+COUNT_BOUND = 2000
 # Past that window, each year (and each month of a chosen year) is counted up to this many matches, read
 # newest published first: some 3 µs (SQLite) to 10 µs (PostgreSQL) each, so a year costs at most a few ms.
 PERIOD_BOUND = 500
@@ -81,11 +81,12 @@ def facet_counts(
     exact = len(rows) <= bound
     rows = rows[:bound]
     more = not exact
+    known: dict[Any, str] = {}
     portals: Counter[Any] = Counter()
     years, counted, languages, statuses = Counter[str](), Counter[str](), Counter[str](), Counter[str]()
     for row in rows:
         published, portal_id, language, status = row[1], row[2], row[3], row[4]
-        month = _local_month(published)
+        month = _local_month(published, known)
         if month is not None:
             counted[month] += 1
             years[month[:4]] += 1
@@ -191,13 +192,20 @@ def period_counts(
     return values
 
 
-def _local_month(published: Any) -> str | None:
+def _local_month(published: Any, known: dict[Any, str]) -> str | None:
     """YYYY-MM of ``published`` in Vietnam time; it comes as the database stores it (SQLite: ISO text
-    in UTC, PostgreSQL: a tz-aware datetime)."""
+    in UTC, PostgreSQL: a tz-aware datetime). ``known`` remembers each hour's month: converting
+    thousands of dates one by one was a third of the counts' time."""
     if published is None:
         return None
-    if isinstance(published, str):
-        published = datetime.fromisoformat(published)
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=UTC)
-    return published.astimezone(VN_TZ).strftime("%Y-%m")
+    hour = (
+        published[:13] if isinstance(published, str) else published.replace(minute=0, second=0, microsecond=0)
+    )
+    month = known.get(hour)
+    if month is None:
+        moment = datetime.fromisoformat(published) if isinstance(published, str) else published
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(VN_TZ)
+        month = known[hour] = f"{local.year:04d}-{local.month:02d}"
+    return month
