@@ -29,6 +29,10 @@ _KEYS_PER_QUERY = 2000
 _FINGERPRINTS = cast(Table, ArticleFingerprint.__table__)
 _BANDS = cast(Table, ArticleBand.__table__)
 _QUEUE = cast(Table, DedupQueue.__table__)
+# Built once, values bound at execution: a statement built per article cost its cache key each time.
+_INSERT_FINGERPRINT = insert(_FINGERPRINTS)
+_INSERT_BANDS = insert(_BANDS)
+_INSERT_QUEUED = insert(_QUEUE)
 
 
 def band_keys(signature: bytes) -> list[int]:
@@ -60,16 +64,15 @@ def store(
     # Core inserts, not ORM objects: 20 rows per article through the unit of work were the largest
     # single cost of the crawl's write thread.
     if row is None:
-        session.execute(insert(_FINGERPRINTS).values(article_id=article_id, minhash=signature))
+        session.execute(_INSERT_FINGERPRINT, {"article_id": article_id, "minhash": signature})
     else:
         row.minhash = signature
         session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
     session.execute(
-        insert(_BANDS),
-        [{"band_key": key, "article_id": article_id} for key in dict.fromkeys(keys)],
+        _INSERT_BANDS, [{"band_key": key, "article_id": article_id} for key in dict.fromkeys(keys)]
     )
     if queue and new_article:
-        session.execute(insert(_QUEUE).values(article_id=article_id, queued_at=utcnow()))
+        session.execute(_INSERT_QUEUED, {"article_id": article_id, "queued_at": utcnow()})
     elif queue:
         enqueue(session, [article_id])
 
