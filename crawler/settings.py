@@ -102,6 +102,8 @@ EXTENSIONS = {
     "crawler.runtime.leases.LeaseKeeper": 510,
     "crawler.runtime.progress.ProgressReporter": 520,
     "crawler.runtime.backpressure.ExtractionBackpressure": 530,
+    # Start-up objects out of the collector's full passes (crawler/runtime/frozen_heap.py).
+    "crawler.runtime.frozen_heap.FrozenStartupHeap": 540,
     # br decoded by a module that works (pywb's brotlipy shadows Google's brotli), or not asked for.
     "crawler.runtime.encodings.ContentEncodings": 100,
 }

@@ -20,7 +20,7 @@ from storage import fingerprints, frontier
 from storage.articles import ArticleData, archive_article, record_not_modified
 from storage.captures import ArchiveOutcome, CaptureData, archive_failure
 from storage.db import is_retriable, open_archive, retrying
-from storage.models import FrontierState
+from storage.models import FrontierEntry, FrontierState
 from storage.runs import ensure_portal
 from storage.safe_text import exception_line
 from storage.urls import canonical_url
@@ -221,23 +221,33 @@ class ArchivePipeline:
         run_id = self.stats.get_value("archive/run_id")
         outcomes: list[ArchiveOutcome | None] = []
         with self.factory.begin() as session:
+            # The frontier entries of the whole batch, locked in one query (outside the items' savepoints,
+            # so the locks outlive a rolled-back item); a URL without one gets it in its own record_fetch.
+            entries = frontier.lock_entries(session, [i.url for i in items]) if self.frontier_enabled else {}
             for item in items:
                 # Outside the item's savepoint: a rolled-back item must not take the portal row with it.
                 portal_id = self._portal_id(session, item)
+                entry = entries.get(item.url)
                 try:
                     with session.begin_nested():
-                        outcomes.append(self._write(session, item, run_id, portal_id))
+                        outcomes.append(self._write(session, item, run_id, portal_id, entry))
                 except IntegrityError as exc:
                     # Another crawl wrote the same row between our read and write: it is archived.
                     logger.warning("concurrent write of %s: %s", item.url, exception_line(exc))
                     self.stats.inc_value("archive/conflicts")
                     outcomes.append(ArchiveOutcome("revisit", "archived", None, 0))
                 except DataError as exc:
-                    outcomes.append(self._rejected(session, item, run_id, portal_id, exc))
+                    outcomes.append(self._rejected(session, item, run_id, portal_id, entry, exc))
         return outcomes
 
     def _rejected(
-        self, session: Session, item: PageItem, run_id: int | None, portal_id: int, exc: DataError
+        self,
+        session: Session,
+        item: PageItem,
+        run_id: int | None,
+        portal_id: int,
+        entry: FrontierEntry | None,
+        exc: DataError,
     ) -> ArchiveOutcome:
         """Keep the raw capture of an article the database refused (a value too long for its column,
         say), so it can be re-extracted once the cause is fixed; the crawl goes on."""
@@ -247,17 +257,25 @@ class ArchivePipeline:
         item.fail("extraction_failed", reason)
         try:
             with session.begin_nested():
-                return self._write(session, item, run_id, portal_id)
+                return self._write(session, item, run_id, portal_id, entry)
         except DataError as again:
             logger.error("%s: the capture itself was refused too: %s", item.url, exception_line(again))
             return ArchiveOutcome("failed", "extraction_failed", None, 0)
 
-    def _write(self, session: Session, item: PageItem, run_id: int | None, portal_id: int) -> ArchiveOutcome:
+    def _write(
+        self,
+        session: Session,
+        item: PageItem,
+        run_id: int | None,
+        portal_id: int,
+        entry: FrontierEntry | None = None,
+    ) -> ArchiveOutcome:
+        """Archive one item and record its fetch in the frontier; ``entry``: its frontier entry when the
+        batch locked it already (storage.frontier.lock_entries)."""
         outcome = self._archive(session, item, run_id, portal_id)
         if self.frontier_enabled:
-            frontier.record_fetch(
-                session, portal_id, _fetch_outcome(item, outcome), item.revisit or frontier.RevisitPolicy()
-            )
+            policy = item.revisit or frontier.RevisitPolicy()
+            frontier.record_fetch(session, portal_id, _fetch_outcome(item, outcome), policy, entry)
         return outcome
 
     def _archive(

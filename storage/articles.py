@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from storage.article_fields import ARTICLE_FIELDS, ArticleFields
@@ -80,8 +80,8 @@ def archive_article(
     digest, url = body_digest(capture_data), indexable_url(capture_data.url)
     article.canonical_url = indexable_url(article.canonical_url)
     if (
-        session.scalar(select(Capture.id).where(Capture.url == url, Capture.body_sha256 == digest)) is None
-        and session.scalar(select(Article.id).where(Article.canonical_url == article.canonical_url)) is None
+        session.scalar(_CAPTURE_OF_BODY, {"url": url, "sha256": digest}) is None
+        and session.scalar(_ARTICLE_AT, {"canonical_url": article.canonical_url}) is None
     ):
         return _archive_new_article(session, capture_data, article, digest, url, run_id, portal_id)
     capture, _ = record_capture(
@@ -220,6 +220,12 @@ _VERSIONS = cast(Table, ArticleVersion.__table__)
 _INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
 _INSERT_CAPTURE = insert(_CAPTURES).returning(_CAPTURES.c.id)
 _INSERT_VERSION = insert(_VERSIONS)
+# The two lookups every archived page makes first, built once too (building them was a third of their
+# cost in the archive writer's profile).
+_CAPTURE_OF_BODY = select(Capture.id).where(
+    Capture.url == bindparam("url"), Capture.body_sha256 == bindparam("sha256")
+)
+_ARTICLE_AT = select(Article.id).where(Article.canonical_url == bindparam("canonical_url"))
 
 
 def _status(article: ArticleData) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import cast
 
 import numpy as np
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ArticleBand, ArticleFingerprint, DedupLock, DedupQueue, utcnow
@@ -29,6 +29,16 @@ _KEYS_PER_QUERY = 2000
 _FINGERPRINTS = cast(Table, ArticleFingerprint.__table__)
 _BANDS = cast(Table, ArticleBand.__table__)
 _QUEUE = cast(Table, DedupQueue.__table__)
+# Built once, values bound at execution: a statement built per article cost its cache key each time.
+_INSERT_FINGERPRINT = insert(_FINGERPRINTS)
+_INSERT_BANDS = insert(_BANDS)
+_INSERT_QUEUED = insert(_QUEUE)
+# The dedup pass's own statements, on the tables (Core): run after every committed batch, they cost more
+# built per pass through the ORM (its bulk-update machinery included) than executed. No session holding
+# the pass's lock or queue rows as objects, nothing in it needs synchronising.
+_LOCKS = cast(Table, DedupLock.__table__)
+_TAKE_LOCK = update(_LOCKS).where(_LOCKS.c.id == 1)
+_DEQUEUE = delete(_QUEUE).where(_QUEUE.c.article_id.in_(bindparam("article_ids", expanding=True)))
 
 
 def band_keys(signature: bytes) -> list[int]:
@@ -60,16 +70,15 @@ def store(
     # Core inserts, not ORM objects: 20 rows per article through the unit of work were the largest
     # single cost of the crawl's write thread.
     if row is None:
-        session.execute(insert(_FINGERPRINTS).values(article_id=article_id, minhash=signature))
+        session.execute(_INSERT_FINGERPRINT, {"article_id": article_id, "minhash": signature})
     else:
         row.minhash = signature
         session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
     session.execute(
-        insert(_BANDS),
-        [{"band_key": key, "article_id": article_id} for key in dict.fromkeys(keys)],
+        _INSERT_BANDS, [{"band_key": key, "article_id": article_id} for key in dict.fromkeys(keys)]
     )
     if queue and new_article:
-        session.execute(insert(_QUEUE).values(article_id=article_id, queued_at=utcnow()))
+        session.execute(_INSERT_QUEUED, {"article_id": article_id, "queued_at": utcnow()})
     elif queue:
         enqueue(session, [article_id])
 
@@ -90,7 +99,7 @@ def take_lock(session: Session) -> datetime:
     Returns the time the lock was taken.
     """
     now = utcnow()
-    result = session.execute(update(DedupLock).where(DedupLock.id == 1).values(taken_at=now))
+    result = session.execute(_TAKE_LOCK, {"taken_at": now})
     if not result.rowcount:  # type: ignore[attr-defined]
         session.add(DedupLock(id=1, taken_at=now))
         session.flush()
@@ -106,7 +115,7 @@ def pending(session: Session, limit: int) -> list[int]:
 def dequeue(session: Session, article_ids: Sequence[int]) -> None:
     """Remove decided articles from the queue."""
     if article_ids:
-        session.execute(delete(DedupQueue).where(DedupQueue.article_id.in_(article_ids)))
+        session.execute(_DEQUEUE, {"article_ids": list(article_ids)})
 
 
 def signatures(session: Session, article_ids: Iterable[int]) -> dict[int, bytes]:

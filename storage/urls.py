@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -81,6 +82,10 @@ def canonical_url(url: str, declared: str | None = None) -> str:
         return url.strip()
 
 
+# A crawled page's URL is canonicalised three or four times on its way (planned in the frontier, the dedup
+# stage, its canonical claim judged, its fetch recorded), by the reactor and the archive writer: the
+# last few thousand answers are kept (a pure function of the string; ~0.5 MB).
+@functools.lru_cache(maxsize=4096)
 def _canonical(url: str) -> str:
     parts = urlsplit(canonicalize_url(url, keep_blank_values=True))
     scheme = parts.scheme.lower() or "http"

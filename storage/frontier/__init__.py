@@ -8,7 +8,7 @@ each fetch's outcome with ``record_fetch`` in the transaction that archives the 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,6 +130,21 @@ def entries_for(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, 
     if missing:
         found.update(_locked(session, missing))
     return found
+
+
+def lock_entries(session: Session, urls: Iterable[str]) -> dict[str, FrontierEntry]:
+    """Return the existing entries of these article URLs, by URL, locked as ``entries_for`` locks them
+    (``_locked``). URLs without an entry are left out: ``record_fetch`` creates theirs.
+
+    For a writer recording a batch of fetches in one transaction: one query for the batch, then each
+    ``record_fetch(..., entry=...)`` needs none (one locking SELECT per fetch was a fifth of the
+    archive writer's time)."""
+    keys = {url: frontier_key(url) for url in dict.fromkeys(urls)}
+    unique = list(dict.fromkeys(keys.values()))
+    found: dict[str, FrontierEntry] = {}
+    for start in range(0, len(unique), _PLAN_CHUNK):
+        found.update(_locked(session, unique[start : start + _PLAN_CHUNK]))
+    return {url: found[key] for url, key in keys.items() if key in found}
 
 
 def _locked(session: Session, keys: Sequence[str]) -> dict[str, FrontierEntry]:
@@ -392,12 +407,22 @@ class FetchOutcome:
 
 
 def record_fetch(
-    session: Session, portal_id: int | None, outcome: FetchOutcome, policy: RevisitPolicy
+    session: Session,
+    portal_id: int | None,
+    outcome: FetchOutcome,
+    policy: RevisitPolicy,
+    entry: FrontierEntry | None = None,
 ) -> FrontierEntry:
     """Record a fetch's outcome and schedule the next one; an archived article that now answers 404 or
-    410 is marked removed (the article too: time and status), never deleted. Returns the entry."""
-    key = frontier_key(outcome.url)
-    row = entries_for(session, {key: new_row(portal_id, outcome.url, "article", outcome.fetched_at)})[key]
+    410 is marked removed (the article too: time and status), never deleted. Returns the entry.
+
+    ``entry``: the URL's entry, already locked in this transaction (``lock_entries``); without it the
+    entry is looked up, and created if missing."""
+    if entry is not None:
+        row = entry
+    else:
+        key = frontier_key(outcome.url)
+        row = entries_for(session, {key: new_row(portal_id, outcome.url, "article", outcome.fetched_at)})[key]
     was_archived = row.state in (FrontierState.ARCHIVED, FrontierState.REMOVED) or row.article_id is not None
     row.last_fetched_at = outcome.fetched_at
     row.http_status = outcome.http_status or row.http_status

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from scrapy.utils.test import get_crawler
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from crawler.spiders.portal import PortalSpider
@@ -20,9 +20,11 @@ from pipelines.dedup import DedupPipeline
 from pipelines.extraction import ExtractionPipeline
 from pipelines.items import PageItem
 from pipelines.language import LanguagePipeline
-from storage import db
+from storage import db, frontier
 from storage.db import open_archive
-from storage.models import Article, Capture
+from storage.frontier import Discovery
+from storage.models import Article, Capture, FrontierEntry
+from storage.runs import ensure_portal
 
 PARAGRAPHS = [
     "Sáng 12/4, Ủy ban nhân dân tỉnh Ninh Thuận tổ chức hội nghị sơ kết công tác phòng, chống ma túy quý I "
@@ -182,6 +184,46 @@ def test_archive_pipeline_writes_articles_and_failures(extraction: Any, archive_
         statuses = sorted(session.scalars(select(Capture.status)))
         assert statuses == ["archived", "fetch_failed"]
     engine.dispose()
+
+
+def test_a_batch_locks_its_frontier_entries_in_one_query_and_records_every_fetch(archive_url: str) -> None:
+    """The writer reads the frontier entries of a whole batch at once (one locking SELECT, not one per
+    page); each page's fetch is still recorded on its own entry, and a URL discovery never recorded
+    gets its entry created."""
+    archive, _, _ = _archive_pipeline(archive_url)
+    assert archive.engine is not None and archive.factory is not None
+    urls = [f"https://baoninhthuan.com.vn/thoi-su/bai-khong-con-{n}.html" for n in range(4)]
+    with archive.factory.begin() as session:
+        portal_id = ensure_portal(session, "ninhthuan", "Báo Ninh Thuận", "https://baoninhthuan.com.vn/").id
+        frontier.record_discoveries(session, portal_id, [Discovery(url, "listing") for url in urls[:3]])
+    items = []
+    for url in urls:
+        item = page_item(url, b"Not found")
+        item.http_status = 404
+        item.fail("fetch_failed", "HTTP 404")
+        items.append(item)
+    reads: list[str] = []
+
+    def count_reads(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM frontier " in statement:
+            reads.append(statement)
+
+    event.listen(archive.engine, "before_cursor_execute", count_reads)
+
+    async def write_all() -> None:  # one batch
+        await asyncio.gather(*(archive.process_item(item) for item in items))
+
+    asyncio.run(write_all())
+    archive.close_spider()
+    # One for the batch; two for the URL never discovered (looked for, created, then locked). One per
+    # page before: five.
+    assert len(reads) == 3, reads
+    engine, factory = open_archive(archive_url)
+    with factory() as session:
+        rows = {row.url: row for row in session.scalars(select(FrontierEntry))}
+    engine.dispose()
+    assert sorted(rows) == sorted(urls)
+    assert all((row.state, row.attempts, row.http_status) == ("failed", 1, 404) for row in rows.values())
 
 
 def test_archive_pipeline_fails_the_crawl_when_archive_cannot_open() -> None:
