@@ -1,76 +1,59 @@
-"""Shared fixtures: archives on SQLite and PostgreSQL (PostgreSQL is mandatory when CI=true)."""
+"""Shared fixtures: archives on SQLite and PostgreSQL (PostgreSQL is mandatory when CI=true), empty or
+migrated (copies of a template migrated once per session: tests/databases.py)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import open_archive
-from storage.safe_text import exception_line
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "NEWSARCHIVE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from tests.databases import copy_sqlite, postgres_database, postgres_template, sqlite_template
 
 
-def _postgres_reachable() -> str | None:
-    try:
-        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", reported below
-        return exception_line(exc)
+@pytest.fixture(scope="session")
+def postgres_template_name() -> Iterator[str]:
+    """This process's migrated PostgreSQL template database (never connected to by tests)."""
+    with postgres_template() as name:
+        yield name
 
 
-def require_postgres() -> None:
-    """Skip locally, fail in CI, when PostgreSQL is not reachable."""
-    problem = _postgres_reachable()
-    if problem is None:
-        return
-    message = f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {problem}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
-    pytest.skip(message)
-
-
-@contextmanager
-def _postgres_database() -> Iterator[str]:
-    """Create a fresh, empty PostgreSQL database; yield its URL; drop it."""
-    require_postgres()
-    name = f"newsarchive_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+@pytest.fixture(scope="session")
+def sqlite_template_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This process's migrated SQLite archive file, copied by migrated_archive_url (never opened after)."""
+    return sqlite_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    with _postgres_database() as url:
+    with postgres_database() as url:
         yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def archive_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
-    """An empty archive URL on each supported database."""
+def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty archive URL on each supported database: for tests of what creates the archive."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/archive.sqlite3"
-    return str(request.getfixturevalue("postgres_url"))
+        yield f"sqlite:///{tmp_path}/archive.sqlite3"
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an archive at the newest schema, with no rows, on each supported database: a copy of
+    the session's migrated template, as the migrations would have left it."""
+    if request.param == "sqlite":
+        yield copy_sqlite(request.getfixturevalue("sqlite_template_file"), tmp_path / "archive.sqlite3")
+    else:
+        template = request.getfixturevalue("postgres_template_name")
+        with postgres_database(template=template) as url:
+            yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -82,14 +65,15 @@ def module_archive_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('archive')}/archive.sqlite3"
     else:
-        with _postgres_database() as url:
+        with postgres_database() as url:
             yield url
 
 
 @pytest.fixture
-def archive(archive_url: str) -> Iterator[tuple[Engine, sessionmaker[Session]]]:
-    """A migrated archive (engine, session factory) on each supported database."""
-    engine, factory = open_archive(archive_url, create=True)
+def archive(migrated_archive_url: str) -> Iterator[tuple[Engine, sessionmaker[Session]]]:
+    """A migrated archive (engine, session factory) on each supported database. It is opened as an
+    existing archive is, so the copy is checked to be at the newest revision."""
+    engine, factory = open_archive(migrated_archive_url)
     try:
         yield engine, factory
     finally:

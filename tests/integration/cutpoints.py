@@ -217,9 +217,9 @@ def fresh_database(backend: str, directory: Path, name: str) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{directory}/{name}.sqlite3"
         return
-    from tests.conftest import _postgres_database
+    from tests.databases import postgres_database
 
-    with _postgres_database() as url:
+    with postgres_database() as url:
         yield url
 
 

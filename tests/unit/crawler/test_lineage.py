@@ -117,9 +117,10 @@ def _lineages(factory) -> dict[str, tuple[object, ...]]:  # type: ignore[no-unty
 
 
 def test_a_crawl_registering_its_portals_copies_their_lineage_into_the_archive(  # type: ignore[no-untyped-def]
-    tmp_path: Path, archive_url: str, archive
+    tmp_path: Path, migrated_archive_url: str, archive
 ) -> None:
     _, factory = archive
+    archive_url = migrated_archive_url
     portals = load_registry(_registry(tmp_path, REGISTRY))
     planner = FrontierPlanner(archive_url)
     planner.open(list(portals.values()))

@@ -104,10 +104,11 @@ def test_a_capture_that_fails_now_is_recorded_and_the_run_goes_on(archive) -> No
         assert kept.text == "Văn bản đã lưu của bài viết." and kept.version == 1
 
 
-def test_reextract_command_since_selects_later_captures(archive_url: str) -> None:
+def test_reextract_command_since_selects_later_captures(migrated_archive_url: str) -> None:
     from storage.db import open_archive
 
-    engine, factory = open_archive(archive_url, create=True)
+    archive_url = migrated_archive_url
+    engine, factory = open_archive(archive_url)
     with factory.begin() as session:
         for url, fetched in ((URL, T0), (URL.replace("1234", "999"), T0.replace(month=3))):
             failed = _capture(url, article_html(PARAGRAPHS))
