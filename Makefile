@@ -18,8 +18,13 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-install: $(PY)
+# Installed once per change of pyproject.toml (the stamp's date), not on every make target.
+INSTALLED := $(VENV)/.installed
+$(INSTALLED): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
 
 demo: install
 	$(PY) -m tests.demo --portals $(PORTALS) --articles $(ARTICLES) --port $(PORT)

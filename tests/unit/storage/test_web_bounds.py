@@ -80,7 +80,9 @@ def test_a_long_diff_never_delays_another_request(sample: Sample) -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-    assert answers["home"][0] < 1.0 and answers["home"][1] == 200
+    # Blocked behind the diffs, the home page took tens of seconds; 3 s leaves room for a loaded machine
+    # (1.4 s was seen at load 26) without letting that back in.
+    assert answers["home"][0] < 3.0 and answers["home"][1] == 200
     seconds, status, page = answers["diff0"]
     assert status == 200 and seconds < 5.0, seconds
     # whole words marked, never fragments glued together
