@@ -139,8 +139,10 @@ def best_title(
 def find_sapo(tree: HtmlElement) -> str | None:
     """Return the lead paragraph marked up as sapo/lead/description in the article, or None."""
     for element in tree.iter("h2", "p", "div", "span", "h3", "strong"):
-        marker = " ".join(
-            element.get(name) or "" for name in ("class", "id", "data-slot", "data-role", "itemprop")
+        get = element.get  # every candidate element is tested: no generator per element
+        marker = (
+            f"{get('class') or ''} {get('id') or ''} {get('data-slot') or ''} {get('data-role') or ''}"
+            f" {get('itemprop') or ''}"
         )
         if not marker.strip() or not _SAPO_CLASS.search(marker):
             continue
