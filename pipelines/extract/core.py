@@ -340,7 +340,7 @@ def _assemble(
     site_name = _site_name(document)
     dates = find_dates(tree, feed_date=feed_date, nodes=nodes)
     categories = (
-        breadcrumbs(tree) or _list(meta_values(tree, "article:section")) or _list(document.categories)
+        breadcrumbs(tree, nodes) or _list(meta_values(tree, "article:section")) or _list(document.categories)
     )
     tags = _list(meta_values(tree, "article:tag", "news_keywords")) or _list(document.tags)
     images = (document.image, *meta_values(tree, "og:image", "twitter:image"))

@@ -15,6 +15,7 @@ from lxml.html import HtmlElement
 
 from pipelines.extract.dates import VN_TZ, ParsedDate, parse_date_details
 from pipelines.extract.html_text import short_text
+from pipelines.extract.meta import jsonld_scripts
 
 _PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
@@ -128,7 +129,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def _jsonld_candidates(tree: HtmlElement) -> list[_Candidate]:
     entries: list[tuple[str, str, bool]] = []
-    for script in tree.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
+    for script in jsonld_scripts(tree):
         code = (script.text or "").strip()
         try:
             _walk_jsonld(json.loads(code, strict=False), entries)
