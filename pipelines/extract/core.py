@@ -286,7 +286,11 @@ def extract_article(
     too_many = too_many_paragraph_texts(tree)  # checked once reader comments are gone
     if too_many:
         raise ExtractionError(too_many)
-    related = related_lines(tree, url, canonical_url(tree, None, url))
+    # Every node, walked once for the steps that read them all (related lines, date lines): no element is
+    # added or removed from here on (trafilatura works on its own copy; layout tables are only renamed),
+    # and holding their proxies spares lxml making new ones in every later walk of the tree.
+    nodes = list(tree.iter())
+    related = related_lines(tree, url, canonical_url(tree, None, url), nodes)
     _unwrap_layout_tables(tree)
     # prune_xpath: a portal's registry hints for boilerplate trafilatura keeps there (crawler/portals.toml).
     prune = [*_LINK_LISTS, *prune_xpath]
@@ -310,7 +314,7 @@ def extract_article(
     text = "\n".join(paragraphs)
     if len(text) + len(sapo or "") < MIN_BODY_CHARS:
         raise ExtractionError(_no_body(tree))
-    return _assemble(tree, document, url, title, sapo, text, author, encoding, feed_date)
+    return _assemble(tree, nodes, document, url, title, sapo, text, author, encoding, feed_date)
 
 
 def _no_body(tree: HtmlElement) -> str:
@@ -323,6 +327,7 @@ def _no_body(tree: HtmlElement) -> str:
 
 def _assemble(
     tree: HtmlElement,
+    nodes: list[HtmlElement],
     document: Document,
     url: str,
     title: str | None,
@@ -333,9 +338,9 @@ def _assemble(
     feed_date: str | None,
 ) -> ExtractedArticle:
     site_name = _site_name(document)
-    dates = find_dates(tree, feed_date=feed_date)
+    dates = find_dates(tree, feed_date=feed_date, nodes=nodes)
     categories = (
-        breadcrumbs(tree) or _list(meta_values(tree, "article:section")) or _list(document.categories)
+        breadcrumbs(tree, nodes) or _list(meta_values(tree, "article:section")) or _list(document.categories)
     )
     tags = _list(meta_values(tree, "article:tag", "news_keywords")) or _list(document.tags)
     images = (document.image, *meta_values(tree, "og:image", "twitter:image"))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from pipelines.extract.html_text import text_within
@@ -139,8 +141,10 @@ def best_title(
 def find_sapo(tree: HtmlElement) -> str | None:
     """Return the lead paragraph marked up as sapo/lead/description in the article, or None."""
     for element in tree.iter("h2", "p", "div", "span", "h3", "strong"):
-        marker = " ".join(
-            element.get(name) or "" for name in ("class", "id", "data-slot", "data-role", "itemprop")
+        get = element.get  # every candidate element is tested: no generator per element
+        marker = (
+            f"{get('class') or ''} {get('id') or ''} {get('data-slot') or ''} {get('data-role') or ''}"
+            f" {get('itemprop') or ''}"
         )
         if not marker.strip() or not _SAPO_CLASS.search(marker):
             continue
@@ -173,10 +177,13 @@ def bold_lead(body_paragraphs: list[str], tree: HtmlElement) -> str | None:
     return None
 
 
-def breadcrumbs(tree: HtmlElement) -> list[str]:
-    """Return breadcrumb labels (BreadcrumbList JSON-LD or breadcrumb markup), without 'Trang chủ'."""
+def breadcrumbs(tree: HtmlElement, nodes: Sequence[HtmlElement] | None = None) -> list[str]:
+    """Return breadcrumb labels (BreadcrumbList JSON-LD or breadcrumb markup), without 'Trang chủ'.
+
+    ``nodes``: ``list(tree.iter())`` when the caller already walked the tree.
+    """
     labels: list[str] = []
-    for script in tree.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
+    for script in jsonld_scripts(tree):
         try:
             data = json.loads(script.text or "", strict=False)
         except (ValueError, RecursionError):  # broken or absurdly deep JSON-LD
@@ -190,10 +197,7 @@ def breadcrumbs(tree: HtmlElement) -> list[str]:
                         if isinstance(name, str):
                             labels.append(name)
     if not labels:
-        for crumb in tree.xpath(
-            "//*[contains(translate(@class,'BREADCRUMB','breadcrumb'),'breadcrumb')][1]//a"
-            " | //*[contains(@class,'bread-crumb') or contains(@class,'breadcrumbs')][1]//a"
-        ):
+        for crumb in _crumb_links(tree, nodes):
             labels.append(crumb.text_content())
     seen: list[str] = []
     for label in labels:
@@ -201,6 +205,69 @@ def breadcrumbs(tree: HtmlElement) -> list[str]:
         if text and search_key(text) not in ("trang chủ", "home", "trang chu") and text not in seen:
             seen.append(text)
     return seen
+
+
+_JSONLD_XPATH = etree.XPath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]")
+# What translate(@type, 'LDJSON', 'ldjson') lowercases: those letters only.
+_JSONLD_CASE = str.maketrans("LDJSON", "ldjson")
+
+
+def jsonld_scripts(tree: HtmlElement) -> list[HtmlElement]:
+    """The <script> elements of ``tree``'s document whose type holds "ld+json" (_JSONLD_XPATH).
+
+    libxml2 tests every node of the page for that XPath; lxml's tag filter finds the scripts in C. A tree
+    that is not its document's root (an HTML fragment) is left to the XPath, which reads the whole document.
+    """
+    if tree.getparent() is not None or tree.getroottree().getroot() is not tree:
+        return list(_JSONLD_XPATH(tree))
+    return [
+        script
+        for script in tree.iter("script")
+        if "ld+json" in (script.get("type") or "").translate(_JSONLD_CASE)
+    ]
+
+
+_CRUMB_XPATH = etree.XPath(
+    "//*[contains(translate(@class,'BREADCRUMB','breadcrumb'),'breadcrumb')][1]//a"
+    " | //*[contains(@class,'bread-crumb') or contains(@class,'breadcrumbs')][1]//a"
+)
+# What translate(@class, 'BREADCRUMB', 'breadcrumb') lowercases: those letters only.
+_CRUMB_CASE = str.maketrans("BREADCUM", "breadcum")
+
+
+def _crumb_links(tree: HtmlElement, nodes: Sequence[HtmlElement] | None) -> list[HtmlElement]:
+    """The links of breadcrumb markup, as _CRUMB_XPATH selects them: the first child of each element whose
+    class holds "breadcrumb" in any case, and the first holding "bread-crumb" or "breadcrumbs", and the <a>
+    elements below those, in document order.
+
+    libxml2 evaluating that XPath tested every element of the page at ~1.5 ms a page, a third of the
+    metadata step; with the nodes of the tree in hand, one pass over their class attributes does it. A
+    tree that is not its document's root (an HTML fragment) is left to the XPath, which reads the whole
+    document.
+    """
+    if nodes is None or tree.getparent() is not None or tree.getroottree().getroot() is not tree:
+        return list(_CRUMB_XPATH(tree))
+    first_any: set[HtmlElement | None] = set()  # parents whose first "breadcrumb" child is found
+    first_exact: set[HtmlElement | None] = set()  # ... whose first "bread-crumb"/"breadcrumbs" child is
+    boxes: list[HtmlElement] = []
+    for element in nodes:
+        klass = element.get("class") if isinstance(element.tag, str) else None
+        if not klass:
+            continue
+        parent = element.getparent()
+        chosen = False
+        if parent not in first_any and "breadcrumb" in klass.translate(_CRUMB_CASE):
+            first_any.add(parent)
+            chosen = True
+        if parent not in first_exact and ("bread-crumb" in klass or "breadcrumbs" in klass):
+            first_exact.add(parent)
+            chosen = True
+        if chosen:
+            boxes.append(element)
+    if not boxes:
+        return []
+    found = {link for box in boxes for link in box.iterdescendants("a")}
+    return [node for node in nodes if node in found]
 
 
 def _iter_nodes(data: Any) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from lxml.html import HtmlElement
 
 from pipelines.extract.dates import VN_TZ, ParsedDate, parse_date_details
 from pipelines.extract.html_text import short_text
+from pipelines.extract.meta import jsonld_scripts
 
 _PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
@@ -127,7 +129,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def _jsonld_candidates(tree: HtmlElement) -> list[_Candidate]:
     entries: list[tuple[str, str, bool]] = []
-    for script in tree.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"):
+    for script in jsonld_scripts(tree):
         code = (script.text or "").strip()
         try:
             _walk_jsonld(json.loads(code, strict=False), entries)
@@ -160,28 +162,32 @@ def _split_labeled(text: str) -> list[tuple[str, str]]:
 
 
 def _hinted(element: HtmlElement) -> bool:
-    if element.tag not in _HINT_TAGS:
-        return False
-    marker = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-    return _HINT.search(marker) is not None
+    """True if the class or id of ``element`` (a _HINT_TAGS element) names a date line."""
+    klass, ident = element.get("class"), element.get("id")
+    return bool(klass or ident) and _HINT.search(f"{klass or ''} {ident or ''}".lower()) is not None
 
 
-def _visible_candidates(tree: HtmlElement) -> list[_Candidate]:
-    """Date lines (class/id hints) and <time>/itemprop elements, ranked by distance from the <h1>."""
+def _visible_candidates(tree: HtmlElement, nodes: Sequence[HtmlElement] | None = None) -> list[_Candidate]:
+    """Date lines (class/id hints) and <time>/itemprop elements, ranked by distance from the <h1>.
+
+    Positions count every node of ``tree.iter()`` (``nodes``, when the caller already walked it). This loop
+    runs on every element of the page: each reads its tag once and the cheapest tests come first.
+    """
     anchor: int | None = None
     machine: list[tuple[int, HtmlElement]] = []
     hinted: list[tuple[int, HtmlElement]] = []
     nearby: list[tuple[int, HtmlElement]] = []
-    for index, element in enumerate(tree.iter()):
-        if not isinstance(element.tag, str) or element.tag == "meta":
+    for index, element in enumerate(tree.iter() if nodes is None else nodes):
+        tag = element.tag
+        if tag == "meta" or not isinstance(tag, str):
             continue
-        if anchor is None and element.tag == "h1" and short_text(element, 15) is None:  # > 15 characters
+        if anchor is None and tag == "h1" and short_text(element, 15) is None:  # > 15 characters
             anchor = index
-        if (element.tag == "time" and element.get("datetime")) or element.get("itemprop") in _MACHINE_PROPS:
+        if (tag == "time" and element.get("datetime")) or element.get("itemprop") in _MACHINE_PROPS:
             machine.append((index, element))
-        elif _hinted(element):
+        elif tag in _HINT_TAGS and _hinted(element):
             hinted.append((index, element))
-        elif anchor is not None and 0 < index - anchor <= NEARBY_DISTANCE and element.tag in _NEARBY_TAGS:
+        elif anchor is not None and 0 < index - anchor <= NEARBY_DISTANCE and tag in _NEARBY_TAGS:
             nearby.append((index, element))
     found: list[_Candidate] = []
     for index, element in machine:
@@ -240,14 +246,19 @@ def _load(tree_or_html: HtmlElement | str | bytes) -> HtmlElement:
     return tree_or_html
 
 
-def find_dates(tree_or_html: HtmlElement | str | bytes, *, feed_date: str | None = None) -> DateFindings:
+def find_dates(
+    tree_or_html: HtmlElement | str | bytes,
+    *,
+    feed_date: str | None = None,
+    nodes: Sequence[HtmlElement] | None = None,
+) -> DateFindings:
     """Return the published/updated dates of an article page (meta, JSON-LD, date lines, feed date).
 
     A stated offset is kept; dates without one are in Asia/Ho_Chi_Minh. Raises nothing: a page without
-    dates gives empty findings.
+    dates gives empty findings. ``nodes``: ``list(tree.iter())`` when the caller already walked the tree.
     """
     tree = _load(tree_or_html)
-    candidates = _meta_candidates(tree) + _jsonld_candidates(tree) + _visible_candidates(tree)
+    candidates = _meta_candidates(tree) + _jsonld_candidates(tree) + _visible_candidates(tree, nodes)
     if feed_date:
         parsed = parse_date_details(feed_date)
         if parsed:

@@ -10,9 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 
 from pipelines.extract.core import ExtractedArticle, ExtractionError, extract_article
+from pipelines.extract.meta import breadcrumbs, jsonld_scripts
 from tests.unit.storage.test_text import encode_cp1258
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
@@ -260,3 +262,23 @@ def test_related_links_to_another_site_stay() -> None:
     page = _related_page().replace(b"href='/tin-tuc/khanh-thanh", b"href='https://vanban.gov.vn/khanh-thanh")
     article = extract_article(page, "https://baotinh.vn/thoi-su/cai-cach-post1.html")
     assert ">> Xem thêm: Khánh thành cầu mới bắc qua sông Dinh" in article.text.split("\n")
+
+
+def test_breadcrumb_markup_is_read_as_its_xpath_reads_it() -> None:
+    # breadcrumbs reads the class attributes of nodes extraction already walked; what it selects must stay
+    # what the XPath selects: the first matching child of each element (any case of "breadcrumb", and
+    # "bread-crumb"/"breadcrumbs" as written), and every link below those, in document order
+    tree = lxml.html.document_fromstring(
+        "<html><head><script type='Application/LD+JSON'>{}</script></head><body><div>"
+        "<p class='Breadcrumb'><a>Một</a></p><p class='breadcrumbs'><a>Hai</a>"
+        "<span class='BREAD-CRUMB'><a>Ba</a></span></p><ul class='x BreadCrumbS'><li><a>Bốn</a></li></ul>"
+        "</div><nav><span class='bread-crumb'><a>Năm</a></span>"
+        "<span class='breadcrumb'><a>Sáu</a></span></nav>"
+        "<section class='BREADCRUMB'><a>Bảy</a><div class='breadcrumb'><a>Tám</a></div></section>"
+        "</body></html>"
+    )
+    nodes = list(tree.iter())
+    assert breadcrumbs(tree, nodes) == breadcrumbs(tree) == ["Một", "Hai", "Ba", "Năm", "Sáu", "Bảy", "Tám"]
+    assert jsonld_scripts(tree) == tree.xpath(
+        "//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import lxml.html
+
 from pipelines.extract.dates import VN_TZ
 from pipelines.extract.page_dates import find_dates
 
@@ -95,3 +97,20 @@ def test_weekday_warning_in_findings() -> None:
     found = find_dates(html)
     assert found.published_at == datetime(2024, 4, 12, 8, 30, tzinfo=VN_TZ)
     assert len(found.warnings) == 1 and "weekday" in found.warnings[0]
+
+
+def test_a_walk_the_caller_already_made_gives_the_same_dates() -> None:
+    # extraction walks the tree once and hands the nodes over; the nearby date line is ranked by its
+    # position among them, so they must count as the tree's own walk does (a comment included)
+    tree = lxml.html.document_fromstring(
+        _page(
+            body="<div><!-- menu --><h1>Một tiêu đề bài báo đủ dài</h1><div><span>x</span></div>"
+            "<p>08:30 12/04/2024</p></div>"
+        )
+    )
+    nodes = list(tree.iter())
+    assert any(not isinstance(node.tag, str) for node in nodes)
+    alone, handed = find_dates(tree), find_dates(tree, nodes=nodes)
+    assert handed == alone
+    assert handed.source == "nearby:p"
+    assert handed.published_at == datetime(2024, 4, 12, 8, 30, tzinfo=VN_TZ)
