@@ -6,19 +6,19 @@ Where the stock Detector spent a page's CPU (cProfile over the real pages' 1,000
 - n-gram extraction, ~55%: one Python call chain per character (NGram.add_char -> normalize ->
   unicode_block's binary search). Here a character's normalisation is looked up in a table filled once per
   distinct character, and the n-grams of a word (they depend on the word alone: the n-gram buffer restarts
-  at every space) are cached per word.
-- the 7 trials of random n-gram updates, ~40%: a Python loop over the ~55 languages per update. Here one
-  numpy multiply per update. Elementwise float products, sums and quotients round exactly as Python's do,
-  so the only order that matters is the normalisation's sum, which stays Python's builtin sum (sequential in
-  3.11; numpy's would be pairwise). The random.Random calls are the stock ones, in the same order: seed,
-  then per trial one gauss and one choice per update, so the trials draw the same n-grams.
+  at every space) are cached per word, as rows of the profile matrix.
+- the 7 trials of random n-gram updates, ~40%: a Python loop over the 55 languages per update. Here numpy
+  on the matrix rows. Elementwise float sums, products and quotients round exactly as Python's do, so what
+  matters is the order: the 5 updates between two convergence tests are one left-to-right multiply.reduce,
+  and the normalisation's sum stays Python's builtin sum (numpy's would be pairwise). The random.Random
+  calls are the stock ones, in the same order: seed, then per trial one gauss and one choice per update,
+  so the trials draw the same n-grams.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections import Counter
 
 import numpy as np
@@ -36,21 +36,18 @@ _CHECK_EVERY = 5  # Detector._detect_block normalises and tests for convergence 
 
 
 class SeededModel:
-    """What the fast Detectors of one loaded DetectorFactory share: the character normalisation table, the
-    per-word n-gram caches, and the profile rows of the n-grams met so far as one float64 matrix. The matrix
-    fills lazily: all 87,598 n-grams x 55 languages would be 38 MB per worker, and news uses few of them."""
+    """What the fast Detectors of one loaded DetectorFactory share: the profiles as one float64 matrix (a row
+    per n-gram, 87,598 x 55, 38 MB: built once, in the workers' forkserver by pipelines.analysis.preload, so
+    the workers share it), the character normalisation table and the per-word n-gram cache."""
 
     def __init__(self, factory: DetectorFactory) -> None:
         self.factory = factory
-        self.table: dict[str, list[float]] = factory.word_lang_prob_map
-        self.languages = len(factory.langlist)
+        table: dict[str, list[float]] = factory.word_lang_prob_map
+        self.names = list(table)  # row -> n-gram
+        self._row_of = {gram: row for row, gram in enumerate(self.names)}
+        self.matrix = np.array(list(table.values()), dtype=np.float64)
         self._normal: dict[int, str] = {}  # ord(ch) -> NGram.normalize(ch), for str.translate
         self._latin_class: dict[str, int] = {}  # ch -> 1 Latin, 2 non-Latin, 0 neither (cleaning_text)
-        self._lock = threading.Lock()  # one writer at a time grows the matrix
-        self._row_of: dict[str, int] = {}  # n-gram -> its row in self.matrix
-        self.matrix = np.empty((256, self.languages), dtype=np.float64)
-        self._used = 0
-        self.word_ngrams = functools.lru_cache(maxsize=_WORD_CACHE)(self._word_ngrams)
         self.word_rows = functools.lru_cache(maxsize=_WORD_CACHE)(self._word_rows)
 
     def create(self) -> SeededDetector:
@@ -87,53 +84,26 @@ class SeededModel:
                 non_latin += count
         return latin, non_latin
 
-    def _word_ngrams(self, word: str, spaced: bool) -> tuple[str, ...]:
-        """The known n-grams NGram yields for one normalised ``word`` (no spaces) that follows a space or
-        starts the text, and, when ``spaced``, the space after it: Detector._extract_ngrams's loop."""
-        table = self.table
-        found: list[str] = []
-        grams = " "
-        capital = False
-        for ch in word + " " if spaced else word:
-            last = grams[-1]
-            if last == " ":
-                grams = " "
-                capital = False
-            elif len(grams) >= NGram.N_GRAM:
-                grams = grams[1:]
-            grams += ch
-            if ch.isupper():
-                if last.isupper():
-                    capital = True
-            else:
-                capital = False
-            if capital:
-                continue
-            for n in range(1, NGram.N_GRAM + 1):
-                if len(grams) < n:
-                    break
-                gram = grams[-n:]
-                if gram != " " and gram in table:
-                    found.append(gram)
-        return tuple(found)
-
     def _word_rows(self, word: str, spaced: bool) -> tuple[int, ...]:
-        """The rows in self.matrix of the word's n-grams (self.word_ngrams), the missing ones added."""
-        grams = self.word_ngrams(word, spaced)
+        """The matrix rows of the known n-grams NGram yields for one normalised ``word`` (no spaces) after a
+        space or at the start of the text, and, when ``spaced``, for the space after it. As in
+        Detector._extract_ngrams: at each character, the 1-, 2- and 3-grams ending there (the buffer holds
+        the last 3 characters, starting from a space), none at a capital that follows a capital
+        (NGram.capitalword), never the lone space."""
         row_of = self._row_of
-        if not all(gram in row_of for gram in grams):
-            with self._lock:
-                missing = list(dict.fromkeys(gram for gram in grams if gram not in row_of))
-                used = self._used
-                if used + len(missing) > len(self.matrix):
-                    grown = np.empty((max(2 * len(self.matrix), used + len(missing)), self.languages))
-                    grown[:used] = self.matrix[:used]
-                    self.matrix = grown
-                self.matrix[used : used + len(missing)] = [self.table[gram] for gram in missing]
-                self._used = used + len(missing)
-                for offset, gram in enumerate(missing):  # published once its row is in self.matrix
-                    row_of[gram] = used + offset
-        return tuple(row_of[gram] for gram in grams)
+        spelled = " " + word + " " if spaced else " " + word
+        rows: list[int] = []
+        for end in range(1, len(spelled)):
+            ch = spelled[end]
+            if ch.isupper() and spelled[end - 1].isupper():
+                continue
+            pair = spelled[end - 1 : end + 1]
+            grams = (ch, pair, spelled[end - 2 : end + 1]) if end > 1 else (ch, pair)
+            for gram in grams:
+                row = row_of.get(gram)
+                if row is not None and gram != " ":
+                    rows.append(row)
+        return tuple(rows)
 
 
 class SeededDetector(Detector):
@@ -158,22 +128,25 @@ class SeededDetector(Detector):
             self.text = self.text.translate(_DROP_LATIN)
 
     def _extract_ngrams(self) -> list[str]:
-        found: list[str] = []
+        names = self.model.names
+        return [names[row] for row in self._ngram_rows()]
+
+    def _ngram_rows(self) -> list[int]:
+        """The matrix row of each of the text's n-grams, in _extract_ngrams's order."""
+        rows: list[int] = []
         for word, spaced in self.model.words(self.text):
-            found.extend(self.model.word_ngrams(word, spaced))
-        return found
+            rows.extend(self.model.word_rows(word, spaced))
+        return rows
 
     def _detect_block(self) -> None:
         if self.prior_map is not None or self.verbose:
             super()._detect_block()  # not used here; the stock code stays the reference
             return
         self.cleaning_text()
-        picks: list[int] = []  # the matrix row of each n-gram: choice(picks) draws what choice(ngrams) would
-        for word, spaced in self.model.words(self.text):
-            picks.extend(self.model.word_rows(word, spaced))
+        picks = self._ngram_rows()  # choice(picks) draws the row of the n-gram choice(ngrams) would draw
         if not picks:
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-        rows = self.model.matrix  # read after the picks: the current matrix holds every published row
+        rows = self.model.matrix
         size = len(self.langlist)
         langprob = np.zeros(size)
         block = np.empty((_CHECK_EVERY + 1, size))

@@ -122,7 +122,7 @@ def test_probabilities_equal_stock_langdetect_exactly(stock: DetectorFactory) ->
 
 
 def test_probabilities_equal_on_a_fresh_model(stock: DetectorFactory) -> None:
-    """A model that has seen nothing yet (empty caches, matrix grown while detecting) gives the same."""
+    """A model that has seen nothing yet (empty normalisation table and word cache) gives the same."""
     model = SeededModel(stock)
     for text in _texts(60)[::-1]:
         assert _result(model.create(), text) == _result(stock.create(), text), text
