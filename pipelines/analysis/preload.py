@@ -4,7 +4,8 @@ crawl itself: it loads everything a worker uses, then freezes it, so the workers
 Each worker is forked from the forkserver. Memory the forkserver filled before forking stays shared
 until a worker writes to it, and CPython writes to every container object it scans in a full garbage
 collection: without gc.freeze() each worker soon held its own copy of the libraries. langdetect's
-profiles (~60 MB) were loaded lazily by each worker; they are loaded here, once. So is the stoplist of
+profiles (~60 MB, and their 38 MB matrix for pipelines.detect.seeded_langdetect) were loaded lazily by
+each worker; they are loaded here, once. So is the stoplist of
 every language that trafilatura builds for its jusText fallback on the first page that needs it
 (154,000 words, ~28 MB with jusText's cached frozen set of them, measured with tracemalloc over the real
 pages): it was the largest thing each worker allocated on its own.

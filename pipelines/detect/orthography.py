@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 # --- Vietnamese phonotactics -------------------------------------------------------------------------------
@@ -192,31 +193,73 @@ class TextFeatures:
     long_plain: float  # share of words of 3+ letters that are valid syllables once diacritics are stripped
 
 
+# Per character: 0 not a letter, 1 a letter of another script, 2 a Latin letter.
+_NOT_LETTER, _OTHER_LETTER, _LATIN_LETTER = 0, 1, 2
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _letter_kind(ch: str) -> int:
+    if not ch.isalpha():
+        return _NOT_LETTER
+    return _LATIN_LETTER if _is_latin(ch) else _OTHER_LETTER
+
+
+# What one Latin-script word adds to each count of TextFeatures after the letters (see _word_counts).
+_WordCounts = tuple[int, int, int, int, int, int, int, int]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_counts(word: str) -> _WordCounts | None:
+    """None for a word with a letter outside the Latin script, else what it adds (0 or 1) to the word
+    counts behind (accented, plain, marked, vi_specific, foreign_marks, foreign_letters, bad_marked,
+    long_plain). Cached: a news sample repeats its words, and each test is a function of the word alone."""
+    if not all(_is_latin(c) for c in word):
+        return None
+    w = word.lower()
+    accented = is_vietnamese_syllable(w)
+    plain = is_vietnamese_syllable(w, accented=False)
+    marked = not w.isascii()
+    return (
+        int(accented),
+        int(plain),
+        int(marked),
+        int(marked and bool(_VI_MARKS.search(unicodedata.normalize("NFD", w))) and accented),
+        int(marked and _split_tone(w) is None),
+        int(_foreign_lettered(unicodedata.normalize("NFC", w))),
+        int(marked and not accented),
+        int(len(w) >= 3 and plain),
+    )
+
+
 def text_features(text: str) -> TextFeatures:
-    """Return the orthographic features of ``text`` (NFC expected; small capitals read as plain letters)."""
+    """Return the orthographic features of ``text`` (NFC expected; small capitals read as plain letters).
+    Letters are counted per distinct character and words through _word_counts: the same integer counts as
+    testing every character and word, at a third of the CPU on news samples."""
     text = text.translate(_SMALL_CAPITALS)
-    letters = [c for c in text if c.isalpha()]
-    latin = sum(1 for c in letters if _is_latin(c))
-    words = [w.lower() for w in WORD_RE.findall(text) if all(_is_latin(c) for c in w)]
-    n = len(words) or 1
-    marked = [w for w in words if not w.isascii()]
+    letters = latin = 0
+    for ch, count in Counter(text).items():
+        kind = _letter_kind(ch)
+        if kind != _NOT_LETTER:
+            letters += count
+            if kind == _LATIN_LETTER:
+                latin += count
+    counts = [c for c in map(_word_counts, WORD_RE.findall(text)) if c is not None]
+    n = len(counts) or 1
+    accented, plain, marked, vi_specific, foreign_marks, foreign_letters, bad_marked, long_plain = (
+        map(sum, zip(*counts, strict=True)) if counts else (0,) * 8
+    )
     return TextFeatures(
-        letters=len(letters),
-        latin_share=latin / (len(letters) or 1),
-        words=len(words),
-        accented=sum(is_vietnamese_syllable(w) for w in words) / n,
-        plain=sum(is_vietnamese_syllable(w, accented=False) for w in words) / n,
-        marked=len(marked) / n,
-        vi_specific=sum(
-            1
-            for w in marked
-            if _VI_MARKS.search(unicodedata.normalize("NFD", w)) and is_vietnamese_syllable(w)
-        )
-        / n,
-        foreign_marks=sum(1 for w in marked if _split_tone(w) is None) / n,
-        foreign_letters=sum(1 for w in words if _foreign_lettered(unicodedata.normalize("NFC", w))) / n,
-        bad_marked=sum(1 for w in marked if not is_vietnamese_syllable(w)) / n,
-        long_plain=sum(1 for w in words if len(w) >= 3 and is_vietnamese_syllable(w, accented=False)) / n,
+        letters=letters,
+        latin_share=latin / (letters or 1),
+        words=len(counts),
+        accented=accented / n,
+        plain=plain / n,
+        marked=marked / n,
+        vi_specific=vi_specific / n,
+        foreign_marks=foreign_marks / n,
+        foreign_letters=foreign_letters / n,
+        bad_marked=bad_marked / n,
+        long_plain=long_plain / n,
     )
 
 
