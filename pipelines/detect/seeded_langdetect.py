@@ -26,7 +26,6 @@ from langdetect import DetectorFactory, LangDetectException
 from langdetect.detector import Detector
 from langdetect.lang_detect_exception import ErrorCode
 from langdetect.utils.ngram import NGram
-from langdetect.utils.unicode_block import UNICODE_LATIN_EXTENDED_ADDITIONAL, unicode_block
 
 # Detector.cleaning_text drops the characters 'A'..'z' (ASCII letters and [\]^_`) from mostly non-Latin text.
 _DROP_LATIN = str.maketrans("", "", "".join(map(chr, range(ord("A"), ord("z") + 1))))
@@ -73,8 +72,8 @@ class SeededModel:
             if kind is None:
                 if "A" <= ch <= "z":
                     kind = 1
-                elif ch >= "\u0300" and unicode_block(ch) != UNICODE_LATIN_EXTENDED_ADDITIONAL:
-                    kind = 2
+                elif ch >= "\u0300":  # langdetect also tests unicode_block(ch) != "Latin Extended
+                    kind = 2  # Additional", always true (blocks are ints): ẹ ọ ể count as non-Latin too
                 else:
                     kind = 0
                 classes[ch] = kind

@@ -52,6 +52,8 @@ NOISE = (
     "iPhone 17 Pro Max",
     "😀👍",
     "x",
+    "ỌMỌ ỌBA ẸKỌ",  # mostly Latin Extended Additional: langdetect's cleaning_text counts it as non-Latin
+    "Ọ̀RỌ̀ ÀKỌ́SỌ",
 )
 
 
