@@ -135,8 +135,8 @@ def test_jobs_waiting_at_shutdown_fail() -> None:
 
 def preloaded(_: object) -> tuple[bool, int]:
     """Worker side: whether the page analysis (the extractors, datasketch), langdetect's profiles and
-    trafilatura's jusText stoplists came from the forkserver, and how many objects the worker inherited
-    frozen (shared, never written by its garbage collector)."""
+    their matrix, and trafilatura's jusText stoplists came from the forkserver, and how many objects the
+    worker inherited frozen (shared, never written by its garbage collector)."""
     import gc
 
     analysis = "pipelines.analysis.analyse" in sys.modules and "datasketch" in sys.modules
@@ -147,7 +147,7 @@ def preloaded(_: object) -> tuple[bool, int]:
     from pipelines.detect import langid
 
     stoplists = external.JT_STOPLIST is not None and define_stoplist.cache_info().currsize == 1
-    return analysis and langid._LD_FACTORY is not None and stoplists, gc.get_freeze_count()
+    return analysis and langid._LD_MODEL is not None and stoplists, gc.get_freeze_count()
 
 
 def test_workers_share_the_preloaded_extractors_frozen() -> None:
