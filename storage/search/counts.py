@@ -132,12 +132,18 @@ def count_up_to(session: Session, query: Query, filters: SearchFilters, bound: i
     return len(sqlite.dated_page(session, query, filters, bound, 0))
 
 
-def _local_year(moment: Any) -> int:
+def _local(moment: Any) -> datetime:
+    """``moment`` in Vietnam time; it comes as the database stores it (SQLite: ISO text in UTC,
+    PostgreSQL: a tz-aware datetime)."""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.astimezone(VN_TZ).year)
+    return moment.astimezone(VN_TZ)
+
+
+def _local_year(moment: Any) -> int:
+    return _local(moment).year
 
 
 def archive_years(session: Session) -> range:
@@ -193,9 +199,8 @@ def period_counts(
 
 
 def _local_month(published: Any, known: dict[Any, str]) -> str | None:
-    """YYYY-MM of ``published`` in Vietnam time; it comes as the database stores it (SQLite: ISO text
-    in UTC, PostgreSQL: a tz-aware datetime). ``known`` remembers each hour's month: converting
-    thousands of dates one by one was a third of the counts' time."""
+    """YYYY-MM of ``published`` (as the database stores it) in Vietnam time. ``known`` remembers each
+    hour's month: converting thousands of dates one by one was a third of the counts' time."""
     if published is None:
         return None
     hour = (
@@ -203,9 +208,6 @@ def _local_month(published: Any, known: dict[Any, str]) -> str | None:
     )
     month = known.get(hour)
     if month is None:
-        moment = datetime.fromisoformat(published) if isinstance(published, str) else published
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        local = moment.astimezone(VN_TZ)
+        local = _local(published)
         month = known[hour] = f"{local.year:04d}-{local.month:02d}"
     return month

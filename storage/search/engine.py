@@ -219,22 +219,11 @@ def _scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:
     return sqlite.scores(session, query, ids)
 
 
-def matching_ids(session: Session, query: str | Query, filters: SearchFilters | None = None) -> Select[Any]:
-    """Return a SELECT of the ids of every article matching ``query`` and ``filters`` (for facets)."""
-    parsed = parse_query(query) if isinstance(query, str) else query
-    return _matches(session, parsed, filters or SearchFilters(), newest_first=False)[0]
-
-
-def _matches(
-    session: Session, query: Query, filters: SearchFilters, *, newest_first: bool = True
-) -> tuple[Select[Any], Any]:
-    """Return a SELECT of the matching ids, and the id column to order by for reading newest first.
-
-    ``newest_first`` False: for reading every match (counts, facets), as a list SQLite builds once.
-    """
+def _matches(session: Session, query: Query, filters: SearchFilters) -> tuple[Select[Any], Any]:
+    """Return a SELECT of the matching ids, and the id column to order by for reading newest first."""
     if session.get_bind().dialect.name == "postgresql":
         return postgres.matches(query, filters), Article.id
-    return sqlite.matches(session, query, filters, newest_first=newest_first)
+    return sqlite.matches(session, query, filters)
 
 
 def _hits(session: Session, query: Query, ids: list[int], scores: dict[int, float]) -> list[SearchHit]:

@@ -72,13 +72,11 @@ def fts5_exact_bonus(query: Query) -> str | None:
     return expression
 
 
-def matches(
-    session: Session, query: Query, filters: SearchFilters, *, newest_first: bool = True
-) -> tuple[Select[Any], Any]:
+def matches(session: Session, query: Query, filters: SearchFilters) -> tuple[Select[Any], Any]:
     """Return a SELECT of the ids matching ``query`` and ``filters``, and the column to order by for
     reading them newest first (see storage.search.engine)."""
     narrow = filters.portals or filters.since is not None or filters.until is not None
-    if narrow or not newest_first:
+    if narrow:
         # Narrow filters drive: their index gives few articles, each looked up in the matches' list.
         statement = select(Article.id).where(Article.id.in_(_fts_matches(query)))
         if filters.portals:  # as ids: with a subquery SQLite leaves the (portal, published) index aside
