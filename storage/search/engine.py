@@ -113,7 +113,7 @@ def search_articles(
     # here, whole, and only a common one walks the date index.
     by_date = sort == "date" or offset + limit > window
     wanted = max(window, COUNT_LIMIT, DATE_BOUND if by_date else 0) + 1
-    newest, dated = _newest_matches(session, parsed, filters, wanted)
+    newest, dated, keys = _newest_matches(session, parsed, filters, wanted)
     complete = len(newest) < wanted  # every match is in ``newest``
     total, exact = len(newest), True
     if not complete and total > COUNT_LIMIT:
@@ -122,7 +122,7 @@ def search_articles(
     rows: list[tuple[int, float]] = []
     ranked = newest[:window]
     if sort == "relevance":
-        scores = _scores(session, parsed, [row[0] for row in ranked])
+        scores = _scores(session, parsed, [row[0] for row in ranked], keys)
 
         # best first; ties: published (undated last), newest first, then most recently archived
         ranked.sort(
@@ -152,15 +152,19 @@ def search_articles(
 
 def _newest_matches(
     session: Session, query: Query, filters: SearchFilters, limit: int
-) -> tuple[list[tuple[int, Any]], bool]:
-    """Return (id, published_at) of the ``limit`` most recently archived matches, newest first, and
-    False; or, on SQLite with a portal or date filter, of the newest published matches, and True.
+) -> tuple[list[tuple[int, Any]], bool, dict[int, int] | None]:
+    """Return (id, published_at) of the ``limit`` most recently archived matches, newest first, False
+    and None; or, on SQLite with a portal or date filter, of the newest published matches, True and
+    each one's key in the date-keyed index (which scores them: storage.search.sqlite.scores).
 
     published_at comes as the database stores it (SQLite: an ISO text in UTC), only to be compared:
     converting hundreds of values to datetimes took longer than finding them.
     """
+    if _dated_order(session, filters):
+        rows = sqlite.newest_published(session, query, filters, limit, (sqlite.DATED_KEY,))
+        return [(row[0], row[1]) for row in rows], True, {row[0]: int(row[2]) for row in rows}
     rows, dated = _newest_rows(session, query, filters, limit, ())
-    return [(row[0], row[1]) for row in rows], dated
+    return [(row[0], row[1]) for row in rows], dated, None
 
 
 def newest_match_rows(
@@ -175,11 +179,9 @@ def newest_match_rows(
 def _newest_rows(
     session: Session, query: Query, filters: SearchFilters, limit: int, columns: tuple[Any, ...]
 ) -> tuple[list[tuple[Any, ...]], bool]:
-    dialect = session.get_bind().dialect.name
-    if dialect != "postgresql" and (
-        filters.portals or filters.since is not None or filters.until is not None
-    ):
+    if _dated_order(session, filters):
         return sqlite.newest_published(session, query, filters, limit, columns), True
+    dialect = session.get_bind().dialect.name
     statement, order = _matches(session, query, filters)
     published: ColumnElement[Any] = literal_column("articles.published_at")
     statement = statement.add_columns(published, *columns)
@@ -188,6 +190,12 @@ def _newest_rows(
         return postgres.newest_matches(session, statement, limit, estimate), False
     statement = statement.order_by(order.desc()).limit(limit)
     return [(int(row[0]), *row[1:]) for row in session.execute(statement)], False
+
+
+def _dated_order(session: Session, filters: SearchFilters) -> bool:
+    """Whether the newest matches are read in publication order: on SQLite with a portal or date filter."""
+    narrow = filters.portals or filters.since is not None or filters.until is not None
+    return bool(narrow) and session.get_bind().dialect.name != "postgresql"
 
 
 def _newest_published(row: tuple[int, Any]) -> tuple[bool, Any, int]:
@@ -210,13 +218,16 @@ def _by_date(
     ]
 
 
-def _scores(session: Session, query: Query, ids: list[int]) -> dict[int, float]:
-    """Return the relevance score of each article of ``ids`` (all matches of ``query``)."""
+def _scores(
+    session: Session, query: Query, ids: list[int], keys: dict[int, int] | None = None
+) -> dict[int, float]:
+    """Return the relevance score of each article of ``ids`` (all matches of ``query``); ``keys``, the
+    ids' keys in SQLite's date-keyed index when they were read from it."""
     if not ids:
         return {}
     if session.get_bind().dialect.name == "postgresql":
         return postgres.scores(session, query, ids)
-    return sqlite.scores(session, query, ids)
+    return sqlite.scores(session, query, ids, keys)
 
 
 def _matches(session: Session, query: Query, filters: SearchFilters) -> tuple[Select[Any], Any]:

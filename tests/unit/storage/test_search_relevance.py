@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, literal_column
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.articles import ArticleData, archive_article
 from storage.captures import CaptureData
 from storage.models import Article, Portal
 from storage.runs import ensure_portal
+from storage.search import sqlite
 from storage.search.engine import search_articles
-from storage.search.query import WORD
+from storage.search.filters import SearchFilters
+from storage.search.query import WORD, parse_query
 from storage.text import content_hash, search_key, strip_diacritics
 from tests.replica import build_world
 
@@ -114,3 +116,28 @@ def test_phrases_are_hard(replica_archive: tuple[sessionmaker[Session], dict[int
             for _, phrase in _hard_phrases(factory, titles)
         ]
     assert min(totals) >= 10, totals
+
+
+def test_scores_read_from_the_dated_index_equal_the_id_keyed_ones(
+    replica_archive: tuple[sessionmaker[Session], dict[int, str]],
+) -> None:
+    """A portal or date filter's window is scored on articles_fts_dated by its keys (SQLite): the same
+    documents, so the same bm25 and the same bonuses as on the id-keyed indexes."""
+    factory, titles = replica_archive
+    with factory() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("the date-keyed index is SQLite's")
+        key = literal_column("articles_fts_dated.rowid")
+        checked = 0
+        for article_id, phrase in _hard_phrases(factory, titles)[:5]:
+            for query in (phrase, strip_diacritics(phrase), phrase.split()[0]):
+                parsed = parse_query(query)
+                filters = SearchFilters(portals=(session.get(Article, article_id).portal.key,))
+                rows = sqlite.newest_published(session, parsed, filters, 500, (key,))
+                ids = [row[0] for row in rows]
+                by_id = sqlite.scores(session, parsed, ids)
+                by_key = sqlite.scores(session, parsed, ids, {row[0]: int(row[2]) for row in rows})
+                assert by_key.keys() == by_id.keys() == set(ids)
+                assert by_key == pytest.approx(by_id, rel=1e-12)
+                checked += len(ids)
+        assert checked > 100
