@@ -181,13 +181,11 @@ def _newest_rows(
 ) -> tuple[list[tuple[Any, ...]], bool]:
     if _dated_order(session, filters):
         return sqlite.newest_published(session, query, filters, limit, columns), True
-    dialect = session.get_bind().dialect.name
-    statement, order = _matches(session, query, filters)
     published: ColumnElement[Any] = literal_column("articles.published_at")
+    if session.get_bind().dialect.name == "postgresql":
+        return postgres.newest_matches(session, query, filters, limit, (published, *columns)), False
+    statement, order = _matches(session, query, filters)
     statement = statement.add_columns(published, *columns)
-    if dialect == "postgresql":
-        estimate = postgres.matches(query, filters, pairs=False).add_columns(published, *columns)
-        return postgres.newest_matches(session, statement, limit, estimate), False
     statement = statement.order_by(order.desc()).limit(limit)
     return [(int(row[0]), *row[1:]) for row in session.execute(statement)], False
 

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, cast, func, literal, literal_column, select, text
+from sqlalchemy import Boolean, ColumnElement, Select, cast, func, literal, literal_column, select, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session
@@ -66,32 +66,83 @@ def dated_page(
     return ids + [int(article_id) for article_id in session.scalars(rest)]
 
 
+# The first id range newest_matches reads for a phrase spans at most this many articles per match
+# wanted: matches making up 1/128 of the articles or more fill it at once; rarer ones grow it in a few
+# rounds.
+FIRST_SPAN_PER_ROW = 128
+# The planner's settings while newest_matches reads (see there), and more for a phrase, whose pairs'
+# index it underestimates (random_page_cost's default is 4).
+PLAN_SETTINGS = {"enable_indexscan": "off", "jit": "off"}
+PHRASE_PLAN_SETTINGS = {**PLAN_SETTINGS, "enable_seqscan": "off", "random_page_cost": "20"}
+
+
 def newest_matches(
-    session: Session, statement: Select[Any], limit: int, estimate: Select[Any] | None = None
+    session: Session, query: Query, filters: SearchFilters, limit: int, columns: tuple[Any, ...] = ()
 ) -> list[tuple[Any, ...]]:
-    """Return the newest ``limit`` matches of ``statement``, read from the GIN index among the most
-    recently archived articles, a range widened until it holds ``limit`` matches or every article.
+    """Return (id, *``columns``) of the newest ``limit`` matches of ``query`` and ``filters``, read
+    from the GIN indexes among the most recently archived articles, a range widened until it holds
+    ``limit`` matches or every article.
 
     Walking the primary key newest first (the planner's choice) tests each article's tsvector, read
     from TOAST (some 10 µs each); the GIN index ANDed with a range of ids visits only the matches in
     it. The range starts where the planner's estimate of the matches puts ``limit`` of them (1.5 times
-    that; ``estimate``, the same matches in a form the planner estimates better), and grows fourfold.
+    that, from the words without their pairs, which it estimates better), bounded, and grows to where
+    the matches found in it put ``limit`` of them, at least fourfold.
     """
     newest = session.scalar(select(func.max(Article.id))) or 0
-    share = max(_share(session, statement if estimate is None else estimate), 1e-6)
+    estimate = select(Article.id).where(_condition(query, pairs=False))
+    share = max(_share(session, filter_articles(estimate, filters, "postgresql")), 1e-6)
     span = int(limit / share * 1.5) + 1
-    ordered = statement.order_by((Article.id + 0).desc()).limit(limit)  # not the key's order
-    session.execute(text("SET LOCAL enable_indexscan = off"))  # bitmaps: GIN AND the id range
+    phrase = _pairs_condition(query) is not None
+    if phrase:
+        # The planner can miss a phrase's share by 30 times ("xa sa pa": 700 estimated, 26,000
+        # matching at a million articles), and a range that spans the archive then checks every match
+        # (0.4 s): the first range is bounded, so such a miss costs a few more rounds of growing it.
+        # (Its estimates of words, with or without filters, were within a third.)
+        span = max(1, min(span, FIRST_SPAN_PER_ROW * limit))
+    # Bitmaps: the GIN indexes ANDed with the id range (left to choose, the planner walks the primary
+    # key, testing each article). No JIT: compiling a large plan took 70 ms of a query's 100.
+    # For a phrase, heap visits are priced as they cost: the pairs' index is estimated at a few hundred
+    # rows where it gives thousands (a pair common in the archive is rarely common enough for the
+    # statistics), and at the default price the planner reads each from the heap to test the id range
+    # instead of ANDing its bitmap with the range's (190 ms against 19 for "bứt phá từ" at a million
+    # articles); and no table scan, which that price makes look cheap. (Words alone keep the default:
+    # priced so, a filtered query of two common words scanned the table, 2.6 s instead of 0.1.)
+    restore = _set_locally(session, PHRASE_PLAN_SETTINGS if phrase else PLAN_SETTINGS)
     try:
         while True:
             lowest = newest - span
-            bounded = ordered.where(Article.id > lowest) if lowest > 0 else ordered
-            rows = [(int(row[0]), *row[1:]) for row in session.execute(bounded)]
+            # The range and the filters are written before the words: PostgreSQL checks a row's
+            # conditions that cost alike in the order written, and when it filters the rows of the
+            # pairs' index by the range instead of ANDing the two, a row outside the range is then not
+            # tested for the words (a TOASTed tsvector read each: 0.3 s for 12,000 such rows).
+            statement = select(Article.id, *columns)
+            if lowest > 0:
+                statement = statement.where(Article.id > lowest)
+            statement = filter_articles(statement, filters, "postgresql").where(_condition(query))
+            ordered = statement.order_by((Article.id + 0).desc()).limit(limit)  # not the key's order
+            rows = [(int(row[0]), *row[1:]) for row in session.execute(ordered)]
             if len(rows) >= limit or lowest <= 0:
                 return rows
-            span *= 4
+            # At least fourfold; more when the matches found so far say how far ``limit`` of them
+            # reach (the words' estimate of a phrase of common words is far too high: 5 rounds, each
+            # reading the pairs' index again, were 160 ms of a 190 ms search at a million articles).
+            span = max(span * 4, int(span * limit / max(len(rows), 1) * 1.5))
     finally:
-        session.execute(text("SET LOCAL enable_indexscan = on"))
+        _set_locally(session, restore)
+
+
+def _set_locally(session: Session, settings: dict[str, str]) -> dict[str, str]:
+    """Set ``settings`` for the rest of the transaction; return their former values (to restore them:
+    a search's other queries, and the caller's, plan as usual). Two round trips, whatever their number."""
+    names = list(settings)
+    params = {f"n{i}": name for i, name in enumerate(names)}
+    current = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
+    former = session.execute(text(f"SELECT {current}"), params).one()
+    values = {f"v{i}": settings[name] for i, name in enumerate(names)}
+    assign = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+    session.execute(text(f"SELECT {assign}"), {**params, **values})
+    return dict(zip(names, (str(value) for value in former), strict=True))
 
 
 def _share(session: Session, statement: Select[Any]) -> float:
@@ -160,8 +211,13 @@ def _condition(query: Query, *, pairs: bool = True) -> ColumnElement[bool]:
         tsquery = func.tsquery_and(tsquery, func.tsquery_not(_tsquery(folded_excluded, True, "tsquery_or")))
     condition: ColumnElement[bool] = folded_vector.op("@@")(tsquery)
     narrowing = _pairs_condition(query) if pairs else None
-    if narrowing is not None:  # the pairs' index narrows first: few articles hold every pair of a phrase
-        condition = narrowing & condition
+    if narrowing is not None:
+        # The pairs' index narrows first: few articles hold every pair of a phrase. The words are then
+        # checked on each of those (the function, not the operator, so that no index serves them): the
+        # planner underestimates common pairs (680 rows for 26,000 at a million articles) and, given
+        # the words' index too, ANDs it with the pairs' instead of with the id range of the newest
+        # articles, rechecking every article holding the pairs (0.8 s instead of 40 ms).
+        condition = narrowing & func.ts_match_vq(folded_vector, tsquery, type_=Boolean)
     exact_excluded = [term for term in query.excluded if term.accented]
     if exact_excluded:
         condition = condition & ~exact_vector.op("@@")(_tsquery(exact_excluded, False, "tsquery_or"))

@@ -64,3 +64,35 @@ def test_word_pairs_are_indexed_on_postgresql(factory: sessionmaker[Session]) ->
         query = "SELECT search_pairs::text FROM articles WHERE url LIKE '%/plain%'"
         pairs = session.scalars(text(query)).all()
     assert "'nong do'" in pairs[0] and "'do con'" in pairs[0] and "'con nong'" not in pairs[0]
+
+
+def test_a_phrase_read_from_a_range_of_one_article_up_finds_every_match(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL reads the newest matches in a growing range of ids: started at one article (as a
+    planner's estimate missed by far would start it), it still grows to every match."""
+    with factory() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("the growing id range is PostgreSQL's")
+    monkeypatch.setattr("storage.search.postgres.FIRST_SPAN_PER_ROW", 0)
+    with factory() as session:
+        hits = search_articles(session, '"nong do con"', limit=50).hits
+    assert sorted(hit.url.rsplit("/", 1)[1].split(".")[0] for hit in hits) == ["hyphen", "plain", "sentence"]
+
+
+@pytest.mark.parametrize("query", ['"nồng độ cồn"', "con"])
+def test_search_leaves_the_planner_settings_as_it_found_them(
+    factory: sessionmaker[Session], query: str
+) -> None:
+    """The planner settings a PostgreSQL search changes for its own reads are restored within the
+    transaction: the caller's next queries (and the search's own scoring) plan as usual."""
+    names = ("enable_indexscan", "enable_seqscan", "random_page_cost", "jit")
+    with factory() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("planner settings are PostgreSQL's")
+        session.execute(text("SET LOCAL random_page_cost = 3.5"))
+        before = [session.scalar(text(f"SHOW {name}")) for name in names]
+        assert search_articles(session, query, limit=5).hits
+        after = [session.scalar(text(f"SHOW {name}")) for name in names]
+    assert after == before
+    assert before[2] == "3.5"
