@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session
 
-from storage.models import Article
+from storage.models import Article, Portal
 from storage.search.filters import SearchFilters, filter_articles
 from storage.search.query import Query, Term
 from storage.search.ranking import (
@@ -90,7 +91,15 @@ def newest_matches(
     the matches found in it put ``limit`` of them, at least fourfold.
     """
     newest = session.scalar(select(func.max(Article.id))) or 0
-    estimate = select(Article.id).where(_condition(query, pairs=False))
+    portals: list[ColumnElement[bool]] = []
+    if filters.portals:
+        # As ids: given the portals' keys (a join), the planner ANDs the portal's index and the date's,
+        # given the ids it reads the two from their one index, ix_articles_portal_published (25 ms less
+        # a read at a million articles).
+        keys = Portal.key.in_(filters.portals)
+        portals = [Article.portal_id.in_(list(session.scalars(select(Portal.id).where(keys))))]
+        filters = dataclasses.replace(filters, portals=())
+    estimate = select(Article.id).where(*portals, _condition(query, pairs=False))
     share = max(_share(session, filter_articles(estimate, filters, "postgresql")), 1e-6)
     span = int(limit / share * 1.5) + 1
     phrase = _pairs_condition(query) is not None
@@ -116,7 +125,7 @@ def newest_matches(
             # conditions that cost alike in the order written, and when it filters the rows of the
             # pairs' index by the range instead of ANDing the two, a row outside the range is then not
             # tested for the words (a TOASTed tsvector read each: 0.3 s for 12,000 such rows).
-            statement = select(Article.id, *columns)
+            statement = select(Article.id, *columns).where(*portals)
             if lowest > 0:
                 statement = statement.where(Article.id > lowest)
             statement = filter_articles(statement, filters, "postgresql").where(_condition(query))

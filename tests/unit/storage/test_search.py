@@ -117,6 +117,10 @@ def test_recency_breaks_ties(corpus: tuple[sessionmaker[Session], dict[str, int]
 def test_filters(corpus: tuple[sessionmaker[Session], dict[str, int]]) -> None:
     factory, ids = corpus
     assert _ids(factory, "mưa", filters=SearchFilters(portals=("q",))) == [ids["storm"]]
+    assert sorted(_ids(factory, "mưa", filters=SearchFilters(portals=("q", "p")))) == sorted(
+        [ids["storm"], ids["flood"]]
+    )
+    assert _ids(factory, "mưa", filters=SearchFilters(portals=("no-such-portal",))) == []
     assert _ids(factory, "mưa", filters=SearchFilters(author="bão")) == [ids["storm"]]
     assert _ids(factory, "mưa", filters=SearchFilters(category="Thiên tai")) == [ids["flood"]]
     assert _ids(factory, "harvest") == []  # off_language is not "archived"
