@@ -233,12 +233,29 @@ def test_count_stops_at_count_limit_and_says_so(
     assert last.exact and last.total == everything.total
 
 
+def read_dates_by(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """Make PostgreSQL's dated pages walk the date index ("walk"), read the GIN index in a date range
+    ("range"), or the same from a range of one article, grown ("grown"); SQLite has one way."""
+    if mode == "walk":
+        monkeypatch.setattr("storage.search.postgres.DATE_WALK_SHARE", 0.0)
+    else:
+        monkeypatch.setattr("storage.search.postgres.DATE_WALK_SHARE", 1e9)
+    if mode == "grown":
+        monkeypatch.setattr("storage.search.postgres._share", lambda session, statement: 1e6)
+
+
+@pytest.mark.parametrize("mode", ["walk", "range", "grown"])
 @pytest.mark.parametrize("bound", [2000, 2])
 def test_date_order_whole_or_walking_the_date_index(
-    corpus: tuple[sessionmaker[Session], dict[str, int]], monkeypatch: pytest.MonkeyPatch, bound: int
+    corpus: tuple[sessionmaker[Session], dict[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+    bound: int,
+    mode: str,
 ) -> None:
-    """Few matches are sorted by date whole; past DATE_BOUND the date index is walked: same pages."""
+    """Few matches are sorted by date whole; past DATE_BOUND the date index is walked (or, PostgreSQL,
+    the full-text index read in a range of dates): the same pages."""
     factory, ids = corpus
+    read_dates_by(monkeypatch, mode)
     with factory() as session:
         everything = search_articles(session, "nong", limit=100)
         expected = sorted(everything.hits, key=lambda hit: (hit.published_at, hit.id), reverse=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.models import CrawlRun, Portal
 from storage.search.engine import search_articles
 from tests.unit.archive_sample import archive_row
+from tests.unit.storage.test_search import read_dates_by
 
 T0 = datetime(2024, 5, 1, 3, 0, tzinfo=UTC)
 
@@ -44,11 +45,13 @@ def test_phrases_find_adjacent_words_only(factory: sessionmaker[Session], query:
     assert sorted(hit.url.rsplit("/", 1)[1].split(".")[0] for hit in hits) == ["hyphen", "plain", "sentence"]
 
 
+@pytest.mark.parametrize("mode", ["walk", "range", "grown"])
 @pytest.mark.parametrize("bound", [2000, 1])
 def test_date_order_puts_undated_last(
-    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, bound: int
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, bound: int, mode: str
 ) -> None:
     """Sorted whole or read from the date-ordered indexes (past DATE_BOUND), undated matches come last."""
+    read_dates_by(monkeypatch, mode)
     monkeypatch.setattr("storage.search.engine.DATE_BOUND", bound)
     monkeypatch.setattr("storage.search.engine.COUNT_LIMIT", min(bound, 500))
     with factory() as session:
