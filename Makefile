@@ -57,10 +57,12 @@ eval-extraction: install
 eval-language: install
 	$(BIN)/newsarchive eval language --data $(DATA)
 
-# One BENCH line per workload and worker count (tests/benchmarks/crawl.py; docs/benchmarks.md).
+# One BENCH line per workload and worker count (tests/benchmarks/crawl.py; docs/benchmarks.md), and
+# Scrapy's own CPU per page on the real pages, the main process's floor (tests/benchmarks/scrapy_floor.py).
 bench: install
 	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 2000 --data $(DATA) --workers 1 2
 	$(PY) -m tests.benchmarks.crawl --workload replica --portals 5 --articles 1000 --workers 1 2
+	$(PY) -m tests.benchmarks.scrapy_floor --pages 2000 --data $(DATA)
 
 # Peak memory of a long crawl: real pages behind 5,000 and 50,000 URLs, 2 workers, no bare-pool rate;
 # and of a crawl of the hostile portal of the safety test (tests/integration/hostile.py).
