@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, literal_column
+from sqlalchemy import literal_column
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.articles import ArticleData, archive_article
 from storage.captures import CaptureData
+from storage.db import open_archive
 from storage.models import Article, Portal
 from storage.runs import ensure_portal
 from storage.search import sqlite
@@ -23,12 +25,18 @@ from tests.replica import build_world
 COMMON = 0.2
 
 
-@pytest.fixture
-def replica_archive(
-    archive: tuple[Engine, sessionmaker[Session]],
-) -> tuple[sessionmaker[Session], dict[int, str]]:
-    """The replica's Vietnamese articles (3 portals x 60), archived through storage.articles."""
-    _, factory = archive
+@pytest.fixture(scope="module")
+def replica_archive(module_archive_url: str) -> Iterator[tuple[sessionmaker[Session], dict[int, str]]]:
+    """The replica's Vietnamese articles (3 portals x 60), archived through storage.articles; built
+    once per database for the module (its tests only search)."""
+    engine, factory = open_archive(module_archive_url, create=True)
+    try:
+        yield factory, _archive_replica(factory)
+    finally:
+        engine.dispose()
+
+
+def _archive_replica(factory: sessionmaker[Session]) -> dict[int, str]:
     world = build_world(portals=3, articles=60, seed=4)
     titles: dict[int, str] = {}
     with factory.begin() as session:
@@ -56,7 +64,7 @@ def replica_archive(
                 if outcome.kind == "new" and outcome.article_id is not None:
                     titles[outcome.article_id] = article.title
         assert session.query(Portal).count() == 3
-    return factory, titles
+    return titles
 
 
 def _folded_words(text: str) -> list[str]:
