@@ -59,8 +59,7 @@ def dated_page(
         statement = statement.where(Article.id < below)
     dated = statement.where(Article.published_at.is_not(None))
     ordered = dated.order_by(Article.published_at.desc(), Article.id.desc())
-    share = _share(session, filter_articles(select(Article.id).where(_condition(query, pairs=False)),
-                                            filters, "postgresql"))  # fmt: skip
+    share = _words_share(session, query, filters)
     if share < DATE_WALK_SHARE:
         newest, every = _newest_published(session, ordered, offset + limit, share)
         ids = newest[offset : offset + limit]
@@ -148,8 +147,7 @@ def newest_matches(
         keys = Portal.key.in_(filters.portals)
         portals = [Article.portal_id.in_(list(session.scalars(select(Portal.id).where(keys))))]
         filters = dataclasses.replace(filters, portals=())
-    estimate = select(Article.id).where(*portals, _condition(query, pairs=False))
-    share = max(_share(session, filter_articles(estimate, filters, "postgresql")), 1e-6)
+    share = max(_words_share(session, query, filters, *portals), 1e-6)
     span = int(limit / share * 1.5) + 1
     phrase = _pairs_condition(query) is not None
     if phrase:
@@ -201,6 +199,14 @@ def _set_locally(session: Session, settings: dict[str, str]) -> dict[str, str]:
     assign = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
     session.execute(text(f"SELECT {assign}"), {**params, **values})
     return dict(zip(names, (str(value) for value in former), strict=True))
+
+
+def _words_share(
+    session: Session, query: Query, filters: SearchFilters, *conditions: ColumnElement[bool]
+) -> float:
+    """The planner's estimate of the share of articles matching ``query``, ``filters`` and
+    ``conditions``, from the words without their pairs (whose statistics it lacks: see matches())."""
+    return _share(session, matches(query, filters, pairs=False).where(*conditions))
 
 
 def _share(session: Session, statement: Select[Any]) -> float:

@@ -244,12 +244,7 @@ def _at_ids(session: Session, table: str, expression: str, ids: list[int]) -> li
     statement = (
         f"SELECT rowid FROM {table} WHERE {table} MATCH :q AND rowid IN (SELECT value FROM json_each(:ids))"
     )
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(statement, {"q": expression, "ids": json.dumps(ids)})
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    return _fetch(session, statement, {"q": expression, "ids": json.dumps(ids)})
 
 
 def _in_range(
@@ -269,7 +264,12 @@ def _in_range(
         " AND +rowid IN (SELECT value FROM json_each(:ids))"
     )
     values = {"q": expression, "lo": min(ids), "hi": max(ids), "ids": json.dumps(ids), **(params or {})}
-    # Straight to the driver (sqlite3 takes :name parameters): no compiling, no row processing.
+    return _fetch(session, statement, values)
+
+
+def _fetch(session: Session, statement: str, values: dict[str, Any]) -> list[Any]:
+    """Run ``statement`` straight on the driver (sqlite3 takes :name parameters): no compiling, no row
+    processing, for the scoring queries run on every search."""
     cursor = session.connection().connection.cursor()
     try:
         cursor.execute(statement, values)
