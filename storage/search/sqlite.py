@@ -198,7 +198,8 @@ def scores(
     ``keys`` (each id's rowid in articles_fts_dated) are given when ``ids`` are the newest published
     matches: their ids spread over the whole archive, their keys over a stretch of dates, so the words
     are scored on the dated index (the same documents, so the same bm25) over the keys' range, which
-    holds few other articles, and the exact spelling is looked up id by id (see _at_ids).
+    holds few other articles, and the exact spelling is looked up id by id when they are spread
+    (LOOKUP_SPREAD).
     """
     words = list(dict.fromkeys(word for term in query.terms for word in term.folded))
     weights = {"wt": TITLE_WEIGHT, "ws": SAPO_WEIGHT, "wb": BODY_WEIGHT}
@@ -224,9 +225,10 @@ def scores(
         if expression is None:
             continue
         if index == "articles_fts_exact":
+            spread = keys is not None and max(ids) - min(ids) > LOOKUP_SPREAD * len(ids)
             found = (
                 _at_ids(session, index, expression, ids)
-                if keys is not None
+                if spread
                 else _in_range(session, index, expression, ids)
             )
         else:
@@ -235,6 +237,13 @@ def scores(
             article_id = int(row[0]) & _ID_MASK  # an id below 2^31 is its own key's low bits
             scored[article_id] = scored.get(article_id, 0.0) + share * best
     return scored
+
+
+# The exact-spelling bonus of ids read in date order is looked up id by id when their range spans more
+# than this many articles per id: a lookup costs some 0.03-0.3 ms, reading the range some 0.02-0.4 µs
+# per article in it (at 100,000 articles the range was 3 ms against 20-57 for 500 lookups; at a
+# million, 23-365 against 15-150).
+LOOKUP_SPREAD = 1000
 
 
 def _at_ids(session: Session, table: str, expression: str, ids: list[int]) -> list[Any]:

@@ -126,11 +126,16 @@ def test_phrases_are_hard(replica_archive: tuple[sessionmaker[Session], dict[int
     assert min(totals) >= 10, totals
 
 
+@pytest.mark.parametrize("lookup_spread", [0, 10**9])
 def test_scores_read_from_the_dated_index_equal_the_id_keyed_ones(
     replica_archive: tuple[sessionmaker[Session], dict[int, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    lookup_spread: int,
 ) -> None:
     """A portal or date filter's window is scored on articles_fts_dated by its keys (SQLite): the same
-    documents, so the same bm25 and the same bonuses as on the id-keyed indexes."""
+    documents, so the same bm25 and the same bonuses as on the id-keyed indexes, the exact spelling
+    looked up id by id (spread 0) or read over the ids' range."""
+    monkeypatch.setattr("storage.search.sqlite.LOOKUP_SPREAD", lookup_spread)
     factory, titles = replica_archive
     with factory() as session:
         if session.get_bind().dialect.name != "sqlite":
