@@ -23,6 +23,7 @@ from pipelines.extract.markup import (
     depth_capped,
     limit_attributes,
     oversize,
+    parse_markup,
     strip_control_characters,
     too_many_paragraph_texts,
 )
@@ -257,7 +258,7 @@ def prepare_page(body: bytes, content_type: str | None = None) -> PreparedPage:
         markup, encoding = decode_html(body, charset)
     except UnicodeDecodeError as exc:
         raise ExtractionError("undecodable bytes") from exc
-    tree = trafilatura.load_html(limit_attributes(strip_control_characters(markup)))
+    tree = parse_markup(limit_attributes(strip_control_characters(markup)))
     if tree is None:
         raise ExtractionError("no article body found (not an HTML document)")
     return PreparedPage(tree, encoding)

@@ -290,14 +290,14 @@ def test_a_tag_with_thousands_of_attributes_reaches_the_parser_trimmed(
     import pipelines.extract.core as extractor
 
     parsed = []
-    load_html = extractor.trafilatura.load_html
+    parse_markup = extractor.parse_markup
 
     def spy(markup: str) -> object:
-        tree = load_html(markup)
+        tree = parse_markup(markup)
         parsed.append(tree)
         return tree
 
-    monkeypatch.setattr(extractor.trafilatura, "load_html", spy)
+    monkeypatch.setattr(extractor, "parse_markup", spy)
     attributes = " ".join(f"data-a{i}='x'" for i in range(20_000))
     paragraphs = [f"<span {attributes} class='lead'>{PARAS[0]}</span>", *PARAS[1:]]
     article = extract_article(page(paragraphs).encode(), URL)
