@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from lxml.html import HtmlElement
 
@@ -228,9 +229,25 @@ def drop_related(paragraphs: list[str], lines: frozenset[str]) -> list[str]:
     return [paragraph for paragraph in paragraphs if line_key(paragraph) not in lines]
 
 
+# Lines up to this long are remembered (_short_line_key): a portal repeats its menus, labels and related
+# titles on every page a worker sees.
+_REMEMBERED_LINE_CHARS = 200
+
+
 def line_key(text: str) -> str:
     """Return the comparable form of a text line: no list bullet or table pipes, spaces collapsed, search
     form (lowercase, NFC, one tone placement)."""
+    if len(text) <= _REMEMBERED_LINE_CHARS:
+        return _short_line_key(text)
+    return _line_key(text)
+
+
+@lru_cache(maxsize=4096)  # at most ~4 MB: 4,096 lines of 200 characters and their keys
+def _short_line_key(text: str) -> str:
+    return _line_key(text)
+
+
+def _line_key(text: str) -> str:
     text = text.strip()
     if text.startswith("|") and text.endswith("|"):  # a table row as trafilatura prints it
         text = " ".join(cell.strip() for cell in text.strip("|").split("|"))
