@@ -64,6 +64,8 @@ CONCURRENT_ITEMS = 8
 
 # Pending requests on disk, not in the crawl's memory, with or without JOBDIR (crawler/runtime/disk_queue.py).
 SCHEDULER = "crawler.runtime.disk_queue.DiskQueueScheduler"
+# Scrapy's PickleLifoDiskQueue, with a cheaper search for the callbacks' names (same stored requests).
+SCHEDULER_DISK_QUEUE = "crawler.runtime.disk_queue.CallbackNamesLifoDiskQueue"
 
 # Breadth-first-ish by priority (see crawler/spiders/requests.py): articles before new listing pages.
 SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
