@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,6 +37,33 @@ T = TypeVar("T")
 FLUSH_SECONDS = 1.0
 
 
+@dataclass(frozen=True)
+class _FetchRecord:
+    """A buffered ``storage.frontier.record_fetch``, kept as data so that a flush locks the entries of all
+    its fetch records in one query (``lock_entries``) instead of one locking SELECT each: a replica crawl
+    records ~4,000 robots-forbidden article URLs, and one by one they were a third of the frontier
+    writer thread's CPU."""
+
+    portal_id: int
+    outcome: frontier.FetchOutcome
+    policy: frontier.RevisitPolicy
+
+
+def _apply(session: Session, pending: Sequence[Callable[[Session], object] | _FetchRecord]) -> None:
+    """Run the buffered writes in their order. The entries the fetch records name are locked first, all
+    at once; the session's identity map gives every later read of those rows the same objects, so each
+    record still sees what the writes before it left. An entry that does not exist yet (a discovery in
+    this flush creates it) is looked up by its own record_fetch, as before."""
+    records = [work for work in pending if isinstance(work, _FetchRecord)]
+    entries = frontier.lock_entries(session, [record.outcome.url for record in records]) if records else {}
+    for work in pending:
+        if isinstance(work, _FetchRecord):
+            entry = entries.get(work.outcome.url)
+            frontier.record_fetch(session, work.portal_id, work.outcome, work.policy, entry)
+        else:
+            work(session)
+
+
 class FrontierPlanner:
     """Plans article fetches for the spider: new, changed, due or retried URLs; the rest are skipped.
 
@@ -52,7 +80,7 @@ class FrontierPlanner:
         self.writer: sessionmaker[Session] | None = None
         self.portal_ids: dict[str, int] = {}
         self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontier-read")
-        self._pending: list[Callable[[Session], object]] = []
+        self._pending: list[Callable[[Session], object] | _FetchRecord] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -83,7 +111,7 @@ class FrontierPlanner:
 
     # -- writes: buffered ------------------------------------------------------------------------
 
-    def _later(self, work: Callable[[Session], object]) -> None:
+    def _later(self, work: Callable[[Session], object] | _FetchRecord) -> None:
         if self.writer is not None:
             with self._lock:
                 self._pending.append(work)
@@ -98,9 +126,7 @@ class FrontierPlanner:
         if not pending or self.writer is None:
             return
         try:
-            run_transaction(
-                self.writer, lambda session: [work(session) for work in pending], outage=self.outage
-            )
+            run_transaction(self.writer, lambda session: _apply(session, pending), outage=self.outage)
         except SQLAlchemyError as exc:
             if self._stop.is_set() or not is_retriable(exc):
                 # Lost records cost a refetch or a re-walk next time, never an article.
@@ -202,7 +228,7 @@ class FrontierPlanner:
         is no article), so the frontier stops owing it a fetch."""
         if self.factory is not None:
             portal_id, policy = self.portal_ids[portal.key], portal.revisit
-            self._later(lambda session: frontier.record_fetch(session, portal_id, outcome, policy))
+            self._later(_FetchRecord(portal_id, outcome, policy))
 
     def describe(self) -> dict[str, Any]:
         return {"archive": self.database_url, "portals": dict(self.portal_ids)}
