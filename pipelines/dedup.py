@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from pipelines.detect.identity import fingerprint
 from pipelines.detect.neardup import MIN_ESTIMATED_JACCARD, compare
@@ -101,6 +101,7 @@ def decide_pending(session: Session, limit: int = DECIDE_BATCH) -> list[Decision
         return []
     rows = {row.id: row for row in session.scalars(select(Article).where(Article.id.in_(queued)))}
     linkable = [row for row in rows.values() if row.status in _LINKABLE]
+    same_text = _same_text(session, linkable)
     own = fingerprints.signatures(session, (row.id for row in linkable))
     matches = fingerprints.band_matches(session, own)
     theirs = fingerprints.signatures(session, {other for found in matches.values() for other in found})
@@ -112,7 +113,7 @@ def decide_pending(session: Session, limit: int = DECIDE_BATCH) -> list[Decision
             continue
         detached = _leave_cluster_if_changed(session, row)
         candidates = _ranked(own.get(article_id), matches.get(article_id, set()), theirs)
-        decision = _decide(session, row, candidates)
+        decision = _decide(session, row, candidates, same_text)
         decisions.append(replace(decision, detached=detached))
     fingerprints.dequeue(session, queued)
     return decisions
@@ -145,8 +146,10 @@ def _ranked(own: bytes | None, candidates: set[int], signatures: dict[int, bytes
     ]
 
 
-def _decide(session: Session, row: Article, candidates: list[int]) -> Decision:
-    exact = _exact_copy_of(session, row)
+def _decide(
+    session: Session, row: Article, candidates: list[int], same_text: dict[str, list[Article]]
+) -> Decision:
+    exact = _exact_copy_of(row, same_text)
     if exact is not None:
         linked = exact.cluster_id is None or exact.cluster_id != row.cluster_id
         if linked:
@@ -169,18 +172,31 @@ def _decide(session: Session, row: Article, candidates: list[int]) -> Decision:
     return Decision(row.id, "unique", rejected=rejected)
 
 
-def _exact_copy_of(session: Session, row: Article) -> Article | None:
+def _same_text(session: Session, rows: Sequence[Article]) -> dict[str, list[Article]]:
+    """Every article sharing a text hash with one of ``rows``, by hash: one query for the whole pass
+    (one per article was a third of a replica crawl's dedup time). Only the columns the choice of an
+    exact copy reads are loaded; the session's identity map keeps the loaded ones current as the pass
+    links copies (their status and duplicate_of), so each decision sees what the earlier ones did."""
+    hashes = list({row.content_hash for row in rows if row.content_hash})
+    found: dict[str, list[Article]] = {}
+    columns = load_only(Article.id, Article.content_hash, Article.status, Article.duplicate_of)
+    for start in range(0, len(hashes), DECIDE_BATCH):
+        chunk = hashes[start : start + DECIDE_BATCH]
+        for article in session.scalars(
+            select(Article).where(Article.content_hash.in_(chunk)).options(columns)
+        ):
+            found.setdefault(article.content_hash, []).append(article)
+    return found
+
+
+def _exact_copy_of(row: Article, same_text: dict[str, list[Article]]) -> Article | None:
     """Return the earliest other linkable article with the same text hash, preferring non-copies."""
-    return session.scalars(
-        select(Article)
-        .where(
-            Article.content_hash == row.content_hash,
-            Article.id != row.id,
-            Article.status.in_(_LINKABLE),
-        )
-        .order_by(Article.duplicate_of.is_not(None), Article.id)
-        .limit(1)
-    ).one_or_none()
+    copies = [
+        other
+        for other in same_text.get(row.content_hash, ())
+        if other.id != row.id and other.status in _LINKABLE
+    ]
+    return min(copies, key=lambda other: (other.duplicate_of is not None, other.id), default=None)
 
 
 def _leave_cluster_if_changed(session: Session, row: Article) -> bool:

@@ -54,6 +54,11 @@ def write(
     return outcome.article_id
 
 
+def _one_pass(factory: Any) -> list[dedup.Decision]:
+    with factory.begin() as session:
+        return dedup.decide_pending(session)
+
+
 def articles(factory: Any) -> dict[str, Article]:
     with factory() as session:
         return {a.url: a for a in session.scalars(select(Article))}
@@ -84,6 +89,27 @@ def test_exact_copy_is_linked_to_the_earliest_published(archive) -> None:  # typ
     assert rows[earlier].status == "archived" and rows[earlier].duplicate_of is None
     assert rows[later].status == "duplicate" and rows[later].duplicate_of == rows[earlier].id
     assert statuses == {earlier: "archived", later: "duplicate"}
+
+
+def test_copies_decided_in_one_pass_see_what_the_earlier_decisions_of_the_pass_did(archive) -> None:  # type: ignore[no-untyped-def]
+    """The exact copies of a pass are looked up at once; each decision must still prefer the copy that is
+    no copy by then: here B, published first, takes the origin from A within the pass, so C and D join B."""
+    _, factory = archive
+    body = text(STORY)
+    with factory.begin() as session:
+        first = write(session, "https://a.vn/a.html", body, T0 + timedelta(hours=5))
+    assert [d.kind for d in dedup.drain(factory)] == ["unique"]
+    with factory.begin() as session:
+        earliest = write(session, "https://b.vn/b.html", body, T0)
+        copies = [write(session, f"https://c.vn/{n}.html", body, T0 + timedelta(hours=10)) for n in "cd"]
+        other = write(session, "https://e.vn/e.html", text(["Một câu chuyện khác hẳn.", "Không liên quan."]))
+    decisions = {d.article_id: d for d in _one_pass(factory)}
+    assert (decisions[earliest].kind, decisions[earliest].other_id) == ("duplicate", first)
+    assert [(decisions[c].kind, decisions[c].other_id) for c in copies] == [("duplicate", earliest)] * 2
+    assert decisions[other].kind == "unique"
+    rows = {a.id: a for a in articles(factory).values()}
+    assert rows[earliest].duplicate_of is None and rows[first].duplicate_of == earliest
+    assert all(rows[c].duplicate_of == earliest for c in copies)
 
 
 def test_near_copy_is_linked_templated_report_is_not(archive) -> None:  # type: ignore[no-untyped-def]
