@@ -175,11 +175,13 @@ def _decide(
 def _same_text(session: Session, rows: Sequence[Article]) -> dict[str, list[Article]]:
     """Every article sharing a text hash with one of ``rows``, by hash: one query for the whole pass
     (one per article was a third of a replica crawl's dedup time). Only the columns the choice of an
-    exact copy reads are loaded; the session's identity map keeps the loaded ones current as the pass
+    exact copy reads (and its cluster) are loaded; the identity map keeps the loaded ones current as the pass
     links copies (their status and duplicate_of), so each decision sees what the earlier ones did."""
     hashes = list({row.content_hash for row in rows if row.content_hash})
     found: dict[str, list[Article]] = {}
-    columns = load_only(Article.id, Article.content_hash, Article.status, Article.duplicate_of)
+    columns = load_only(
+        Article.id, Article.content_hash, Article.status, Article.duplicate_of, Article.cluster_id
+    )
     for start in range(0, len(hashes), DECIDE_BATCH):
         chunk = hashes[start : start + DECIDE_BATCH]
         for article in session.scalars(
