@@ -129,15 +129,11 @@ def parse_markup(markup: str) -> HtmlElement | None:
     beginning = markup[:50].lower()
     dubious = is_dubious_html(beginning)
     markup = repair_faulty_html(markup, beginning)
-    tree: HtmlElement | None = None
-    as_bytes = False
     try:
-        tree = lxml.html.fromstring(markup, parser=_PARSER)
-    except ValueError:  # "Unicode strings with encoding declaration are not supported."
-        as_bytes = True
-    except etree.LxmlError:
+        tree: HtmlElement | None = lxml.html.fromstring(markup, parser=_PARSER)
+    except (ValueError, etree.LxmlError):  # ValueError: "Unicode strings with encoding declaration ..."
         tree = None
-    if as_bytes or tree is None or len(tree) < 1:
+    if tree is None or len(tree) < 1:
         try:
             tree = lxml.html.fromstring(markup.encode("utf8", "surrogatepass"), parser=_PARSER)
         except (ValueError, etree.LxmlError):
