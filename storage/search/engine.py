@@ -163,8 +163,8 @@ def _newest_matches(
     if _dated_order(session, filters):
         rows = sqlite.newest_published(session, query, filters, limit, (sqlite.DATED_KEY,))
         return [(row[0], row[1]) for row in rows], True, {row[0]: int(row[2]) for row in rows}
-    rows, dated = _newest_rows(session, query, filters, limit, ())
-    return [(row[0], row[1]) for row in rows], dated, None
+    rows = _newest_archived(session, query, filters, limit, ())
+    return [(row[0], row[1]) for row in rows], False, None
 
 
 def newest_match_rows(
@@ -173,21 +173,22 @@ def newest_match_rows(
     """Return (id, published_at, *``columns``) of the ``limit`` newest matches, read in the cheap order
     of the indexes: archiving (newest first), or publication on SQLite with a portal or date filter
     (storage.search.counts counts these)."""
-    return _newest_rows(session, query, filters, limit, columns)[0]
-
-
-def _newest_rows(
-    session: Session, query: Query, filters: SearchFilters, limit: int, columns: tuple[Any, ...]
-) -> tuple[list[tuple[Any, ...]], bool]:
     if _dated_order(session, filters):
-        return sqlite.newest_published(session, query, filters, limit, columns), True
+        return sqlite.newest_published(session, query, filters, limit, columns)
+    return _newest_archived(session, query, filters, limit, columns)
+
+
+def _newest_archived(
+    session: Session, query: Query, filters: SearchFilters, limit: int, columns: tuple[Any, ...]
+) -> list[tuple[Any, ...]]:
+    """(id, published_at, *``columns``) of the ``limit`` most recently archived matches, newest first."""
     published: ColumnElement[Any] = literal_column("articles.published_at")
     if session.get_bind().dialect.name == "postgresql":
-        return postgres.newest_matches(session, query, filters, limit, (published, *columns)), False
+        return postgres.newest_matches(session, query, filters, limit, (published, *columns))
     statement, order = _matches(session, query, filters)
     statement = statement.add_columns(published, *columns)
     statement = statement.order_by(order.desc()).limit(limit)
-    return [(int(row[0]), *row[1:]) for row in session.execute(statement)], False
+    return [(int(row[0]), *row[1:]) for row in session.execute(statement)]
 
 
 def _dated_order(session: Session, filters: SearchFilters) -> bool:
