@@ -41,6 +41,7 @@ from pipelines.extract.meta import (
     meta_values,
 )
 from pipelines.extract.page_dates import find_dates
+from pipelines.extract.page_metadata import PageMetadata, read_metadata
 from pipelines.extract.related import drop_related, related_lines
 from storage.text import decode_html, search_key
 
@@ -111,7 +112,8 @@ def _options(url: str) -> Extractor:
     # include_comments=False: reader comments are not the article (bare extract() appends them).
     # Balanced mode (neither favor_precision nor favor_recall, not fast) measured best for our body F1:
     # fundus 0.951 / AEB 0.961, vs precision 0.949 / 0.965, recall 0.947 / 0.960, fast 0.942 / 0.963.
-    return Extractor(output_format="python", comments=False, tables=True, url=url, with_metadata=True)
+    # with_metadata=False: read_metadata reads the metadata fields extraction uses, before this call.
+    return Extractor(output_format="python", comments=False, tables=True, url=url, with_metadata=False)
 
 
 def _paragraphs(text: str | None) -> list[str]:
@@ -220,11 +222,11 @@ def _drop_byline(paragraphs: list[str], author: str | None) -> list[str]:
     return paragraphs
 
 
-def _site_name(document: Document) -> str | None:
+def _site_name(metadata: PageMetadata) -> str | None:
     """Return the outlet's name; trafilatura's guess from a "Headline - Outlet" <title> can be the headline
     itself when the headline contains " - " ("Phan Rang - Tháp Chàm ..."), and that is no site name."""
-    site_name = clean(document.sitename)
-    title = clean(document.title)
+    site_name = clean(metadata.sitename)
+    title = clean(metadata.title)
     if (
         site_name
         and title
@@ -295,18 +297,22 @@ def extract_article(
     _unwrap_layout_tables(tree)
     # prune_xpath: a portal's registry hints for boilerplate trafilatura keeps there (crawler/portals.toml).
     prune = [*_LINK_LISTS, *prune_xpath]
+    try:
+        metadata = read_metadata(tree, url)
+    except (TypeError, ValueError) as exc:  # what bare_extraction turns into "no document"
+        raise ExtractionError(_no_body(tree)) from exc
     document = trafilatura.bare_extraction(tree, url=url, options=_options(url), prune_xpath=prune)
     if not isinstance(document, Document):
         raise ExtractionError(_no_body(tree))
-    site_name = _site_name(document)
-    title = best_title(tree, document.title, site_name, url)
+    site_name = _site_name(metadata)
+    title = best_title(tree, metadata.title, site_name, url)
     paragraphs = drop_related(_paragraphs(document.text), related)
     paragraphs = restore_repeated_paragraphs(paragraphs, tree)
-    paragraphs = _strip_leading(paragraphs, (title, document.title), site_name, url)
+    paragraphs = _strip_leading(paragraphs, (title, metadata.title), site_name, url)
     sapo = find_sapo(tree) or lead_after_headline(tree, title) or bold_lead(paragraphs, tree)
     if sapo:
         paragraphs = _drop_sapo(paragraphs, sapo)
-    author = clean_author(document.author, site_name, url)
+    author = clean_author(metadata.author, site_name, url)
     paragraphs = _drop_byline(paragraphs, author)
     byline = closing_byline(paragraphs, tree)
     if byline:
@@ -315,7 +321,7 @@ def extract_article(
     text = "\n".join(paragraphs)
     if len(text) + len(sapo or "") < MIN_BODY_CHARS:
         raise ExtractionError(_no_body(tree))
-    return _assemble(tree, nodes, document, url, title, sapo, text, author, encoding, feed_date)
+    return _assemble(tree, nodes, metadata, url, title, sapo, text, author, encoding, feed_date)
 
 
 def _no_body(tree: HtmlElement) -> str:
@@ -329,7 +335,7 @@ def _no_body(tree: HtmlElement) -> str:
 def _assemble(
     tree: HtmlElement,
     nodes: list[HtmlElement],
-    document: Document,
+    metadata: PageMetadata,
     url: str,
     title: str | None,
     sapo: str | None,
@@ -338,17 +344,19 @@ def _assemble(
     encoding: str,
     feed_date: str | None,
 ) -> ExtractedArticle:
-    site_name = _site_name(document)
+    site_name = _site_name(metadata)
     dates = find_dates(tree, feed_date=feed_date, nodes=nodes)
     categories = (
-        breadcrumbs(tree, nodes) or _list(meta_values(tree, "article:section")) or _list(document.categories)
+        breadcrumbs(tree, nodes)
+        or _list(meta_values(tree, "article:section"))
+        or _list(metadata.categories())
     )
-    tags = _list(meta_values(tree, "article:tag", "news_keywords")) or _list(document.tags)
-    images = (document.image, *meta_values(tree, "og:image", "twitter:image"))
+    tags = _list(meta_values(tree, "article:tag", "news_keywords")) or _list(metadata.tags())
+    images = (metadata.image, *meta_values(tree, "og:image", "twitter:image"))
     image = next(filter(None, (absolute_url(candidate, url) for candidate in images)), None)
     return ExtractedArticle(
         url=url,
-        canonical_url=canonical_url(tree, document.url, url),
+        canonical_url=canonical_url(tree, metadata.url, url),
         title=title,
         sapo=sapo,
         text=text,
