@@ -1,5 +1,5 @@
 """The work analyse_page (pipelines.analysis.job) does for one page, in an extraction worker: this module
-imports the extractors (trafilatura, langdetect, datasketch), which the crawl's main process never loads."""
+imports the extractors (trafilatura, langdetect, numpy), which the crawl's main process never loads."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pipelines.extract.article import ExtractionError
 from pipelines.extract.core import PreparedPage, extract_article, prepare_page
 from pipelines.extract.links import read_links
 
-signature("")  # loads datasketch's permutations once in the forkserver, shared by the workers
+signature("")  # draws the MinHash permutations once in the forkserver, shared by the workers
 
 
 def analyse(job: PageJob) -> PageResult:

@@ -18,7 +18,7 @@ import gc
 from justext.core import define_stoplist
 from trafilatura import external as trafilatura_fallbacks
 
-from pipelines.analysis import analyse  # noqa: F401 - the page analysis: the extractors, datasketch
+from pipelines.analysis import analyse  # noqa: F401 - the page analysis: the extractors, MinHash
 from pipelines.detect import langid
 
 langid.detect_language("Bài báo được tải trước để nạp các hồ sơ ngôn ngữ một lần cho mọi tiến trình.", None)

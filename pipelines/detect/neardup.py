@@ -57,20 +57,29 @@ def shingles(text: str) -> set[str]:
     return {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
 
 
-@functools.cache
-def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    # datasketch (and the scipy it imports) load only where signatures are made: the extraction workers,
-    # reextract and the benchmarks, not the crawl's main process, which only compares texts. Only its
-    # permutations are used: the hashing below is ours, vectorised, and gives its very signatures.
-    from datasketch import MinHash
-
-    a, b = MinHash(num_perm=NUM_PERM, seed=1).permutations
-    return a.astype(np.uint64), b.astype(np.uint64)
-
-
 # datasketch's constants: permuted hashes are taken modulo a Mersenne prime, then cut to 32 bits.
 _MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 _MAX_HASH = np.uint64((1 << 32) - 1)
+
+
+@functools.cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's MinHash(num_perm=NUM_PERM, seed=1).permutations, drawn the way it draws them (numpy's
+    legacy RandomState, whose stream numpy keeps stable across versions): the archive's stored signatures
+    were made with them. datasketch itself is not imported: it loads scipy (~55 MB and 700 modules in
+    every extraction worker's forkserver) for nothing signatures use; the tests compare with it."""
+    generator = np.random.RandomState(1)
+    pairs = [
+        (
+            generator.randint(1, _MERSENNE_PRIME, dtype=np.uint64),
+            generator.randint(0, _MERSENNE_PRIME, dtype=np.uint64),
+        )
+        for _ in range(NUM_PERM)
+    ]
+    a, b = np.array(pairs, dtype=np.uint64).T
+    return a, b
+
+
 # Shingles permuted at a time: 4,096 x NUM_PERM uint64 is 4 MiB, whatever the length of the text.
 _CHUNK = 4096
 

@@ -1,7 +1,7 @@
 """What page analysis sends back from the extraction workers: plain values only.
 
 The crawl's main process unpickles these for every page, so this module imports nothing heavy: the
-extractors (trafilatura, langdetect, datasketch) load only in the workers (pipelines.analysis.analyse).
+extractors (trafilatura, langdetect, numpy) load only in the workers (pipelines.analysis.analyse).
 """
 
 from __future__ import annotations

@@ -100,3 +100,16 @@ def test_identify_folds_the_body_once_for_the_same_fields() -> None:
         identity, search = identify(title, sapo, body)
         assert identity == fingerprint(body)
         assert search == SearchForm.of(title, sapo, body)
+
+
+def test_permutations_are_datasketchs_without_importing_it() -> None:
+    # Drawn by our own code (the workers never import datasketch and its scipy), they must stay the very
+    # permutations of the signatures already stored in archives.
+    from datasketch import MinHash
+
+    from pipelines.detect import neardup
+
+    theirs_a, theirs_b = MinHash(num_perm=NUM_PERM, seed=1).permutations
+    ours_a, ours_b = neardup._permutations()
+    assert ours_a.dtype == ours_b.dtype == np.uint64
+    assert ours_a.tolist() == theirs_a.tolist() and ours_b.tolist() == theirs_b.tolist()

@@ -134,12 +134,16 @@ def test_jobs_waiting_at_shutdown_fail() -> None:
 
 
 def preloaded(_: object) -> tuple[bool, int]:
-    """Worker side: whether the page analysis (the extractors, datasketch), langdetect's profiles and
-    their matrix, and trafilatura's jusText stoplists came from the forkserver, and how many objects the
-    worker inherited frozen (shared, never written by its garbage collector)."""
+    """Worker side: whether the page analysis (the extractors, the MinHash permutations), langdetect's
+    profiles and their matrix, and trafilatura's jusText stoplists came from the forkserver, and how many
+    objects the worker inherited frozen (shared, never written by its garbage collector)."""
     import gc
 
-    analysis = "pipelines.analysis.analyse" in sys.modules and "datasketch" in sys.modules
+    from pipelines.detect import neardup
+
+    analysis = (
+        "pipelines.analysis.analyse" in sys.modules and neardup._permutations.cache_info().currsize == 1
+    )
 
     from justext.core import define_stoplist
     from trafilatura import external
@@ -170,13 +174,14 @@ def test_workers_share_the_preloaded_extractors_frozen() -> None:
 
 def test_workers_load_neither_scrapy_nor_the_pipeline_stages() -> None:
     # The workers run the extractors; the Scrapy-facing stages, Scrapy and Twisted belong to the crawl's
-    # main process, and every worker would carry them for nothing.
+    # main process, and every worker would carry them for nothing. datasketch and the scipy it imports
+    # (~55 MB in the forkserver) are not needed for MinHash signatures (pipelines.detect.neardup).
     script = (
         "import sys\n"
         "import pipelines.analysis.analyse, pipelines.analysis.job, pipelines.analysis.preload\n"
         "stages = {'pipelines.' + name for name in ('archive', 'dedup', 'extraction', 'items', 'language')}\n"
         "print(sorted(m for m in sys.modules if m in stages or m.split('.')[0] in ('crawler', 'scrapy',"
-        " 'twisted')))\n"
+        " 'twisted', 'datasketch', 'scipy')))\n"
     )
     root = Path(__file__).resolve().parents[3]
     output = subprocess.run(
