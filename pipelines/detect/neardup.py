@@ -66,7 +66,7 @@ _MAX_HASH = np.uint64((1 << 32) - 1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """datasketch's MinHash(num_perm=NUM_PERM, seed=1).permutations, drawn the way it draws them (numpy's
     legacy RandomState, whose stream numpy keeps stable across versions): the archive's stored signatures
-    were made with them. datasketch itself is not imported: it loads scipy (~55 MB and 700 modules in
+    were made with them. datasketch itself is not imported: it loads scipy (~51 MB and 580 modules in
     every extraction worker's forkserver) for nothing signatures use; the tests compare with it."""
     generator = np.random.RandomState(1)
     pairs = [

@@ -175,7 +175,7 @@ def test_workers_share_the_preloaded_extractors_frozen() -> None:
 def test_workers_load_neither_scrapy_nor_the_pipeline_stages() -> None:
     # The workers run the extractors; the Scrapy-facing stages, Scrapy and Twisted belong to the crawl's
     # main process, and every worker would carry them for nothing. datasketch and the scipy it imports
-    # (~55 MB in the forkserver) are not needed for MinHash signatures (pipelines.detect.neardup).
+    # (~51 MB in the forkserver) are not needed for MinHash signatures (pipelines.detect.neardup).
     script = (
         "import sys\n"
         "import pipelines.analysis.analyse, pipelines.analysis.job, pipelines.analysis.preload\n"
