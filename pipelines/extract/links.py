@@ -208,7 +208,7 @@ def article_signals(tree: lxml.html.HtmlElement) -> tuple[bool, str]:
 def _json_ld_is_article(script: str) -> bool:
     try:
         data = json.loads(script)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser recurses
         return False
     stack = [data]
     while stack:

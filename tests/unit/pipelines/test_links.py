@@ -36,6 +36,17 @@ def test_article_signals() -> None:
     assert not article_signals(listing)[0]
 
 
+def test_json_ld_nested_past_the_parsers_recursion_is_no_signal_and_no_failure() -> None:
+    # A hostile portal's JSON-LD nested 5,000 deep made json.loads raise RecursionError, and the whole
+    # page's analysis failed in its worker; it is now simply no JSON-LD Article, and the page's own
+    # paragraphs still decide.
+    deep = "[" * 5000 + "]" * 5000
+    assert article_signals(_article_page(f'<script type="application/ld+json">{deep}</script>')) == (
+        True,
+        "h1 and 4 long paragraphs",
+    )
+
+
 def test_looks_like_html() -> None:
     assert looks_like_html(b"<!DOCTYPE html><html><body>x</body></html>")
     assert looks_like_html(b"\n\n  <div class='x'>tin</div>")
