@@ -35,40 +35,26 @@ class PageMetadata:
     still be asked for (extraction reads them from the same, unpruned tree)."""
 
     def __init__(self, document: Document, tree: HtmlElement) -> None:
-        self.document = document
+        self.title: str | None = document.title
+        self.author: str | None = document.author
+        self.url: str | None = document.url
+        self.sitename: str | None = document.sitename
+        self.image: str | None = document.image
+        self._categories: list[str] | None = document.categories  # JSON-LD's, when it gave them
+        self._tags: list[str] | None = document.tags
         self._tree = tree
-
-    @property
-    def title(self) -> str | None:
-        return self.document.title
-
-    @property
-    def author(self) -> str | None:
-        return self.document.author
-
-    @property
-    def url(self) -> str | None:
-        return self.document.url
-
-    @property
-    def sitename(self) -> str | None:
-        return self.document.sitename
-
-    @property
-    def image(self) -> str | None:
-        return self.document.image
 
     def categories(self) -> list[str]:
         """JSON-LD's section, else trafilatura's category links or article:section/subject meta tags."""
-        if not self.document.categories:
-            self.document.categories = extract_catstags("category", self._tree)
-        return list(self.document.categories)
+        if not self._categories:
+            self._categories = extract_catstags("category", self._tree)
+        return list(self._categories)
 
     def tags(self) -> list[str]:
         """JSON-LD's keywords, else trafilatura's tag links."""
-        if not self.document.tags:
-            self.document.tags = extract_catstags("tag", self._tree)
-        return list(self.document.tags)
+        if not self._tags:
+            self._tags = extract_catstags("tag", self._tree)
+        return list(self._tags)
 
 
 def read_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
