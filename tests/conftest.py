@@ -1,5 +1,6 @@
 """Shared fixtures: archives on SQLite and PostgreSQL (PostgreSQL is mandatory when CI=true), empty or
-migrated (copies of a template migrated once per session: tests/databases.py)."""
+migrated (copies of a template migrated once per session, recycled between tests on PostgreSQL:
+tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import open_archive
-from tests.databases import copy_sqlite, postgres_database, postgres_template, sqlite_template
+from tests.databases import (
+    RecycledPostgres,
+    copy_sqlite,
+    postgres_database,
+    postgres_template,
+    sqlite_template,
+)
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +26,16 @@ def postgres_template_name() -> Iterator[str]:
     """This process's migrated PostgreSQL template database (never connected to by tests)."""
     with postgres_template() as name:
         yield name
+
+
+@pytest.fixture(scope="session")
+def recycled_postgres(postgres_template_name: str) -> Iterator[RecycledPostgres]:
+    """This process's copy of the template, reset after each test that used it."""
+    recycled = RecycledPostgres(postgres_template_name)
+    try:
+        yield recycled
+    finally:
+        recycled.close()
 
 
 @pytest.fixture(scope="session")
@@ -47,12 +64,12 @@ def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 @pytest.fixture(params=["sqlite", "postgresql"])
 def migrated_archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of an archive at the newest schema, with no rows, on each supported database: a copy of
-    the session's migrated template, as the migrations would have left it."""
+    the session's migrated template, as the migrations would have left it (on PostgreSQL, the
+    process's one copy, reset to that state after each test)."""
     if request.param == "sqlite":
         yield copy_sqlite(request.getfixturevalue("sqlite_template_file"), tmp_path / "archive.sqlite3")
     else:
-        template = request.getfixturevalue("postgres_template_name")
-        with postgres_database(template=template) as url:
+        with request.getfixturevalue("recycled_postgres").checkout() as url:
             yield url
 
 
