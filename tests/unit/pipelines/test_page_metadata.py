@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
+from trafilatura import json_metadata
 from trafilatura import metadata as trafilatura_metadata
 
 from pipelines.extract import page_metadata
@@ -49,6 +52,19 @@ PAGES = {
         f"<html><head><meta name='author' content='admin'></head><body>{BODY}<h2>Phụ đề</h2></body></html>"
     ),
     "nothing": f"<html><body>{BODY}</body></html>",
+    # JSON-LD that does not parse, its authors found by pattern: two, then a one-word name that ends
+    # trafilatura's search (the last person is never reached), in a block repeated to 60 persons.
+    "broken json-ld, many persons": (
+        "<html><head><script type='application/ld+json'>"
+        '{"@type": "LiveBlogPosting", "headline": "Trực tiếp: bão số 3",'
+        + ' "liveBlogUpdate": ['
+        + ", ".join(
+            f'{{"author": {{"@type": "Person", "name": "{name}"}}, "articleBody": "Cập nhật {i}"}}'
+            for i, name in enumerate(["Lê Văn An", "Trần Bình Minh"] * 29 + ["admin", "Phạm Đức Anh"])
+        )
+        + "],,}"
+        f"</script></head><body>{BODY}</body></html>"
+    ),
 }
 
 
@@ -82,19 +98,33 @@ def test_the_pages_cover_each_source_of_a_field() -> None:
     assert found["meta tags"].sitename == "Baoninhthuan" and found["meta tags"].categories == ["Thời sự"]
     assert found["one-word author, no title"].author is None and found["one-word author, no title"].title
     assert found["nothing"].sitename == "baoninhthuan.com.vn"
+    assert found["broken json-ld, many persons"].author == "Lê Văn An; Trần Bình Minh"
 
 
-def test_no_date_or_licence_is_searched_and_links_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Extraction dates pages itself (pipelines.extract.page_dates) and archives no licence: htmldate's
-    # search and the licence's were paid for nothing. Category and tag links are read only when the
-    # page's own meta tags, which extraction prefers, name none.
-    def refuse(*_: object, **__: object) -> None:
-        raise AssertionError("searched")
+# Pieces of JSON-LD, broken or not, that the author patterns react to: their literals, the characters
+# that end or quote their parts, names with and without a space, and the objects removed before them.
+_PIECES = [
+    '"author"', '"author":', '"Person"', '"person"', '"name"', '"names"', '"nam"', '"name\\":', ": ", ":",
+    '"', "{", "}", "[", "]", ",", "\\", " ", "Lê Văn An", "Bình", "Trần Thị Mai", "x",
+    '"@type":"ImageObject",', '{"@type":"Organization","name":"Báo Lào Cai"}',
+]  # fmt: skip
 
-    monkeypatch.setattr(trafilatura_metadata, "find_date", refuse)
-    monkeypatch.setattr(trafilatura_metadata, "extract_license", refuse)
-    monkeypatch.setattr(page_metadata, "extract_catstags", refuse)
-    metadata = read_metadata(parse_markup(PAGES["links only"]), URL)
-    assert metadata.title == "Tiêu đề duy nhất"
-    with pytest.raises(AssertionError, match="searched"):
-        metadata.tags()
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_the_linear_author_search_finds_what_trafilaturas_finds(text: str) -> None:
+    for expression in (json_metadata.JSON_AUTHOR_1, json_metadata.JSON_AUTHOR_2):
+        assert page_metadata._json_author(text, expression) == json_metadata.extract_json_author(
+            text, expression
+        )
+
+
+def test_only_the_person_pattern_is_read_in_one_pass() -> None:
+    # A counter-example found by fuzzing: JSON_AUTHOR_1's first match (its first branch, from the
+    # second "author", at 7) cut out, its second branch matches from 0, before where the cut was.
+    # Searching on after the match finds nothing more; trafilatura finds " B".
+    text = '"author"author":""nam":"} """name"x" B'
+    assert [match.span() for match in json_metadata.JSON_AUTHOR_1.finditer(text)] == [(7, 26)]
+    assert json_metadata.extract_json_author(text, json_metadata.JSON_AUTHOR_1) == "B"
+    assert page_metadata._json_author(text, json_metadata.JSON_AUTHOR_1) == "B"
+    assert json_metadata.JSON_AUTHOR_2.pattern == page_metadata._ONE_PASS_EXPRESSION
