@@ -31,11 +31,8 @@ def postgres_template_name() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def recycled_postgres(postgres_template_name: str) -> Iterator[RecycledPostgres]:
     """This process's copy of the template, reset after each test that used it."""
-    recycled = RecycledPostgres(postgres_template_name)
-    try:
+    with RecycledPostgres(postgres_template_name) as recycled:
         yield recycled
-    finally:
-        recycled.close()
 
 
 @pytest.fixture(scope="session")

@@ -284,3 +284,9 @@ class RecycledPostgres:
             self._drop()
         finally:
             self._admin.dispose()
+
+    def __enter__(self) -> RecycledPostgres:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -15,11 +15,8 @@ from tests.databases import RecycledPostgres
 @pytest.fixture
 def recycled(postgres_template_name: str) -> Iterator[RecycledPostgres]:
     """A recycler of its own, so these tests see its copies come and go without disturbing others."""
-    recycled = RecycledPostgres(postgres_template_name)
-    try:
+    with RecycledPostgres(postgres_template_name) as recycled:
         yield recycled
-    finally:
-        recycled.close()
 
 
 def _run(url: str, *statements: str) -> list[object]:
