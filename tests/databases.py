@@ -57,23 +57,24 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
+def database_url(name: str) -> str:
+    """The URL of the PostgreSQL database ``name`` on the tests' server."""
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
 @contextmanager
-def postgres_database(*, template: str | None = None, prefix: str = "newsarchive_test") -> Iterator[str]:
-    """Create a PostgreSQL database, empty or a copy of the database ``template``; yield its URL; drop it.
+def postgres_database(*, prefix: str = "newsarchive_test") -> Iterator[str]:
+    """Create an empty PostgreSQL database; yield its URL; drop it.
 
     Skips (fails when CI=true) when PostgreSQL is not reachable.
     """
     require_postgres()
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    # The template is copied block by block, not migrated again. PostgreSQL refuses a template that has
-    # connections: the template's owner closed them all (postgres_template) and no test connects to it.
-    source = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"{source}'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield url
+        yield database_url(name)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -200,15 +201,14 @@ class RecycledPostgres:
         self._name: str | None = None
         self._fresh: _FreshState | None = None
 
-    def _url(self, name: str) -> str:
-        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
     def _create(self) -> str:
         name = f"newsarchive_test_{uuid.uuid4().hex[:12]}"
+        # The template is copied block by block, not migrated again. PostgreSQL refuses a template that
+        # has connections: the template's owner closed them all (postgres_template), no test opens one.
         with self._admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"'))
         self._name = name
-        engine = create_engine(self._url(name))
+        engine = create_engine(database_url(name))
         try:
             with engine.connect() as connection:
                 self._fresh = _fresh_state(connection)
@@ -226,7 +226,7 @@ class RecycledPostgres:
     def checkout(self) -> Iterator[str]:
         name = self._name or self._create()
         try:
-            yield self._url(name)
+            yield database_url(name)
         finally:
             if not self._reset(name):
                 self._drop()
@@ -236,7 +236,7 @@ class RecycledPostgres:
         fresh = self._fresh
         if fresh is None:
             return False
-        engine = create_engine(self._url(name))
+        engine = create_engine(database_url(name))
         try:
             with engine.begin() as connection:
                 # A test's engine left open (or a server thread still running) would hold locks that

@@ -4,9 +4,10 @@
 for a date (ours is ``page_dates.find_dates``), searches the page for a licence (not archived) and looks
 categories and tags up by XPath where JSON-LD gave none, even on pages whose own meta tags, which
 extraction prefers, name them. Over the real pages of ../shared/data, ``extract_metadata`` took 8.9 ms of
-CPU a page and ``read_metadata`` with both lists asked for takes 7.8 (docs/benchmarks.md, fourth
-round). ``read_metadata`` takes trafilatura's steps in its order, with its functions, for title, author,
-URL, site name and image; ``categories`` and ``tags`` give trafilatura's lists only when asked.
+CPU a page and ``read_metadata`` with both lists asked for 7.8 (docs/benchmarks.md, fourth round); the
+one-pass author search below took it from 6.4 to 4.3 in a later pair of runs (fifth round).
+``read_metadata`` takes trafilatura's steps in its order, with its functions, for title, author, URL,
+site name and image; ``categories`` and ``tags`` give trafilatura's lists only when asked.
 Extraction then calls bare_extraction without metadata.
 
 One step is trafilatura's result by a cheaper road: the author search in JSON-LD that does not parse
