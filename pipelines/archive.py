@@ -216,7 +216,21 @@ class ArchivePipeline:
         return retrying(attempt, on_retry=_log_retry, outage=self.outage)
 
     def _write_batch(self, items: list[PageItem]) -> list[ArchiveOutcome | None]:
-        """Write a batch in one transaction; each item in its own savepoint, so one bad row fails alone."""
+        """Write a batch in one transaction, its items first without a savepoint each (a savepoint and its
+        release cost 0.6 ms of the writer's CPU an article on SQLite, a quarter of the write); if the
+        database refuses a row, that transaction is rolled back and the batch written again with each
+        item in its own savepoint, so the refused item fails alone (_write_isolated)."""
+        try:
+            return self._write_items(items, isolated=False)
+        except (IntegrityError, DataError) as exc:
+            # The transaction was rolled back: portal rows it created do not exist.
+            self.portal_ids.clear()
+            logger.info("a row of the batch was refused (%s); writing each item alone", exception_line(exc))
+            return self._write_items(items, isolated=True)
+
+    def _write_items(self, items: list[PageItem], *, isolated: bool) -> list[ArchiveOutcome | None]:
+        """Write ``items`` in one transaction; ``isolated``: each in its own savepoint, a refused row
+        recorded as a conflict or a rejected article (_rejected) instead of raising."""
         assert self.factory is not None, "open_spider was not called"
         run_id = self.stats.get_value("archive/run_id")
         outcomes: list[ArchiveOutcome | None] = []
@@ -228,6 +242,9 @@ class ArchivePipeline:
                 # Outside the item's savepoint: a rolled-back item must not take the portal row with it.
                 portal_id = self._portal_id(session, item)
                 entry = entries.get(item.url)
+                if not isolated:
+                    outcomes.append(self._write(session, item, run_id, portal_id, entry))
+                    continue
                 try:
                     with session.begin_nested():
                         outcomes.append(self._write(session, item, run_id, portal_id, entry))
