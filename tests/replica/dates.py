@@ -15,18 +15,30 @@ def weekday_vi(dt: datetime) -> str:
     return WEEKDAYS_VI[dt.weekday()]
 
 
+def local(dt: datetime) -> datetime:
+    """Return ``dt`` on Vietnam's wall clock, as the portals' date lines show it.
+
+    An edit time given in UTC (``edit_time``) used to be printed with its UTC hour beside a meta tag
+    holding the same wall clock with +00:00; when its seconds were 0, page_dates took the line for the
+    local truth (as it must for a CMS that labels local time UTC) and read the edit 7 hours early.
+    """
+    return dt.astimezone(VN_TZ) if dt.tzinfo is not None else dt
+
+
 def line_a(dt: datetime) -> str:
     """Return style A's date line: ``Thứ Sáu, 12/04/2024 - 08:30``."""
+    dt = local(dt)
     return f"{weekday_vi(dt)}, {dt:%d/%m/%Y - %H:%M}"
 
 
 def line_b(dt: datetime) -> str:
     """Return style B's date line: ``12/04/2024 08:30 (GMT+7)``."""
-    return f"{dt:%d/%m/%Y %H:%M} (GMT+7)"
+    return f"{local(dt):%d/%m/%Y %H:%M} (GMT+7)"
 
 
 def line_c(dt: datetime) -> str:
     """Return style C's date line: ``08:30 12/4/2024``."""
+    dt = local(dt)
     return f"{dt:%H:%M} {dt.day}/{dt.month}/{dt.year}"
 
 

@@ -8,7 +8,7 @@ import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter, deque
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from urllib.robotparser import RobotFileParser
 
 import pytest
 
+from pipelines.extract.page_dates import find_dates
 from tests.replica import GroundTruth, build_world
 from tests.replica import world as replica_world
 from tests.replica.dates import WEEKDAYS_VI
@@ -456,3 +457,21 @@ def test_every_truth_url_of_groups_and_pairs_is_a_served_article(seed: int) -> N
     paired = [u for pair in truth.templated_pairs for u in pair]
     assert truth.templated_pairs and truth.near_groups
     assert set(grouped) | set(paired) <= set(truth.articles)
+
+
+@pytest.mark.parametrize("second", [0, 30])
+def test_an_edit_time_given_in_utc_reads_back_exactly_from_its_page(second: int) -> None:
+    """The date lines show Vietnamese time whatever zone the edit time was given in: an edit made at
+    07:26 UTC was shown as "07:26" beside a meta tag of 07:26+00:00, and with 0 seconds the archive
+    read it as 07:26 in Vietnam (tests/integration/test_edits.py failed one run in 60)."""
+    world = build_world(portals=3, articles=60, seed=1)
+    edited_at = datetime(2026, 12, 7, 7, 26, second, tzinfo=UTC)
+    world.set_edition(1, edited_at=edited_at)
+    checked = 0
+    for portal in world.portals:
+        edited = [a for a in portal.articles if a.edited_at is not None and a.updated_at is not None]
+        for article in edited[:3]:
+            page = Site(world, portal, "http://portal.example").respond(article.path).body
+            assert find_dates(page).updated_at == edited_at, (portal.style, article.path)
+            checked += 1
+    assert checked >= 4
