@@ -16,12 +16,9 @@ def weekday_vi(dt: datetime) -> str:
 
 
 def local(dt: datetime) -> datetime:
-    """Return ``dt`` on Vietnam's wall clock, as the portals' date lines show it.
-
-    An edit time given in UTC (``edit_time``) used to be printed with its UTC hour beside a meta tag
-    holding the same wall clock with +00:00; when its seconds were 0, page_dates took the line for the
-    local truth (as it must for a CMS that labels local time UTC) and read the edit 7 hours early.
-    """
+    """Return ``dt`` on Vietnam's wall clock, as the portals' date lines show it: a time given in UTC
+    (``edit_time``) printed with its UTC hour would sit beside a meta tag of the same wall clock with
+    +00:00, which page_dates rightly reads as a CMS labelling local time UTC."""
     return dt.astimezone(VN_TZ) if dt.tzinfo is not None else dt
 
 

@@ -469,9 +469,10 @@ def test_an_edit_time_given_in_utc_reads_back_exactly_from_its_page(second: int)
     world.set_edition(1, edited_at=edited_at)
     checked = 0
     for portal in world.portals:
+        site = Site(world, portal, "http://portal.example")
         edited = [a for a in portal.articles if a.edited_at is not None and a.updated_at is not None]
         for article in edited[:3]:
-            page = Site(world, portal, "http://portal.example").respond(article.path).body
+            page = site.respond(article.path).body
             assert find_dates(page).updated_at == edited_at, (portal.style, article.path)
             checked += 1
     assert checked >= 4
