@@ -49,19 +49,32 @@ class _FetchRecord:
     policy: frontier.RevisitPolicy
 
 
-def _apply(session: Session, pending: Sequence[Callable[[Session], object] | _FetchRecord]) -> None:
+_Buffered = Callable[[Session], object] | _FetchRecord | frontier.DiscoveryRecord
+
+
+def _apply(session: Session, pending: Sequence[_Buffered]) -> None:
     """Run the buffered writes in their order. The entries the fetch records name are locked first, all
     at once; the session's identity map gives every later read of those rows the same objects, so each
     record still sees what the writes before it left. An entry that does not exist yet (a discovery in
-    this flush creates it) is looked up by its own record_fetch, as before."""
+    this flush creates it) is looked up by its own record_fetch, as before. Consecutive discovery records
+    are written together (record_discovery_records): a replica crawl's flush held ~70, in runs of ~5."""
     records = [work for work in pending if isinstance(work, _FetchRecord)]
     entries = frontier.lock_entries(session, [record.outcome.url for record in records]) if records else {}
+    discoveries: list[frontier.DiscoveryRecord] = []
     for work in pending:
+        if isinstance(work, frontier.DiscoveryRecord):
+            discoveries.append(work)
+            continue
+        if discoveries:
+            frontier.record_discovery_records(session, discoveries)
+            discoveries = []
         if isinstance(work, _FetchRecord):
             entry = entries.get(work.outcome.url)
             frontier.record_fetch(session, work.portal_id, work.outcome, work.policy, entry)
         else:
             work(session)
+    if discoveries:
+        frontier.record_discovery_records(session, discoveries)
 
 
 class FrontierPlanner:
@@ -80,7 +93,7 @@ class FrontierPlanner:
         self.writer: sessionmaker[Session] | None = None
         self.portal_ids: dict[str, int] = {}
         self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frontier-read")
-        self._pending: list[Callable[[Session], object] | _FetchRecord] = []
+        self._pending: list[_Buffered] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
@@ -111,7 +124,7 @@ class FrontierPlanner:
 
     # -- writes: buffered ------------------------------------------------------------------------
 
-    def _later(self, work: Callable[[Session], object] | _FetchRecord) -> None:
+    def _later(self, work: _Buffered) -> None:
         if self.writer is not None:
             with self._lock:
                 self._pending.append(work)
@@ -154,7 +167,7 @@ class FrontierPlanner:
             return [frontier.Plan(d.url, True, "new", False) for d in discoveries]
         portal_id, now, found = self.portal_ids[portal.key], utcnow(), list(discoveries)
         plans = await self._read(lambda session: frontier.plan(session, found, now=now, since=since))
-        self._later(lambda session: frontier.record_discoveries(session, portal_id, found, now=now))
+        self._later(frontier.DiscoveryRecord(portal_id, found, now))
         return plans
 
     async def due(

@@ -250,6 +250,16 @@ def not_older_than(since: datetime) -> ColumnElement[bool]:
     return and_(*(or_(column.is_(None), column >= since) for column in columns))
 
 
+@dataclass(frozen=True)
+class DiscoveryRecord:
+    """What one discovery step found (``record_discoveries``'s arguments), kept as data so that a writer
+    can record a run of them together (``record_discovery_records``)."""
+
+    portal_id: int
+    discoveries: Sequence[Discovery]
+    now: datetime
+
+
 def record_discoveries(
     session: Session, portal_id: int, discoveries: Sequence[Discovery], *, now: datetime | None = None
 ) -> None:
@@ -259,29 +269,50 @@ def record_discoveries(
     New URLs are inserted with all of that at once (INSERT ... ON CONFLICT DO NOTHING RETURNING); only
     known ones, and any that a concurrent writer created first, are loaded and updated.
     """
-    now = now or utcnow()
-    by_key: dict[str, Discovery] = {}
-    for discovery in discoveries:
-        by_key[frontier_key(discovery.url)] = discovery
-    keys = list(by_key)
-    known: dict[str, FrontierEntry] = {}
-    for start in range(0, len(keys), _PLAN_CHUNK):
-        known.update(_locked(session, keys[start : start + _PLAN_CHUNK]))
-    missing = [key for key in keys if key not in known]
+    record_discovery_records(session, [DiscoveryRecord(portal_id, discoveries, now or utcnow())])
+
+
+def record_discovery_records(session: Session, records: Sequence[DiscoveryRecord]) -> None:
+    """Record ``records`` as ``record_discoveries`` would one after the other, with one locking read and
+    one insert for all their URLs instead of one each.
+
+    A crawl's discovery writer gets one record per page that links to articles, a few URLs each: one by
+    one, their statements were most of that thread's time. A URL in several records is created from the
+    first and updated by the others, in their order; within one record its last discovery counts.
+    """
+    occurrences: dict[str, list[tuple[DiscoveryRecord, Discovery]]] = {}
+    for record in records:
+        by_key = {frontier_key(discovery.url): discovery for discovery in record.discoveries}
+        for key, discovery in by_key.items():
+            occurrences.setdefault(key, []).append((record, discovery))
+    known = _locked_chunks(session, list(occurrences))
+    missing = [key for key in occurrences if key not in known]
     created: set[str] = set()
     for start in range(0, len(missing), _INSERT_CHUNK):
         values = [
-            _discovered_row(portal_id, key, by_key[key], now)
+            _discovered_row(
+                occurrences[key][0][0].portal_id, key, occurrences[key][0][1], occurrences[key][0][0].now
+            )
             for key in missing[start : start + _INSERT_CHUNK]
         ]
         created.update(
             insert_ignoring_conflict(session, FrontierEntry, values, ["url_key"], returning="url_key")
         )
-    raced = [key for key in missing if key not in created]
-    if raced:
-        known.update(_locked(session, raced))
+    # Created by another writer first (raced), or here and seen again by a later record: loaded, updated.
+    again = [key for key in missing if key not in created or len(occurrences[key]) > 1]
+    known.update(_locked_chunks(session, again))
     for key, row in known.items():
-        _note_discovery(row, by_key[key], now)
+        later = occurrences[key][1:] if key in created else occurrences[key]
+        for record, discovery in later:
+            _note_discovery(row, discovery, record.now)
+
+
+def _locked_chunks(session: Session, keys: Sequence[str]) -> dict[str, FrontierEntry]:
+    """``_locked`` for any number of keys, a bounded number of bound parameters per query."""
+    found: dict[str, FrontierEntry] = {}
+    for start in range(0, len(keys), _PLAN_CHUNK):
+        found.update(_locked(session, keys[start : start + _PLAN_CHUNK]))
+    return found
 
 
 def _discovered_row(portal_id: int, key: str, discovery: Discovery, now: datetime) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from crawler.frontier.conditional import ConditionalGetMiddleware
 from crawler.portals import RegistryError, load_registry
@@ -280,3 +280,80 @@ def test_outcomes_and_run_status() -> None:
     status, why = run_status("finished", outcomes)
     assert status == "failed" and "c: unreachable" in why and "d: robots_refused" in why
     assert run_status("shutdown", outcomes)[0] == "interrupted"
+
+
+def _entries(session) -> dict[str, tuple]:  # type: ignore[no-untyped-def]
+    """Every frontier entry's columns but its id (ids follow insertion order, and PostgreSQL's sequence
+    does not roll back)."""
+    columns = [c for c in FrontierEntry.__table__.columns if c.name != "id"]
+    return {row.url_key: tuple(row[1:]) for row in session.execute(select(FrontierEntry.url_key, *columns))}
+
+
+def test_a_run_of_discovery_records_is_written_as_one_by_one_in_fewer_statements(archive) -> None:  # type: ignore[no-untyped-def]
+    """The discovery writer records a flush's consecutive records together: the same rows as
+    record_discoveries one record after the other, a URL in several records created by the first and
+    updated by the others in order, the last discovery of a URL within one record counting."""
+    engine, factory = archive
+    portal_id = _portal(factory)
+    _archive(factory, portal_id, NOW - timedelta(days=2), NOW - timedelta(days=3))  # URL: archived
+    site = "https://baoninhthuan.com.vn/thoi-su/"
+    listed, fed, undated = f"{site}tin-moi-1.html", f"{site}tin-moi-2.html", f"{site}tin-moi-3.html"
+    with factory.begin() as session:
+        frontier.record_discoveries(session, portal_id, [Discovery(listed, "listing")], now=NOW)
+    at = [NOW + timedelta(minutes=minutes) for minutes in range(4)]
+    day = timedelta(days=1)
+    records = [
+        frontier.DiscoveryRecord(portal_id, [
+            Discovery(URL, "sitemap", NOW - day), Discovery(fed, "listing", NOW - 2 * day),
+            Discovery(fed, "feed", NOW - day),  # the same URL again in one record: this one counts
+        ], at[1]),
+        frontier.DiscoveryRecord(portal_id, [
+            Discovery(fed, "feed", NOW + day), Discovery(listed, "listing", NOW - 5 * day),
+            Discovery(undated, "home"),
+        ], at[2]),
+        frontier.DiscoveryRecord(portal_id, [
+            Discovery(URL, "sitemap", NOW + day), Discovery(undated, "sitemap", NOW - 4 * day),
+            Discovery(listed, "listing", NOW - 6 * day),
+        ], at[3]),
+    ]  # fmt: skip
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if " frontier" in statement:
+            statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    session = factory()
+    with session.begin():
+        for record in records:
+            frontier.record_discoveries(session, record.portal_id, record.discoveries, now=record.now)
+        session.flush()
+        one_by_one_statements = list(statements)
+        one_by_one = _entries(session)
+        session.rollback()
+    statements.clear()
+    with session.begin():
+        frontier.record_discovery_records(session, records)
+        session.flush()
+        together_statements = list(statements)
+        together = _entries(session)
+        session.rollback()
+    event.remove(engine, "before_cursor_execute", count)
+    session.close()
+
+    assert together == one_by_one
+    # What the records said reached the rows: the later feed date, the first listing date kept, the
+    # sitemap's move forward owing a fetch.
+    columns = [c.name for c in FrontierEntry.__table__.columns if c.name != "id"]
+    fed_row = dict(zip(columns, together[fed], strict=True))
+    assert fed_row["feed_date"].replace(tzinfo=UTC) == NOW + day
+    assert fed_row["last_seen_at"].replace(tzinfo=UTC) == at[2]
+    listed_row = dict(zip(columns, together[listed], strict=True))
+    assert listed_row["published_at"].replace(tzinfo=UTC) == NOW - 5 * day
+    archived = dict(zip(columns, together[URL], strict=True))
+    assert archived["sitemap_lastmod"].replace(tzinfo=UTC) == NOW + day
+    assert archived["next_fetch_at"].replace(tzinfo=UTC) <= at[1]
+    # One locking read and one insert for the three records, and a read of the rows they created and
+    # saw again; one by one, a read per record and an insert per record that found a new URL.
+    assert together_statements.count("SELECT") == 2 and together_statements.count("INSERT") == 1
+    assert one_by_one_statements.count("SELECT") == 3 and one_by_one_statements.count("INSERT") == 2
