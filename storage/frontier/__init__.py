@@ -289,12 +289,10 @@ def record_discovery_records(session: Session, records: Sequence[DiscoveryRecord
     missing = [key for key in occurrences if key not in known]
     created: set[str] = set()
     for start in range(0, len(missing), _INSERT_CHUNK):
-        values = [
-            _discovered_row(
-                occurrences[key][0][0].portal_id, key, occurrences[key][0][1], occurrences[key][0][0].now
-            )
-            for key in missing[start : start + _INSERT_CHUNK]
-        ]
+        values = []
+        for key in missing[start : start + _INSERT_CHUNK]:
+            first, discovery = occurrences[key][0]
+            values.append(_discovered_row(first.portal_id, key, discovery, first.now))
         created.update(
             insert_ignoring_conflict(session, FrontierEntry, values, ["url_key"], returning="url_key")
         )
