@@ -164,29 +164,33 @@ class ArchivePipeline:
                 exception_line(exc),
             )
             return [None] * len(items)
+        written = {o.article_id: i for i, o in enumerate(outcomes) if o is not None and o.kind == "new"}
         try:
-            decisions = self._retrying(self._decide)
+            decisions, copies = self._retrying(lambda: self._decide(list(written)))
         except SQLAlchemyError as exc:
             # The articles are archived and stay queued: the next decider (this crawl's next batch, its
             # close, or another crawl) decides them.
             logger.error("dedup decisions postponed: %s", exception_line(exc))
             return outcomes
         self._count_decisions(decisions)
-        written = {o.article_id: i for i, o in enumerate(outcomes) if o is not None and o.kind == "new"}
-        for decision in decisions:
-            index = written.get(decision.article_id)
-            if index is not None and decision.kind in ("duplicate", "near_duplicate"):
-                outcome = outcomes[index]
-                assert outcome is not None
-                outcomes[index] = ArchiveOutcome(
-                    decision.kind, "duplicate", outcome.article_id, outcome.capture_id
-                )
+        for article_id, kind in copies.items():
+            index = written[article_id]
+            outcome = outcomes[index]
+            assert outcome is not None
+            outcomes[index] = ArchiveOutcome(kind, "duplicate", outcome.article_id, outcome.capture_id)
         return outcomes
 
-    def _decide(self) -> list[dedup.Decision]:
+    def _decide(self, written: list[int | None]) -> tuple[list[dedup.Decision], dict[int, str]]:
+        """Decide the queue; return the decisions and which of the batch's new articles ended as copies.
+
+        A new article's outcome is its status after the pass, not the decision about it: two copies in
+        one batch were both decided copies of each other (one linked, one "already in one cluster"), and
+        an article decided unique becomes the copy when a later, earlier-published one joins it.
+        """
         assert self.factory is not None, "open_spider was not called"
         with self.factory.begin() as session:
-            return dedup.decide_pending(session)
+            decisions = dedup.decide_pending(session)
+            return decisions, dedup.copies_among(session, [i for i in written if i is not None])
 
     def _count_decisions(self, decisions: list[dedup.Decision]) -> None:
         for decision in decisions:

@@ -119,6 +119,53 @@ def decide_pending(session: Session, limit: int = DECIDE_BATCH) -> list[Decision
     return decisions
 
 
+def copies_among(session: Session, article_ids: Sequence[int]) -> dict[int, str]:
+    """Return which of ``article_ids`` (the new articles of one write) count as copies after the dedup pass,
+    each as ``duplicate`` (the same text hash as the article it copies or displaced) or ``near_duplicate``.
+
+    Counted so that a crawl's copies add up to the archive's: a duplicate counts, and so does the origin
+    of a cluster that already held other articles (published earlier, it became the origin and one of
+    them the copy, which had been counted as an original when it was written).
+    """
+    if not article_ids:
+        return {}
+    ids = set(article_ids)
+    rows = session.execute(
+        select(
+            Article.id, Article.status, Article.cluster_id, Article.content_hash, Article.duplicate_of
+        ).where(Article.id.in_(ids), Article.cluster_id.is_not(None))
+    ).all()
+    if not rows:
+        return {}
+    clusters = {row.cluster_id for row in rows}
+    # The hashes of each cluster's other articles, those written before this write.
+    older: dict[int | None, set[str | None]] = {}
+    for cluster_id, content_hash in session.execute(
+        select(Article.cluster_id, Article.content_hash).where(
+            Article.cluster_id.in_(clusters), Article.id.not_in(ids)
+        )
+    ):
+        older.setdefault(cluster_id, set()).add(content_hash)
+    hashes = {row.id: row.content_hash for row in rows}
+    wanted = [
+        row.duplicate_of for row in rows if row.duplicate_of is not None and row.duplicate_of not in hashes
+    ]
+    if wanted:
+        hashes.update(
+            session.execute(select(Article.id, Article.content_hash).where(Article.id.in_(wanted))).all()
+        )
+    copies: dict[int, str] = {}
+    for row in rows:
+        if row.status == CaptureStatus.DUPLICATE.value and row.duplicate_of is not None:
+            same = hashes.get(row.duplicate_of) == row.content_hash
+        elif row.status == CaptureStatus.ARCHIVED.value and row.cluster_id in older:
+            same = row.content_hash in older[row.cluster_id]
+        else:
+            continue
+        copies[row.id] = "duplicate" if same else "near_duplicate"
+    return copies
+
+
 def drain(factory: sessionmaker[Session], *, limit: int = DECIDE_BATCH) -> list[Decision]:
     """Decide every queued article, one transaction per pass of ``limit``; return all decisions."""
     decisions: list[Decision] = []

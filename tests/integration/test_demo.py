@@ -9,13 +9,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from storage.db import open_archive
-from storage.models import CrawlRun, Portal
+from storage.models import Article, CrawlRun, Portal
 
 pytestmark = pytest.mark.slow  # two demo crawls in subprocesses: not in `make test-fast`
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,8 +59,13 @@ def test_demo_uses_its_own_archive_and_keys_and_a_second_run_is_a_recrawl(tmp_pa
     engine, factory = open_archive(f"sqlite:///{tmp_path}/demo.sqlite3")
     with factory() as session:
         assert sorted(session.scalars(select(Portal.key))) == ["demo-khanhhoa", "demo-ninhthuan"]
+        statuses = Counter(session.scalars(select(Article.status)))
         assert len(session.scalars(select(CrawlRun)).all()) == 2
     engine.dispose()
+    # The first run's summary adds up to what the archive holds.
+    assert _figure(first.stdout, "articles archived") == statuses["archived"]
+    copies = _figure(first.stdout, "exact duplicates") + _figure(first.stdout, "near duplicates")
+    assert copies == statuses["duplicate"]
     _the_printed_commands_read_the_demo(tmp_path, second.stdout)
     _the_printed_commands_recrawl_the_demo(tmp_path, second.stdout, _port(first.stdout))
     # Another size is another world: never crawled into this archive (issue 22: 350 articles per portal,

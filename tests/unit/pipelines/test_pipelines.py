@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import unicodedata
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -385,3 +386,73 @@ def test_a_row_postgresql_refuses_fails_alone_and_keeps_its_capture(
             "archive rejected the article"
         )
     engine.dispose()
+
+
+def test_copies_written_in_one_batch_count_as_one_original_and_its_copies(
+    extraction: Any, archive_url: str
+) -> None:
+    """Each new article of a batch is counted by its status after the dedup pass: an exact pair and a
+    near pair written together are two originals, one duplicate and one near duplicate (each pair was
+    counted as two copies when the decisions were counted: the second of a pair is "already in one
+    cluster" with the first)."""
+    site = "https://baoninhthuan.com.vn/thoi-su/"
+    near = ["(BKH) - Báo Khánh Hòa giới thiệu bài viết của Báo Ninh Thuận.", *PARAGRAPHS]
+    other = [
+        "Chiều 15/4, Sở Nông nghiệp và Phát triển nông thôn tỉnh Ninh Thuận khai mạc hội chợ nông sản "
+        "an toàn lần thứ ba tại quảng trường 16/4, với hơn 120 gian hàng của các hợp tác xã trong tỉnh.",
+        "Hội chợ giới thiệu nho, táo, tỏi Phan Rang, thịt cừu và các sản phẩm OCOP đạt chuẩn ba sao trở lên; "
+        "nhiều doanh nghiệp ký kết bao tiêu sản phẩm với nông dân ngay trong ngày đầu.",
+        "Ban tổ chức cho biết hội chợ kéo dài đến hết ngày 20/4, mở cửa miễn phí từ 8 giờ đến 22 giờ hằng "
+        "ngày, kèm các hoạt động văn hóa, ẩm thực và trình diễn chế biến món ăn đặc sản.",
+    ]
+    pages = [
+        (f"{site}so-ket-1.html", PARAGRAPHS), (f"{site}ban-sao-2.html", PARAGRAPHS),
+        (f"{site}ban-sao-gan-3.html", near), (f"{site}chong-buon-lau-4.html", other),
+        (f"{site}ban-sao-5.html", [*other, "Theo Báo Ninh Thuận"]),
+    ]  # fmt: skip
+    items = [
+        _language(run(extraction.process_item(page_item(url, article_html(paragraphs)))))
+        for url, paragraphs in pages
+    ]
+    archive, dedup, stats = _archive_pipeline(archive_url)
+
+    async def write_together() -> None:
+        await asyncio.gather(*(archive.process_item(dedup.process_item(item)) for item in items))
+
+    asyncio.run(write_together())
+    archive.close_spider()
+    engine, factory = open_archive(archive_url)
+    with factory() as session:
+        statuses = Counter(session.scalars(select(Article.status)))
+    engine.dispose()
+    assert statuses == {"archived": 2, "duplicate": 3}
+    counted = {key: stats.get_value(f"archive/{key}") for key in ("stored", "duplicate", "near_duplicate")}
+    assert counted == {"stored": 2, "duplicate": 1, "near_duplicate": 2}
+
+
+def test_an_earlier_published_copy_that_becomes_the_origin_counts_as_the_copy(
+    extraction: Any, archive_url: str
+) -> None:
+    """The second write's article, published first, becomes the cluster's origin and the first write's
+    the duplicate: the crawl still counts one original and one copy, as the archive holds them."""
+    site = "https://baoninhthuan.com.vn/thoi-su/"
+    later = article_html(PARAGRAPHS)
+    earlier = later.replace(b"2024-04-12T08:30", b"2024-04-10T08:30").replace(b"12/04/2024", b"10/04/2024")
+    items = [
+        _language(run(extraction.process_item(page_item(url, body))))
+        for url, body in ((f"{site}ban-sao-1.html", later), (f"{site}so-ket-2.html", earlier))
+    ]
+    archive, dedup, stats = _archive_pipeline(archive_url)
+
+    async def write_one_by_one() -> None:
+        for item in items:
+            await archive.process_item(dedup.process_item(item))
+
+    asyncio.run(write_one_by_one())
+    archive.close_spider()
+    engine, factory = open_archive(archive_url)
+    with factory() as session:
+        statuses = dict(session.execute(select(Article.canonical_url, Article.status)).all())
+    engine.dispose()
+    assert statuses == {f"{site}ban-sao-1.html": "duplicate", f"{site}so-ket-2.html": "archived"}
+    assert (stats.get_value("archive/stored"), stats.get_value("archive/duplicate")) == (1, 1)
