@@ -38,11 +38,6 @@ class SpiderRequests:
     def __init__(self, spider: PortalSpider) -> None:
         self.spider = spider
         self.responses: Counter[str] = Counter()  # responses per portal, for the page budget
-        # The frontier keys (canonical URLs) of the article requests built this run: one request per
-        # article, however its links spell it (tracking parameters, a trailing slash, http or https,
-        # www. or m.). Scrapy's duplicate filter keeps those spellings apart, and a portal linking an
-        # article four ways was fetched four times a run. Bounded by the discovered_urls bound.
-        self.requested: set[str] = set()
 
     def count_response(self, portal: Portal) -> None:
         self.responses[portal.key] += 1
@@ -79,15 +74,10 @@ class SpiderRequests:
         listing_depth: int = 0,
         validators: tuple[str | None, str | None] | None = None,
     ) -> scrapy.Request | None:
-        """An article request, or None when this run requested the article already (under any spelling of
-        its URL) or the page budget is spent; its redirects come back to the spider (parse_article) to
-        be checked. ``validators`` (ETag, Last-Modified of the last capture) make it a conditional GET
+        """An article request; its redirects come back to the spider (parse_article) to be checked.
+        ``validators`` (ETag, Last-Modified of the last capture) make it a conditional GET
         (crawler.frontier.conditional)."""
-        key = frontier.frontier_key(url)
-        if key in self.requested:
-            self.spider.counters.inc("frontier/requested_this_run")
-            return None
-        request = self._budgeted(
+        return self._budgeted(
             url,
             portal,
             callback=self.spider.parse_article,
@@ -103,9 +93,6 @@ class SpiderRequests:
                 "validators": validators,
             },
         )
-        if request is not None:
-            self.requested.add(key)
-        return request
 
     def planned_articles(
         self,

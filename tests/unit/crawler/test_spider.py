@@ -266,27 +266,3 @@ def test_a_refused_article_url_is_recorded_as_refused(spider: PortalSpider) -> N
     (item,) = list(spider.article_failed(failure))
     assert (item.url, item.failure_status) == (ARTICLE, "refused")
     assert item.failure_reason == "refused by the address guard: scheme 'file' is not fetched"
-
-
-def test_an_article_is_requested_once_a_run_however_its_links_spell_it(spider: PortalSpider) -> None:
-    """Tracking parameters, a fragment, a trailing slash, http and www. are one article (its frontier
-    key); Scrapy's duplicate filter tells most of them apart, so the spider asks for each key once."""
-    spellings = [
-        ARTICLE + "?utm_source=facebook&utm_medium=share", ARTICLE + "#binh-luan", ARTICLE + "/",
-        ARTICLE.replace("https://", "http://"), ARTICLE.replace("https://", "https://www."), ARTICLE,
-    ]  # fmt: skip
-    other = ARTICLE.replace("-12.html", "-13.html")
-    html = "".join(f'<a href="{url}">Bài</a>' for url in [*spellings, other]).encode()
-    listing = HtmlResponse(
-        HOME, body=b"<html><body>" + html + b"</body></html>", request=Request(HOME, meta=_meta())
-    )
-    requests = drain(spider.parse_listing(listing))
-    assert [request.url for request in requests] == [spellings[0], other]
-    # A sitemap of the same run naming it again, another way: not asked for again.
-    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{ARTICLE}?fbclid=1</loc></url></urlset>'
-    sitemap = Response(
-        HOME + "sitemap.xml", body=body.encode(), request=Request(HOME + "sitemap.xml", meta=_meta())
-    )
-    assert drain(spider.parse_sitemap(sitemap)) == []
-    # Counted: four of the page's spellings (the fragment's link is the plain one's) and the sitemap's.
-    assert spider.crawler.stats.get_value("frontier/requested_this_run") == 5
