@@ -390,18 +390,27 @@ class PortalSpider(scrapy.Spider):
             return item
         return self.requests.redirected_article(target, response, chain)
 
-    def article_failed(self, failure: Failure) -> Iterator[PageItem]:
-        """Record an article URL that could not be fetched, with why; robots refusals are not failures."""
+    def article_failed(self, failure: Failure) -> Iterator[PageItem | scrapy.Request]:
+        """Record an article URL that could not be fetched, with why (robots refusals are not failures).
+        A refusal (robots.txt, the address guard) or a 4xx may be the spelling's own (robots.txt refusing
+        ``?utm_source=``, a 404 on a trailing slash): the article is then requested under its next
+        spelling, if this run saw another. Timeouts and 5xx are not: another spelling would meet them too."""
         request = failure.request  # type: ignore[attr-defined]
         item = failed_fetch_item(failure, self.portals[request.meta["portal"]])
         if item is None:
             self.counters.inc("discovery/robots_forbidden")
             portal = self.portals[request.meta["portal"]]
             self._record_no_capture(portal, request.url, 0, FrontierState.FAILED, frontier.ROBOTS_FORBIDDEN)
-            return
-        if item.failure_status in _FAILURE_STATS:
-            self.counters.inc(_FAILURE_STATS[item.failure_status])
-        yield item
+        else:
+            if item.failure_status in _FAILURE_STATS:
+                self.counters.inc(_FAILURE_STATS[item.failure_status])
+            yield item
+            if item.failure_status != "refused" and not 400 <= (item.http_status or 0) < 500:
+                return
+        chain = request.meta.get("redirect_chain")
+        next_spelling = self.requests.next_spelling(chain[0] if chain else request.url)
+        if next_spelling is not None:
+            yield next_spelling
 
     def discovery_failed(self, failure: Failure) -> None:
         """Robots, sitemap, feed or listing fetches may fail (no sitemap, say): counted, logged at DEBUG;

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
@@ -266,3 +267,67 @@ def test_a_refused_article_url_is_recorded_as_refused(spider: PortalSpider) -> N
     (item,) = list(spider.article_failed(failure))
     assert (item.url, item.failure_status) == (ARTICLE, "refused")
     assert item.failure_reason == "refused by the address guard: scheme 'file' is not fetched"
+
+
+def _other_spellings() -> list[str]:
+    """An article's URL written five other ways the archive takes for the same article."""
+    return [
+        ARTICLE + "?utm_source=facebook&utm_medium=share", ARTICLE + "#binh-luan", ARTICLE + "/",
+        ARTICLE.replace("https://", "http://"), ARTICLE.replace("https://", "https://www."),
+    ]  # fmt: skip
+
+
+def _listing(spider: PortalSpider, urls: list[str]) -> list[scrapy.Request]:
+    html = "".join(f'<a href="{url}">Bài</a>' for url in urls)
+    page = f"<html><body>{html}</body></html>".encode()
+    return drain(spider.parse_listing(HtmlResponse(HOME, body=page, request=Request(HOME, meta=_meta()))))
+
+
+def test_an_article_is_requested_once_a_run_however_its_links_spell_it(spider: PortalSpider) -> None:
+    """Tracking parameters, a fragment, a trailing slash, http and www. are one article (its frontier
+    key); Scrapy's duplicate filter tells most of them apart, so the spider asks for each key once."""
+    spellings = [*_other_spellings(), ARTICLE]
+    other = ARTICLE.replace("-12.html", "-13.html")
+    requests = _listing(spider, [*spellings, other])
+    assert [request.url for request in requests] == [spellings[0], other]
+    # A sitemap of the same run naming it again, another way: not asked for again.
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{ARTICLE}?fbclid=1</loc></url></urlset>'
+    sitemap = Response(
+        HOME + "sitemap.xml", body=body.encode(), request=Request(HOME + "sitemap.xml", meta=_meta())
+    )
+    assert drain(spider.parse_sitemap(sitemap)) == []
+    # Counted: four of the page's spellings (the fragment's link is the plain one's) and the sitemap's.
+    assert spider.crawler.stats.get_value("frontier/other_spelling") == 5
+
+
+def test_a_spelling_that_fails_hands_over_to_the_next_one(spider: PortalSpider) -> None:
+    """robots.txt may refuse the ?utm_ link and allow the plain URL, a portal answer 404 on one spelling:
+    a failed request is followed by the next spelling the run saw, up to MAX_SPELLINGS of them."""
+    tracked, plain, slash = ARTICLE + "?utm_source=zalo", ARTICLE, ARTICLE + "/"
+    (first,) = _listing(spider, [tracked, plain, slash])
+    assert first.url == tracked
+    refused = Failure(IgnoreRequest("Forbidden by robots.txt"))
+    refused.request = first  # type: ignore[attr-defined]
+    (second,) = list(spider.article_failed(refused))  # a refusal records no item
+    assert isinstance(second, scrapy.Request) and second.url == plain and second.dont_filter
+    assert second.meta["via"] == "listing" and second.callback == spider.parse_article
+    missing = Failure(HttpError(HtmlResponse(plain, status=404, body=b"", request=second)))
+    missing.request = second  # type: ignore[attr-defined]
+    item, third = list(spider.article_failed(missing))
+    assert isinstance(item, PageItem) and item.http_status == 404
+    assert isinstance(third, scrapy.Request) and third.url == slash
+    gone = Failure(HttpError(HtmlResponse(slash, status=404, body=b"", request=third)))
+    gone.request = third  # type: ignore[attr-defined]
+    assert [type(x) for x in spider.article_failed(gone)] == [PageItem]  # no spelling left
+    assert spider.crawler.stats.get_value("frontier/spelling_retried") == 2
+
+
+def test_a_server_error_or_a_304_does_not_try_another_spelling(spider: PortalSpider) -> None:
+    """A 5xx (after Scrapy's retries) or a timeout would meet the next spelling too; a 304 is the
+    archived capture still current."""
+    for number, status in ((21, 503), (22, 304)):
+        url = ARTICLE.replace("-12.html", f"-{number}.html")
+        (first,) = _listing(spider, [url, url + "/"])
+        failure = Failure(HttpError(HtmlResponse(url, status=status, body=b"", request=first)))
+        failure.request = first  # type: ignore[attr-defined]
+        assert [type(x) for x in spider.article_failed(failure)] == [PageItem]
