@@ -391,10 +391,8 @@ class PortalSpider(scrapy.Spider):
         return self.requests.redirected_article(target, response, chain)
 
     def article_failed(self, failure: Failure) -> Iterator[PageItem | scrapy.Request]:
-        """Record an article URL that could not be fetched, with why (robots refusals are not failures).
-        A refusal (robots.txt, the address guard) or a 4xx may be the spelling's own (robots.txt refusing
-        ``?utm_source=``, a 404 on a trailing slash): the article is then requested under its next
-        spelling, if this run saw another. Timeouts and 5xx are not: another spelling would meet them too."""
+        """Record an article URL that could not be fetched, with why (robots refusals are not failures);
+        then the article's next spelling, when the failure may be this spelling's own (next_spelling)."""
         request = failure.request  # type: ignore[attr-defined]
         item = failed_fetch_item(failure, self.portals[request.meta["portal"]])
         if item is None:
@@ -405,10 +403,7 @@ class PortalSpider(scrapy.Spider):
             if item.failure_status in _FAILURE_STATS:
                 self.counters.inc(_FAILURE_STATS[item.failure_status])
             yield item
-            if item.failure_status != "refused" and not 400 <= (item.http_status or 0) < 500:
-                return
-        chain = request.meta.get("redirect_chain")
-        next_spelling = self.requests.next_spelling(chain[0] if chain else request.url)
+        next_spelling = self.requests.next_spelling(request, item)
         if next_spelling is not None:
             yield next_spelling
 

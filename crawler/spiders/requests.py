@@ -14,6 +14,7 @@ from scrapy.http import Response
 
 from crawler.portals import Portal
 from crawler.spiders.redirects import REDIRECT_STATUSES
+from pipelines.items import PageItem
 from storage import frontier
 
 if TYPE_CHECKING:
@@ -118,10 +119,18 @@ class SpiderRequests:
             self.spellings[key] = _Spellings(url)
         return request
 
-    def next_spelling(self, failed_url: str) -> scrapy.Request | None:
-        """The request for the next spelling of the article whose request for ``failed_url`` failed, if
-        this run saw another (as long as the page budget lasts)."""
-        seen = self.spellings.get(frontier.frontier_key(failed_url))
+    def next_spelling(self, failed: scrapy.Request, item: PageItem | None) -> scrapy.Request | None:
+        """The request for the next spelling this run saw of the article whose request ``failed`` (its
+        failure recorded as ``item``, None for a robots.txt refusal), as long as the page budget lasts.
+
+        Only when the failure may be the spelling's own: a refusal (robots.txt refusing
+        ``?utm_source=``, the address guard) or a 4xx (a 404 on a trailing slash). Timeouts and 5xx
+        would meet the next spelling too; a 304 is the archived capture still current.
+        """
+        if item is not None and item.failure_status != "refused" and not 400 <= (item.http_status or 0) < 500:
+            return None
+        chain = failed.meta.get("redirect_chain")
+        seen = self.spellings.get(frontier.frontier_key(chain[0] if chain else failed.url))
         while seen is not None and seen.waiting:
             url, portal, options = seen.waiting.pop(0)
             # Past Scrapy's duplicate filter, which takes some spellings (a fragment) for the one that
