@@ -30,6 +30,9 @@ USER_AGENT = os.environ.get(
 )
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
+# Scrapy's downloader with CONCURRENT_REQUESTS_PER_DOMAIN held under the asyncio reactor, where Scrapy 2.19
+# starts every queued request of a portal at once when there is no download delay.
+DOWNLOADER = "crawler.runtime.downloader.SlotBoundDownloader"
 DOWNLOAD_DELAY = float(os.environ.get("NEWSARCHIVE_DOWNLOAD_DELAY", "0.25"))
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
