@@ -210,6 +210,12 @@ def bench_replica(args: argparse.Namespace, workdir: Path) -> None:
                 served_first=served_first,
                 served_second=len(server.requested()),
                 wall_s=second.metered.wall,
+                # What the recrawl cost in all, start-up included (a recrawl's few requests make its
+                # start-up most of it), and by kind of process.
+                cpu_s=second.metered.cpu,
+                main_cpu_s=second.metered.cpu_by_role.get(MAIN),
+                workers_cpu_s=second.metered.cpu_by_role.get(WORKERS),
+                forkserver_cpu_s=second.metered.cpu_by_role.get(FORKSERVER),
             )
             print(line, flush=True)
 

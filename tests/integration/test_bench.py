@@ -85,3 +85,7 @@ def test_replica_bench_and_recrawl_lines(tmp_path: Path, capsys: pytest.CaptureF
     # The crawl's own request count agrees with what the replica served, and a recrawl asks for less.
     assert recrawl["requests_first"] == recrawl["served_first"]
     assert 0 < int(recrawl["requests_second"]) < int(recrawl["requests_first"])
+    # The recrawl's CPU in all and by process: the roles never add up to more than the whole.
+    roles = [float(recrawl[f"{role}_cpu_s"]) for role in ("main", "workers", "forkserver")]
+    assert all(seconds > 0 for seconds in roles)
+    assert sum(roles) <= float(recrawl["cpu_s"]) * 1.01
