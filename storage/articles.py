@@ -12,10 +12,10 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from storage.article_fields import ARTICLE_FIELDS, ArticleFields
 from storage.captures import ArchiveOutcome, CaptureData, body_digest, capture_columns, record_capture
 from storage.models import Article, ArticleVersion, Capture, CaptureStatus, utcnow
 from storage.search.fields import SearchForm, search_fields
+from storage.stored_forms import ARTICLE_FIELDS, ArticleFields
 from storage.urls import indexable_url
 
 

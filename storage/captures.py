@@ -15,18 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Capture
+from storage.stored_forms import compress_capture
 from storage.urls import indexable_url
-
-# Raw captures are kept zlib-compressed at level 3: on the real pages of ../shared/data (449 pages, median
-# ~180 KiB) it takes 3.4 ms a page against level 6's 7.6 ms, for 11% more bytes (4.7x vs 5.3x smaller
-# than the page). Compression runs in the extraction workers, where it was 7% of a page's CPU time.
-# Any level decompresses alike: captures written at level 6 read the same.
-CAPTURE_ZLIB_LEVEL = 3
-
-
-def compress_capture(body: bytes) -> bytes:
-    """The stored form of a captured body (read back with capture_body)."""
-    return zlib.compress(body, CAPTURE_ZLIB_LEVEL)
 
 
 def capture_body(capture: Capture) -> bytes:

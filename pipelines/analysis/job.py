@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pipelines.detect.language_result import LanguageResult
 from pipelines.extract.article import ExtractedArticle
 from pipelines.extract.links import LinkRules, PageLinks
-from storage.captures import compress_capture
+from storage.stored_forms import compress_capture
 
 if TYPE_CHECKING:
     from pipelines.detect.identity import Fingerprint
@@ -39,7 +39,7 @@ class PageJob:
 @dataclass(frozen=True)
 class Digest:
     """The capture as the archive stores it: sha256 of the bytes, compressed bytes
-    (storage.captures.compress_capture), size."""
+    (storage.stored_forms.compress_capture), size."""
 
     sha256: str
     compressed: bytes

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from storage.article_fields import ArticleFields
+from storage.stored_forms import ArticleFields
 
 
 class ExtractionError(Exception):
@@ -18,7 +18,7 @@ class ExtractionError(Exception):
 
 @dataclass(kw_only=True)
 class ExtractedArticle(ArticleFields):
-    """One extracted article: the fields the archive stores (storage.article_fields.ArticleFields), and
+    """One extracted article: the fields the archive stores (storage.stored_forms.ArticleFields), and
     what the archive does not keep: the language the page declares (evidence for the language check)
     and the encoding it was decoded with."""
 

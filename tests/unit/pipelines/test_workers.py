@@ -175,13 +175,14 @@ def test_workers_share_the_preloaded_extractors_frozen() -> None:
 def test_workers_load_neither_scrapy_nor_the_pipeline_stages() -> None:
     # The workers run the extractors; the Scrapy-facing stages, Scrapy and Twisted belong to the crawl's
     # main process, and every worker would carry them for nothing. datasketch and the scipy it imports
-    # (~51 MB in the forkserver) are not needed for MinHash signatures (pipelines.detect.neardup).
+    # (~51 MB in the forkserver) are not needed for MinHash signatures (pipelines.detect.neardup), nor
+    # SQLAlchemy and Alembic (~0.25 s of the forkserver's start; storage.stored_forms has no ORM).
     script = (
         "import sys\n"
         "import pipelines.analysis.analyse, pipelines.analysis.job, pipelines.analysis.preload\n"
         "stages = {'pipelines.' + name for name in ('archive', 'dedup', 'extraction', 'items', 'language')}\n"
         "print(sorted(m for m in sys.modules if m in stages or m.split('.')[0] in ('crawler', 'scrapy',"
-        " 'twisted', 'datasketch', 'scipy')))\n"
+        " 'twisted', 'datasketch', 'scipy', 'sqlalchemy', 'alembic')))\n"
     )
     root = Path(__file__).resolve().parents[3]
     output = subprocess.run(

@@ -1,4 +1,4 @@
-"""An article's fields are defined once (storage.article_fields): every one is a column of the archive."""
+"""An article's fields are defined once (storage.stored_forms): every one is a column of the archive."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import get_args, get_type_hints
 
 from pipelines.extract.article import ExtractedArticle
-from storage.article_fields import ARTICLE_FIELDS
 from storage.articles import ARTICLE_COLUMNS, ArticleData
 from storage.models import Article
+from storage.stored_forms import ARTICLE_FIELDS
 
 
 def test_every_stored_field_is_a_column_of_articles_that_admits_none_when_the_field_does() -> None:
