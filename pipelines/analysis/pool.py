@@ -258,7 +258,10 @@ class WorkerPool:
         if self._context is None:
             # forkserver: forking the crawler itself would copy the reactor's threads and sockets.
             self._context = multiprocessing.get_context("forkserver")
-            self._context.set_forkserver_preload([self.function.__module__, *self.preload])
+            # This module first: a worker runs _serve from it, so unpickling its target imports it and
+            # what it imports (asyncio: ~50 modules) in every worker, at every recycling, unless the
+            # forkserver has them already.
+            self._context.set_forkserver_preload([__name__, self.function.__module__, *self.preload])
         while len(self._pool) < self.workers:
             self._pool.append(self._spawn())
         if self._ticker is None:

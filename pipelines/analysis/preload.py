@@ -14,6 +14,7 @@ pages): it was the largest thing each worker allocated on its own.
 from __future__ import annotations
 
 import gc
+import sys
 
 from justext.core import define_stoplist
 from trafilatura import external as trafilatura_fallbacks
@@ -27,3 +28,6 @@ langid.detect_language("Bài báo được tải trước để nạp các hồ 
 define_stoplist(trafilatura_fallbacks.JT_STOPLIST or trafilatura_fallbacks.jt_stoplist_init())
 gc.collect()
 gc.freeze()
+# What every worker inherits: a module missing here is imported again by each worker it is used in
+# (tests/unit/pipelines/test_workers.py checks what a worker imports before its first page).
+FORKSERVER_MODULES = frozenset(sys.modules)

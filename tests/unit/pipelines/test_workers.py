@@ -154,6 +154,41 @@ def preloaded(_: object) -> tuple[bool, int]:
     return analysis and langid._LD_MODEL is not None and stoplists, gc.get_freeze_count()
 
 
+# The worker's job for the next test, in a module of its own that imports nothing: a job function's
+# module is preloaded by the forkserver too, and this test module's imports (asyncio, the pool) would
+# hide what the pool's preload leaves out.
+_PROBE = """
+import sys
+
+
+def imported_since_fork(_):
+    from pipelines.analysis.preload import FORKSERVER_MODULES
+
+    roots = ("pipelines", "storage", "asyncio", "sqlalchemy", "alembic")
+    return sorted(m for m in sys.modules if m not in FORKSERVER_MODULES and m.split(".")[0] in roots)
+"""
+
+
+def test_a_worker_imports_nothing_the_forkserver_could_have_loaded_once(tmp_path: Path) -> None:
+    # Workers are recycled every EXTRACTION_WORKER_MAX_PAGES pages: what each imports at its start is
+    # paid again at every recycling (the pool module's asyncio cost each one ~50 ms).
+    (tmp_path / "worker_probe.py").write_text(_PROBE)
+    script = (
+        "from pipelines.analysis.job import ANALYSIS_MODULE\n"
+        "from pipelines.analysis.pool import WorkerPool\n"
+        "from worker_probe import imported_since_fork\n"
+        "pool = WorkerPool(1, imported_since_fork, preload=(ANALYSIS_MODULE,))\n"
+        "print(list(pool.map([None]))[0])\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(tmp_path), str(root)))}
+    output = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        check=True,
+    ).stdout  # fmt: skip
+    assert output.strip() == "[]"
+
+
 def test_workers_share_the_preloaded_extractors_frozen() -> None:
     # A fresh interpreter: this process's forkserver may already run without the crawl's preload.
     script = (
