@@ -107,7 +107,11 @@ def left_for_next_crawl(
     never_fetched = FrontierEntry.state == FrontierState.DISCOVERED.value
     if since is not None:
         never_fetched = and_(never_fetched, not_older_than(since))
+    # As frontier.due: an entry never fetched is owed as such (above, within a backfill's dates), whatever
+    # its next_fetch_at says (a sitemap lastmod seen after a listing's date sets it to the moment it was
+    # seen), so an old link a backfill leaves alone is not counted as given up.
     owed = and_(
+        FrontierEntry.state != FrontierState.DISCOVERED.value,
         FrontierEntry.next_fetch_at <= now,
         or_(FrontierEntry.last_fetched_at.is_(None), FrontierEntry.last_fetched_at < started_at),
     )

@@ -186,6 +186,23 @@ def test_the_backlog_and_what_a_crawl_left_for_the_next_one(archive) -> None:  #
         assert left_for_next_crawl(session, [portal_id], started, now=end) == {}
 
 
+def test_a_backfill_does_not_count_as_left_an_old_link_it_leaves_alone(archive) -> None:  # type: ignore[no-untyped-def]
+    # A listing gives the link its date, then the sitemap a lastmod: that reading sets next_fetch_at on
+    # the never-fetched entry. The backfill leaves it alone (dated before its day), as due() says, so
+    # it is not a URL the crawl gave up; a crawl without a date still owes it, once.
+    _, factory = archive
+    portal_id = _portal(factory)
+    started, old, since = NOW, NOW - timedelta(days=400), NOW - timedelta(days=30)
+    _discover(factory, portal_id, Discovery(_url(1), "listing", old), now=started)
+    _discover(factory, portal_id, Discovery(_url(1), "sitemap", old), now=started + timedelta(seconds=1))
+    end = NOW + timedelta(minutes=2)
+    with factory() as session:
+        assert session.scalar(select(FrontierEntry.next_fetch_at)) is not None
+        assert left_for_next_crawl(session, [portal_id], started, now=end, since=since) == {}
+        assert left_for_next_crawl(session, [portal_id], started, now=end) == {portal_id: 1}
+    assert _due(factory, portal_id, end, since=since) == []
+
+
 def test_a_crawl_that_left_urls_is_incomplete() -> None:
     reached = {"outcome": "reached", "new": 3}
     assert run_status("finished", {"a": {**reached, "left": 0}}) == ("finished", "finished")
