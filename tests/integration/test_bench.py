@@ -87,5 +87,8 @@ def test_replica_bench_and_recrawl_lines(tmp_path: Path, capsys: pytest.CaptureF
     assert 0 < int(recrawl["requests_second"]) < int(recrawl["requests_first"])
     # The recrawl's CPU in all and by process: the roles never add up to more than the whole.
     roles = [float(recrawl[f"{role}_cpu_s"]) for role in ("main", "workers", "forkserver")]
-    assert all(seconds > 0 for seconds in roles)
+    # The workers may have nothing to analyse in a recrawl of an unchanged portal (its pages answer 304,
+    # and a worker starts in a few ms), so their share may round to nothing; the others always work.
+    main_cpu, workers_cpu, forkserver_cpu = roles
+    assert main_cpu > 0 and forkserver_cpu > 0 and workers_cpu >= 0
     assert sum(roles) <= float(recrawl["cpu_s"]) * 1.01
