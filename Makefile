@@ -57,10 +57,20 @@ eval-extraction: install
 eval-language: install
 	$(BIN)/newsarchive eval language --data $(DATA)
 
+# news-please, for the real pages' comparison, in a venv of its own (it pins other Scrapy and lxml
+# versions than ours): tests/benchmarks/barepool.py runs its pool there.
+NEWSPLEASE_VENV ?= .venv-newsplease
+NEWSPLEASE_PY := $(NEWSPLEASE_VENV)/bin/python
+NEWSPLEASE_INSTALLED := $(NEWSPLEASE_VENV)/.installed
+$(NEWSPLEASE_INSTALLED): tests/benchmarks/newsplease-requirements.txt
+	python3 -m venv $(NEWSPLEASE_VENV)
+	$(NEWSPLEASE_PY) -m pip install --quiet -r $<
+	touch $@
+
 # One BENCH line per workload and worker count (tests/benchmarks/crawl.py; docs/benchmarks.md), and
 # Scrapy's own CPU per page on the real pages, the main process's floor (tests/benchmarks/scrapy_floor.py).
-bench: install
-	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 2000 --data $(DATA) --workers 1 2
+bench: install $(NEWSPLEASE_INSTALLED)
+	$(PY) -m tests.benchmarks.crawl --workload realpages --pages 2000 --data $(DATA) --workers 1 2 --newsplease-python $(NEWSPLEASE_PY)
 	$(PY) -m tests.benchmarks.crawl --workload replica --portals 5 --articles 1000 --workers 1 2
 	$(PY) -m tests.benchmarks.scrapy_floor --pages 2000 --data $(DATA)
 

@@ -6,13 +6,25 @@ language, dedup and archiving, so crawl rate / bare rate says what the rest cost
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import json
 import multiprocessing
+import os
 import signal
+import struct
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
+
+ROOT = Path(__file__).resolve().parents[2]
+# A page in a pages file: its length (8 bytes, big-endian), then its bytes.
+_LENGTH = struct.Struct(">Q")
 
 # Pages handed to a worker at a time: large enough that the pool's pipe is no cost next to an extraction
 # (milliseconds per page), small enough that both workers finish together at the end of the run.
@@ -75,12 +87,6 @@ class PoolRun:
     cpu_per_page: float
 
 
-def pool_rate(pages: Sequence[bytes], workers: int, library: str) -> float:
-    """Return pages per second of ``library`` ("trafilatura" or "newsplease") over ``pages`` with
-    ``workers`` processes, start-up and warm-up excluded. Raises ValueError on an empty page list."""
-    return pool_run(pages, workers, library).pps
-
-
 def pool_run(pages: Sequence[bytes], workers: int, library: str) -> PoolRun:
     """Run ``library`` over ``pages`` with ``workers`` processes: its rate and CPU per page (PoolRun),
     start-up and warm-up excluded. Raises ValueError on an empty page list."""
@@ -103,3 +109,71 @@ def pool_run(pages: Sequence[bytes], workers: int, library: str) -> PoolRun:
     finally:
         _pages = ()
     return PoolRun(len(pages) / elapsed, cpu / len(pages))
+
+
+# news-please pins its own versions of Scrapy, lxml and more, so it lives in an interpreter of its own
+# (make bench installs it in .venv-newsplease) and runs this module there: the pages go to it through a
+# file, its rate comes back as JSON. This module imports nothing of the project, so that interpreter
+# needs only news-please.
+
+
+def write_pages(pages: Iterable[bytes], out: BinaryIO) -> int:
+    """Write ``pages`` to ``out`` as a pages file; return how many."""
+    count = 0
+    for page in pages:
+        out.write(_LENGTH.pack(len(page)))
+        out.write(page)
+        count += 1
+    return count
+
+
+def read_pages(source: BinaryIO) -> list[bytes]:
+    """The pages of a pages file written by write_pages. Raises ValueError if it is cut short."""
+    pages = []
+    while header := source.read(_LENGTH.size):
+        if len(header) != _LENGTH.size:
+            raise ValueError("pages file cut short in a length")
+        (length,) = _LENGTH.unpack(header)
+        page = source.read(length)
+        if len(page) != length:
+            raise ValueError("pages file cut short in a page")
+        pages.append(page)
+    return pages
+
+
+def external_pool_run(python: str, pages: Sequence[bytes], workers: int, library: str) -> PoolRun:
+    """pool_run of ``library`` in another interpreter ``python`` (its own venv). Raises RuntimeError
+    with the end of its error output when it fails."""
+    with tempfile.NamedTemporaryFile(prefix="newsarchive-pages-", suffix=".bin") as handle:
+        write_pages(pages, handle)
+        handle.flush()
+        command = [python, "-m", "tests.benchmarks.barepool", "--library", library]
+        command += ["--workers", str(workers), handle.name]
+        # PYTHONPATH: this checkout first, for tests.benchmarks (nothing else of it is imported there).
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": path}
+        done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{library} pool in {python} failed ({done.returncode}): {done.stderr[-2000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return PoolRun(float(result["pps"]), float(result["cpu_per_page"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run one library's bare pool over a pages file.")
+    parser.add_argument("--library", choices=("trafilatura", "newsplease"), default="trafilatura")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("pages", type=Path, help="a pages file (write_pages)")
+    args = parser.parse_args(argv)
+    if args.library == "newsplease" and not newsplease_available():
+        print(f"news-please cannot be imported in {sys.executable}", file=sys.stderr)
+        return 2
+    with args.pages.open("rb") as source:
+        pages = read_pages(source)
+    run = pool_run(pages, args.workers, args.library)
+    print(json.dumps({"pps": run.pps, "cpu_per_page": run.cpu_per_page, "pages": len(pages)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from storage.db import open_archive
 from storage.models import Article, Capture, CrawlRun
-from tests.benchmarks.barepool import PoolRun, newsplease_available, pool_rate, pool_run
+from tests.benchmarks.barepool import PoolRun, external_pool_run, newsplease_available, pool_run
 from tests.benchmarks.meter import FORKSERVER, MAIN, OTHER, WORKERS, Metered, run_metered
 from tests.benchmarks.realpages import ArticleBodies, RealPagesServer, RealPagesSite, load_pages
 from tests.integration.hostile import CASES, HostilePortal
@@ -107,12 +107,19 @@ def _seconds(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def rates(pages: Sequence[bytes], workers: int, bare: bool) -> tuple[PoolRun | None, float | None]:
-    """The bare trafilatura pool's run and news-please's pages per second; None when not measured."""
+def rates(
+    pages: Sequence[bytes], workers: int, bare: bool, newsplease_python: str | None = None
+) -> tuple[PoolRun | None, PoolRun | None]:
+    """The bare trafilatura pool's run and news-please's (in ``newsplease_python`` when given, else in
+    this interpreter if it has news-please); None when not measured."""
     if not bare:
         return None, None
     trafilatura = pool_run(pages, workers, "trafilatura")
-    newsplease = pool_rate(pages, workers, "newsplease") if newsplease_available() else None
+    newsplease: PoolRun | None = None
+    if newsplease_python:
+        newsplease = external_pool_run(newsplease_python, pages, workers, "newsplease")
+    elif newsplease_available():
+        newsplease = pool_run(pages, workers, "newsplease")
     return trafilatura, newsplease
 
 
@@ -121,14 +128,14 @@ def _ms_per(seconds: float | None, pages: int) -> float | None:
 
 
 def report(
-    workload: str, workers: int, pages: int, bare: tuple[PoolRun | None, float | None], run: CrawlResult
+    workload: str, workers: int, pages: int, bare: tuple[PoolRun | None, PoolRun | None], run: CrawlResult
 ) -> str:
     """The BENCH line of one workload and worker count."""
     metered = run.metered
     # Article pages archived per second: article rows, not captures, so the replica's 404s and binary
     # files at article URLs do not count as pages against the bare rate, which never sees them.
     crawl_pps = run.articles / metered.wall
-    bare_run, newsplease_pps = bare
+    bare_run, newsplease_run = bare
     bare_pps = bare_run.pps if bare_run is not None else None
     # CPU time (never wall time: the machine may be shared) per article page, of the whole crawl and of
     # each kind of process in it, against the bare pool's CPU per page counted inside its workers.
@@ -145,7 +152,10 @@ def report(
         cpu_pct=round(metered.cpu_pct),
         peak_pss_mb=round(metered.peak_pss / MB),
         peak_rss_mb=round(metered.peak_rss / MB),
-        newsplease_pps=newsplease_pps,
+        newsplease_pps=newsplease_run.pps if newsplease_run is not None else None,
+        # news-please's from_html on the same pages in the same pool, and the crawl's rate against it.
+        newsplease_cpu_ms_page=_ms_per(newsplease_run.cpu_per_page, 1) if newsplease_run else None,
+        vs_newsplease=crawl_pps / newsplease_run.pps if newsplease_run is not None else None,
         articles=run.articles,
         captures=run.captures,
         # Pages the crawl read but did not archive: no article markup (discovery/not_article).
@@ -189,7 +199,7 @@ def bench_replica(args: argparse.Namespace, workdir: Path) -> None:
         starts = list(server.home_urls.values())
         db = ""
         for workers in args.workers:
-            bare = rates(pages, workers, args.bare)
+            bare = rates(pages, workers, args.bare, args.newsplease_python)
             db = f"sqlite:///{workdir}/replica-{workers}.sqlite3"
             server.clear_requested()
             first = crawl(starts, db, workers, workdir)
@@ -226,7 +236,7 @@ def bench_realpages(args: argparse.Namespace, workdir: Path) -> None:
     bodies = ArticleBodies(site)
     with RealPagesServer(site) as server:
         for workers in args.workers:
-            bare = rates(bodies, workers, args.bare)
+            bare = rates(bodies, workers, args.bare, args.newsplease_python)
             db = f"sqlite:///{workdir}/realpages-{args.pages}-{workers}.sqlite3"
             result = crawl([server.home_url], db, workers, workdir)
             print(report("realpages", workers, args.pages, bare, result), flush=True)
@@ -267,6 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=default_data, help="dir of real pages (default $NEWSARCHIVE_DATA)")
     parser.add_argument("--no-bare", dest="bare", action="store_false", help="skip the bare pool rates")
     parser.add_argument("--no-recrawl", dest="recrawl", action="store_false", help="skip the replica recrawl")
+    parser.add_argument(
+        "--newsplease-python",
+        metavar="PYTHON",
+        default=os.environ.get("NEWSPLEASE_PYTHON"),
+        help="an interpreter with news-please (make bench installs one in .venv-newsplease) to measure "
+        "its from_html pool beside the bare one (default $NEWSPLEASE_PYTHON; else this interpreter's "
+        "news-please, if any; else newsplease_pps=NA)",
+    )
     parser.add_argument(
         "--keep", metavar="DIR", help="keep archives and crawl.log in DIR (default: temporary)"
     )

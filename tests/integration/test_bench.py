@@ -4,10 +4,13 @@ parse, and count the articles the crawl archived. No timing is asserted."""
 from __future__ import annotations
 
 import gzip
+import io
+import sys
 from pathlib import Path
 
 import pytest
 
+from tests.benchmarks.barepool import external_pool_run, read_pages, write_pages
 from tests.benchmarks.crawl import main, parse_bench_line
 
 pytestmark = pytest.mark.slow  # crawls in subprocesses: not in `make test-fast`
@@ -92,3 +95,53 @@ def test_replica_bench_and_recrawl_lines(tmp_path: Path, capsys: pytest.CaptureF
     main_cpu, workers_cpu, forkserver_cpu = roles
     assert main_cpu > 0 and forkserver_cpu > 0 and workers_cpu >= 0
     assert sum(roles) <= float(recrawl["cpu_s"]) * 1.01
+
+
+# A stand-in for news-please in the interpreter the bench is pointed at: its from_html reads the page,
+# so the pool's plumbing (pages file, subprocess, JSON back, the line's fields) is what is tested.
+FAKE_NEWSPLEASE = """
+class NewsPlease:
+    @staticmethod
+    def from_html(html, url=None, download_date=None, fetch_images=True):
+        assert isinstance(html, str) and "<html" in html.lower()
+        return sum(html.count(word) for word in ("road", "đường") for _ in range(2000))
+"""
+
+
+def test_pages_file_round_trip_and_a_cut_short_file() -> None:
+    pages = [b"", b"<html>\x00\xff</html>", "Khánh Hòa".encode() * 1000]
+    buffer = io.BytesIO()
+    assert write_pages(pages, buffer) == 3
+    assert read_pages(io.BytesIO(buffer.getvalue())) == pages
+    for cut in (3, len(buffer.getvalue()) - 1):
+        with pytest.raises(ValueError, match="cut short"):
+            read_pages(io.BytesIO(buffer.getvalue()[:cut]))
+
+
+def test_a_pool_in_another_interpreter(tmp_path: Path) -> None:
+    pages = [
+        f"<html><body><article><p>{'Đoạn văn dài. ' * 60}{n}</p></article></body></html>".encode()
+        for n in range(6)
+    ]
+    run = external_pool_run(sys.executable, pages, 2, "trafilatura")
+    assert run.pps > 0 and run.cpu_per_page > 0
+    # An interpreter without the library: a clear error with its own words, not a figure.
+    with pytest.raises(
+        RuntimeError, match=r"newsplease pool in .* failed \(2\): news-please cannot be imported"
+    ):
+        external_pool_run(sys.executable, pages, 1, "newsplease")
+
+
+def test_realpages_line_against_newsplease(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = tmp_path / "fake"
+    (library / "newsplease").mkdir(parents=True)
+    (library / "newsplease" / "__init__.py").write_text(FAKE_NEWSPLEASE)
+    monkeypatch.setenv("PYTHONPATH", str(library))
+    argv = ["--workload", "realpages", "--data", str(data), "--pages", str(COPIES), "--workers", "1"]
+    assert main([*argv, "--newsplease-python", sys.executable, "--keep", str(tmp_path / "run")]) == 0
+    (line,) = bench_lines(capsys.readouterr().out)
+    assert float(line["newsplease_pps"]) > 0 and float(line["newsplease_cpu_ms_page"]) > 0
+    ratio = float(line["crawl_pps"]) / float(line["newsplease_pps"])
+    assert float(line["vs_newsplease"]) == pytest.approx(ratio, rel=0.01)
