@@ -6,7 +6,6 @@ Functions take a Session and never commit: callers own the transaction.
 from __future__ import annotations
 
 import hashlib
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Capture
-from storage.stored_forms import compress_capture
+from storage.stored_forms import compress_capture, decompress_capture
 from storage.urls import indexable_url
 
 
 def capture_body(capture: Capture) -> bytes:
-    """Return the raw body bytes of a capture exactly as fetched."""
-    return zlib.decompress(capture.body_compressed)
+    """Return the raw body bytes of a capture exactly as fetched (ValueError if its stored form is
+    damaged)."""
+    return decompress_capture(capture.body_compressed)
 
 
 @dataclass
@@ -36,7 +36,7 @@ class CaptureData:
     content_type: str | None
     discovered_via: str | None
     fetched_at: datetime
-    # Computed off the writer thread when available (the extraction worker): sha256 hex and zlib bytes.
+    # Computed off the writer thread when available (the extraction worker): sha256 hex and compressed bytes.
     sha256: str | None = None
     compressed: bytes | None = None
     # The request headers as sent and the response's HTTP version ("HTTP/1.1"), for the WARC export.

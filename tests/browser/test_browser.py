@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 import uvicorn
 from sqlalchemy import create_engine, text
 
+from storage.stored_forms import compress_capture
 from storage.web.app import create_app
 from tests.unit.archive_sample import Sample, overwrite_article
 
@@ -54,7 +54,7 @@ def served(sample: Sample) -> Iterator[tuple[str, Sample]]:
         update = (
             "UPDATE captures SET body_compressed = :body, content_type = 'text/html' WHERE article_id = :a"
         )
-        connection.execute(text(update), {"body": zlib.compress(HOSTILE_PAGE), "a": sample.ids["blossom"]})
+        connection.execute(text(update), {"body": compress_capture(HOSTILE_PAGE), "a": sample.ids["blossom"]})
     engine.dispose()
     server = Server(uvicorn.Config(create_app(sample.url), host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
