@@ -5,8 +5,19 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from storage.text import content_hash, decode_html, normalize_text, search_key, strip_diacritics
+from storage.text import (
+    CONTROL_CHARACTERS,
+    content_hash,
+    decode_html,
+    has_control_characters,
+    normalize_text,
+    remove_control_characters,
+    search_key,
+    strip_diacritics,
+)
 
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
 
@@ -122,3 +133,21 @@ def test_normalize_text_removes_control_characters_and_keeps_lines() -> None:
         == "Giá lúa tăng mạnh năm nay\nDòng hai"
     )
     assert content_hash("Giá lúa\x0b tăng") == content_hash("Giá lúa tăng")
+
+
+# Text as portals send it, and the characters at the edges of the control ranges, lone surrogates (a
+# decoder's "surrogateescape" leaves them) and characters whose UTF-8 form holds 0xC2 or C1-like bytes.
+EDGES = "\x00\x08\t\n\x0b\x0c\r\x0e\x1f \x7e\x7f\x80\x9f\xa0\xc2\u0102\u0142\u2028\ud800\udcff\U0001f600"
+
+
+@given(st.lists(st.sampled_from(EDGES) | st.sampled_from("Khánh Hòa ") | st.characters(), max_size=60))
+def test_control_characters_are_found_and_removed_as_the_expression_says(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert has_control_characters(text) == (CONTROL_CHARACTERS.search(text) is not None)
+    assert remove_control_characters(text) == CONTROL_CHARACTERS.sub("", text)
+
+
+def test_text_without_control_characters_is_returned_as_is() -> None:
+    text = "Báo Khánh Hòa\u00a0— tin\ttức\r\n" * 100
+    assert remove_control_characters(text) is text
+    assert remove_control_characters("a\x85b\x0bc") == "abc"  # NEL (C1) and VT (C0)
