@@ -10,12 +10,15 @@ one-pass author search below took it from 6.4 to 4.3 in a later pair of runs (fi
 site name and image; ``categories`` and ``tags`` give trafilatura's lists only when asked.
 Extraction then calls bare_extraction without metadata.
 
-One step is trafilatura's result by a cheaper road: the author search in JSON-LD that does not parse
-(``_json_author``), quadratic in trafilatura, linear here for the person pattern that costs.
+Two steps are trafilatura's result by a cheaper road: the author search in JSON-LD that does not parse
+(``_json_author``), quadratic in trafilatura, linear here for the person pattern that costs; and the
+normalisation of a whole JSON-LD block (``normalize_json``), whose surrogate filter trafilatura runs
+character by character in Python (0.38 ms a page on the real pages, 0.09 here).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -31,10 +34,10 @@ from trafilatura.json_metadata import (
     JSON_PUBLISHER,
     JSON_SEQ,
     JSON_TYPE,
+    JSON_UNICODE_REPLACE,
     extract_json,
     is_plausible_sitename,
     normalize_authors,
-    normalize_json,
 )
 from trafilatura.metadata import (
     JSON_MINIFY,
@@ -47,8 +50,22 @@ from trafilatura.metadata import (
     extract_url,
 )
 from trafilatura.settings import Document
+from trafilatura.utils import HTML_STRIP_TAGS, trim
 
 LOGGER = logging.getLogger(__name__)
+# UTF-16 surrogates: what trafilatura's normalize_json drops, one character at a time, after it has
+# turned \uXXXX escapes into characters (half of an escaped emoji is one).
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def normalize_json(string: str) -> str:
+    """``trafilatura.json_metadata.normalize_json``, the surrogates dropped by one expression."""
+    if "\\" in string:
+        string = string.replace("\\n", "").replace("\\r", "").replace("\\t", "")
+        string = JSON_UNICODE_REPLACE.sub(lambda match: chr(int(match[1], 16)), string)
+        string = _SURROGATES.sub("", string)
+        string = html.unescape(string)
+    return trim(HTML_STRIP_TAGS.sub("", string))
 
 
 class PageMetadata:

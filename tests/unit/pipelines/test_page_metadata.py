@@ -128,3 +128,17 @@ def test_only_the_person_pattern_is_read_in_one_pass() -> None:
     assert json_metadata.extract_json_author(text, json_metadata.JSON_AUTHOR_1) == "B"
     assert page_metadata._json_author(text, json_metadata.JSON_AUTHOR_1) == "B"
     assert json_metadata.JSON_AUTHOR_2.pattern == page_metadata._ONE_PASS_EXPRESSION
+
+
+# JSON-LD text as portals write it: escapes of every kind, an emoji escaped as two surrogate halves or
+# one half alone, entities, tags, lone surrogates already decoded, whitespace.
+JSON_PIECES = (
+    '"headline": "', "Khánh Hòa", "\\u1ea1", "\\u00e9", "\\ud83d\\ude00", "\\ud83d", "\\ude00", "\\n",
+    "\\r", "\\t", "\\\\", "\\", "&amp;", "&#7841;", "<b>", "</b>", "\ud800", "\udfff", "  ", '"', "x",
+)  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(JSON_PIECES) | st.text(max_size=3), max_size=30))
+def test_normalize_json_is_trafilaturas(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert page_metadata.normalize_json(text) == json_metadata.normalize_json(text)
