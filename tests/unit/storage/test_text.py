@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -151,3 +152,24 @@ def test_text_without_control_characters_is_returned_as_is() -> None:
     text = "Báo Khánh Hòa\u00a0— tin\ttức\r\n" * 100
     assert remove_control_characters(text) is text
     assert remove_control_characters("a\x85b\x0bc") == "abc"  # NEL (C1) and VT (C0)
+
+
+def _normalize_text_as_written_before(text: str) -> str:
+    """normalize_text as it was before its one-pass removal and its space runs (the reference)."""
+    invisible = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+    removed = CONTROL_CHARACTERS.sub("", text.translate(invisible))
+    spaced = re.sub(r"[ \t\u00a0\u202f\u3000]+", " ", unicodedata.normalize("NFC", removed))
+    return "\n".join(line for line in (line.strip() for line in spaced.splitlines()) if line)
+
+
+SPACED = " \t\u00a0\u202f\u3000\n\r\u2028\x0b\x85\u200b\u00ad\ufeff"
+
+
+@given(
+    st.lists(
+        st.sampled_from(SPACED) | st.sampled_from(EDGES) | st.sampled_from(["Hòa", "hoà", "a"]), max_size=60
+    )
+)
+def test_normalize_text_is_what_it_was(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert normalize_text(text) == _normalize_text_as_written_before(text)
