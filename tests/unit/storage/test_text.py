@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import storage.text as text_module
 from storage.text import (
     CONTROL_CHARACTERS,
     content_hash,
     decode_html,
+    fold_tone_placement,
     has_control_characters,
     normalize_text,
     remove_control_characters,
@@ -173,3 +175,30 @@ SPACED = " \t\u00a0\u202f\u3000\n\r\u2028\x0b\x85\u200b\u00ad\ufeff"
 def test_normalize_text_is_what_it_was(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert normalize_text(text) == _normalize_text_as_written_before(text)
+
+
+def _fold_without_the_hint(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", text_module._OLD_TONE.sub(text_module._move_tone, decomposed))
+
+
+# Both tone placements, q-clusters, closed syllables, capitals, other marks on the same vowels (â, ê, ơ,
+# ư, ă), combining marks alone, in NFC and NFD.
+TONE_PIECES = ("hoà", "hòa", "khoẻ", "thuỷ", "THUỶ", "Hoà", "quý", "quả", "hoàng", "huỳnh", "xoắn", "oê",
+               "ươ", "o", "u", "a", "y", "e", " ", "\u0300", "\u0323", "\u0302", "q", "1")  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(TONE_PIECES) | st.characters(), max_size=20), st.booleans())
+def test_tone_placement_folds_as_without_its_shortcut(pieces: list[str], decompose: bool) -> None:
+    text = "".join(pieces)
+    text = unicodedata.normalize("NFD", text) if decompose else text
+    assert fold_tone_placement(text) == _fold_without_the_hint(text)
+
+
+@pytest.mark.parametrize(
+    ("old_style", "new_style"),
+    [("hoà", "hòa"), ("HOÀ", "HÒA"), ("Thuỷ", "Thủy"), ("THUỶ", "THỦY"), ("khoẻ", "khỏe"), ("quý", "quý")],
+)
+def test_old_tone_placement_is_folded_in_any_case(old_style: str, new_style: str) -> None:
+    assert fold_tone_placement(old_style) == new_style
+    assert fold_tone_placement(unicodedata.normalize("NFD", old_style)) == new_style
