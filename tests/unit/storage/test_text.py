@@ -185,6 +185,7 @@ def _fold_without_the_hint(text: str) -> str:
 # Both tone placements, q-clusters, closed syllables, capitals, other marks on the same vowels (â, ê, ơ,
 # ư, ă), combining marks alone, in NFC and NFD.
 TONE_PIECES = ("hoà", "hòa", "khoẻ", "thuỷ", "THUỶ", "Hoà", "quý", "quả", "hoàng", "huỳnh", "xoắn", "oê",
+               "hoặc", "HOẶC", "khoậm", "oệ", "uỵ", "oẫ", "oằ", "oẽ", "oề",
                "ươ", "o", "u", "a", "y", "e", " ", "\u0300", "\u0323", "\u0302", "q", "1")  # fmt: skip
 
 
