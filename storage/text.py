@@ -26,9 +26,9 @@ _INVISIBLE_OR_CONTROL = re.compile(f"[{_INVISIBLE_CHARACTERS}{_CONTROL_RANGES}]"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARACTERS}]")
 
 
-# The same characters as UTF-8 bytes: C0 and DEL are single bytes no multi-byte sequence holds; C1 is
-# 0xC2 then 0x80-0x9F (0xC2 only ever leads a sequence).
-_C0_AND_DEL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# The same characters as UTF-8 bytes: C0 and DEL (those below 0x80) are single bytes no multi-byte
+# sequence holds; C1 is 0xC2 then 0x80-0x9F (0xC2 only ever leads a sequence).
+_C0_AND_DEL_BYTES = bytes(code for code in range(0x80) if CONTROL_CHARACTERS.match(chr(code)))
 _C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 
 
