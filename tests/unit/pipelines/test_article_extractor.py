@@ -282,3 +282,22 @@ def test_breadcrumb_markup_is_read_as_its_xpath_reads_it() -> None:
     assert jsonld_scripts(tree) == tree.xpath(
         "//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://baoninhthuan.com.vn/tin/bai-1.html", "https://baolaocai.vn/tin-tức/ảnh", "http://x/\ud800"],
+)
+def test_the_copied_options_are_those_built_for_the_url(url: str) -> None:
+    from trafilatura.settings import Extractor
+
+    from pipelines.extract import core
+
+    built = Extractor(output_format="python", comments=False, tables=True, url=url, with_metadata=False)
+    copied = core._options(url)
+    assert {name: getattr(copied, name) for name in Extractor.__slots__} == {
+        name: getattr(built, name) for name in Extractor.__slots__
+    }
+    # Each page's containers are its own: what one extraction might put there, the next never sees.
+    assert copied.date_params is not core._options(url).date_params
+    assert copied.author_blacklist is not core._OPTIONS.author_blacklist
