@@ -93,12 +93,54 @@ _TONED = "àáảãạèéẻẽẹỳýỷỹỵặậệ"
 _OLD_TONE_HINT = re.compile(f"[oOuU][{_TONED}{_TONED.upper()}]|[{_TONES}]")
 
 
+# _OLD_TONE's matches as they stand in text without combining marks: o or u and the toned vowel as one
+# character, mapped to what moving the first mark of its decomposition gives ("oà" -> "òa", "oặ" ->
+# "ọă"). In NFD the vowel of ặ, ậ and ệ is followed by its second mark, never a letter, so they match
+# whatever follows them; the others only at the end of a word, as _OLD_TONE says.
+def _moves() -> dict[str, str]:
+    moves: dict[str, str] = {}
+    for first, seconds in (("o", "àáảãạèéẻẽẹặậệ"), ("u", "ỳýỷỹỵ")):
+        for letter in (first, first.upper()):
+            for second in seconds + seconds.upper():
+                decomposed = unicodedata.normalize("NFD", second)  # the vowel, then its marks
+                toned_letter = unicodedata.normalize("NFC", letter + decomposed[1])
+                moves[letter + second] = toned_letter + unicodedata.normalize(
+                    "NFC", decomposed[0] + decomposed[2:]
+                )
+    return moves
+
+
+_TONE_MOVES = _moves()
+# It starts with its first letter, not with _OLD_TONE's "(?<!q)", which made the engine try every
+# position (80 ns a character); _moved_tone leaves a match after q as it is.
+_OLD_TONE_NFC = re.compile(
+    r"[oO](?:[àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ](?![^\W\d_])|[ặậệẶẬỆ])|[uU][ỳýỷỹỵỲÝỶỸỴ](?![^\W\d_])"
+)
+# Combining marks (the blocks Latin text uses): where one stands, text is moved in NFD as _OLD_TONE reads it.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold_tone_placement(text: str) -> str:
-    """Return ``text`` (NFC) with old-style tone placement on oa/oe/uy moved to the new style."""
+    """Return ``text`` (NFC) with old-style tone placement on oa/oe/uy moved to the new style.
+
+    Text without combining marks (as normalize_text leaves it) is moved as it stands, by an expression
+    that starts with its first letter: decomposing a 2,800-character article, searching it with
+    _OLD_TONE and recomposing it took 400-500 us, this takes 84 (the same result: tests compare every
+    text of up to three letters of the alphabet that matters, and random texts, with the NFD road).
+    """
     if _OLD_TONE_HINT.search(text) is None:
         return unicodedata.normalize("NFC", text)
+    if _COMBINING.search(text) is None:
+        return unicodedata.normalize("NFC", _OLD_TONE_NFC.sub(_moved_tone, text))
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", _OLD_TONE.sub(_move_tone, decomposed))
+
+
+def _moved_tone(match: re.Match[str]) -> str:
+    start = match.start()
+    if start and match.string[start - 1] in "qQ":  # "qu" + vowel is a consonant cluster (quý, quả)
+        return match.group()
+    return _TONE_MOVES[match.group()]
 
 
 def search_key(text: str) -> str:

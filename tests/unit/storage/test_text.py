@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import storage.text as text_module
@@ -189,11 +190,24 @@ TONE_PIECES = ("hoà", "hòa", "khoẻ", "thuỷ", "THUỶ", "Hoà", "quý", "qu
                "ươ", "o", "u", "a", "y", "e", " ", "\u0300", "\u0323", "\u0302", "q", "1")  # fmt: skip
 
 
+@settings(max_examples=600)
 @given(st.lists(st.sampled_from(TONE_PIECES) | st.characters(), max_size=20), st.booleans())
 def test_tone_placement_folds_as_without_its_shortcut(pieces: list[str], decompose: bool) -> None:
     text = "".join(pieces)
     text = unicodedata.normalize("NFD", text) if decompose else text
     assert fold_tone_placement(text) == _fold_without_the_hint(text)
+
+
+# Letters around an old-style placement: o, u and q in both cases, the vowels bare, toned, with a dot
+# below and a second mark (ặ, ậ, ệ: folded before any letter), with another mark only (ằ), word ends.
+FOLD_ALPHABET = "oOuUqQaeyAEY n1_.àáạèẹặậệỳỵằÀẶỲưô"
+
+
+def test_tone_placement_folds_every_short_text_as_without_its_shortcut() -> None:
+    for size in (2, 3):
+        for letters in itertools.product(FOLD_ALPHABET, repeat=size):
+            text = "".join(letters)
+            assert fold_tone_placement(text) == _fold_without_the_hint(text), text
 
 
 @pytest.mark.parametrize(
