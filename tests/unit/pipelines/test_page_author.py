@@ -68,7 +68,7 @@ def _tree(body: str) -> lxml.html.HtmlElement:
     return tree
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(st.lists(bodies, min_size=1, max_size=4).map("".join))
 def test_the_author_is_trafilaturas_and_the_tree_is_untouched(body: str) -> None:
     tree = _tree(body)
