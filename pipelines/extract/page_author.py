@@ -81,12 +81,23 @@ def extract_author(tree: HtmlElement) -> str | None:
     candidates = _candidates(tree)
     if not any(candidates):
         return None
-    deleted = set(_discarded(tree))
-    deleted.update(_TIME_AND_FIGURES(tree))
-    holding_deleted = {ancestor for element in deleted for ancestor in element.iterancestors()}
+    # What pruning deletes, subtrees included, and what holds a deleted element: each in one walk of
+    # the elements concerned (a page of many candidates deep in the tree must not cost a walk up from
+    # each; each list is in document order, so an element inside one already taken is skipped).
+    deleted: set[HtmlElement] = set()
+    for expression in (_discarded, _TIME_AND_FIGURES):
+        for element in expression(tree):
+            if element not in deleted:
+                deleted.update(element.iter())
+    holding_deleted: set[HtmlElement] = set()
+    for element in deleted:
+        for ancestor in element.iterancestors():
+            if ancestor in holding_deleted:
+                break
+            holding_deleted.add(ancestor)
     for group in candidates:
         for element in group:
-            if element in deleted or any(ancestor in deleted for ancestor in element.iterancestors()):
+            if element in deleted:
                 continue  # not in the pruned copy
             if element in holding_deleted:
                 return _author_in_pruned_copy(tree)  # its text is not the same there

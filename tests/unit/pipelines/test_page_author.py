@@ -136,6 +136,21 @@ def test_pages(name: str) -> None:
         assert found == expected
 
 
+# Shapes a hostile page can take, smaller than it would send: trafilatura's answer at each.
+HOSTILE = {
+    "candidates deep down": "<div>" * 200 + '<span class="author"> </span>' * 2000 + "</div>" * 200,
+    "nested candidates": '<div class="author">x' * 2000 + "</div>" * 2000,
+    "a candidate holding many pruned": '<span class="author">' + "<time>1</time>a" * 2000 + "</span>",
+    "candidates in pruned blocks": '<div class="comments"><span class="author">Lê An</span></div>' * 2000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_shapes(name: str) -> None:
+    tree = _tree(HOSTILE[name])
+    assert page_author.extract_author(tree) == trafilatura_extract_author(tree)
+
+
 def test_the_copy_is_searched_only_when_pruning_changes_a_candidate(monkeypatch: pytest.MonkeyPatch) -> None:
     copies: list[object] = []
     search = page_author._author_in_pruned_copy
