@@ -91,17 +91,16 @@ def _move_tone(match: re.Match[str]) -> str:
 
 # What any match of _OLD_TONE needs in NFC text: o or u, then a, e or y whose decomposition puts a
 # tone mark first (a tone alone; or the dot below, which canonical order puts before a breve or a
-# circumflex: ặ, ậ, ệ); or a tone mark left combining (text not NFC). Most lines have none, and
-# decomposing and recomposing them cost 19 us for an 86-character line, the search 4.
+# circumflex: ặ, ậ, ệ; a tone mark always composes with the letter it follows). Most lines have none.
 # (So "hoặc" folds to "họăc", as it always has: the search indexes of existing archives hold that key.)
 _TONED = "àáảãạèéẻẽẹỳýỷỹỵặậệ"
-_OLD_TONE_HINT = re.compile(f"[oOuU][{_TONED}{_TONED.upper()}]|[{_TONES}]")
+_OLD_TONE_HINT = re.compile(f"[oOuU][{_TONED}{_TONED.upper()}]")
 
 
-# _OLD_TONE's matches as they stand in text without combining marks: o or u and the toned vowel as one
-# character, mapped to what moving the first mark of its decomposition gives ("oà" -> "òa", "oặ" ->
-# "ọă"). In NFD the vowel of ặ, ậ and ệ is followed by its second mark, never a letter, so they match
-# whatever follows them; the others only at the end of a word, as _OLD_TONE says.
+# _OLD_TONE's matches as they stand in NFC text: o or u and the toned vowel as one character, mapped to
+# what moving the first mark of its decomposition gives ("oà" -> "òa", "oặ" -> "ọă"). In NFD the vowel
+# of ặ, ậ and ệ is followed by its second mark, never a letter, so they match whatever follows them;
+# the others only at the end of a word, as _OLD_TONE says.
 def _moves() -> dict[str, str]:
     moves: dict[str, str] = {}
     for first, seconds in (("o", "àáảãạèéẻẽẹặậệ"), ("u", "ỳýỷỹỵ")):
@@ -121,29 +120,36 @@ _TONE_MOVES = _moves()
 _OLD_TONE_NFC = re.compile(
     r"[oO](?:[àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ](?![^\W\d_])|[ặậệẶẬỆ])|[uU][ỳýỷỹỵỲÝỶỸỴ](?![^\W\d_])"
 )
-# Combining marks (the blocks Latin text uses): where one stands, text is moved in NFD as _OLD_TONE reads it.
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+class _MarkFollows(Exception):
+    """A combining mark follows a match: canonical order may put it before the tone (NFD road)."""
 
 
 def fold_tone_placement(text: str) -> str:
-    """Return ``text`` (NFC) with old-style tone placement on oa/oe/uy moved to the new style.
+    """Return ``text`` NFC, with old-style tone placement on oa/oe/uy moved to the new style.
 
-    Text without combining marks (as normalize_text leaves it) is moved as it stands, by an expression
-    that starts with its first letter: decomposing a 2,800-character article, searching it with
-    _OLD_TONE and recomposing it took 400-500 us, this takes 84 (the same result: tests compare every
-    text of up to three letters of the alphabet that matters, and random texts, with the NFD road).
+    The NFC text is searched as it stands, by an expression that starts with its first letter:
+    decomposing a 2,800-character article, searching it with _OLD_TONE and recomposing it took
+    400-500 us, this takes 84. Where a combining mark follows a match (text that is NFC and still holds
+    marks no letter took), canonical order may move the mark before the tone in NFD, so the text takes
+    the NFD road. Tests compare every text of up to three letters of the alphabet that matters, and
+    random texts, with the NFD road.
     """
+    text = unicodedata.normalize("NFC", text)
     if _OLD_TONE_HINT.search(text) is None:
-        return unicodedata.normalize("NFC", text)
-    if _COMBINING.search(text) is None:
+        return text
+    try:
         return unicodedata.normalize("NFC", _OLD_TONE_NFC.sub(_moved_tone, text))
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", _OLD_TONE.sub(_move_tone, decomposed))
+    except _MarkFollows:
+        return unicodedata.normalize("NFC", _OLD_TONE.sub(_move_tone, unicodedata.normalize("NFD", text)))
 
 
 def _moved_tone(match: re.Match[str]) -> str:
-    start = match.start()
-    if start and match.string[start - 1] in "qQ":  # "qu" + vowel is a consonant cluster (quý, quả)
+    text, start, end = match.string, match.start(), match.end()
+    if end < len(text) and unicodedata.combining(text[end]):
+        raise _MarkFollows
+    if start and text[start - 1] in "qQ":  # "qu" + vowel is a consonant cluster (quý, quả)
         return match.group()
     return _TONE_MOVES[match.group()]
 
