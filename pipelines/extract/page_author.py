@@ -53,12 +53,11 @@ _GENERIC_CLASS = re.compile(
 # AUTHOR_XPATHS[2] ("last resort: any element").
 _ANY_ID = re.compile("[Aa]uthor")
 _ANY_CLASS = re.compile("[Aa]uthor|screenname|writer|[Bb]yline")
-# Every class and id any of the three selects holds one of these (the classes compared whole too).
-_CLASS_HINT = re.compile(
-    "[Aa]uthor|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name|screenname|writer"
-    "|[Bb]yl|username|BBL"
-)
-_ID_HINT = re.compile("[Aa]uthor|zuozhe|bianji|xiaobian")
+# Every class and id any of the three selects matches one of these: the union of their patterns and of
+# the values compared whole (id "author" is in [Aa]uthor).
+_CLASS_PATTERNS = (_SPECIFIC_CLASS.pattern, _GENERIC_CLASS.pattern, _ANY_CLASS.pattern)
+_CLASS_HINT = re.compile("|".join((*_CLASS_PATTERNS, "author", *sorted(_GENERIC_CLASSES))))
+_ID_HINT = re.compile("|".join((_GENERIC_ID.pattern, _ANY_ID.pattern)))
 # The other attributes the tests read (besides class, id and itemprop).
 _OTHER_ATTRIBUTES = ("rel", "data-testid", "data-component")
 # extract_author's len_limit for extract_metainfo.
