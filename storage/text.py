@@ -93,8 +93,9 @@ def _move_tone(match: re.Match[str]) -> str:
 # tone mark first (a tone alone; or the dot below, which canonical order puts before a breve or a
 # circumflex: ặ, ậ, ệ; a tone mark always composes with the letter it follows). Most lines have none.
 # (So "hoặc" folds to "họăc", as it always has: the search indexes of existing archives hold that key.)
-_TONED = "àáảãạèéẻẽẹỳýỷỹỵặậệ"
-_OLD_TONE_HINT = re.compile(f"[oOuU][{_TONED}{_TONED.upper()}]")
+_AFTER_O = "àáảãạèéẻẽẹặậệ"
+_AFTER_U = "ỳýỷỹỵ"
+_OLD_TONE_HINT = re.compile(f"[oOuU][{_AFTER_O}{_AFTER_U}{_AFTER_O.upper()}{_AFTER_U.upper()}]")
 
 
 # _OLD_TONE's matches as they stand in NFC text: o or u and the toned vowel as one character, mapped to
@@ -103,7 +104,7 @@ _OLD_TONE_HINT = re.compile(f"[oOuU][{_TONED}{_TONED.upper()}]")
 # the others only at the end of a word, as _OLD_TONE says.
 def _moves() -> dict[str, str]:
     moves: dict[str, str] = {}
-    for first, seconds in (("o", "àáảãạèéẻẽẹặậệ"), ("u", "ỳýỷỹỵ")):
+    for first, seconds in (("o", _AFTER_O), ("u", _AFTER_U)):
         for letter in (first, first.upper()):
             for second in seconds + seconds.upper():
                 decomposed = unicodedata.normalize("NFD", second)  # the vowel, then its marks
@@ -117,8 +118,14 @@ def _moves() -> dict[str, str]:
 _TONE_MOVES = _moves()
 # It starts with its first letter, not with _OLD_TONE's "(?<!q)", which made the engine try every
 # position (80 ns a character); _moved_tone leaves a match after q as it is.
+# The vowels with one mark match only at a word's end; ặ, ậ and ệ (two marks) anywhere.
+_ONE_MARK_AFTER_O = "".join(v for v in _AFTER_O if len(unicodedata.normalize("NFD", v)) == 2)
+_TWO_MARKS_AFTER_O = "".join(v for v in _AFTER_O if len(unicodedata.normalize("NFD", v)) == 3)
+_WORD_END = r"(?![^\W\d_])"
 _OLD_TONE_NFC = re.compile(
-    r"[oO](?:[àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ](?![^\W\d_])|[ặậệẶẬỆ])|[uU][ỳýỷỹỵỲÝỶỸỴ](?![^\W\d_])"
+    f"[oO](?:[{_ONE_MARK_AFTER_O}{_ONE_MARK_AFTER_O.upper()}]{_WORD_END}"
+    f"|[{_TWO_MARKS_AFTER_O}{_TWO_MARKS_AFTER_O.upper()}])"
+    f"|[uU][{_AFTER_U}{_AFTER_U.upper()}]{_WORD_END}"
 )
 
 
